@@ -1,0 +1,59 @@
+"""A tiny name → object registry.
+
+Architectures, loss families, datasets, metrics and feature extractors are all looked up
+by name from the command line. A registry keeps that lookup in one place, gives every CLI
+its ``choices=`` list, and turns a typo into an error that lists the valid names instead
+of an ``if name == ...`` chain somewhere deep in the code.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Generic, Iterator, List, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to objects; ``register`` works as a decorator or a plain call."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: Dict[str, T] = {}
+
+    def register(self, name: str, obj: T | None = None):
+        """Register ``obj`` under ``name``; without ``obj`` returns a decorator."""
+
+        def _add(item: T) -> T:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is already registered.")
+            self._items[name] = item
+            return item
+
+        if obj is not None:
+            return _add(obj)
+        return _add
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            valid = ", ".join(self.names()) or "(none registered)"
+            raise KeyError(f"Unknown {self.kind} {name!r}. Valid names: {valid}.") from None
+
+    def names(self) -> List[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def unknown_name_message(kind: str, name: str, valid: List[str] | Callable[[], List[str]]) -> str:
+    """The one wording every CLI uses for a bad ``--arch``/``--data``/``--metric`` value."""
+    names = valid() if callable(valid) else valid
+    return f"unknown {kind} {name!r}; valid names: {', '.join(names)}"

@@ -1,0 +1,22 @@
+"""Shared test setup: quiet, CPU-only, deterministic TensorFlow; shared-data discovery."""
+
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED_HEAD_CT = REPO.parent / "shared" / "data" / "head_ct"
+
+
+@pytest.fixture
+def shared_head_ct():
+    """The real Kaggle head CT set beside the checkout, or a skip saying why not."""
+    if not (SHARED_HEAD_CT / "labels.csv").is_file():
+        pytest.skip(f"real head CT set not found at {SHARED_HEAD_CT}")
+    return SHARED_HEAD_CT

@@ -1,0 +1,31 @@
+import pytest
+
+from keras_medgan.registry import Registry
+
+
+def test_register_get_and_names():
+    reg = Registry("thing")
+
+    @reg.register("b")
+    def b():
+        return 2
+
+    reg.register("a", 1)
+    assert reg.get("a") == 1
+    assert reg.get("b")() == 2
+    assert reg.names() == ["a", "b"]
+    assert "a" in reg and "c" not in reg
+
+
+def test_unknown_name_lists_valid_ones():
+    reg = Registry("arch")
+    reg.register("dcgan32", object())
+    with pytest.raises(KeyError, match="Valid names: dcgan32"):
+        reg.get("dcgan33")
+
+
+def test_duplicate_registration_is_refused():
+    reg = Registry("arch")
+    reg.register("x", 1)
+    with pytest.raises(ValueError):
+        reg.register("x", 2)
