@@ -1,0 +1,176 @@
+"""DICOM reader against the real files that ship inside pydicom, with HU computed
+independently from the raw PixelData bytes."""
+
+import shutil
+
+import numpy as np
+import pydicom
+import pytest
+
+from keras_medgan.data import DataError
+from keras_medgan.data.dicom import (
+    CODECS_HINT,
+    hounsfield,
+    read_dicom,
+    read_dicom_dataset,
+)
+from keras_medgan.data.windows import Window, apply_window, parse_window
+
+from .helpers import pydicom_file
+
+
+def _raw(path, dtype):
+    ds = pydicom.dcmread(path)
+    return np.frombuffer(ds.PixelData, dtype=dtype).reshape(ds.Rows, ds.Columns).astype(np.float64)
+
+
+def test_ct_small_hu_uses_slope_and_intercept():
+    path = pydicom_file("CT_small.dcm")
+    ds = read_dicom_dataset(path)
+    assert float(ds.RescaleSlope) == 1 and float(ds.RescaleIntercept) == -1024
+    expected = _raw(path, "<i2") * 1.0 - 1024.0
+    hu = hounsfield(ds, path)
+    np.testing.assert_array_equal(hu, expected.astype(np.float32))
+    # brain window 40/80 by hand: (hu - 0) / 80, clipped
+    img = read_dicom(path, window="brain")[0]
+    np.testing.assert_allclose(img, np.clip(expected / 80.0, 0, 1), atol=1e-6)
+
+
+def test_mr_small_without_rescale_tags_is_stored_value():
+    path = pydicom_file("MR_small.dcm")
+    ds = read_dicom_dataset(path)
+    assert "RescaleSlope" not in ds and "RescaleIntercept" not in ds
+    np.testing.assert_array_equal(hounsfield(ds, path), _raw(path, "<i2").astype(np.float32))
+
+
+def test_file_window_and_minmax():
+    path = pydicom_file("MR_small.dcm")  # WindowCenter 600 / WindowWidth 1600
+    raw = _raw(path, "<i2")
+    img = read_dicom(path, window="file")[0]
+    np.testing.assert_allclose(img, np.clip((raw - (600 - 800)) / 1600, 0, 1), atol=1e-6)
+    mm = read_dicom(path, window="minmax")[0]
+    np.testing.assert_allclose(mm, (raw - raw.min()) / (raw.max() - raw.min()), atol=1e-6)
+    assert mm.min() == 0.0 and mm.max() == 1.0
+
+
+def test_multi_valued_file_window_takes_the_first(tmp_path):
+    src = pydicom_file("CT_small.dcm")
+    ds = pydicom.dcmread(src)
+    ds.WindowCenter = [40, 600]
+    ds.WindowWidth = [80, 2800]
+    path = tmp_path / "multi.dcm"
+    ds.save_as(path)
+    np.testing.assert_allclose(read_dicom(path, "file")[0], read_dicom(path, "brain")[0])
+
+
+def test_three_window_stacks_brain_subdural_bone():
+    path = pydicom_file("CT_small.dcm")
+    hu = _raw(path, "<i2") - 1024.0
+    img = read_dicom(path, window="three")[0]
+    assert img.shape == (128, 128, 3)
+    np.testing.assert_allclose(img[..., 1], np.clip((hu - (80 - 100)) / 200, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(img[..., 2], np.clip((hu - (600 - 1400)) / 2800, 0, 1), atol=1e-6)
+
+
+def test_big_endian_matches_little_endian():
+    big = read_dicom(pydicom_file("MR_small_bigendian.dcm"), "minmax")[0]
+    little = read_dicom(pydicom_file("MR_small.dcm"), "minmax")[0]
+    np.testing.assert_array_equal(big, little)
+    raw = _raw(pydicom_file("MR_small_bigendian.dcm"), ">i2")
+    np.testing.assert_array_equal(hounsfield(pydicom.dcmread(pydicom_file("MR_small_bigendian.dcm"))),
+                                  raw.astype(np.float32))
+
+
+def test_rle_decodes_natively_and_equals_uncompressed():
+    rle = read_dicom(pydicom_file("MR_small_RLE.dcm"), "minmax")[0]
+    np.testing.assert_array_equal(rle, read_dicom(pydicom_file("MR_small.dcm"), "minmax")[0])
+
+
+def test_multi_frame_gives_one_slice_per_frame():
+    path = pydicom_file("rtdose.dcm")
+    ds = pydicom.dcmread(path)
+    frames = read_dicom(path, "minmax")
+    assert len(frames) == int(ds.NumberOfFrames) == 15
+    assert frames[0].shape == (ds.Rows, ds.Columns)
+    raw = np.frombuffer(ds.PixelData, "<u4").reshape(15, ds.Rows, ds.Columns).astype(np.float64)
+    slope = float(ds.get("DoseGridScaling", 1))  # not a rescale: must be ignored
+    assert slope != 0
+    expected = (raw[3] - raw[3].min()) / (raw[3].max() - raw[3].min())
+    np.testing.assert_allclose(frames[3], expected, atol=1e-6)
+
+
+def test_monochrome1_is_inverted(tmp_path):
+    ds = pydicom.dcmread(pydicom_file("CT_small.dcm"))
+    ds.PhotometricInterpretation = "MONOCHROME1"
+    path = tmp_path / "mono1.dcm"
+    ds.save_as(path)
+    normal = read_dicom(pydicom_file("CT_small.dcm"), "brain")[0]
+    inverted = read_dicom(path, "brain")[0]
+    np.testing.assert_allclose(inverted, 1.0 - normal, atol=1e-6)
+
+
+def test_truncated_file_is_a_dataerror_naming_it():
+    path = pydicom_file("MR_truncated.dcm")
+    with pytest.raises(DataError, match="MR_truncated.dcm: corrupt or truncated pixel data"):
+        read_dicom(path)
+
+
+def test_truncated_before_pixel_data(tmp_path):
+    with open(pydicom_file("CT_small.dcm"), "rb") as fh:
+        data = fh.read()
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(data[:1500])  # header only
+    with pytest.raises(DataError, match=r"cut.dcm: (no pixel data|corrupt)"):
+        read_dicom(path)
+
+
+def test_compressed_without_plugin_names_the_extra():
+    # 12-bit JPEG Extended: Pillow cannot decode it; pylibjpeg is not installed here.
+    path = pydicom_file("JPEG-lossy.dcm")
+    try:
+        read_dicom(path, "minmax")
+    except DataError as err:
+        assert "JPEG-lossy.dcm" in str(err)
+        assert CODECS_HINT in str(err)
+        assert "JPEG Extended" in str(err)
+    else:
+        pytest.skip("a JPEG plugin is installed, so the file decodes")
+
+
+def test_zero_byte_and_non_dicom(tmp_path):
+    empty = tmp_path / "empty.dcm"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match="empty.dcm: empty file"):
+        read_dicom(empty)
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"hello, I am not a DICOM file" * 10)
+    with pytest.raises(DataError, match="junk.dcm: not a DICOM file"):
+        read_dicom(junk)
+
+
+def test_input_files_are_not_modified(tmp_path):
+    path = tmp_path / "ct.dcm"
+    shutil.copy(pydicom_file("CT_small.dcm"), path)
+    before = path.read_bytes()
+    read_dicom(path, "three")
+    assert path.read_bytes() == before
+
+
+def test_window_parsing():
+    assert parse_window("brain") == ("preset", Window(40, 80))
+    assert parse_window("subdural") == ("preset", Window(80, 200))
+    assert parse_window("bone") == ("preset", Window(600, 2800))
+    assert parse_window("50/100") == ("preset", Window(50, 100))
+    with pytest.raises(DataError, match="unknown window 'lung'"):
+        parse_window("lung")
+    np.testing.assert_allclose(apply_window(np.array([-100.0, 0, 40, 80, 500]), Window(40, 80)),
+                               [0, 0, 0.5, 1, 1])
+
+
+def test_unknown_transfer_syntax_is_a_per_file_error(tmp_path):
+    ds = pydicom.dcmread(pydicom_file("JPEG-lossy.dcm"))
+    ds.file_meta.TransferSyntaxUID = "1.2.3.4.5.6.7"  # private, unknown to every plugin
+    path = tmp_path / "private.dcm"
+    ds.save_as(path)
+    with pytest.raises(DataError, match=r"private.dcm: .*(pip install keras_medgan\[codecs\]|cannot decode)"):
+        read_dicom(path)
