@@ -1,0 +1,105 @@
+"""Write an evaluation as ``results.json``, ``report.md`` and ``report.html``.
+
+One table per metric — quantity, value, real-vs-real baseline, what "good" looks like —
+then its figures and notes (extractor, protocol). The HTML is self-contained apart from the
+PNGs beside it in ``figures/``. Files are written to a temp name then renamed, so a
+crashed run never leaves half a report.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+
+import numpy as np
+
+HEADER = ["quantity", "value", "real vs real", "good"]
+
+
+def jsonable(value):
+    """numpy → Python; non-finite floats → "inf"/"-inf"/"nan" (strict JSON has none)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return value
+
+
+def _atomic_write(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def markdown(meta: dict[str, object], results: list) -> str:
+    lines = ["# Evaluation report", ""]
+    for k, v in meta.items():
+        lines.append(f"- **{k}**: {v}")
+    lines.append("")
+    for r in results:
+        lines += [f"## {r.name}", ""]
+        if r.rows:
+            lines.append("| " + " | ".join(HEADER) + " |")
+            lines.append("|" + "---|" * len(HEADER))
+            for row in r.rows:
+                lines.append("| " + " | ".join(str(c) for c in row) + " |")
+            lines.append("")
+        for fig in r.figures:
+            lines += [f"![{r.name}]({fig})", ""]
+        for note in r.notes:
+            lines.append(f"- {note}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def html_report(meta: dict[str, object], results: list) -> str:
+    e = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Evaluation report</title>",
+             ("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
+             "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px}"
+             "th{background:#eee}img{max-width:100%}</style></head><body>"),
+             "<h1>Evaluation report</h1><ul>"]
+    parts += [f"<li><b>{e(str(k))}</b>: {e(str(v))}</li>" for k, v in meta.items()]
+    parts.append("</ul>")
+    for r in results:
+        parts.append(f"<h2>{e(r.name)}</h2>")
+        if r.rows:
+            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr>")
+            for row in r.rows:
+                parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
+            parts.append("</table>")
+        parts += [f"<p><img src='{e(fig)}' alt='{e(r.name)}'></p>" for fig in r.figures]
+        if r.notes:
+            parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in r.notes) + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(out_dir: str, meta: dict[str, object], results: list,
+                 errors: dict[str, str]) -> dict[str, str]:
+    """Write the three files; returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    payload = {"meta": meta, "metrics": {r.name: r.data for r in results},
+               "figures": {r.name: r.figures for r in results}, "errors": errors}
+    paths = {"json": os.path.join(out_dir, "results.json"),
+             "markdown": os.path.join(out_dir, "report.md"),
+             "html": os.path.join(out_dir, "report.html")}
+    _atomic_write(paths["json"], json.dumps(jsonable(payload), indent=2))
+    shown_meta = dict(meta)
+    if errors:
+        shown_meta["failed metrics"] = "; ".join(f"{k}: {v}" for k, v in errors.items())
+    _atomic_write(paths["markdown"], markdown(shown_meta, results))
+    _atomic_write(paths["html"], html_report(shown_meta, results))
+    return paths
