@@ -1,0 +1,302 @@
+"""What every GAN family shares: trackers, sampling, optimizers, distribution, precision.
+
+A loss family is a ``keras.Model`` subclass of :class:`GAN` that only wires tapes, a loss
+pair from :mod:`keras_medgan.losses`, the two optimizers and the metric values; it is
+trained with the ordinary ``model.fit(dataset, callbacks=...)`` where the dataset yields
+``(images, one_hot)`` batches (see ``keras_medgan.data.make_tf_dataset``).
+
+Shared here, once:
+
+* metric trackers created in ``__init__`` and returned from ``metrics`` (so Keras resets
+  them every epoch and logs them under exactly the names in ``METRIC_NAMES``);
+* a seeded, replica-safe random stream (``keras.random`` draws, which XLA honours) and
+  ``sample_z``; under ``tf.distribute`` each replica takes its slice of ONE global-batch
+  draw, so 1 and N replicas see the same noise for the same global batch;
+* ``compile(d_optimizer, g_optimizer)``: wraps both in ``LossScaleOptimizer`` under the
+  ``mixed_float16`` policy (Keras only wraps ``self.optimizer``; see PITFALLS);
+* ``apply_gradients``: divides the local-mean loss by the replica count (gradients are
+  SUM-reduced across replicas), scales it for fp16, lets ``apply`` unscale;
+* label handling for conditional models (the real batch's one-hot labels are reused for
+  the fakes, so every batch has the data's class mix);
+* ``generate(n, labels, seed)`` for sample grids and export checks.
+
+Subclasses set ``FAMILY_DEFAULTS`` (optimizer recipe, read by
+:func:`keras_medgan.gans.optimizers.make_optimizers`), ``CRITIC`` (the ``critic=`` flag
+for the discriminator builder), ``OPTIONS`` (constructor options and their defaults)
+and ``METRIC_NAMES``, and implement :meth:`train_batch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_medgan.registry import Registry
+
+GAN_FAMILIES: Registry[type] = Registry("GAN family")
+
+
+class ReplicaSafeSeedGenerator(keras.random.SeedGenerator):
+    """A ``keras.random.SeedGenerator`` whose state can advance inside a replica context.
+
+    The stock generator's state variable has aggregation ``"none"``, documented by
+    ``tf.VariableAggregation`` as an error for updates with multiple replicas (TF 2.21
+    happens to accept it). Every replica computes the same next state, so "take the first
+    replica's write" (``only_first_replica``) is exact and says so explicitly.
+    """
+
+    def __init__(self, seed=None, name=None):
+        super().__init__(seed=seed, name=name)
+        initial = self.state.numpy() if hasattr(self.state, "numpy") else None
+        if initial is None:  # pragma: no cover - symbolic state (not the TF backend)
+            return
+        self.state = keras.Variable(
+            initial,
+            shape=(2,),
+            dtype=self.state.dtype,
+            trainable=False,
+            aggregation="only_first_replica",
+            name="seed_generator_state",
+        )
+
+
+def _replica_context():
+    """(replica id, replica count); (0, 1) outside ``tf.distribute``."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context: not inside a step
+        return 0, 1
+    return ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
+
+
+def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
+    """``None`` (cycle 0, 1, ..., C-1), an int, int indices [n] or one-hot [n, C] → one-hot."""
+    if labels is None:
+        idx = np.arange(n) % num_classes
+    else:
+        arr = np.asarray(labels)
+        if arr.ndim == 2:
+            if arr.shape != (n, num_classes):
+                raise ValueError(
+                    f"One-hot labels must have shape ({n}, {num_classes}). "
+                    f"Received: labels.shape={arr.shape}"
+                )
+            return arr.astype("float32")
+        idx = np.broadcast_to(arr.astype("int64"), (n,)) if arr.ndim == 0 else arr.astype("int64")
+        if idx.shape != (n,):
+            raise ValueError(f"Expected {n} labels. Received: labels.shape={arr.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(
+            f"Label indices must lie in [0, {num_classes}). Received: labels={np.unique(idx)}"
+        )
+    return np.eye(num_classes, dtype="float32")[idx]
+
+
+class GAN(keras.Model):
+    """Base class of every loss family (see the module docstring)."""
+
+    #: Optimizer recipe of the loss family's paper; keys: optimizer, lr, beta_1, beta_2,
+    #: and optionally batch_size, epochs. See ``gans.optimizers.training_defaults``.
+    FAMILY_DEFAULTS: ClassVar[dict[str, Any]] = {}
+    #: Value to pass as ``critic=`` to the architecture's discriminator builder.
+    CRITIC: bool = False
+    #: Family constructor options → defaults (what a CLI may expose as flags).
+    OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: Logged metric names, in order.
+    METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        z_dim: int = 100,
+        num_classes: int = 0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if z_dim <= 0:
+            raise ValueError(f"z_dim must be positive. Received: z_dim={z_dim}")
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0. Received: num_classes={num_classes}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.z_dim = int(z_dim)
+        self.num_classes = int(num_classes)
+        self.seed_generator = ReplicaSafeSeedGenerator(seed=seed)
+        self._trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
+        self.d_optimizer = None
+        self.g_optimizer = None
+        # G and D arrive built; marking the wrapper built keeps Keras from "building" it
+        # by calling it on an image batch (fit does that under a tf.distribute strategy).
+        self.built = True
+
+    # ------------------------------------------------------------------ Keras plumbing
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Attach the two optimizers; ``kwargs`` (``jit_compile``, ``steps_per_execution``,
+        ``run_eagerly``) go to ``keras.Model.compile``.
+
+        Under the global ``mixed_float16`` policy both optimizers are wrapped in
+        ``keras.optimizers.LossScaleOptimizer`` here, because ``Model.compile`` only wraps
+        ``self.optimizer``, which a GAN does not use.
+
+        Both optimizers are built here (slot variables created for their networks), so
+        that (a) under ``tf.distribute`` their variables are created in the strategy's
+        scope instead of inside a replica step (which fails), and (b) a checkpoint
+        restore finds their state instead of skipping it. Call ``compile`` inside
+        ``strategy.scope()``.
+        """
+        super().compile(**kwargs)
+        self.d_optimizer = _maybe_loss_scale(d_optimizer)
+        self.g_optimizer = _maybe_loss_scale(g_optimizer)
+        self.build_optimizers()
+
+    def build_optimizers(self) -> None:
+        """Create both optimizers' slot variables now (before restoring a checkpoint, so
+        their state is restored instead of skipped -- see PITFALLS)."""
+        for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+            if opt is not None and not opt.built:
+                with self.distribute_strategy.scope():
+                    opt.build(net.trainable_variables)
+
+    def call(self, inputs, training=False):
+        """The generator: ``z`` or ``[z, one_hot]`` → images (lets ``gan(...)`` work)."""
+        return self.generator(inputs, training=training)
+
+    def train_step(self, data):
+        images, labels = self.unpack(data)
+        values = self.train_batch(images, labels)
+        for tracker in self._trackers:
+            tracker.update_state(values[tracker.name])
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):  # fit(validation_data=...) has no meaning for a GAN
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_batch(self, images, labels) -> dict[str, Any]:
+        """One training step on a real batch; returns a value for every METRIC_NAMES."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ data / labels
+    def unpack(self, data):
+        """``(images, one_hot)`` or ``images`` → (float32 images, one-hot or None)."""
+        if isinstance(data, (tuple, list)):
+            images = data[0]
+            labels = data[1] if len(data) > 1 else None
+        else:
+            images, labels = data, None
+        images = ops.cast(images, "float32")
+        if not self.conditional:
+            return images, None
+        if labels is None:
+            raise ValueError(
+                "A conditional GAN needs (images, one_hot) batches. Received: images only"
+            )
+        return images, ops.cast(labels, "float32")
+
+    # ------------------------------------------------------------------ randomness
+    def _replica_slice(self, draw, local_batch, tail):
+        """Draw for the GLOBAL batch and keep this replica's rows.
+
+        Costs a few extra numbers per step, and makes a step under N replicas see exactly
+        the noise a single replica sees for the same global batch (and keeps replicas
+        from drawing identical noise).
+        """
+        rid, n = _replica_context()
+        full = draw((local_batch * n,) + tuple(tail))
+        if n == 1:
+            return full
+        return full[rid * local_batch : (rid + 1) * local_batch]
+
+    def random_normal(self, local_batch, tail, stddev=1.0):
+        return self._replica_slice(
+            lambda shape: keras.random.normal(shape, stddev=stddev, seed=self.seed_generator),
+            local_batch,
+            tail,
+        )
+
+    def random_uniform(self, local_batch, tail, minval=0.0, maxval=1.0):
+        return self._replica_slice(
+            lambda shape: keras.random.uniform(
+                shape, minval=minval, maxval=maxval, seed=self.seed_generator
+            ),
+            local_batch,
+            tail,
+        )
+
+    def sample_z(self, batch_size):
+        """z ~ N(0, I), shape [batch_size, z_dim] (Radford; P0-P4 all use 100-d z)."""
+        return self.random_normal(batch_size, (self.z_dim,))
+
+    # ------------------------------------------------------------------ networks
+    def generate_fake(self, z, labels, training=True):
+        inputs = [z, labels] if self.conditional else z
+        return ops.cast(self.generator(inputs, training=training), "float32")
+
+    def discriminate(self, images, labels, training=True):
+        inputs = [images, labels] if self.conditional else images
+        return ops.cast(self.discriminator(inputs, training=training), "float32")
+
+    # ------------------------------------------------------------------ gradients
+    @staticmethod
+    def replica_scaled(optimizer, loss):
+        """The loss to differentiate: local mean / replica count, loss-scaled for fp16.
+
+        Call INSIDE the tape. ``optimizer.apply`` SUM-reduces gradients across replicas
+        and (LossScaleOptimizer) unscales them, so nothing is divided twice.
+        """
+        _, n = _replica_context()
+        return optimizer.scale_loss(loss / float(n) if n > 1 else loss)
+
+    @staticmethod
+    def apply_gradients(optimizer, tape, scaled_loss, variables):
+        grads = tape.gradient(scaled_loss, variables)
+        optimizer.apply(grads, variables)
+
+    # ------------------------------------------------------------------ sampling API
+    def generate(self, n: int, labels=None, seed: int | None = None, batch_size: int = 256):
+        """``n`` images (float32 numpy [n, H, W, C] in [-1, 1]) from the generator.
+
+        ``labels`` (conditional only): None cycles through the classes, an int gives one
+        class, or int indices [n] / one-hot [n, C]. ``seed`` fixes z (numpy RNG, so the
+        training random stream is not disturbed); None draws fresh noise.
+        """
+        n = int(n)
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.z_dim)).astype("float32")
+        if self.conditional:
+            y = labels_to_one_hot(labels, self.num_classes, n)
+        elif labels is not None:
+            raise ValueError("This GAN is unconditional. Received: labels (expected None)")
+        out = []
+        for start in range(0, n, batch_size):
+            zb = z[start : start + batch_size]
+            inputs = [zb, y[start : start + batch_size]] if self.conditional else zb
+            out.append(ops.convert_to_numpy(self.generator(inputs, training=False)))
+        if not out:
+            shape = tuple(self.generator.output_shape[1:])
+            return np.zeros((0,) + shape, dtype="float32")
+        return np.concatenate(out).astype("float32")
+
+
+def _maybe_loss_scale(optimizer):
+    if optimizer is None:
+        raise ValueError("compile() needs both d_optimizer and g_optimizer. Received: None")
+    policy = keras.mixed_precision.dtype_policy()
+    if policy.name == "mixed_float16" and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
