@@ -1,0 +1,408 @@
+"""Keras callbacks a GAN run needs and Keras does not ship.
+
+* :class:`RunProgress` — one line per epoch with the WHOLE run's ETA (all classes of a
+  one-GAN-per-class run), not Keras's per-epoch bar;
+* :class:`MetricsLog` — ``metrics.jsonl`` + ``metrics.csv`` + TensorBoard scalars;
+* :class:`SampleGrid` — a PNG grid from a fixed z every N epochs (watch one set of z
+  vectors evolve, as P0/P2's figures do);
+* :class:`LossPlot` — G vs D loss per epoch (P2's figure) and mean D output on real/fake;
+* :class:`NonFiniteGuard` — stops on NaN/Inf ``d_loss``/``g_loss`` (Keras's
+  ``TerminateOnNaN`` watches only ``loss``, which a GAN never logs);
+* :class:`CheckpointSaver` — ``tf.train.CheckpointManager`` every N epochs and at the end,
+  never for an epoch whose losses are not finite.
+
+Callbacks that need the epoch history share one :class:`EpochHistory`, seeded from
+``metrics.jsonl`` on resume so plots and ``d_fake_last20`` cover the whole run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import pathlib
+import time
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+
+WATCHED_LOSSES = ("d_loss", "g_loss")
+
+
+def _float(value) -> float:
+    return float(np.asarray(value, dtype=np.float64))
+
+
+def format_duration(seconds: float) -> str:
+    """``3725`` → ``1h02m``; ``75`` → ``1m15s``; ``4.2`` → ``4s`` (ETA column)."""
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = round(max(seconds, 0.0))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def weights_finite(*models) -> bool:
+    """True when every weight of every model is finite (no NaN/Inf)."""
+    return all(np.isfinite(np.asarray(w)).all() for m in models for w in m.get_weights())
+
+
+def is_finite_logs(logs: dict | None, keys: Sequence[str] = WATCHED_LOSSES) -> bool:
+    """True when every watched loss present in ``logs`` is a finite number."""
+    logs = logs or {}
+    return all(math.isfinite(_float(logs[k])) for k in keys if k in logs)
+
+
+class EpochHistory:
+    """Per-epoch metric records of one generator (one class), in epoch order."""
+
+    def __init__(self, records: list[dict] | None = None):
+        self.records: list[dict] = list(records or [])
+
+    def add(self, epoch: int, logs: dict) -> dict:
+        record = {"epoch": int(epoch)}
+        record.update({k: _float(v) for k, v in (logs or {}).items()})
+        self.records = [r for r in self.records if r["epoch"] < epoch] + [record]
+        return record
+
+    def series(self, key: str) -> np.ndarray:
+        return np.array([r.get(key, np.nan) for r in self.records], dtype=np.float64)
+
+    def last_mean(self, key: str, n: int = 20) -> float:
+        """Mean of ``key`` over the last ``min(n, epochs)`` epochs (P0: mean D(G(z)) over
+        the last 20 epochs = 0.314)."""
+        values = self.series(key)[-n:]
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if values.size else float("nan")
+
+    def summary(self) -> dict[str, float]:
+        """Final metrics for the model card: last epoch's values + ``d_fake_last20``."""
+        if not self.records:
+            return {}
+        out = {k: v for k, v in self.records[-1].items() if k != "epoch"}
+        out["epochs_trained"] = self.records[-1]["epoch"]
+        if "d_fake" in self.records[-1]:
+            out["d_fake_last20"] = self.last_mean("d_fake", 20)
+        return out
+
+
+class RunClock:
+    """Epoch timing shared by every generator of a run, for the run-wide ETA."""
+
+    def __init__(self, epochs_to_train: int, smoothing: float = 0.3):
+        self.remaining = int(epochs_to_train)
+        self.seconds_per_epoch = float("nan")
+        self.smoothing = smoothing
+
+    def tick(self, seconds: float) -> None:
+        self.remaining = max(self.remaining - 1, 0)
+        if math.isnan(self.seconds_per_epoch):
+            self.seconds_per_epoch = seconds
+        else:  # exponential average: follows speed changes, ignores one slow epoch
+            self.seconds_per_epoch += self.smoothing * (seconds - self.seconds_per_epoch)
+
+    @property
+    def eta_seconds(self) -> float:
+        return self.remaining * self.seconds_per_epoch
+
+
+class RunProgress(keras.callbacks.Callback):
+    """Prints ``epoch 12/2500 [class hemorrhage] d_loss … g_loss … 0.4 s/epoch ETA 16m``."""
+
+    def __init__(self, total_epochs: int, clock: RunClock, label: str | None = None,
+                 keys: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake"),
+                 print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.total_epochs = int(total_epochs)
+        self.clock = clock
+        self.label = label
+        self.keys = tuple(keys)
+        self.print_fn = print_fn
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - (self._start or time.perf_counter())
+        self.clock.tick(seconds)
+        logs = logs or {}
+        parts = [f"epoch {epoch + 1}/{self.total_epochs}"]
+        if self.label is not None:
+            # a class name, or a unit that is not one class ("conditional", "all")
+            parts.append(f"[{self.label}]" if self.label in ("conditional", "all")
+                         else f"[class {self.label}]")
+        parts += [f"{k} {_float(logs[k]):.4f}" for k in self.keys if k in logs]
+        parts.append(f"{seconds:.2f} s/epoch ETA {format_duration(self.clock.eta_seconds)}")
+        self.print_fn(" ".join(parts))
+
+
+class MetricsLog(keras.callbacks.Callback):
+    """Appends one record per epoch to ``metrics.jsonl`` / ``metrics.csv`` and TensorBoard.
+
+    Records carry ``class`` so one run folder's log holds every class of a
+    one-GAN-per-class run (stylegan2-ada's ``stats.jsonl`` idea).
+    """
+
+    def __init__(self, run_dir, history: EpochHistory, label: str | None = None,
+                 tensorboard_dir=None):
+        super().__init__()
+        self.run_dir = pathlib.Path(run_dir)
+        self.history = history
+        self.label = label
+        self.tensorboard_dir = pathlib.Path(tensorboard_dir) if tensorboard_dir else None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        if self.tensorboard_dir is not None and self._writer is None:
+            import tensorflow as tf  # Keras 3 has no summary-writer API
+
+            self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+
+    def on_epoch_end(self, epoch, logs=None):
+        record = self.history.add(epoch + 1, logs or {})
+        line = {"class": self.label, **record, "time": round(time.time(), 3)}
+        with open(self.run_dir / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(_finite_or_none(line)) + "\n")
+        self._append_csv(line)
+        if self._writer is not None:
+            import tensorflow as tf
+
+            with self._writer.as_default(step=epoch + 1):
+                for key, value in record.items():
+                    if key != "epoch":
+                        tf.summary.write(key, tf.constant(value, tf.float32),
+                                         metadata=_scalar_metadata())
+            self._writer.flush()
+
+    def _append_csv(self, line: dict) -> None:
+        path = self.run_dir / "metrics.csv"
+        keys = list(line)
+        new = not path.exists()
+        if not new:
+            with open(path) as handle:
+                header = handle.readline().strip().split(",")
+            if header != keys:  # different metric set: add to a per-set file instead
+                path = self.run_dir / f"metrics_{self.label or 'all'}.csv"
+                new = not path.exists()
+        with open(path, "a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(keys)
+            writer.writerow([line[k] for k in keys])
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _scalar_metadata():
+    """What TensorBoard's scalar plugin writes: lets ``tf.summary.write`` (core TF) log
+    scalars TensorBoard plots, without needing the tensorboard package installed."""
+    from tensorflow.core.framework import summary_pb2
+
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "scalars"
+    metadata.data_class = summary_pb2.DATA_CLASS_SCALAR
+    return metadata
+
+
+def _finite_or_none(record: dict) -> dict:
+    """JSON has no NaN: write non-finite values as null (the guard reports them)."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+
+
+def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
+    """[n, h, w, c] in [-1, 1] → one uint8 [H, W] (or [H, W, c]) grid with a black border."""
+    images = np.asarray(images, np.float32)
+    n, h, w, c = images.shape
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    grid = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, c), np.uint8)
+    pixels = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    for i in range(n):
+        r, col = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        grid[y:y + h, x:x + w] = pixels[i]
+    return grid[..., 0] if c == 1 else grid
+
+
+def fixed_grid_inputs(z_dim: int, n: int, seed: int, num_classes: int = 0):
+    """The fixed z (and cycling one-hot labels for a conditional G) every grid uses."""
+    z = np.random.default_rng([int(seed), 0x5A17]).standard_normal((n, z_dim)).astype(np.float32)
+    if not num_classes:
+        return z
+    one_hot = np.eye(num_classes, dtype=np.float32)[np.arange(n) % num_classes]
+    return [z, one_hot]
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes ``<out_dir>/epoch_<NNNNN>.png`` from the same inputs every ``every`` epochs."""
+
+    def __init__(self, generator: keras.Model, inputs, out_dir, every: int = 1,
+                 total_epochs: int | None = None):
+        super().__init__()
+        self.generator = generator
+        self.inputs = inputs
+        self.out_dir = pathlib.Path(out_dir)
+        self.every = max(int(every), 1)
+        self.total_epochs = total_epochs
+        self.last_path: pathlib.Path | None = None
+
+    def write(self, epoch: int) -> pathlib.Path:
+        import cv2
+
+        images = keras.ops.convert_to_numpy(self.generator(self.inputs, training=False))
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"epoch_{epoch:05d}.png"
+        cv2.imwrite(str(path), image_grid(images))
+        self.last_path = path
+        return path
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if (done % self.every == 0 or done == self.total_epochs) and is_finite_logs(logs):
+            self.write(done)
+
+
+class LossPlot(keras.callbacks.Callback):
+    """G vs D loss per epoch (P2's figure) + mean D output on real and fake images."""
+
+    def __init__(self, history: EpochHistory, path, every: int = 1, title: str = ""):
+        super().__init__()
+        self.history = history
+        self.path = pathlib.Path(path)
+        self.every = max(int(every), 1)
+        self.title = title
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.write()
+
+    def on_train_end(self, logs=None):
+        self.write()
+
+    def write(self) -> pathlib.Path | None:
+        if not self.history.records:
+            return None
+        return plot_losses(self.history, self.path, self.title)
+
+
+def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    epochs = history.series("epoch")
+    extra = [k for k in ("d_real", "d_fake", "w_distance") if k in history.records[-1]]
+    fig, axes = plt.subplots(1 + bool(extra), 1, figsize=(7, 6 if extra else 3.5), sharex=True,
+                             squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(epochs, history.series("g_loss"), label="G loss")
+    ax.plot(epochs, history.series("d_loss"), label="D loss")
+    ax.set_ylabel("loss")
+    ax.legend()
+    ax.set_title(title or "Generator and discriminator loss")
+    if extra:
+        ax2 = axes[1, 0]
+        for key in extra:
+            ax2.plot(epochs, history.series(key), label=key)
+        ax2.set_ylabel("D output")
+        ax2.legend()
+    axes[-1, 0].set_xlabel("epoch")
+    fig.tight_layout()
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training when ``d_loss`` or ``g_loss`` is NaN/Inf; remembers the epoch.
+
+    Checked after every batch too (the logged values are the epoch's running means, so a
+    NaN stays visible), which stops the epoch early instead of training on garbage.
+    """
+
+    def __init__(self, keys: Sequence[str] = WATCHED_LOSSES):
+        super().__init__()
+        self.keys = tuple(keys)
+        self.tripped = False
+        self.tripped_epoch: int | None = None
+        self.bad_values: dict[str, float] = {}
+        self._epoch = 0
+
+    def _check(self, logs) -> None:
+        if not self.tripped and not is_finite_logs(logs, self.keys):
+            self.tripped = True
+            self.tripped_epoch = self._epoch
+            self.bad_values = {k: _float(logs[k]) for k in self.keys if k in logs}
+            self.model.stop_training = True
+
+    def trip(self, epoch: int | None, bad_values: dict[str, float]) -> None:
+        """Mark training as failed (also used when weights, not losses, went NaN)."""
+        if not self.tripped:
+            self.tripped, self.tripped_epoch, self.bad_values = True, epoch, dict(bad_values)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs:
+            self._check(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch = epoch + 1
+        if logs:
+            self._check(logs)
+
+
+class CheckpointSaver(keras.callbacks.Callback):
+    """Saves the run's ``tf.train.Checkpoint`` every ``every`` epochs and at the end.
+
+    ``epoch_var`` is set to the number of finished epochs before each save, so a resume
+    continues from the next one. A save is skipped when the epoch's losses are not finite
+    or ``guard`` has tripped: the last checkpoint on disk is always a good one.
+    """
+
+    def __init__(self, manager, epoch_var, every: int, total_epochs: int,
+                 guard: NonFiniteGuard | None = None, models: Sequence = ()):
+        super().__init__()
+        self.models = tuple(models)
+        self.manager = manager
+        self.epoch_var = epoch_var
+        self.every = max(int(every), 1)
+        self.total_epochs = int(total_epochs)
+        self.guard = guard
+        self.last_saved_epoch: int | None = None
+        self.last_good_epoch: int | None = None
+
+    def save(self, epoch: int) -> str:
+        self.epoch_var.assign(epoch)
+        path = self.manager.save(checkpoint_number=epoch)
+        self.last_saved_epoch = epoch
+        return path
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if not is_finite_logs(logs) or (self.guard is not None and self.guard.tripped):
+            return
+        if done % self.every == 0 or done == self.total_epochs:
+            # The last batch's update can turn weights to NaN while the epoch's mean
+            # losses still look finite: check the weights themselves before saving.
+            if not weights_finite(*self.models):
+                if self.guard is not None:
+                    self.guard.trip(done, {"weights": float("nan")})
+                self.model.stop_training = True
+                return
+            self.save(done)
+        self.last_good_epoch = done

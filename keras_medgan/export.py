@@ -1,0 +1,431 @@
+"""Export trained generators and load them back — the hand-off between training and use.
+
+P1 saved its generators as ``.h5`` and loaded them later to make augmentation images;
+we keep that and add the two current formats, so that each generator exists as
+
+    export/generator_<name>.h5            plain ``keras.models.load_model``, no custom objects
+    export/generator_<name>.keras
+    export/generator_<name>_savedmodel/   ``model.export`` (TF Serving / ``tf.saved_model.load``)
+    export/generator_<name>.json          model card (what the file is, how it was made)
+
+``<name>`` is the class the generator was trained on (one GAN per class, P1) or
+``conditional`` for one class-conditional generator (P0's cGAN).
+
+Loading is safe by default: Keras's ``safe_mode`` refuses a model holding a ``Lambda``
+layer (Python bytecode), and unknown custom classes are refused too. ``trust_model=True``
+is the explicit opt-in a user gives with ``--trust-model``. A SavedModel holds no Python,
+but a TF graph can read or write files, so we refuse one whose graph holds file-I/O or
+Python-callback ops unless trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import os
+import pathlib
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+import keras_medgan
+
+#: Order in which formats are preferred when several exports of one generator exist:
+#: ``.h5`` first because it is the format the papers used and loads fastest.
+FORMAT_PREFERENCE = (".h5", ".keras", "_savedmodel")
+
+CARD_KEYS = (
+    "arch", "data", "class_names", "label", "conditional", "num_classes", "image_size",
+    "channels", "z_dim", "epochs", "seed", "final_metrics", "keras_medgan_version",
+    "command", "created",
+)
+
+#: Ops that let a SavedModel graph touch the file system or run Python; a generator
+#: needs none of them. Saver functions (SaveV2/RestoreV2) live in separate functions
+#: that we do not call, so they are not listed.
+UNSAFE_GRAPH_OPS = frozenset({
+    "ReadFile", "WriteFile", "MatchingFiles", "DeleteFile", "PyFunc", "PyFuncStateless",
+    "EagerPyFunc", "ImmutableConst", "WholeFileReader", "WholeFileReaderV2",
+})
+
+
+#: What Keras / h5py / TF raise for a missing, corrupt, refused or foreign model file.
+LOAD_ERRORS = (ValueError, TypeError, OSError, KeyError, AttributeError, IndexError, ImportError)
+
+
+class GeneratorLoadError(ValueError):
+    """A generator file the user named is missing, corrupt or refused; message says which."""
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a class name (the card keeps the real name)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_") or "unnamed"
+
+
+def command_line() -> str:
+    """The command that is running, for the model card (how was this file made?)."""
+    return " ".join([pathlib.Path(sys.argv[0]).name] + sys.argv[1:]) if sys.argv else ""
+
+
+def make_model_card(*, arch: str, data: str, class_names: Sequence[str],
+                    label: str | None, image_size: int, z_dim: int, epochs: int,
+                    seed: int, final_metrics: dict[str, float] | None = None,
+                    channels: int = 1, command: str | None = None,
+                    **extra: Any) -> dict[str, Any]:
+    """The model card dict with every key INTERFACES.md names (plus ``extra``)."""
+    conditional = label is None
+    card = {
+        "arch": arch,
+        "data": data,
+        "class_names": list(class_names),
+        "label": label,
+        "conditional": conditional,
+        "num_classes": len(class_names) if conditional else 0,
+        "image_size": int(image_size),
+        "channels": int(channels),
+        "z_dim": int(z_dim),
+        "epochs": int(epochs),
+        "seed": int(seed),
+        "final_metrics": {k: _jsonable(v) for k, v in (final_metrics or {}).items()},
+        "keras_medgan_version": keras_medgan.__version__,
+        "command": command if command is not None else command_line(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    card.update(extra)
+    return card
+
+
+def _jsonable(value):
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def export_paths(export_dir, name: str) -> dict[str, pathlib.Path]:
+    """Where the four files of generator ``name`` go inside ``export_dir``."""
+    base = pathlib.Path(export_dir) / f"generator_{slug(name)}"
+    return {
+        "h5": base.with_name(base.name + ".h5"),
+        "keras": base.with_name(base.name + ".keras"),
+        "savedmodel": base.with_name(base.name + "_savedmodel"),
+        "card": base.with_name(base.name + ".json"),
+    }
+
+
+def export_generator(generator: keras.Model, export_dir, name: str,
+                     card: dict[str, Any]) -> dict[str, pathlib.Path]:
+    """Write ``generator`` as .h5, .keras and SavedModel plus its model card.
+
+    Each file is written under a temporary name and renamed into place, so an export
+    interrupted half way (Ctrl-C, full disk) never leaves a truncated file that looks
+    finished.
+    """
+    paths = export_paths(export_dir, name)
+    paths["h5"].parent.mkdir(parents=True, exist_ok=True)
+    for key in ("h5", "keras"):
+        tmp = paths[key].with_name(".tmp-" + paths[key].name)
+        generator.save(tmp)
+        os.replace(tmp, paths[key])
+    tmp_dir = paths["savedmodel"].with_name(".tmp-" + paths["savedmodel"].name)
+    _remove_tree(tmp_dir)
+    generator.export(str(tmp_dir), verbose=False)
+    _remove_tree(paths["savedmodel"])
+    os.replace(tmp_dir, paths["savedmodel"])
+    tmp = paths["card"].with_name(".tmp-" + paths["card"].name)
+    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, paths["card"])
+    return paths
+
+
+def _remove_tree(path: pathlib.Path) -> None:
+    """Remove a folder this module wrote itself (only ever our own export/tmp dirs)."""
+    if path.is_dir():
+        import shutil
+
+        shutil.rmtree(path)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclasses.dataclass
+class LoadedGenerator:
+    """A generator loaded from any exported format, with one ``generate`` for all."""
+
+    path: pathlib.Path
+    card: dict[str, Any]
+    _predict: Any  # callable(list_of_inputs or array) -> array
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.card.get("conditional"))
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.card["z_dim"])
+
+    @property
+    def name(self) -> str:
+        """The class this generator makes, or ``conditional``."""
+        return "conditional" if self.conditional else str(self.card.get("label") or "unlabelled")
+
+    def label_index(self, label) -> int:
+        """Class index of ``label`` (a class name or an int) for a conditional generator."""
+        names = list(self.card.get("class_names") or [])
+        num_classes = int(self.card.get("num_classes") or len(names))
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            index = int(label)
+        elif str(label) in names:
+            index = names.index(str(label))
+        elif str(label).isdigit():
+            index = int(label)
+        else:
+            raise ValueError(f"unknown class {label!r} for generator {self.path}; "
+                             f"valid classes: {', '.join(names) or f'0..{num_classes - 1}'}")
+        if not 0 <= index < num_classes:
+            raise ValueError(f"class index {index} out of range 0..{num_classes - 1} "
+                             f"for generator {self.path}")
+        return index
+
+    def generate(self, n: int, label=None, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+        """``n`` images, float32 [n, H, W, C] in [-1, 1], from z ~ N(0, 1) with ``seed``.
+
+        z is drawn for all ``n`` at once, so the images do not depend on ``batch_size``;
+        the last batch is padded to full size so the compiled predict function is not
+        traced again for an odd-sized batch.
+        """
+        n = int(n)
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.z_dim)).astype(np.float32)
+        one_hot = None
+        if self.conditional:
+            if label is None:
+                raise ValueError(f"generator {self.path} is conditional: give a label "
+                                 f"(one of {', '.join(self.card.get('class_names') or [])})")
+            num_classes = int(self.card["num_classes"])
+            one_hot = np.zeros((n, num_classes), np.float32)
+            one_hot[:, self.label_index(label)] = 1.0
+        elif label is not None and self.card.get("label") is not None \
+                and str(label) != str(self.card["label"]):
+            raise ValueError(f"generator {self.path} makes class {self.card.get('label')!r}, "
+                             f"not {label!r}")
+        batch_size = max(1, min(int(batch_size), n)) if n else 1
+        out = []
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            zb = _pad_rows(z[start:stop], batch_size)
+            inputs = zb if one_hot is None else [zb, _pad_rows(one_hot[start:stop], batch_size)]
+            images = np.asarray(self._predict(inputs), dtype=np.float32)
+            out.append(images[: stop - start])
+        if not out:
+            size = int(self.card.get("image_size") or 0)
+            return np.zeros((0, size, size, int(self.card.get("channels") or 1)), np.float32)
+        return np.clip(np.concatenate(out, axis=0), -1.0, 1.0)
+
+
+def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+    if len(array) == rows:
+        return array
+    pad = np.zeros((rows - len(array),) + array.shape[1:], array.dtype)
+    return np.concatenate([array, pad], axis=0)
+
+
+def card_path_for(path) -> pathlib.Path:
+    """The model card beside an exported file: ``generator_x.h5`` → ``generator_x.json``."""
+    path = pathlib.Path(path)
+    name = path.name
+    if name.endswith("_savedmodel"):
+        name = name[: -len("_savedmodel")]
+    else:
+        name = path.stem
+    return path.with_name(name + ".json")
+
+
+def read_model_card(path) -> dict[str, Any] | None:
+    """The model card beside ``path``, or None if there is none."""
+    card_file = card_path_for(path)
+    if not card_file.is_file():
+        return None
+    try:
+        return json.loads(card_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GeneratorLoadError(f"model card {card_file} is not valid JSON: {exc}") from None
+
+
+def _card_from_shapes(path, input_shapes, output_shape) -> dict[str, Any]:
+    """A minimal card inferred from a model's input/output shapes (no card on disk)."""
+    conditional = len(input_shapes) > 1
+    num_classes = int(input_shapes[1][-1]) if conditional else 0
+    return {
+        "arch": None, "data": None,
+        "class_names": [str(i) for i in range(num_classes)],
+        "label": None if conditional else pathlib.Path(path).stem.replace("generator_", ""),
+        "conditional": conditional, "num_classes": num_classes,
+        "image_size": int(output_shape[1]), "channels": int(output_shape[-1]),
+        "z_dim": int(input_shapes[0][-1]), "inferred": True,
+    }
+
+
+def load_generator(path, trust_model: bool = False) -> LoadedGenerator:
+    """Load an exported generator (.h5 / .keras / SavedModel dir) for sampling.
+
+    Raises GeneratorLoadError, naming the file and the reason, for a missing, corrupt or
+    refused file. ``trust_model`` turns Keras safe mode off (Lambda layers) and skips the
+    SavedModel op check — only for files the user trusts.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise GeneratorLoadError(f"generator file {path} does not exist")
+    if path.is_dir():
+        if not (path / "saved_model.pb").is_file():
+            found = find_generators(path)
+            if len(found) != 1:
+                raise GeneratorLoadError(
+                    f"{path} holds {len(found)} generators ({', '.join(found)}); name one file")
+            return load_generator(next(iter(found.values())), trust_model=trust_model)
+        return _load_savedmodel(path, trust_model)
+    if path.suffix not in (".h5", ".keras", ".hdf5"):
+        raise GeneratorLoadError(f"{path}: unknown generator format {path.suffix!r}; "
+                                 "expected .h5, .keras or a SavedModel folder")
+    _register_own_layers()
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=not trust_model)
+    except LOAD_ERRORS as exc:
+        raise GeneratorLoadError(_explain_load_failure(path, exc, trust_model)) from None
+    card = read_model_card(path)
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    inferred = _card_from_shapes(path, [tuple(i.shape) for i in inputs], tuple(model.output.shape))
+    card = {**inferred, **card} if card else inferred
+    _check_card_matches(path, card, inferred)
+    return LoadedGenerator(path=path, card=card, _predict=model.predict_on_batch)
+
+
+def _register_own_layers() -> None:
+    """Import keras_medgan's own serializable layers (PixelNorm, Equalized*, ...) so
+    generators using them load; they are our code, not code from the file."""
+    try:
+        import keras_medgan.models.layers  # noqa: F401
+    except ImportError:  # pragma: no cover - models package absent
+        pass
+
+
+def _check_card_matches(path, card, inferred) -> None:
+    for key in ("z_dim", "image_size", "num_classes"):
+        if card.get(key) is not None and int(card[key]) != int(inferred[key]):
+            raise GeneratorLoadError(f"model card of {path} says {key}={card[key]} but the "
+                                     f"model has {key}={inferred[key]}")
+
+
+def _explain_load_failure(path, exc, trust_model) -> str:
+    text = str(exc)
+    if not trust_model and ("safe_mode" in text or "Lambda" in text):
+        return (f"refused to load {path}: it holds a Lambda layer (Python code that would run "
+                "on load). Rebuild the generator from stock layers, or pass --trust-model "
+                "if you trust where the file came from.")
+    if "Could not locate" in text or "Unknown layer" in text or "custom" in text.lower():
+        return (f"refused to load {path}: it holds custom objects keras_medgan does not know "
+                f"({text.splitlines()[0][:200]}). Generators must be built from stock Keras layers.")
+    first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+    return f"cannot read generator {path}: not a valid Keras model file ({first})"
+
+
+def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
+    import tensorflow as tf  # SavedModel has no Keras loading API (PITFALLS)
+
+    if not trust_model:
+        bad = _unsafe_savedmodel_ops(path)
+        if bad:
+            raise GeneratorLoadError(
+                f"refused to load SavedModel {path}: its graph holds file/Python ops "
+                f"({', '.join(sorted(bad))}). Pass --trust-model if you trust it.")
+    try:
+        obj = tf.saved_model.load(str(path))
+        serve = obj.serve
+        spec = serve.concrete_functions[0].structured_input_signature[0][0]
+    except (*LOAD_ERRORS, tf.errors.OpError) as exc:
+        raise GeneratorLoadError(f"cannot read SavedModel {path}: {str(exc).splitlines()[0][:300]}"
+                                 ) from None
+    specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    out_spec = serve.concrete_functions[0].structured_outputs
+    inferred = _card_from_shapes(path, [tuple(s.shape) for s in specs], tuple(out_spec.shape))
+    card = read_model_card(path)
+    card = {**inferred, **card} if card else inferred
+    _check_card_matches(path, card, inferred)
+
+    def predict(inputs, _keep_alive=obj):  # the restored object owns the variables
+        if isinstance(inputs, list):
+            return serve([tf.constant(x) for x in inputs]).numpy()
+        return serve(tf.constant(inputs)).numpy()
+
+    return LoadedGenerator(path=path, card=card, _predict=predict)
+
+
+def _unsafe_savedmodel_ops(path: pathlib.Path) -> set:
+    """Op types in the SavedModel's graphs that a generator should never need."""
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    try:
+        proto.ParseFromString((path / "saved_model.pb").read_bytes())
+    except (DecodeError, OSError) as exc:
+        raise GeneratorLoadError(f"cannot read SavedModel {path}: saved_model.pb is corrupt "
+                                 f"({exc})") from None
+    found = set()
+    for meta in proto.meta_graphs:
+        nodes = list(meta.graph_def.node)
+        for function in meta.graph_def.library.function:
+            nodes.extend(function.node_def)
+        found.update(node.op for node in nodes if node.op in UNSAFE_GRAPH_OPS)
+    return found
+
+
+def find_generators(path) -> dict[str, pathlib.Path]:
+    """Generators under ``path`` (run folder, export dir or one file) by class name.
+
+    Returns ``{class_name_or_"conditional": file}``, one file per generator, the format
+    chosen by FORMAT_PREFERENCE. A run folder means its ``export/`` folder.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise GeneratorLoadError(f"{path} does not exist")
+    if path.is_file() or (path / "saved_model.pb").is_file():
+        card = read_model_card(path) or {}
+        return {_name_from_card(card, path): path}
+    if (path / "export").is_dir():
+        path = path / "export"
+    candidates: dict[str, dict[str, pathlib.Path]] = {}
+    for entry in sorted(path.iterdir()):
+        if entry.name.startswith(".tmp-") or not entry.name.startswith("generator_"):
+            continue
+        for fmt in FORMAT_PREFERENCE:
+            is_fmt = (entry.is_dir() and entry.name.endswith(fmt) and (entry / "saved_model.pb").is_file()
+                      ) if fmt == "_savedmodel" else (entry.is_file() and entry.suffix == fmt)
+            if is_fmt:
+                stem = card_path_for(entry).stem
+                candidates.setdefault(stem, {})[fmt] = entry
+    found = {}
+    for stem, by_fmt in candidates.items():
+        best = next(by_fmt[f] for f in FORMAT_PREFERENCE if f in by_fmt)
+        card = read_model_card(best) or {}
+        found[_name_from_card(card, best)] = best
+    if not found:
+        raise GeneratorLoadError(f"no exported generator (generator_*.h5/.keras/_savedmodel) "
+                                 f"found in {path}")
+    return dict(sorted(found.items()))
+
+
+def _name_from_card(card: dict[str, Any], path: pathlib.Path) -> str:
+    if card.get("conditional"):
+        return "conditional"
+    if card.get("label") is not None:
+        return str(card["label"])
+    return card_path_for(path).stem.replace("generator_", "", 1)

@@ -1,0 +1,285 @@
+"""Run folders and the resolved training configuration.
+
+A run lives in ``<out>/<NNNNN>-<arch>-<data>/`` (numbered like stylegan2-ada's
+``00000-...`` folders, so runs sort by start and never overwrite one another) and holds
+the fully resolved ``config.json`` next to everything it writes.
+
+Configuration precedence (lowest → highest):
+
+1. ``RUN_DEFAULTS`` below (things no paper specifies: seed, sample/checkpoint cadence);
+2. the architecture's and loss family's paper recipe
+   (``keras_medgan.gans.training_defaults``: dcgan32 → 2 500 epochs, batch 16, Adam 2e-4
+   β1 0.5, one GAN per class);
+3. a ``--config file.yaml``;
+4. command-line flags.
+
+On ``--resume`` the run's own ``config.json`` takes the place of 1-3; only settings that
+do not change what is being trained (epochs, cadence, precision, ...) may be overridden.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from keras_medgan.export import slug
+
+RUN_NAME = re.compile(r"^(\d{5})-")
+CONFIG_FILE = "config.json"
+
+#: Settings no paper fixes. Everything else comes from the arch / loss family recipe.
+RUN_DEFAULTS: dict[str, Any] = {
+    "arch": None,
+    "data": None,
+    "data_dir": None,
+    "image_size": None,          # None → the architecture's (first) supported size
+    "classes": None,             # None → every class in the data
+    "conditional": False,        # one class-conditional GAN (P0's cGAN) instead of per class
+    "per_class": None,           # None → the architecture's default (dcgan32: True, P1)
+    "split": "train",            # P1: only the training split trains the GANs
+    "resize": "pad",
+    "seed": 0,
+    "precision": "fp32",
+    "jit": "auto",
+    "strategy": "default",
+    "checkpoint_every": 50,
+    "sample_every": 10,
+    "sample_count": 16,
+    "keep_checkpoints": 3,
+    "out": "runs",
+    "options": {},               # loss-family options (label smoothing, n_critic, ...)
+}
+
+#: Keys that define WHAT is trained; a resume may not change them.
+STRUCTURAL_KEYS = ("arch", "data", "image_size", "classes", "conditional", "per_class", "loss",
+                   "z_dim", "split", "resize", "batch_size", "optimizer", "lr", "beta_1",
+                   "beta_2", "options", "seed")
+
+#: Friendly flag names → the option names each loss family actually takes.
+OPTION_ALIASES: dict[str, tuple] = {
+    "label_smoothing": ("label_smoothing",),
+    "label_flip": ("flip_prob", "label_flip_prob"),
+    "instance_noise": ("instance_noise",),
+    "diffaugment": ("diffaugment",),
+    "n_critic": ("n_critic",),
+    "clip": ("clip_value",),
+    "gp_weight": ("gp_weight",),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration the user gave cannot be used; the message says which key and why."""
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def run_number(path: pathlib.Path) -> int | None:
+    match = RUN_NAME.match(path.name)
+    return int(match.group(1)) if match else None
+
+
+def list_runs(out_root) -> list:
+    """Run folders under ``out_root`` (those holding a config.json), oldest first."""
+    root = pathlib.Path(out_root)
+    if not root.is_dir():
+        return []
+    runs = [p for p in root.iterdir() if p.is_dir() and run_number(p) is not None
+            and (p / CONFIG_FILE).is_file()]
+    return sorted(runs, key=run_number)
+
+
+def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:
+    """Create ``<out_root>/<next number>-<arch>-<data>/`` and return it."""
+    root = pathlib.Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [run_number(p) for p in root.iterdir() if run_number(p) is not None]
+    number = max(numbers, default=-1) + 1
+    while True:  # mkdir without exist_ok: two trainings started together get two folders
+        path = root / f"{number:05d}-{slug(arch)}-{slug(data.split(':')[0] if ':' in data else data)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            number += 1
+
+
+def latest_run_dir(out_root) -> pathlib.Path:
+    runs = list_runs(out_root)
+    if not runs:
+        raise ConfigError(f"--resume: no run folder with a {CONFIG_FILE} in {out_root}")
+    return runs[-1]
+
+
+def write_config(run_dir, config: dict[str, Any]) -> pathlib.Path:
+    path = pathlib.Path(run_dir) / CONFIG_FILE
+    tmp = path.with_name(".tmp-" + path.name)
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_config(run_dir) -> dict[str, Any]:
+    path = pathlib.Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"--resume: {run_dir} is not a run folder (no {CONFIG_FILE})")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+
+
+def read_yaml_config(path) -> dict[str, Any]:
+    """A ``--config`` YAML file → dict (keys as in config.json; dashes allowed)."""
+    import yaml
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ConfigError(f"--config {path}: file not found")
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--config {path}: not valid YAML ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"--config {path}: expected a mapping of settings, got {type(loaded).__name__}")
+    return {str(k).replace("-", "_"): v for k, v in loaded.items()}
+
+
+# ----------------------------------------------------------------------------- resolve
+
+
+def _family(loss: str):
+    from keras_medgan.gans import GAN_FAMILIES
+
+    if loss not in GAN_FAMILIES:
+        raise ConfigError(f"unknown loss {loss!r}; valid names: {', '.join(GAN_FAMILIES.names())}")
+    return GAN_FAMILIES.get(loss)
+
+
+def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
+    """Friendly option names (label_flip, clip) → the loss family's own; unknown → error."""
+    family_options = dict(_family(loss).OPTIONS)
+    out = {}
+    for key, value in (options or {}).items():
+        if key in family_options:
+            out[key] = value
+            continue
+        targets = [t for t in OPTION_ALIASES.get(key, ()) if t in family_options]
+        if not targets:
+            valid = ", ".join(sorted(family_options)) or "none"
+            raise ConfigError(f"option {key!r} does not apply to loss {loss!r} "
+                              f"(its options: {valid})")
+        out[targets[0]] = value
+    return out
+
+
+def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """Merge defaults < arch/family recipe < YAML < CLI into one validated config dict.
+
+    ``cli`` holds only the flags the user actually gave (argparse defaults are None);
+    loss-family options may be given top-level (``label_flip: 0.1``) or under ``options``.
+    """
+    from keras_medgan.gans import training_defaults
+    from keras_medgan.models import ARCHS
+
+    yaml_config = dict(yaml_config or {})
+    cli = {k: v for k, v in cli.items() if v is not None}
+    arch = cli.get("arch") or yaml_config.get("arch")
+    if not arch:
+        raise ConfigError("no architecture: give --arch (or arch: in --config)")
+    if arch not in ARCHS:
+        raise ConfigError(f"unknown architecture {arch!r}; valid names: {', '.join(ARCHS.names())}")
+    spec = ARCHS.get(arch)
+    loss = cli.get("loss") or yaml_config.get("loss") or spec.defaults.get("loss", "bce")
+    family = _family(loss)
+    recipe = training_defaults(spec, loss)
+    family_option_names = set(family.OPTIONS)
+    base = {k: v for k, v in recipe.items() if k not in family_option_names and k != "critic"}
+
+    config = dict(RUN_DEFAULTS)
+    config.update(base)
+    options: dict[str, Any] = {}
+    for layer in (yaml_config, cli):
+        layer = dict(layer)
+        options.update(layer.pop("options", None) or {})
+        for key in list(layer):
+            if key in OPTION_ALIASES or key in family_option_names:
+                options[key] = layer.pop(key)
+        unknown = sorted(set(layer) - set(config) - {"loss"})
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: "
+                              f"{', '.join(sorted(set(config) | set(OPTION_ALIASES)))}")
+        config.update(layer)
+    config["arch"], config["loss"] = arch, loss
+    config["options"] = {**{k: v for k, v in family.OPTIONS.items()},
+                         **normalize_options(options, loss)}
+    validate_config(config)
+    return config
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """Raise ConfigError for values that cannot work, before any data is read."""
+    from keras_medgan.models import ARCHS
+    from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
+
+    spec = ARCHS.get(config["arch"])
+    if not config.get("data"):
+        raise ConfigError("no data set: give --data (or data: in --config)")
+    if config.get("image_size") is None:
+        config["image_size"] = int(spec.defaults.get("image_size", spec.image_sizes[0]))
+    if int(config["image_size"]) not in tuple(spec.image_sizes):
+        raise ConfigError(f"architecture {config['arch']!r} cannot build image size "
+                          f"{config['image_size']}; supported: "
+                          f"{', '.join(str(s) for s in spec.image_sizes)}")
+    config["image_size"] = int(config["image_size"])
+    if config.get("per_class") is None:
+        config["per_class"] = bool(spec.defaults.get("per_class", False))
+    if config["conditional"]:
+        if not getattr(spec, "supports_conditional", True):
+            raise ConfigError(f"architecture {config['arch']!r} has no conditional variant")
+        config["per_class"] = False
+    for key in ("epochs", "batch_size", "z_dim", "checkpoint_every", "sample_every",
+                "sample_count", "keep_checkpoints"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+    if not (isinstance(config.get("lr"), (int, float)) and config["lr"] > 0):
+        raise ConfigError(f"lr must be a positive number, got {config.get('lr')!r}")
+    for key, registry in (("precision", PRECISIONS), ("strategy", STRATEGIES)):
+        if config[key] not in registry:
+            raise ConfigError(f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}")
+    if not isinstance(config["jit"], bool) and config["jit"] not in JIT_MODES:
+        raise ConfigError(f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}")
+    if config.get("classes") is not None:
+        classes = config["classes"]
+        if isinstance(classes, str):
+            classes = [c.strip() for c in classes.split(",") if c.strip()]
+        if not classes:
+            raise ConfigError("classes is empty")
+        config["classes"] = list(classes)
+
+
+def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
+    """The saved config with the CLI flags that may change on resume (epochs, cadence...)."""
+    config = dict(saved)
+    for key, value in cli.items():
+        if value is None or key in ("resume", "config"):
+            continue
+        if key in STRUCTURAL_KEYS or key in OPTION_ALIASES:
+            if saved.get(key) != value:
+                raise ConfigError(f"--resume cannot change {key} (run has {saved.get(key)!r}, "
+                                  f"got {value!r}); start a new run instead")
+            continue
+        if key not in config:
+            raise ConfigError(f"unknown setting {key!r}")
+        config[key] = value
+    validate_config(config)
+    return config
+
+
+def changed_keys(a: dict[str, Any], b: dict[str, Any]) -> Iterable[str]:
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))

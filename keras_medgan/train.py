@@ -1,0 +1,224 @@
+"""Train a GAN: ``python -m keras_medgan.train --arch dcgan32 --data head_ct``.
+
+A thin CLI: argparse with ``choices=`` from the registries, early clear errors (exit
+code 2), then one library call, :func:`keras_medgan.training.run_training`. Defaults come
+from the papers through the architecture's and loss family's recipe; see
+:mod:`keras_medgan.runs` for the precedence (CLI > --config YAML > arch/family defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EPILOG = """examples:
+  # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
+  python -m keras_medgan.train --arch dcgan32 --data head_ct
+
+  # try it now on the built-in phantom, a few epochs
+  python -m keras_medgan.train --arch dcgan32 --data phantom --epochs 5
+
+  # P0's conditional GAN at 128x128 from a YAML recipe, overriding the epochs
+  python -m keras_medgan.train --config experiments/p0_cgan128_rsna.yaml --epochs 50
+
+  # P4: WGAN (weight clipping, 5 critic steps) at 64x64 in bfloat16
+  python -m keras_medgan.train --arch dcgan64 --loss wgan --data folder:/data/brats64 --precision bf16
+
+  # continue the last run in runs/ (or name one); optionally to more epochs
+  python -m keras_medgan.train --resume
+  python -m keras_medgan.train --resume runs/00003-dcgan32-head_ct --epochs 5000
+
+Ctrl-C saves a checkpoint and exports the generators, then prints the resume command.
+Run folder: runs/<NNNNN>-<arch>-<data>/ with config.json, metrics.jsonl/.csv, logs/
+(TensorBoard), samples/<class>/epoch_*.png, loss_<class>.png, checkpoints/<class>/,
+export/generator_<class>.{h5,keras,json} + _savedmodel/.
+"""
+
+#: flag dest → config key for the loss-family options the CLI exposes by name
+OPTION_FLAGS = ("label_smoothing", "label_flip", "instance_noise", "diffaugment", "n_critic",
+                "clip", "gp_weight")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _option(text: str):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    import yaml
+
+    return key.strip().replace("-", "_"), yaml.safe_load(value)
+
+
+def arch_defaults_help(archs) -> str:
+    """One line per architecture with its paper defaults (what a flag left out means)."""
+    lines = ["\narchitecture defaults (from the papers; flags and --config override them):"]
+    for name in archs.names():
+        spec = archs.get(name)
+        d = spec.defaults
+        keys = ("loss", "epochs", "batch_size", "optimizer", "lr", "beta_1", "z_dim", "per_class")
+        shown = ", ".join(f"{k} {d[k]}" for k in keys if k in d)
+        sizes = "/".join(str(s) for s in spec.image_sizes)
+        lines.append(f"  {name} ({sizes} px): {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from keras_medgan.data.datasets import check_data_arg, data_help
+    from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
+    from keras_medgan.models import ARCHS
+    from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
+
+    p = argparse.ArgumentParser(
+        prog="python -m keras_medgan.train",
+        description="Train GAN(s) on a medical image set; writes a numbered run folder with "
+                    "config, logs, sample grids, loss plots, checkpoints and exported generators.",
+        epilog=EPILOG + arch_defaults_help(ARCHS),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = p.add_argument_group("what to train")
+    what.add_argument("--arch", choices=ARCHS.names(), help="architecture")
+    what.add_argument("--data", type=check_data_arg, metavar="DATA", help=data_help())
+    what.add_argument("--data-dir", help="folder of the data set (else $KERAS_MEDGAN_DATA/<name>)")
+    what.add_argument("--config", metavar="FILE.yaml", help="settings file (CLI flags win)")
+    what.add_argument("--loss", choices=GAN_FAMILIES.names(), help="loss family (default: the arch's)")
+    what.add_argument("--image-size", type=_positive_int, help="image size (must suit the arch)")
+    what.add_argument("--classes", help="comma-separated classes to train (default: all)")
+    what.add_argument("--conditional", action="store_true", default=None,
+                      help="one class-conditional GAN (P0's cGAN) instead of one per class")
+    what.add_argument("--per-class", action=argparse.BooleanOptionalAction, default=None,
+                      help="one GAN per class (default: the arch's; dcgan32 yes, P1)")
+    what.add_argument("--z-dim", type=_positive_int, help="latent size (papers: 100)")
+
+    how = p.add_argument_group("optimisation (defaults: the paper's recipe)")
+    how.add_argument("--epochs", type=_positive_int)
+    how.add_argument("--batch-size", type=_positive_int)
+    how.add_argument("--lr", type=_positive_float, help="learning rate of both optimizers")
+    how.add_argument("--beta-1", type=float)
+    how.add_argument("--beta-2", type=float)
+    how.add_argument("--optimizer", choices=OPTIMIZERS.names())
+    how.add_argument("--seed", type=int)
+
+    tricks = p.add_argument_group("loss-family options (an option the loss lacks is an error)")
+    tricks.add_argument("--label-smoothing", type=float, help="bce: one-sided, real target 1-s")
+    tricks.add_argument("--label-flip", type=float, help="bce/pggan: probability of flipping D's labels")
+    tricks.add_argument("--instance-noise", type=float, help="bce: std of noise added to D's inputs (P0)")
+    tricks.add_argument("--diffaugment", help="bce: DiffAugment policy, e.g. translation,cutout")
+    tricks.add_argument("--n-critic", type=_positive_int, help="wgan/wgan-gp: critic steps per G step")
+    tricks.add_argument("--clip", type=_positive_float, help="wgan: weight clipping value")
+    tricks.add_argument("--gp-weight", type=float, help="wgan-gp/pggan: gradient penalty weight")
+    tricks.add_argument("--option", type=_option, action="append", metavar="KEY=VALUE",
+                        help="any other loss-family option (repeatable)")
+
+    run = p.add_argument_group("run")
+    run.add_argument("--out", help="parent folder of run folders (default: runs)")
+    run.add_argument("--resume", nargs="?", const="last", metavar="RUN_DIR",
+                     help="continue the last run in --out, or RUN_DIR")
+    run.add_argument("--precision", choices=PRECISIONS.names(), help="fp32 (default), bf16, fp16")
+    run.add_argument("--jit", nargs="?", const="on", choices=JIT_MODES.names(),
+                     help="XLA: --jit = on; default auto (GPU only)")
+    run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
+    run.add_argument("--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)")
+    run.add_argument("--sample-every", type=_positive_int, help="epochs between sample grids / loss plots (default 10)")
+    run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
+    return p
+
+
+def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags the user gave, as config keys (argparse defaults are None = not given)."""
+    settings = {k: v for k, v in vars(args).items()
+                if v is not None and k not in ("config", "resume", "option")}
+    options = dict(args.option or [])
+    for key in OPTION_FLAGS:
+        if key in settings:
+            options[key] = settings.pop(key)
+    if options:
+        settings["options"] = options
+    if "classes" in settings:
+        settings["classes"] = [c.strip() for c in settings["classes"].split(",") if c.strip()]
+    return settings
+
+
+def command_line(argv: list[str] | None) -> str:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python -m keras_medgan.train"] + args)
+
+
+def resolve(args, settings):
+    """(config, run_dir or None): a resumed run's dir, or None for a new run."""
+    import pathlib
+
+    from keras_medgan import runs
+
+    if args.resume:
+        out = settings.get("out", runs.RUN_DEFAULTS["out"])
+        run_dir = runs.latest_run_dir(out) if args.resume == "last" else pathlib.Path(args.resume)
+        saved = runs.read_config(run_dir)
+        if args.config:
+            raise runs.ConfigError("--resume uses the run's own config.json; drop --config")
+        if "options" in settings:
+            settings["options"] = {**saved["options"],
+                                   **runs.normalize_options(settings["options"], saved["loss"])}
+        return runs.apply_resume_overrides(saved, settings), run_dir
+    yaml_config = runs.read_yaml_config(args.config) if args.config else None
+    return runs.resolve_config(settings, yaml_config), None
+
+
+def main(argv=None) -> int:
+    from keras_medgan import runs, training
+    from keras_medgan.data import DataError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not (args.arch or args.config or args.resume):
+        parser.error("give --arch and --data (or --config FILE.yaml, or --resume)")
+    settings = cli_settings(args)
+    try:
+        config, run_dir = resolve(args, settings)
+        prepared = training.prepare_training(config)
+    except (runs.ConfigError, DataError, training.EmptyClassError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if run_dir is None:
+        config["command"] = command_line(argv)
+        run_dir = runs.new_run_dir(config["out"], config["arch"], config["data"])
+    else:
+        config.setdefault("resumed_by", [])
+        config["resumed_by"] = list(config["resumed_by"]) + [command_line(argv)]
+    runs.write_config(run_dir, config)
+    try:
+        training.run_training(config, run_dir, prepared=prepared)
+    except training.TrainingInterrupted as stop:
+        print(f"\ninterrupted: {stop.unit} saved at epoch {stop.epoch} (checkpoint + export in "
+              f"{stop.run_dir}).\nresume with: python -m keras_medgan.train --resume {stop.run_dir}",
+              file=sys.stderr)
+        return 130
+    except training.TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (DataError, training.EmptyClassError, runs.ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""``run_training(config, run_dir)``: the library call behind ``python -m keras_medgan.train``.
+
+One run trains one or more *units*, each one GAN with its own checkpoints, samples and
+exported generator:
+
+* one per class (P1: "one GAN per class", the dcgan32 default) — unit name = class name;
+* one class-conditional GAN (P0's cGAN, ``conditional``) — unit name ``conditional``;
+* one unconditional GAN on every image (P2, P4) — unit name ``all``.
+
+Units train in turn in the same run folder; a resumed run skips finished units and
+continues the unfinished one from its last checkpoint (weights, both optimizers' state,
+the GAN's random stream and the epoch counter, restored with
+``assert_existing_objects_matched``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_medgan import callbacks as cb
+from keras_medgan.export import export_generator, export_paths, make_model_card, slug
+
+
+class TrainingError(RuntimeError):
+    """Training could not finish (NaN losses, ...); the message says what was kept."""
+
+
+class EmptyClassError(ValueError):
+    """A class the run should train has no (or too few) training images."""
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: a checkpoint and an export were saved; ``run_dir`` says how to resume."""
+
+    def __init__(self, run_dir, unit: str, epoch: int):
+        super().__init__(f"interrupted in {unit} after epoch {epoch}")
+        self.run_dir, self.unit, self.epoch = pathlib.Path(run_dir), unit, epoch
+
+
+@dataclasses.dataclass
+class Unit:
+    """One GAN of a run: its name, label for the model card and training images."""
+
+    name: str
+    label: str | None          # model-card label: class name, None = conditional
+    images: np.ndarray
+    labels: np.ndarray            # class indices into class_names
+
+
+@dataclasses.dataclass
+class UnitResult:
+    name: str
+    status: str                   # "trained" | "skipped" (already finished) | "nan"
+    epochs: int
+    final_metrics: dict[str, float]
+    export: dict[str, str]
+
+
+def plan_units(images, labels, class_names: list[str], config) -> list[Unit]:
+    """Split the training set into units (see the module docstring); check none is empty."""
+    wanted = config.get("classes") or list(class_names)
+    for name in wanted:
+        if name not in class_names:
+            raise EmptyClassError(f"class {name!r} is not in data {config['data']!r}; "
+                                  f"its classes: {', '.join(class_names)}")
+    keep_idx = [class_names.index(n) for n in wanted]
+    for name, idx in zip(wanted, keep_idx):
+        count = int((labels == idx).sum())
+        if count == 0:
+            raise EmptyClassError(f"class {name!r} has no {config['split']} images in data "
+                                  f"{config['data']!r}")
+    mask = np.isin(labels, keep_idx)
+    if config["per_class"]:
+        units = [Unit(n, n, images[labels == i], labels[labels == i]) for n, i in zip(wanted, keep_idx)]
+    elif config["conditional"]:
+        units = [Unit("conditional", None, images[mask], labels[mask])]
+    else:
+        units = [Unit("all", "all", images[mask], labels[mask])]
+    for unit in units:
+        if len(unit.images) < config["batch_size"]:
+            raise EmptyClassError(
+                f"{'class ' + repr(unit.name) if config['per_class'] else unit.name!r} has "
+                f"{len(unit.images)} training images, fewer than one batch "
+                f"(batch_size {config['batch_size']}); lower --batch-size")
+    return units
+
+
+def read_history(run_dir, unit_name: str, upto_epoch: int) -> cb.EpochHistory:
+    """The unit's earlier records from metrics.jsonl (up to the restored epoch)."""
+    path = pathlib.Path(run_dir) / "metrics.jsonl"
+    records = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash
+            if row.get("class") == unit_name and row.get("epoch", 0) <= upto_epoch:
+                records.append({k: (float("nan") if v is None else v) for k, v in row.items()
+                                if k not in ("class", "time")})
+    return cb.EpochHistory(records)
+
+
+def drop_metrics_after(run_dir, unit_name: str, epoch: int) -> None:
+    """Forget metrics.jsonl records of epochs the checkpoint does not hold (they rerun)."""
+    path = pathlib.Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not (row.get("class") == unit_name and row.get("epoch", 0) > epoch):
+            kept.append(line)
+    tmp = path.with_name(".tmp-metrics.jsonl")
+    tmp.write_text("".join(k + "\n" for k in kept))
+    tmp.replace(path)
+    for csv_path in pathlib.Path(run_dir).glob("metrics*.csv"):
+        _drop_csv_rows_after(csv_path, unit_name, epoch)
+
+
+def _drop_csv_rows_after(path: pathlib.Path, unit_name: str, epoch: int) -> None:
+    """The CSV twin of drop_metrics_after (columns start with class, epoch)."""
+    import csv
+
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or rows[0][:2] != ["class", "epoch"]:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if not (len(r) > 1 and r[0] == unit_name
+                                                     and r[1].isdigit() and int(r[1]) > epoch)]
+    if len(kept) == len(rows):
+        return
+    tmp = path.with_name(".tmp-" + path.name)
+    with open(tmp, "w", newline="") as handle:
+        csv.writer(handle).writerows(kept)
+    tmp.replace(path)
+
+
+class UnitTrainer:
+    """Builds, restores, trains, checkpoints and exports one unit."""
+
+    def __init__(self, config, run_dir, unit: Unit, class_names, unit_index: int, clock,
+                 strategy, print_fn=print):
+        self.config, self.run_dir, self.unit = config, pathlib.Path(run_dir), unit
+        self.class_names, self.unit_index, self.clock = class_names, unit_index, clock
+        self.strategy, self.print = strategy, print_fn
+        self.ckpt_dir = self.run_dir / "checkpoints" / slug(unit.name)
+        self.samples_dir = self.run_dir / "samples" / slug(unit.name)
+        self.export_dir = self.run_dir / "export"
+        self._build()
+
+    # ---------------------------------------------------------------- build / restore
+    def _build(self) -> None:
+        import tensorflow as tf  # tf.train.Checkpoint: Keras has no full-state checkpoint
+
+        from keras_medgan.gans import GAN_FAMILIES, make_optimizers
+        from keras_medgan.models import ARCHS
+        from keras_medgan.runtime import resolve_jit
+
+        c = self.config
+        spec = ARCHS.get(c["arch"])
+        family = GAN_FAMILIES.get(c["loss"])
+        self.num_classes = len(self.class_names) if self.unit.label is None else 0
+        seed = int(c["seed"]) * 1000 + self.unit_index
+        keras.utils.set_random_seed(seed)  # weight init: same run → same start
+        with self.strategy.scope():
+            g = spec.build_generator(z_dim=c["z_dim"], image_size=c["image_size"],
+                                     num_classes=self.num_classes)
+            d = spec.build_discriminator(image_size=c["image_size"], num_classes=self.num_classes,
+                                         critic=family.CRITIC)
+            self.gan = family(generator=g, discriminator=d, z_dim=c["z_dim"],
+                              num_classes=self.num_classes, seed=seed, **c["options"])
+            d_opt, g_opt = make_optimizers(family, optimizer=c.get("optimizer"), lr=c["lr"],
+                                           beta_1=c.get("beta_1"), beta_2=c.get("beta_2"))
+            self.gan.compile(d_optimizer=d_opt, g_optimizer=g_opt,
+                             jit_compile=resolve_jit(c["jit"]))
+            self.gan.build_optimizers()  # before restore, or their state is skipped (PITFALLS)
+            self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.generator, self.discriminator = g, d
+        self.checkpoint = tf.train.Checkpoint(
+            generator=g, discriminator=d,
+            d_optimizer=self.gan.d_optimizer, g_optimizer=self.gan.g_optimizer,
+            seed_state=self.gan.seed_generator.state, epoch=self.epoch_var,
+            gan_state=self._extra_state())
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.ckpt_dir),
+                                                  max_to_keep=c["keep_checkpoints"])
+
+    def _extra_state(self) -> list:
+        """GAN variables outside G, D and the optimizers (e.g. BEGAN's k)."""
+        owned = {id(v) for m in (self.generator, self.discriminator) for v in m.variables}
+        owned.add(id(self.gan.seed_generator.state))
+        metric_vars = {id(v) for m in self.gan.metrics for v in m.variables}
+        return [v for v in self.gan.variables if id(v) not in owned and id(v) not in metric_vars]
+
+    def restore(self) -> int:
+        """Restore the latest checkpoint (if any); returns the finished epoch count."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        status = self.checkpoint.restore(latest)
+        status.assert_existing_objects_matched()
+        return int(self.epoch_var.numpy())
+
+    # ---------------------------------------------------------------- train
+    def dataset(self):
+        from keras_medgan.data import make_tf_dataset
+
+        c = self.config
+        return make_tf_dataset(self.unit.images, self.unit.labels,
+                               num_classes=len(self.class_names), batch_size=c["batch_size"],
+                               shuffle=True, seed=int(c["seed"]) + self.unit_index,
+                               drop_remainder=True, repeat=False)
+
+    def card(self, epochs: int, final_metrics: dict[str, float]) -> dict[str, Any]:
+        c = self.config
+        return make_model_card(
+            arch=c["arch"], data=c["data"], class_names=self.class_names, label=self.unit.label,
+            image_size=c["image_size"], z_dim=c["z_dim"], epochs=epochs, seed=c["seed"],
+            final_metrics=final_metrics, command=c.get("command"), loss=c["loss"],
+            precision=c["precision"], run=self.run_dir.name,
+            train_images=len(self.unit.images))
+
+    def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
+        # A GAN whose generator is not a plain functional model (e.g. a growing PGGAN)
+        # can hand over an exportable one through ``exportable_generator()``.
+        model = getattr(self.gan, "exportable_generator", lambda: self.generator)()
+        paths = export_generator(model, self.export_dir, self.unit.name,
+                                 self.card(epochs, history.summary()))
+        return {k: str(v) for k, v in paths.items()}
+
+    def train(self) -> UnitResult:
+        c = self.config
+        start = self.restore()
+        target = int(c["epochs"])
+        drop_metrics_after(self.run_dir, self.unit.name, start)
+        history = read_history(self.run_dir, self.unit.name, start)
+        if start >= target:
+            done = export_paths(self.export_dir, self.unit.name)
+            if not done["card"].is_file():
+                self.export(start, history)
+            self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
+            return UnitResult(self.unit.name, "skipped", start, history.summary(),
+                              {k: str(v) for k, v in done.items()})
+        if start:
+            self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
+                       f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
+        guard = cb.NonFiniteGuard()
+        saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
+                                   guard=guard, models=(self.generator, self.discriminator))
+        from keras_medgan.callbacks import fixed_grid_inputs
+
+        grid = cb.SampleGrid(self.generator,
+                             fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
+                             self.samples_dir, every=c["sample_every"], total_epochs=target)
+        callbacks = [
+            guard,
+            cb.MetricsLog(self.run_dir, history, label=self.unit.name,
+                          tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name)),
+            grid,
+            cb.LossPlot(history, self.run_dir / f"loss_{slug(self.unit.name)}.png",
+                        every=c["sample_every"], title=f"{c['arch']} on {c['data']} — {self.unit.name}"),
+            saver,
+            cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print),
+        ]
+        callbacks += list(getattr(self.gan, "training_callbacks", lambda cfg: [])(c))
+        try:
+            self.gan.fit(self.dataset(), epochs=target, initial_epoch=start, verbose=0, shuffle=False,
+                         callbacks=callbacks)
+        except KeyboardInterrupt:
+            epoch = saver.last_good_epoch or start
+            if cb.weights_finite(self.generator, self.discriminator) and not guard.tripped:
+                saver.save(epoch)
+                self.export(epoch, history)
+            raise TrainingInterrupted(self.run_dir, self.unit.name, epoch) from None
+        if guard.tripped:
+            return self._after_nan(guard, history)
+        epochs = int(self.epoch_var.numpy())
+        if saver.last_saved_epoch != target:  # e.g. stopped early by a callback
+            epochs = saver.last_good_epoch or epochs
+            saver.save(epochs)
+        export = self.export(epochs, history)
+        return UnitResult(self.unit.name, "trained", epochs, history.summary(), export)
+
+    def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
+        bad = ", ".join(f"{k}={v}" for k, v in guard.bad_values.items())
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            raise TrainingError(
+                f"[{self.unit.name}] non-finite loss in epoch {guard.tripped_epoch} ({bad}) "
+                "before any checkpoint was saved; nothing exported. Try a lower --lr, "
+                "--precision fp32, or another --loss.")
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        good = int(self.epoch_var.numpy())
+        good_history = cb.EpochHistory([r for r in history.records if r["epoch"] <= good])
+        export = self.export(good, good_history)
+        raise TrainingError(
+            f"[{self.unit.name}] non-finite loss in epoch {guard.tripped_epoch} ({bad}); "
+            f"stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
+            f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
+
+
+def load_training_set(config):
+    from keras_medgan.data import load_image_set
+
+    return load_image_set(config["data"], image_size=config["image_size"], split=config["split"],
+                          classes=None, seed=config["seed"], data_dir=config.get("data_dir"),
+                          resize=config.get("resize", "pad"))
+
+
+@dataclasses.dataclass
+class PreparedData:
+    """The training set split into units, checked before a run folder is created."""
+
+    class_names: list[str]
+    units: list[Unit]
+    total_images: int
+
+
+def prepare_training(config: dict[str, Any]) -> PreparedData:
+    """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
+    data = load_training_set(config)
+    class_names = list(data.class_names)
+    units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config)
+    return PreparedData(class_names, units, len(data.images))
+
+
+def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None] = print,
+                 prepared: PreparedData | None = None) -> list[UnitResult]:
+    """Train every unit of the run in ``run_dir`` (created, config written, by the CLI).
+
+    Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
+    checkpoint kept and exported), TrainingInterrupted (Ctrl-C: checkpoint + export saved).
+    """
+    from keras_medgan.runtime import make_strategy, set_precision
+
+    previous_policy = keras.mixed_precision.global_policy()
+    set_precision(config["precision"])
+    try:
+        return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
+                          make_strategy(config["strategy"]))
+    finally:  # the dtype policy is process-global: leave it as we found it
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult]:
+    prepared = prepared or prepare_training(config)
+    class_names, units = prepared.class_names, prepared.units
+    remaining = 0
+    for unit in units:
+        finished = _finished_epochs(run_dir, unit.name)
+        remaining += max(int(config["epochs"]) - finished, 0)
+    clock = cb.RunClock(remaining)
+    batches = {u.name: len(u.images) // config["batch_size"] for u in units}
+    print_fn(f"run {run_dir}: {config['arch']} on {config['data']} "
+             f"({prepared.total_images} {config['split']} images, classes "
+             f"{', '.join(class_names)}), units: "
+             + ", ".join(f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)"
+                         for u in units)
+             + f"; {config['epochs']} epochs each")
+    results = []
+    for index, unit in enumerate(units):
+        trainer = UnitTrainer(config, run_dir, unit, class_names, index, clock, strategy,
+                              print_fn=print_fn)
+        results.append(trainer.train())
+    write_summary(run_dir, results)
+    for result in results:
+        metrics = result.final_metrics
+        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("d_loss", "g_loss", "d_fake_last20")
+                          if isinstance(metrics.get(k), float))
+        print_fn(f"[{result.name}] {result.status}: {result.epochs} epochs; {shown}")
+    print_fn(f"generators exported to {run_dir / 'export'}")
+    return results
+
+
+def _finished_epochs(run_dir: pathlib.Path, unit_name: str) -> int:
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints" / slug(unit_name)))
+    if latest is None:
+        return 0
+    try:
+        return int(tf.train.load_variable(latest, "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+    except (ValueError, OSError, tf.errors.OpError):  # the trainer's restore reports it
+        return 0
+
+
+def write_summary(run_dir, results: list[UnitResult]) -> pathlib.Path:
+    path = pathlib.Path(run_dir) / "summary.json"
+    path.write_text(json.dumps({r.name: dataclasses.asdict(r) for r in results}, indent=2,
+                               default=lambda v: None) + "\n")
+    return path

@@ -1,0 +1,321 @@
+"""The train CLI end to end on a small phantom: run folder, resume, Ctrl-C, NaN, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_medgan import train
+from keras_medgan.gans import GAN_FAMILIES
+from keras_medgan.gans.bce import BCEGAN
+from keras_medgan.models import ARCHS, ArchSpec
+from tests.standins import tiny32_discriminator, tiny32_generator
+
+PHANTOM = "phantom:n=40,size=128"  # 28 train images, 14 per class
+
+
+@pytest.fixture(scope="module", autouse=True)
+def phantom_cache(tmp_path_factory):
+    """A private phantom cache: tests never touch ~/.cache."""
+    old = os.environ.get("KERAS_MEDGAN_CACHE")
+    os.environ["KERAS_MEDGAN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("KERAS_MEDGAN_CACHE", None)
+    else:
+        os.environ["KERAS_MEDGAN_CACHE"] = old
+
+
+class FlakyGAN(BCEGAN):
+    """BCE GAN that can report NaN after N steps or raise Ctrl-C after an epoch (tests)."""
+
+    NAME = "flaky"
+    OPTIONS: ClassVar[dict] = {**BCEGAN.OPTIONS, "nan_after_steps": 0, "interrupt_at_epoch": 0}
+
+    def __init__(self, *args, nan_after_steps=0, interrupt_at_epoch=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nan_after_steps = int(nan_after_steps)
+        self.interrupt_at_epoch = int(interrupt_at_epoch)
+
+    def train_batch(self, images, labels):
+        values = dict(super().train_batch(images, labels))
+        if self.nan_after_steps:
+            step = ops.cast(self.g_optimizer.iterations, "float32")
+            values["d_loss"] = ops.where(step > self.nan_after_steps, float("nan"), values["d_loss"])
+        return values
+
+    interrupts_left = 0  # Ctrl-C is pressed once per test, not in every unit
+
+    def training_callbacks(self, config):
+        import keras
+
+        at = self.interrupt_at_epoch
+
+        class Interrupt(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if at and epoch + 1 == at and FlakyGAN.interrupts_left > 0:
+                    FlakyGAN.interrupts_left -= 1
+                    raise KeyboardInterrupt
+
+        return [Interrupt()]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_registry():
+    """A 32×32 arch that trains in milliseconds and the flaky loss family."""
+    ARCHS.register("tiny32", ArchSpec(
+        name="tiny32", build_generator=tiny32_generator, build_discriminator=tiny32_discriminator,
+        image_sizes=(32,), defaults={"epochs": 2, "batch_size": 8, "optimizer": "adam",
+                                     "lr": 2e-4, "beta_1": 0.5, "loss": "bce", "z_dim": 100,
+                                     "per_class": True}))
+    GAN_FAMILIES.register("flaky", FlakyGAN)
+    yield
+    ARCHS._items.pop("tiny32")
+    GAN_FAMILIES._items.pop("flaky")
+
+
+def _records(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def _ckpt_value(run, unit, name):
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints" / unit))
+    return int(tf.train.load_variable(latest, name))
+
+
+EPOCH = "epoch/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def _g_iterations(run, unit):
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints" / unit))
+    names = [n for n, _ in tf.train.list_variables(latest) if n.startswith("g_optimizer/")
+             and "iterations" in n]
+    assert names, tf.train.list_variables(latest)
+    return int(tf.train.load_variable(latest, names[0]))
+
+
+def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1",
+                       "--batch-size", "8", "--sample-count", "4", "--out", str(out)])
+    assert code == 0
+    run = out / "00000-tiny32-phantom"
+    config = json.loads((run / "config.json").read_text())
+    assert config["epochs"] == 1 and config["batch_size"] == 8 and config["per_class"] is True
+    assert config["command"].startswith("python -m keras_medgan.train --arch tiny32")
+    records = _records(run)
+    assert [(r["class"], r["epoch"]) for r in records] == [("normal", 1), ("hemorrhage", 1)]
+    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(records[0])
+    assert (run / "metrics.csv").read_text().splitlines()[0].startswith("class,epoch,")
+    for unit in ("normal", "hemorrhage"):
+        assert (run / "samples" / unit / "epoch_00001.png").is_file()
+        assert (run / f"loss_{unit}.png").is_file()
+        assert _ckpt_value(run, unit, EPOCH) == 1
+        assert _g_iterations(run, unit) == 1  # 14 images // batch 8 = 1 step
+        for suffix in (".h5", ".keras", ".json"):
+            assert (run / "export" / f"generator_{unit}{suffix}").is_file()
+        assert (run / "export" / f"generator_{unit}_savedmodel" / "saved_model.pb").is_file()
+        assert list((run / "logs" / unit).glob("events.out.tfevents.*"))
+    card = json.loads((run / "export" / "generator_hemorrhage.json").read_text())
+    assert card["label"] == "hemorrhage" and card["arch"] == "tiny32" and card["epochs"] == 1
+    assert card["train_images"] == 14
+    assert card["final_metrics"]["d_fake_last20"] == pytest.approx(records[1]["d_fake"])
+    printed = capsys.readouterr().out
+    assert "epoch 1/1 [class hemorrhage] d_loss" in printed and "ETA" in printed
+    assert "d_fake_last20" in printed
+
+    from keras_medgan.synthesize import main as synthesize
+
+    assert synthesize(["--generator", str(run), "--n", "3", "--out", str(tmp_path / "s")]) == 0
+    assert len(list((tmp_path / "s").rglob("*.png"))) == 6
+
+
+def test_dcgan32_paper_recipe_trains_and_exports_a_plain_h5(tmp_path):
+    """The real P1 architecture, one class, one epoch (the slowest test here)."""
+    import keras
+
+    out = tmp_path / "runs"
+    assert train.main(["--arch", "dcgan32", "--data", PHANTOM, "--epochs", "1", "--batch-size",
+                       "8", "--classes", "hemorrhage", "--sample-count", "4", "--out", str(out)]) == 0
+    run = out / "00000-dcgan32-phantom"
+    config = json.loads((run / "config.json").read_text())
+    assert config["lr"] == 2e-4 and config["beta_1"] == 0.5 and config["loss"] == "bce"
+    assert config["image_size"] == 32 and config["z_dim"] == 100
+    g = keras.models.load_model(run / "export" / "generator_hemorrhage.h5", compile=False)
+    assert sum(int(np.prod(w.shape)) for w in g.trainable_weights) == 4_870_785  # P1
+    assert not (run / "export" / "generator_normal.h5").exists()
+
+
+def test_ctrl_c_saves_then_resume_continues_epochs_and_optimizer_state(tmp_path, capsys):
+    out = tmp_path / "runs"
+    base = ["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--checkpoint-every", "1",
+            "--sample-every", "10", "--sample-count", "4"]
+    FlakyGAN.interrupts_left = 1
+    code = train.main(base + ["--loss", "flaky", "--epochs", "4", "--option", "interrupt_at_epoch=2"])
+    assert code == 130
+    err = capsys.readouterr().err
+    run = out / "00000-tiny32-phantom"
+    assert f"--resume {run}" in err
+    assert _ckpt_value(run, "normal", EPOCH) == 2 and _g_iterations(run, "normal") == 2
+    assert (run / "export" / "generator_normal.h5").is_file()
+    assert not (run / "checkpoints" / "hemorrhage").exists()
+
+    assert train.main(["--resume", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "[normal] resuming at epoch 3/4 (optimizer step 2)" in printed
+    assert _ckpt_value(run, "normal", EPOCH) == 4 and _g_iterations(run, "normal") == 4
+    assert _ckpt_value(run, "hemorrhage", EPOCH) == 4 and _g_iterations(run, "hemorrhage") == 4
+    epochs = {}
+    for r in _records(run):
+        epochs.setdefault(r["class"], []).append(r["epoch"])
+    assert epochs == {"normal": [1, 2, 3, 4], "hemorrhage": [1, 2, 3, 4]}
+    assert json.loads((run / "export" / "generator_normal.json").read_text())["epochs"] == 4
+
+    # resuming a finished run skips every class; more epochs continue from the checkpoint
+    assert train.main(["--resume", str(run)]) == 0
+    assert "finished earlier (4/4 epochs); skipped" in capsys.readouterr().out
+    assert train.main(["--resume", str(run), "--epochs", "5"]) == 0
+    assert _ckpt_value(run, "hemorrhage", EPOCH) == 5 and _g_iterations(run, "hemorrhage") == 5
+    assert train.main(["--resume", str(run), "--batch-size", "4"]) == 2
+    assert "cannot change batch_size" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--loss", "flaky",
+                       "--epochs", "6", "--checkpoint-every", "1", "--classes", "normal",
+                       "--option", "nan_after_steps=3"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "non-finite loss in epoch 4" in err and "last good checkpoint (epoch 3" in err
+    run = out / "00000-tiny32-phantom"
+    assert _ckpt_value(run, "normal", EPOCH) == 3
+    card = json.loads((run / "export" / "generator_normal.json").read_text())
+    assert card["epochs"] == 3
+    from keras_medgan.export import load_generator
+
+    images = load_generator(run / "export" / "generator_normal.h5").generate(4)
+    assert np.isfinite(images).all()
+
+
+def test_conditional_run_exports_one_conditional_generator(tmp_path):
+    out = tmp_path / "runs"
+    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--epochs", "1",
+                       "--conditional", "--sample-count", "4"]) == 0
+    run = out / "00000-tiny32-phantom"
+    card = json.loads((run / "export" / "generator_conditional.json").read_text())
+    assert card["conditional"] is True and card["label"] is None
+    assert card["num_classes"] == 2 and card["class_names"] == ["normal", "hemorrhage"]
+    assert [r["class"] for r in _records(run)] == ["conditional"]
+
+
+def test_yaml_config_sits_between_defaults_and_flags(tmp_path):
+    from keras_medgan.runs import resolve_config
+
+    yaml_config = {"arch": "dcgan32", "data": "phantom", "epochs": 100, "lr": 1e-3,
+                   "label_flip": 0.1}
+    config = resolve_config({"epochs": 7}, yaml_config)
+    assert config["epochs"] == 7          # CLI > YAML
+    assert config["lr"] == 1e-3           # YAML > arch default 2e-4
+    assert config["batch_size"] == 16     # arch default (P1)
+    assert config["options"]["flip_prob"] == 0.1  # friendly name → the family's option
+
+
+def test_every_experiment_yaml_resolves():
+    import pathlib
+
+    from keras_medgan.runs import read_yaml_config, resolve_config
+
+    files = sorted((pathlib.Path(__file__).resolve().parents[1] / "experiments").glob("*.yaml"))
+    resolved = set()
+    for path in files:
+        raw = read_yaml_config(path)
+        if raw.get("arch") not in ARCHS:  # an architecture not wired into ARCHS yet
+            continue
+        config = resolve_config({}, raw)
+        assert config["image_size"] in ARCHS.get(config["arch"]).image_sizes, path.name
+        resolved.add(path.name)
+    assert {"p0_dcgan128_rsna.yaml", "p0_cgan128_rsna.yaml", "p1_dcgan32_head_ct.yaml",
+            "p2_dcgan64_brain_mri.yaml", "p4_wgan64_brats.yaml"} <= resolved
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--arch", "dcgan32", "--data", PHANTOM, "--image-size", "64"],
+     "'dcgan32' cannot build image size 64; supported: 32"),
+    (["--arch", "dcgan32", "--data", PHANTOM, "--classes", "tumour"],
+     "class 'tumour' is not in data"),
+    (["--arch", "dcgan32", "--data", PHANTOM, "--n-critic", "5"],
+     "option 'n_critic' does not apply to loss 'bce'"),
+    (["--arch", "dcgan32", "--data", PHANTOM, "--batch-size", "64"],
+     "fewer than one batch"),
+])
+def test_bad_settings_exit_2_with_a_clear_message(tmp_path, capsys, argv, message):
+    assert train.main(argv + ["--out", str(tmp_path / "runs")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing created for a failed start
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--arch", "nope", "--data", "phantom"], "invalid choice: 'nope'"),
+    (["--arch", "dcgan32", "--data", "nosuch"], "unknown dataset 'nosuch'"),
+])
+def test_unknown_names_list_the_valid_ones(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "dcgan32" in err or "phantom" in err
+
+
+def test_missing_real_data_set_is_exit_2_without_traceback(tmp_path, capsys):
+    argv = ["--arch", "dcgan32", "--data", "head_ct", "--data-dir", str(tmp_path / "nowhere"),
+            "--out", str(tmp_path / "runs")]
+    assert train.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "head_ct" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_empty_class_is_named():
+    from keras_medgan.training import EmptyClassError, plan_units
+
+    config = {"classes": None, "data": "x", "split": "train", "per_class": True,
+              "conditional": False, "batch_size": 2}
+    images = np.zeros((4, 32, 32, 1), np.float32)
+    with pytest.raises(EmptyClassError, match="class 'hemorrhage' has no train images"):
+        plan_units(images, np.zeros(4, np.int64), ["normal", "hemorrhage"], config)
+
+
+@pytest.mark.slow  # a fresh interpreter importing TensorFlow: ~5-15 s
+def test_module_entry_point_exits_2_on_bad_arch():
+    result = subprocess.run([sys.executable, "-m", "keras_medgan.train", "--arch", "nope",
+                             "--data", "phantom"], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert "invalid choice: 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
+    """metrics.jsonl/.csv lines past the restored epoch are dropped (those epochs rerun)."""
+    from keras_medgan.training import drop_metrics_after, read_history
+
+    lines = [{"class": c, "epoch": e, "d_loss": 0.1 * e, "time": 0.0}
+             for c in ("normal", "hemorrhage") for e in (1, 2, 3)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines)
+                                            + '{"class": "normal", "epo')  # cut by the kill
+    (tmp_path / "metrics.csv").write_text("class,epoch,d_loss,time\n" + "".join(
+        f"{x['class']},{x['epoch']},{x['d_loss']},0.0\n" for x in lines))
+    drop_metrics_after(tmp_path, "normal", 1)
+    kept = [(r["class"], r["epoch"]) for r in _records(tmp_path)]
+    assert kept == [("normal", 1), ("hemorrhage", 1), ("hemorrhage", 2), ("hemorrhage", 3)]
+    csv_rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[:2] for r in csv_rows[1:]] == [[c, str(e)] for c, e in kept]
+    assert read_history(tmp_path, "hemorrhage", 2).series("epoch").tolist() == [1, 2]
