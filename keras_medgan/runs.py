@@ -236,6 +236,9 @@ def validate_config(config: dict[str, Any]) -> None:
                           f"{config['image_size']}; supported: "
                           f"{', '.join(str(s) for s in spec.image_sizes)}")
     config["image_size"] = int(config["image_size"])
+    if config.get("loss") not in spec.losses:
+        raise ConfigError(f"architecture {config['arch']!r} cannot be trained with loss "
+                          f"{config.get('loss')!r}; valid: {', '.join(spec.losses)}")
     if config.get("per_class") is None:
         config["per_class"] = bool(spec.defaults.get("per_class", False))
     if config["conditional"]:

@@ -174,10 +174,11 @@ class UnitTrainer:
         seed = int(c["seed"]) * 1000 + self.unit_index
         keras.utils.set_random_seed(seed)  # weight init: same run → same start
         with self.strategy.scope():
+            width = spec.builder_kwargs(c)
             g = spec.build_generator(z_dim=c["z_dim"], image_size=c["image_size"],
-                                     num_classes=self.num_classes)
+                                     num_classes=self.num_classes, **width)
             d = spec.build_discriminator(image_size=c["image_size"], num_classes=self.num_classes,
-                                         critic=family.CRITIC)
+                                         critic=family.CRITIC, **width)
             self.gan = family(generator=g, discriminator=d, z_dim=c["z_dim"],
                               num_classes=self.num_classes, seed=seed, **c["options"])
             d_opt, g_opt = make_optimizers(family, optimizer=c.get("optimizer"), lr=c["lr"],

@@ -7,8 +7,8 @@ with ``fit``. Importing this package imports every family module, which register
 """
 
 # Family modules: importing one registers its family. A new family module is added to
-# this one import line (PGGAN/BEGAN engineer: make it `bce, began, progressive, ...`).
-from keras_medgan.gans import bce, wgan_clip, wgan_gp  # noqa: F401  (bce, wgan, wgan-gp)
+# this one import line.
+from keras_medgan.gans import bce, began, progressive, wgan_clip, wgan_gp  # noqa: F401
 from keras_medgan.gans.base import GAN, GAN_FAMILIES, labels_to_one_hot
 from keras_medgan.gans.optimizers import OPTIMIZERS, make_optimizers, training_defaults
 

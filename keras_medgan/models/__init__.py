@@ -6,8 +6,8 @@ complete as soon as ``from keras_medgan.models import ARCHS`` returns.
 """
 
 # Builder modules: importing one registers its architectures. A new builder module is
-# added to this one import line (PGGAN/BEGAN engineer: make it `began, dcgan, progan`).
-from keras_medgan.models import dcgan  # noqa: F401  (dcgan32, dcgan64, dcgan128)
+# added to this one import line.
+from keras_medgan.models import began, dcgan, progan  # noqa: F401  (began; dcgan32/64/128; pggan)
 from keras_medgan.models.spec import ARCHS, ArchSpec, check_image_size
 
 __all__ = ["ARCHS", "ArchSpec", "check_image_size"]

@@ -26,6 +26,10 @@ class ArchSpec:
     normalisation (what a WGAN-GP critic needs).
     ``defaults`` is the paper's recipe: ``epochs, batch_size, optimizer, lr, beta_1, loss,
     z_dim`` and anything the architecture adds (e.g. ``per_class``).
+    ``builder_options`` names the resolved-config keys handed to both builders (network
+    width, e.g. pggan's ``fmap_base``), so a YAML file can shrink a network without a CLI
+    change. ``losses`` lists the loss families that can train this pair: a BEGAN
+    auto-encoder or a growing PGGAN critic means nothing to another family.
     """
 
     name: str
@@ -35,6 +39,12 @@ class ArchSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     supports_conditional: bool = True
     paper: str = ""
+    builder_options: tuple[str, ...] = ()
+    losses: tuple[str, ...] = ("bce", "wgan", "wgan-gp")
+
+    def builder_kwargs(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The ``builder_options`` present in a resolved config, for both builders."""
+        return {k: config[k] for k in self.builder_options if config.get(k) is not None}
 
     def check_image_size(self, image_size: int) -> None:
         """Raise the one ``ValueError`` wording every builder uses for a bad size."""

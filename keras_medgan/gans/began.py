@@ -1,0 +1,96 @@
+"""BEGAN (Berthelot, Schumm & Metz 2017): an auto-encoder critic and a balance term k_t.
+
+The discriminator ``D`` is an auto-encoder (``keras_medgan.models.began``); its loss of an
+image is the L1 reconstruction error ``L(v) = mean|v - D(v)|``. With ``z_D, z_G`` noise:
+
+    L_D = L(x) - k_t · L(G(z_D))          (D reconstructs reals, fails on fakes)
+    L_G = L(G(z_G))                        (G makes images D reconstructs well)
+    k_{t+1} = clip(k_t + λ_k · (γ · L(x) - L(G(z_G))), 0, 1)
+
+γ = E[L(G(z))] / E[L(x)] is the diversity ratio the balance aims at (0.5 here, as P4/the
+paper's default), λ_k = 0.001 the proportional gain, k_0 = 0. The global convergence
+measure ``M = L(x) + |γ·L(x) - L(G(z_G))|`` falls as training converges; it is logged
+as ``m_global`` (mean over the epoch, like every logged metric) next to ``k``.
+
+As in the paper's code both networks step on one forward pass (z_D = z_G); k is updated
+from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import tensorflow as tf
+from keras import ops
+
+from keras_medgan.gans.base import GAN, GAN_FAMILIES
+
+
+def reconstruction_loss(images, reconstructions):
+    """BEGAN's ``L(v) = mean |v - D(v)|`` (η = 1), averaged over pixels and the batch."""
+    return ops.mean(ops.abs(ops.cast(images, "float32") - ops.cast(reconstructions, "float32")))
+
+
+def update_k(k, loss_real, loss_fake, gamma, lambda_k):
+    """``clip(k + λ_k (γ L(x) - L(G(z))), 0, 1)`` — the proportional control of k_t."""
+    k, loss_real, loss_fake = (ops.cast(v, "float32") for v in (k, loss_real, loss_fake))
+    return ops.clip(k + lambda_k * (gamma * loss_real - loss_fake), 0.0, 1.0)
+
+
+def convergence_measure(loss_real, loss_fake, gamma):
+    """``M_global = L(x) + |γ L(x) - L(G(z))|`` (paper, eq. 5)."""
+    loss_real, loss_fake = ops.cast(loss_real, "float32"), ops.cast(loss_fake, "float32")
+    return loss_real + ops.abs(gamma * loss_real - loss_fake)
+
+
+@GAN_FAMILIES.register("began")
+class BEGAN(GAN):
+    """BEGAN's equilibrium game; see the module docstring."""
+
+    NAME = "began"
+    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.999}
+    CRITIC = False
+    OPTIONS: ClassVar[dict] = {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0}
+    METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "k", "m_global")
+
+    def __init__(self, generator, discriminator, z_dim=64, num_classes=0, *, gamma=0.5,
+                 lambda_k=0.001, k_init=0.0, **kwargs):
+        super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
+                         **kwargs)
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1]. Received: gamma={gamma}")
+        if lambda_k < 0:
+            raise ValueError(f"lambda_k must be >= 0. Received: lambda_k={lambda_k}")
+        if not 0.0 <= k_init <= 1.0:
+            raise ValueError(f"k_init must be in [0, 1]. Received: k_init={k_init}")
+        self.gamma = float(gamma)
+        self.lambda_k = float(lambda_k)
+        # A variable, so checkpoints (and --resume) carry the balance state.
+        self.k = self.add_weight(name="k", shape=(), dtype="float32", trainable=False,
+                                 initializer=lambda shape, dtype: ops.full(shape, k_init, dtype))
+
+    def train_batch(self, images, labels):
+        batch = ops.shape(images)[0]
+        z = self.sample_z(batch)
+        # One read of k_t: the loss and the update both use it, so the logged k is the k
+        # of this step (a bare variable read could be ordered after the assign below).
+        k_t = ops.add(ops.cast(self.k, "float32"), 0.0)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.generate_fake(z, labels, training=True)
+            loss_real = reconstruction_loss(images, self.discriminate(images, labels))
+            loss_fake = reconstruction_loss(fake, self.discriminate(fake, labels))
+            d_loss = loss_real - k_t * loss_fake
+            g_loss = loss_fake
+            d_scaled = self.replica_scaled(self.d_optimizer, d_loss)
+            g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
+        self.apply_gradients(self.d_optimizer, d_tape, d_scaled,
+                             self.discriminator.trainable_variables)
+        self.apply_gradients(self.g_optimizer, g_tape, g_scaled,
+                             self.generator.trainable_variables)
+        self.k.assign(update_k(k_t, loss_real, loss_fake, self.gamma, self.lambda_k))
+        return {"d_loss": d_loss, "g_loss": g_loss, "d_real": loss_real, "d_fake": loss_fake,
+                "k": k_t, "m_global": convergence_measure(loss_real, loss_fake, self.gamma)}
+
+    def get_config(self):
+        return {"z_dim": self.z_dim, "num_classes": self.num_classes, "gamma": self.gamma,
+                "lambda_k": self.lambda_k}
