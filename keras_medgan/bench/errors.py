@@ -1,0 +1,9 @@
+"""The one exception type the benchmark raises for problems a user can fix."""
+
+
+class BenchmarkError(ValueError):
+    """Bad input to the benchmark (generator/data mismatch, missing class, too few images).
+
+    The CLI prints its message and exits with code 2; the message names the file, class or
+    setting at fault and the reason.
+    """

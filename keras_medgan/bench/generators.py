@@ -1,0 +1,158 @@
+"""Generator sets: parse ``--generators``, check them against the data, make synthetic pools.
+
+A *generator set* is what one synthetic arm draws from: one GAN per class (P1: a run folder
+whose ``export/`` holds ``generator_normal.h5`` and ``generator_hemorrhage.h5``, or the
+per-class files named one by one) or one conditional generator (P0's cGAN). On the command
+line each set is ``[NAME=]PATH[,PATH...]``; several sets are compared side by side (P3
+compares PGGAN and DCGAN).
+
+Mismatches are caught before any training starts, with a message that names the file and
+what does not fit: image size, channel count, or classes (a class without a generator, a
+generator for a class the data does not have).
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from keras_medgan.bench.errors import BenchmarkError
+
+__all__ = [
+    "GeneratorSet",
+    "check_generator_cards",
+    "load_generator_set",
+    "parse_generator_specs",
+]
+
+CONDITIONAL = "conditional"
+
+
+@dataclass
+class GeneratorSet:
+    """Loaded generators of one set, keyed by class name (or ``"conditional"``)."""
+
+    name: str
+    paths: dict[str, str]
+    generators: dict[str, object] = field(default_factory=dict)  # key → LoadedGenerator
+    cards: dict[str, dict] = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "files": self.paths,
+                "arch": sorted({str(c.get("arch")) for c in self.cards.values()}),
+                "epochs": sorted({str(c.get("epochs")) for c in self.cards.values()})}
+
+    def generate(self, class_names: Sequence[str], n_per_class: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n_per_class`` images of every class, labelled by index into ``class_names``.
+
+        Each class gets its own seed stream (``seed·1000 + class index``), so adding a class
+        or changing n does not change another class's images.
+        """
+        images, labels = [], []
+        for c, name in enumerate(class_names):
+            if CONDITIONAL in self.generators:
+                x = self.generators[CONDITIONAL].generate(n_per_class, label=name,
+                                                          seed=seed * 1000 + c)
+            else:
+                x = self.generators[name].generate(n_per_class, seed=seed * 1000 + c)
+            images.append(np.asarray(x, np.float32))
+            labels.append(np.full(len(x), c, np.int64))
+        return np.concatenate(images), np.concatenate(labels)
+
+
+def parse_generator_specs(specs: Sequence[str]) -> dict[str, list[str]]:
+    """``["dcgan=runs/1-dcgan32-head_ct", "a.h5,b.h5"]`` → ``{"dcgan": [...], "a": [...]}``.
+
+    Without ``NAME=``, a set is named after its first path (run folder name or file stem).
+    """
+    sets: dict[str, list[str]] = {}
+    for spec in specs:
+        name, sep, rest = spec.partition("=")
+        if not sep:
+            name, rest = "", spec
+        paths = [p for p in rest.split(",") if p]
+        if not paths:
+            raise BenchmarkError(f"--generators {spec!r} names no file or folder")
+        if not name:
+            first = pathlib.Path(paths[0].rstrip("/"))
+            name = first.stem if first.suffix else first.name
+        if name in sets:
+            raise BenchmarkError(f"two generator sets are named {name!r}; "
+                                 "name them with NAME=PATH")
+        sets[name] = paths
+    return sets
+
+
+def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str, str], *,
+                          image_size: int, channels: int, class_names: Sequence[str]) -> None:
+    """Raise BenchmarkError unless the generators fit the data (pure: cards in, nothing out).
+
+    ``cards`` maps a class name (or ``"conditional"``) to that generator's model card.
+    """
+    for key, card in cards.items():
+        where = f"generator {key!r} of set {set_name!r} ({paths.get(key)})"
+        size = card.get("image_size")
+        if size is not None and int(size) != int(image_size):
+            raise BenchmarkError(f"{where} makes {size}×{size} images but the data is "
+                                 f"{image_size}×{image_size} (--image-size)")
+        ch = card.get("channels")
+        if ch is not None and int(ch) != int(channels):
+            raise BenchmarkError(f"{where} makes {ch}-channel images but the data has "
+                                 f"{channels} channel(s)")
+    if CONDITIONAL in cards:
+        if len(cards) > 1:
+            raise BenchmarkError(f"set {set_name!r} mixes a conditional generator with "
+                                 f"per-class ones ({', '.join(sorted(cards))}); give one kind")
+        card = cards[CONDITIONAL]
+        gen_classes = [str(c) for c in card.get("class_names") or []]
+        missing = [c for c in class_names if c not in gen_classes]
+        if missing:
+            raise BenchmarkError(
+                f"conditional generator of set {set_name!r} ({paths.get(CONDITIONAL)}) has "
+                f"classes {gen_classes}; the data's class(es) {missing} are not among them")
+        return
+    extra = sorted(set(cards) - set(class_names))
+    if extra:
+        raise BenchmarkError(
+            f"set {set_name!r} has generator(s) for class(es) {extra} "
+            f"({', '.join(str(paths.get(k)) for k in extra)}) that the data does not have; "
+            f"data classes: {list(class_names)}")
+    missing = [c for c in class_names if c not in cards]
+    if missing:
+        raise BenchmarkError(
+            f"set {set_name!r} has no generator for class(es) {missing} (found: "
+            f"{sorted(cards)}); every class needs one, or use one conditional generator")
+
+
+def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, channels: int,
+                       class_names: Sequence[str], trust_model: bool = False) -> GeneratorSet:
+    """Find, load and check every generator of one set (export API of INTERFACES.md)."""
+    from keras_medgan.export import find_generators, load_generator
+
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            located = find_generators(path)
+        except (ValueError, OSError) as exc:
+            raise BenchmarkError(f"generator set {name!r}: {exc}") from None
+        for key, file in located.items():
+            if key in found:
+                raise BenchmarkError(f"generator set {name!r} has two generators for "
+                                     f"{key!r}: {found[key]} and {file}")
+            found[key] = str(file)
+    gen_set = GeneratorSet(name=name, paths=found)
+    for key, file in found.items():
+        try:
+            gen = load_generator(file, trust_model=trust_model)
+        except (ValueError, OSError) as exc:
+            raise BenchmarkError(f"generator set {name!r}: {exc}") from None
+        gen_set.generators[key] = gen
+        gen_set.cards[key] = dict(gen.card)
+    check_generator_cards(name, gen_set.cards, found, image_size=image_size,
+                          channels=channels, class_names=class_names)
+    return gen_set
+

@@ -1,0 +1,281 @@
+"""Turn per-job records into the numbers, the Markdown table and the bar plot.
+
+The table is laid out like P1's Table 1 (rows = training sets; accuracy, sensitivity,
+specificity) with HM (P3) and ROC AUC added, each as mean ± half-width of the 95 %
+t-interval over the K repeats, the paired difference to the ``real`` arm, and P1's own
+numbers beside. P1 reports one run on a 22-image test split; the interval shows how far
+such a single number can move.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections.abc import Sequence
+
+import numpy as np
+
+from keras_medgan.bench.arms import ARM_ORDER, ARMS, REFERENCE_ARM
+from keras_medgan.bench.augment import AUGMENTATION
+from keras_medgan.bench.fidelity import P0_REFERENCE, pool_agreement
+from keras_medgan.bench.gan_train import P3_REFERENCE
+from keras_medgan.stats import mean_ci, paired_test
+
+__all__ = ["METRICS", "REFERENCES", "bar_plot", "markdown", "summarize"]
+
+METRICS = ("accuracy", "sensitivity", "specificity", "hm", "auc")
+SVM_METRICS = ("sensitivity", "specificity", "hm", "accuracy", "auc")
+
+#: P1 Table 1 (test set, %), P3's GAN-train table, P0's class-fidelity number.
+P1_TABLE1 = {
+    "real": {"accuracy": 76.51, "sensitivity": 72.37, "specificity": 83.04},
+    "synthetic": {"accuracy": 60.61, "sensitivity": 93.15, "specificity": 68.48},
+    "real+synthetic": {"accuracy": 78.65, "sensitivity": 73.14, "specificity": 86.60},
+}
+REFERENCES = {"P1_table1_percent": P1_TABLE1, "P3_gan_train": P3_REFERENCE,
+              "P0_class_fidelity": P0_REFERENCE}
+
+
+def augmentation_settings() -> dict:
+    return dict(AUGMENTATION)
+
+
+def environment() -> dict:
+    import keras
+    import sklearn
+
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            "backend": keras.backend.backend(), "numpy": np.__version__,
+            "scikit_learn": sklearn.__version__, "cpus": os.cpu_count(),
+            "machine": platform.machine()}
+
+
+def _value(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _arm_rows(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str]):
+    ordered = [a for a in ARM_ORDER if a in arms] + [a for a in arms if a not in ARM_ORDER]
+    for arm in ordered:
+        gens = list(gen_sets) if ARMS.get(arm).uses_synthetic else [None]
+        for g in gens:
+            recs = sorted((r for r in records if r.get("kind") == "arm" and r["arm"] == arm
+                           and r.get("generator") == g), key=lambda r: r["repeat"])
+            label = arm if g is None or len(gen_sets) == 1 else f"{arm} [{g}]"
+            yield arm, g, label, recs
+
+
+def summarize(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str], *,
+              num_classes: int, confidence: float = 0.95) -> dict:
+    """Aggregate: per arm mean/std/CI of every metric, paired test vs the real arm,
+    GAN-train/GAN-test per generator set, class fidelity per generator set."""
+    rows = []
+    ref = {r["repeat"]: r["metrics"] for r in records
+           if r.get("kind") == "arm" and r["arm"] == REFERENCE_ARM}
+    for arm, gen, label, recs in _arm_rows(records, arms, gen_sets):
+        row = {"arm": arm, "generator": gen, "label": label,
+               "repeats": [r["repeat"] for r in recs], "metrics": {}, "vs_real": {}}
+        for m in METRICS:
+            row["metrics"][m] = mean_ci([_value(r["metrics"].get(m)) for r in recs], confidence)
+        if recs:
+            row["confusion_sum"] = np.sum([r["metrics"]["confusion"] for r in recs],
+                                          axis=0).tolist()
+            row["n_train"] = float(np.mean([r["n_train"] for r in recs]))
+            row["n_synthetic"] = float(np.mean([r["n_synthetic"] for r in recs]))
+            row["epochs_run"] = float(np.mean([r["training"]["epochs_run"] for r in recs]))
+        if arm != REFERENCE_ARM and ref:
+            common = [r for r in recs if r["repeat"] in ref]
+            for m in METRICS:
+                row["vs_real"][m] = paired_test([_value(r["metrics"].get(m)) for r in common],
+                                                [_value(ref[r["repeat"]].get(m)) for r in common],
+                                                confidence)
+        rows.append(row)
+
+    gan_train: dict[str, dict] = {}
+    for g in gen_sets:
+        recs = [r for r in records if r.get("kind") == "gan_train" and r["generator"] == g]
+        if not recs:
+            continue
+        entry = {"repeats": sorted(r["repeat"] for r in recs),
+                 "features": recs[0].get("features", {}).get("name")}
+        for scenario in ("real", "gan_train", "gan_test"):
+            entry[scenario] = {m: mean_ci([_value(r["scores"][scenario].get(m)) for r in recs],
+                                          confidence) for m in SVM_METRICS}
+        gan_train[g] = entry
+
+    fidelity: dict[str, dict] = {}
+    for g in gen_sets:
+        per_repeat = [r["fidelity"][g] for r in records if r.get("kind") == "arm"
+                      and r["arm"] == REFERENCE_ARM and g in (r.get("fidelity") or {})]
+        if per_repeat:
+            fidelity[g] = pool_agreement(per_repeat, num_classes)
+    return {"arms": rows, "gan_train": gan_train, "fidelity": fidelity,
+            "confidence": confidence}
+
+
+# ------------------------------------------------------------------------- Markdown
+
+def _pct(ci: dict) -> str:
+    mean = ci.get("mean")
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "—"
+    if ci.get("n", 0) < 2:
+        return f"{100 * mean:.1f}"
+    half = 100 * (ci["ci_high"] - ci["mean"])
+    return f"{100 * mean:.1f} ± {half:.1f}"
+
+
+def _num(ci: dict) -> str:
+    mean = ci.get("mean")
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "—"
+    if ci.get("n", 0) < 2:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} ± {ci['ci_high'] - mean:.3f}"
+
+
+def _pvalue(p) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    return f"{p:.3f}" if p >= 0.001 else "<0.001"
+
+
+def _diff(test: dict | None) -> str:
+    if not test or test.get("mean_diff") is None or math.isnan(_value(test["mean_diff"])):
+        return "—"
+    return (f"{100 * test['mean_diff']:+.1f} (t p={_pvalue(test.get('t_pvalue'))}, "
+            f"W p={_pvalue(test.get('wilcoxon_pvalue'))})")
+
+
+def markdown(results: dict) -> str:
+    """The human-readable report (results.md)."""
+    cfg = results["config"]
+    summ = results["summary"]
+    tr = cfg["train"]
+    level = round(100 * summ["confidence"])
+    k = cfg["repeats"]
+    lines = [f"# Augmentation benchmark — {cfg['data']} ({cfg['image_size']}×{cfg['image_size']})",
+             "",
+             (f"Classifier `{tr['classifier']}` (weights: {tr['weights'] or 'random init'}), "
+             f"dropout {tr['dropout']}, RMSprop {tr['learning_rate']}, batch {tr['batch_size']}, "
+             f"≤ {tr['epochs']} epochs, early stopping on the real validation split "
+             f"(patience {tr['patience']}, watched from epoch {tr.get('warmup_epochs', 0) + 1}, best "
+             "weights restored). "
+             f"K = {k} repeats (split seed = repeat). Synthetic ratio {cfg['synthetic_ratio']}:1. "
+             f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."),
+             ""]
+    if results.get("generators"):
+        lines.append("Generators: " + "; ".join(
+            f"`{n}` = {', '.join(f'{c}: {p}' for c, p in g['files'].items())} "
+            f"(arch {'/'.join(g['arch'])}, epochs {'/'.join(g['epochs'])})"
+            for n, g in results["generators"].items()))
+        lines.append("")
+    for name, note in (results.get("split_leakage") or {}).items():
+        lines.append(f"**Note on `{name}`:** {note['note']}.")
+        lines.append("")
+    if results.get("positive_class"):
+        lines.append(f"Positive class: `{results['positive_class']}` (sensitivity = its recall).")
+        lines.append("")
+    lines += [(f"## Classifier on the held-out real test split (%, mean ± {level} % CI "
+              "half-width over repeats)"), "",
+              ("| Training set | n train | Accuracy | Sensitivity | Specificity | HM | AUC "
+              "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"),
+              "|---|---|---|---|---|---|---|---|---|"]
+    for row in summ["arms"]:
+        m = row["metrics"]
+        p1 = P1_TABLE1.get(row["arm"])
+        p1_text = (f"{p1['accuracy']:.2f} / {p1['sensitivity']:.2f} / {p1['specificity']:.2f}"
+                   if p1 else "—")
+        n_train = f"{row['n_train']:.0f}" if "n_train" in row else "—"
+        lines.append(
+            f"| {row['label']} | {n_train} | {_pct(m['accuracy'])} | {_pct(m['sensitivity'])} | "
+            f"{_pct(m['specificity'])} | {_pct(m['hm'])} | {_pct(m['auc'])} | "
+            f"{_diff(row['vs_real'].get('accuracy'))} | {p1_text} |")
+    lines += ["", "Repeats per row: " + ", ".join(f"{r['label']} {len(r['repeats'])}"
+                                                  for r in summ["arms"]) + ". "
+              "Δ: mean paired difference in points; t = paired t-test, W = Wilcoxon "
+              f"signed-rank (two-sided; with K = {k} its smallest possible p is "
+              f"{2 / 2 ** k:.3g}, so W cannot reach 0.05 below K = 6).", ""]
+    lines.append("Summed confusion matrices over repeats, [[TN, FP], [FN, TP]]: " + "; ".join(
+        f"{r['label']} {r.get('confusion_sum')}" for r in summ["arms"]) + ".")
+    lines.append("")
+
+    if summ.get("gan_train"):
+        first = next(iter(summ["gan_train"].values()))
+        lines += [f"## GAN-train / GAN-test (P3): SVM on `{first['features']}` features",
+                  "", "| Train → test | Sensitivity | Specificity | HM | Accuracy | P3 (sen / spe / hm) |",
+                  "|---|---|---|---|---|---|"]
+        ref = P3_REFERENCE["real"]
+        lines.append(f"| real → real | {_num(first['real']['sensitivity'])} | "
+                     f"{_num(first['real']['specificity'])} | {_num(first['real']['hm'])} | "
+                     f"{_num(first['real']['accuracy'])} | "
+                     f"{ref['sensitivity']} / {ref['specificity']} / {ref['hm']} |")
+        for name, e in summ["gan_train"].items():
+            for scenario, arrow in (("gan_train", "synthetic → real (GAN-train)"),
+                                    ("gan_test", "real → synthetic (GAN-test)")):
+                s = e[scenario]
+                lines.append(f"| `{name}` {arrow} | {_num(s['sensitivity'])} | "
+                             f"{_num(s['specificity'])} | {_num(s['hm'])} | "
+                             f"{_num(s['accuracy'])} | — |")
+        lines += ["", ("P3's GAN-train rows: PGGAN 0.762 / 0.712 / 0.736, DCGAN 0.584 / 0.613 / "
+                  "0.598 (VGG-16 features, their data)."), ""]
+
+    if summ.get("fidelity"):
+        lines += ["## Class fidelity (P0): the real-arm classifier labels each class's fakes", "",
+                  "| Generator set | Class | Agreement | Rate | p vs chance (binomial) | P0 |",
+                  "|---|---|---|---|---|---|"]
+        for name, per_class in summ["fidelity"].items():
+            for cls, v in per_class.items():
+                p0 = P0_REFERENCE.get(cls)
+                lines.append(f"| `{name}` | {cls} | {v['agree']}/{v['n']} | {100 * v['rate']:.1f} % "
+                             f"| {_pvalue(v['binomial_pvalue_vs_chance'])} | "
+                             f"{f'{100 * p0:.1f} %' if p0 is not None else '—'} |")
+        lines += ["", ("Counts pooled over repeats (each repeat's real-arm classifier labels that "
+                  "repeat's synthetic pool)."), ""]
+    lines.append(f"Wall time of this invocation: {results['wall_seconds_this_run']} s "
+                 f"({results['jobs_run_now']} of {results['jobs']} jobs run now); all jobs "
+                 f"together: {results.get('job_seconds_total', 0)} s.")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------- figure
+
+def bar_plot(results: dict, path) -> None:
+    """Grouped bars (accuracy, sensitivity, specificity, HM) per arm with CI error bars;
+    P1's Table 1 values as black markers where P1 has the arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = results["summary"]["arms"]
+    shown = ("accuracy", "sensitivity", "specificity", "hm")
+    width = 0.8 / len(shown)
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows) + 2), 4.8))
+    for i, m in enumerate(shown):
+        means = np.array([_value(r["metrics"][m]["mean"]) * 100 for r in rows])
+        err = np.array([(_value(r["metrics"][m]["ci_high"]) - _value(r["metrics"][m]["mean"]))
+                        * 100 for r in rows])
+        err = np.nan_to_num(err)
+        pos = x - 0.4 + width * (i + 0.5)
+        ax.bar(pos, np.nan_to_num(means), width, yerr=err, capsize=3, label=m)
+        for j, r in enumerate(rows):
+            ref = P1_TABLE1.get(r["arm"], {}).get(m)
+            if ref is not None and r["generator"] in (None, r["generator"]):
+                ax.plot(pos[j], ref, marker="_", color="black", markersize=12, mew=2)
+    ax.plot([], [], marker="_", color="black", linestyle="none", markersize=12, mew=2,
+            label="P1 Table 1")
+    ax.set_xticks(x)
+    ax.set_xticklabels([r["label"] for r in rows], rotation=15, ha="right")
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("% on the real test split")
+    level = round(100 * results["summary"]["confidence"])
+    ax.set_title(f"{results['config']['data']}: mean ± {level} % CI over "
+                 f"{results['config']['repeats']} repeats")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=5,
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

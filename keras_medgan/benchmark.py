@@ -1,0 +1,185 @@
+"""Does synthetic data help? ``python -m keras_medgan.benchmark`` (P1's comparison, P3, P0).
+
+Trains the same classifier on several training sets (``--arms``), each over K repeats of
+a stratified split, and reports accuracy / sensitivity / specificity / HM / AUC on the
+held-out real test split with 95 % intervals and a paired test against the real-data arm,
+beside P1's Table 1. Adds P3's GAN-train / GAN-test SVM and P0's class fidelity.
+All the logic lives in :mod:`keras_medgan.bench`; this module is the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from keras_medgan.bench.arms import ARM_ORDER, ARMS
+from keras_medgan.bench.errors import BenchmarkError
+from keras_medgan.bench.generators import parse_generator_specs
+from keras_medgan.bench.runner import BenchmarkConfig, run_benchmark
+from keras_medgan.bench.training import TrainConfig
+from keras_medgan.models.classifiers import CLASSIFIERS
+
+EPILOG = """examples:
+  # P1's comparison on the Kaggle head CT set, one GAN per class from a finished run
+  python -m keras_medgan.benchmark --data head_ct --generators runs/00000-dcgan32-head_ct \\
+      --weights ~/weights/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 --out bench/p1
+
+  # the whole comparison on the phantom in minutes on a CPU (small_cnn, K=3, few epochs)
+  python -m keras_medgan.benchmark --data phantom --generators runs/00001-dcgan32-phantom --quick
+
+  # two generator sets side by side, named; per-class files given one by one
+  python -m keras_medgan.benchmark --data head_ct \\
+      --generators dcgan=runs/00000-dcgan32-head_ct \\
+                   wgan=export/generator_normal.h5,export/generator_hemorrhage.h5
+
+  # only the arms without synthetic data (no generators needed)
+  python -m keras_medgan.benchmark --data head_ct --arms real classical
+
+  # 2 synthetic images per real image in the +synthetic arms
+  python -m keras_medgan.benchmark --data head_ct --generators RUN --synthetic-ratio 2
+
+  # GAN-train / GAN-test on VGG-16 features from a local ImageNet file (P3)
+  python -m keras_medgan.benchmark --data head_ct --generators RUN --classifier small_cnn \\
+      --features vgg16 --weights ~/weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
+
+A rerun into the same --out resumes: finished (arm, repeat) jobs in runs.jsonl are skipped.
+Outputs: OUT/results.json, OUT/results.md (P1 Table 1 layout), OUT/results.png, OUT/runs.jsonl.
+"""
+
+#: The --quick profile: what it sets unless given explicitly.
+QUICK = {"classifier": "small_cnn", "repeats": 3, "epochs": 15, "feature_epochs": 5,
+         "warmup_epochs": 8}
+IMAGENET_FEATURES = ("vgg16", "inception_v3")
+FULL = {"classifier": "resnet50", "repeats": 5, "epochs": 100, "feature_epochs": 10,
+        "warmup_epochs": 10}
+
+
+def _feature_names() -> list[str]:
+    from keras_medgan.features import FEATURE_EXTRACTORS
+
+    return FEATURE_EXTRACTORS.names()
+
+
+def _precision_names() -> list[str]:
+    from keras_medgan.runtime import PRECISIONS
+
+    return PRECISIONS.names()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m keras_medgan.benchmark",
+        description="Compare a classifier trained on real, synthetic, real+synthetic and "
+                    "classically augmented data (P1 Table 1), with GAN-train/GAN-test (P3) "
+                    "and class fidelity (P0).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True,
+                   help="dataset registry name (head_ct, phantom, …) or folder:/csv:/nifti: PATH")
+    p.add_argument("--data-dir", help="explicit folder of the dataset")
+    p.add_argument("--generators", nargs="+", default=[], metavar="[NAME=]PATH[,PATH]",
+                   help="generator sets: a run folder, an export folder, one conditional "
+                        "file, or per-class files separated by commas; several sets are "
+                        "compared side by side")
+    p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=None,
+                   help="training sets to compare (default: all five with --generators, "
+                        "else real and classical)")
+    p.add_argument("--out", default=None, help="output folder (default bench/<data>)")
+    p.add_argument("--classifier", choices=CLASSIFIERS.names(), default=None,
+                   help="classifier (default resnet50; --quick: small_cnn)")
+    p.add_argument("--weights", help="local ImageNet weights file (never downloaded) for the resnet50 classifier "
+                        "and/or the vgg16/inception_v3 extractor")
+    p.add_argument("--repeats", "-k", type=int, default=None,
+                   help="K repeats; repeat i uses split seed i (default 5; --quick: 3)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epoch cap under early stopping (default 100; --quick: 15)")
+    p.add_argument("--batch-size", type=int, default=32, help="P1: 32")
+    p.add_argument("--lr", type=float, default=1e-3, help="RMSprop learning rate (P1: 1e-3)")
+    p.add_argument("--patience", type=int, default=5, help="early-stopping patience (P1: 5)")
+    p.add_argument("--warmup-epochs", type=int, default=None,
+                   help="epochs before early stopping starts watching (default 10; --quick: "
+                        "8); 0 = P1's literal recipe, which stops BatchNorm nets too early "
+                        "on 144 images (see docs/benchmark.md)")
+    p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
+    p.add_argument("--synthetic-ratio", type=float, default=1.0,
+                   help="synthetic images per real image, per class, in the +synthetic arms")
+    p.add_argument("--image-size", type=int, default=32, help="P1: 32")
+    p.add_argument("--features", default="domain_cnn", choices=_feature_names(),
+                   help="feature extractor for GAN-train/GAN-test (P3 used vgg16)")
+    p.add_argument("--feature-weights", help="local weights file for --features vgg16/inception_v3 (default: --weights)")
+    p.add_argument("--feature-epochs", type=int, default=None,
+                   help="training epochs of the domain_cnn extractor (default 10; --quick: 5)")
+    p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
+    p.add_argument("--no-fidelity", action="store_true", help="skip class fidelity")
+    p.add_argument("--trust-model", action="store_true",
+                   help="load generators with Keras safe mode off (only files you trust)")
+    p.add_argument("--precision", choices=_precision_names(), default=None,
+                   help="dtype policy as in training (fp32 default)")
+    p.add_argument("--confidence", type=float, default=0.95, help="CI level")
+    p.add_argument("--quick", action="store_true",
+                   help="fast profile: small_cnn, K=3, 15 epochs, warm-up 8 (explicit flags win)")
+    p.add_argument("--verbose", action="store_true", help="Keras progress bars")
+    return p
+
+
+def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConfig:
+    profile = QUICK if args.quick else FULL
+    pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
+            for k, v in profile.items()}
+    generators = parse_generator_specs(args.generators)
+    arms = args.arms or (list(ARM_ORDER) if generators else
+                         [a for a in ARM_ORDER if not ARMS.get(a).uses_synthetic])
+    for name, value in (("--repeats", pick["repeats"]), ("--epochs", pick["epochs"]),
+                        ("--batch-size", args.batch_size), ("--patience", args.patience)):
+        if value < 1:
+            raise BenchmarkError(f"{name} must be >= 1, got {value}")
+    if pick["warmup_epochs"] < 0:
+        raise BenchmarkError(f"--warmup-epochs must be >= 0, got {pick['warmup_epochs']}")
+    if args.synthetic_ratio < 0:
+        raise BenchmarkError(f"--synthetic-ratio must be >= 0, got {args.synthetic_ratio}")
+    # --weights is the local ImageNet file of whichever ImageNet network is in use: the
+    # resnet50 classifier, and the vgg16/inception_v3 extractor unless --feature-weights.
+    imagenet_features = args.features in IMAGENET_FEATURES
+    if args.weights and pick["classifier"] != "resnet50" and not imagenet_features:
+        raise BenchmarkError(f"--weights is a local ImageNet file for --classifier resnet50 "
+                             f"or --features {'/'.join(IMAGENET_FEATURES)}; neither is used")
+    feature_weights = args.feature_weights or (args.weights if imagenet_features else None)
+    classifier_weights = args.weights if pick["classifier"] == "resnet50" else None
+    train = TrainConfig(classifier=pick["classifier"], weights=classifier_weights,
+                        dropout=args.dropout, epochs=pick["epochs"],
+                        batch_size=args.batch_size, learning_rate=args.lr,
+                        patience=args.patience, warmup_epochs=pick["warmup_epochs"],
+                        verbose=1 if args.verbose else 0)
+    return BenchmarkConfig(
+        data=args.data, out=args.out or f"bench/{args.data.replace(':', '_').replace('/', '_')}",
+        arms=arms, generators=generators, repeats=pick["repeats"],
+        image_size=args.image_size, data_dir=args.data_dir,
+        synthetic_ratio=args.synthetic_ratio, train=train,
+        gan_train=not args.no_gan_train, features=args.features,
+        feature_weights=feature_weights, feature_epochs=pick["feature_epochs"],
+        fidelity=not args.no_fidelity, trust_model=args.trust_model,
+        precision=args.precision, confidence=args.confidence,
+        profile="quick" if args.quick else "full",
+        command="python -m keras_medgan.benchmark " + " ".join(argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args, argv)
+        results = run_benchmark(config)
+    except (BenchmarkError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished jobs are kept in runs.jsonl; rerun the same command "
+              "to resume", file=sys.stderr)
+        return 130
+    print(f"wrote {config.out}/results.json, results.md, results.png "
+          f"({results['wall_seconds_this_run']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

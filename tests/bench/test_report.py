@@ -1,0 +1,56 @@
+"""Aggregation, table and figure from hand-made records with known answers."""
+
+import json
+
+import pytest
+
+from keras_medgan.bench.report import bar_plot, markdown, summarize
+from keras_medgan.stats import binary_metrics
+
+
+def _arm(arm, repeat, y_pred, generator=None, n_train=10):
+    y_true = [0, 0, 1, 1]
+    return {"kind": "arm", "arm": arm, "generator": generator, "repeat": repeat,
+            "metrics": binary_metrics(y_true, y_pred, [p * 0.9 for p in y_pred]),
+            "n_train": n_train, "n_synthetic": 0, "training": {"epochs_run": 3}}
+
+
+def _records():
+    # real: accuracy 0.5, 0.75, 1.0; real+synthetic: one more correct image each time
+    # except the last (already perfect): 0.75, 1.0, 1.0 → paired diffs .25, .25, 0
+    real = [_arm("real", 0, [0, 0, 0, 0]), _arm("real", 1, [0, 0, 0, 1]),
+            _arm("real", 2, [0, 0, 1, 1])]
+    rs = [_arm("real+synthetic", 0, [0, 0, 0, 1], "g"), _arm("real+synthetic", 1, [0, 0, 1, 1], "g"),
+          _arm("real+synthetic", 2, [0, 0, 1, 1], "g")]
+    return real + rs
+
+
+def test_summarize_means_and_paired_difference():
+    s = summarize(_records(), ["real", "real+synthetic"], ["g"], num_classes=2)
+    real, rs = s["arms"]
+    assert real["label"] == "real" and rs["label"] == "real+synthetic"
+    assert real["metrics"]["accuracy"]["mean"] == pytest.approx(0.75)
+    assert rs["metrics"]["accuracy"]["mean"] == pytest.approx(2.75 / 3)
+    d = rs["vs_real"]["accuracy"]
+    assert d["mean_diff"] == pytest.approx(0.5 / 3) and d["n"] == 3
+    # summed confusion of real: TN 2+2+2, FP 0, FN 2+1+0, TP 0+1+2
+    assert real["confusion_sum"] == [[6, 0], [3, 3]]
+    assert "accuracy" not in real["vs_real"]
+
+
+def test_markdown_and_plot(tmp_path):
+    summary = summarize(_records(), ["real", "real+synthetic"], ["g"], num_classes=2)
+    results = {"config": {"data": "toy", "image_size": 32, "repeats": 3, "synthetic_ratio": 1.0,
+                          "precision": None, "profile": "quick",
+                          "train": {"classifier": "small_cnn", "weights": None, "dropout": 0.4,
+                                    "learning_rate": 1e-3, "batch_size": 32, "epochs": 5,
+                                    "patience": 5, "warmup_epochs": 0}},
+               "summary": summary, "generators": {}, "positive_class": "hemorrhage",
+               "wall_seconds_this_run": 1.0, "jobs_run_now": 6, "jobs": 6,
+               "job_seconds_total": 6.0}
+    text = markdown(results)
+    assert "| real | 10 | 75.0 ± " in text
+    assert "+16.7 (t p=" in text  # mean paired difference in points
+    assert "78.65 / 73.14 / 86.60" in text and "76.51 / 72.37 / 83.04" in text
+    bar_plot(json.loads(json.dumps(results)), tmp_path / "r.png")
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
