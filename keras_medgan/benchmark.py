@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "and/or the vgg16/inception_v3 extractor")
     p.add_argument("--repeats", "-k", type=int, default=None,
                    help="K repeats; repeat i uses split seed i (default 5; --quick: 3)")
+    p.add_argument("--split-seed", type=int, default=None, metavar="S",
+                   help="use split seed S in every repeat (repeats then vary only the "
+                        "classifier seed and the synthetic draw); give the generators' "
+                        "training --seed so no test image was a GAN training image")
     p.add_argument("--epochs", type=int, default=None,
                    help="epoch cap under early stopping (default 100; --quick: 15)")
     p.add_argument("--batch-size", type=int, default=32, help="P1: 32")
@@ -158,7 +162,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConf
         feature_weights=feature_weights, feature_epochs=pick["feature_epochs"],
         fidelity=not args.no_fidelity, trust_model=args.trust_model,
         precision=args.precision, confidence=args.confidence,
-        profile="quick" if args.quick else "full",
+        profile="quick" if args.quick else "full", split_seed=args.split_seed,
         command="python -m keras_medgan.benchmark " + " ".join(argv))
 
 

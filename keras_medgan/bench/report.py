@@ -162,7 +162,7 @@ def markdown(results: dict) -> str:
              f"≤ {tr['epochs']} epochs, early stopping on the real validation split "
              f"(patience {tr['patience']}, watched from epoch {tr.get('warmup_epochs', 0) + 1}, best "
              "weights restored). "
-             f"K = {k} repeats (split seed = repeat). Synthetic ratio {cfg['synthetic_ratio']}:1. "
+             f"K = {k} repeats ({_split_mode(cfg)}). Synthetic ratio {cfg['synthetic_ratio']}:1. "
              f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."),
              ""]
     if results.get("generators"):
@@ -279,3 +279,10 @@ def bar_plot(results: dict, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _split_mode(cfg: dict) -> str:
+    """How repeats map to splits: variance over splits, or over classifier seeds only."""
+    if cfg.get("split_seed") is None:
+        return "split seed = repeat"
+    return f"one split, seed {cfg['split_seed']}; repeats vary the classifier seed and synthetic draw"

@@ -42,7 +42,7 @@ CONFIG_FILE = "config.json"
 
 #: Settings that change the numbers: a rerun into the same --out must match them.
 RESULT_KEYS = ("data", "data_dir", "image_size", "synthetic_ratio", "train", "generators",
-               "features", "feature_weights", "feature_epochs", "precision")
+               "features", "feature_weights", "feature_epochs", "precision", "split_seed")
 
 
 @dataclass
@@ -66,6 +66,13 @@ class BenchmarkConfig:
     confidence: float = 0.95
     profile: str = "full"
     command: str = ""
+    #: None: repeat i uses split seed i (variance over splits). An int: every repeat uses
+    #: that split and varies only the classifier seed and the synthetic draw -- the
+    #: leak-free choice for generators trained on that split's training images.
+    split_seed: int | None = None
+
+    def split_seed_of(self, repeat: int) -> int:
+        return repeat if self.split_seed is None else int(self.split_seed)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -232,7 +239,8 @@ class _RepeatContext:
     def splits(self) -> Splits:
         if self._splits is None:
             self._splits = load_splits(self.config.data, image_size=self.config.image_size,
-                                       seed=self.repeat, data_dir=self.config.data_dir,
+                                       seed=self.config.split_seed_of(self.repeat),
+                                       data_dir=self.config.data_dir,
                                        loader=self.loader)
         return self._splits
 
@@ -273,11 +281,13 @@ def _make_extractor(config: BenchmarkConfig, real_x=None, real_y=None, seed: int
         raise BenchmarkError(f"--features {config.features}: {exc}") from None
 
 
-def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int) -> dict:
+def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int,
+                  split_seed_of: Callable[[int], int] = lambda r: r) -> dict:
     """Repeats whose test images the generators may have trained on.
 
     ``keras_medgan.train`` trains on the training split of split seed ``--seed`` (the
-    card's ``seed``). Repeat i tests on split seed i's test split, so for i ≠ that seed
+    card's ``seed``). Repeat i tests on the test split of ``split_seed_of(i)`` (i itself
+    unless ``--split-seed`` fixes it), so for a split seed ≠ the generators' one
     some test images were GAN training images: a memorising GAN would then inflate the
     synthetic arms. Generators trained on other data (card ``data`` ≠ ``--data``) cannot
     leak and are noted as such.
@@ -299,14 +309,15 @@ def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int) ->
                                    "synthetic arms may have seen test images",
                            "repeats_at_risk": list(range(repeats))}
             continue
-        at_risk = [r for r in range(repeats) if seeds != {r}]
+        at_risk = [r for r in range(repeats) if seeds != {split_seed_of(r)}]
         if at_risk:
             safe = [r for r in range(repeats) if r not in at_risk]
             notes[name] = {
                 "note": f"trained on the training split of split seed(s) "
                         f"{sorted(int(x) for x in seeds)}; repeat(s) {at_risk} test on splits "
                         f"whose test images may have been GAN training images (leak-free: "
-                        f"{safe or 'none'})",
+                        f"{safe or 'none'}); --split-seed {min(int(x) for x in seeds)} keeps "
+                        f"every repeat on the generators' own split",
                 "trained_on_split_seeds": sorted(int(x) for x in seeds),
                 "repeats_at_risk": at_risk}
     return notes
@@ -324,7 +335,7 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
     test_x, test_y = splits.test
     metrics = score(test_y, predict_proba(model, test_x))
     record = {"kind": "arm", "arm": job.arm, "generator": job.generator,
-              "repeat": job.repeat, "split_seed": job.repeat, "metrics": metrics,
+              "repeat": job.repeat, "split_seed": cfg.split_seed_of(job.repeat), "metrics": metrics,
               "training": info, "n_train": len(ts.labels), "n_real": ts.n_real,
               "n_synthetic": ts.n_synthetic, "train_class_counts": ts.class_counts(num_classes),
               "split_counts": splits.counts()}
@@ -348,7 +359,7 @@ def _run_gan_train(ctx: _RepeatContext, job: Job) -> dict:
     synthetic = (ext(images[keep]), labels[keep])
     scores = gan_train_test(real_train, real_test, synthetic, seed=job.repeat)
     return {"kind": "gan_train", "arm": None, "generator": job.generator,
-            "repeat": job.repeat, "split_seed": job.repeat, "features": ext.describe(),
+            "repeat": job.repeat, "split_seed": ctx.config.split_seed_of(job.repeat), "features": ext.describe(),
             "scores": scores, "n_synthetic": len(keep)}
 
 
@@ -390,7 +401,7 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
     _set_precision(config.precision)
 
     # Check data and generators before any training: a mismatch fails in seconds.
-    first = load_splits(config.data, image_size=config.image_size, seed=0,
+    first = load_splits(config.data, image_size=config.image_size, seed=config.split_seed_of(0),
                         data_dir=config.data_dir, loader=loader)
     _check_classifier(config, first)
     gen_sets = {name: load_generator_set(name, paths, image_size=config.image_size,
@@ -399,7 +410,7 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
                                          trust_model=config.trust_model)
                 for name, paths in config.generators.items()}
     (out / CONFIG_FILE).write_text(json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
-    leakage = split_leakage(gen_sets, config.data, config.repeats)
+    leakage = split_leakage(gen_sets, config.data, config.repeats, config.split_seed_of)
     for name, note in leakage.items():
         print(f"warning: generator set {name!r}: {note['note']}", file=stream, flush=True)
 

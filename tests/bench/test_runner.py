@@ -118,6 +118,11 @@ def test_split_leakage_notes():
     assert notes["a"]["repeats_at_risk"] == [1, 2]
     assert notes["b"]["repeats_at_risk"] == [] and "not 'head_ct'" in notes["b"]["note"]
     assert split_leakage({"a": same}, "head_ct", repeats=1) == {}
+    assert "--split-seed 0" in notes["a"]["note"]
+    # --split-seed 0 keeps every repeat on the generators' own split: nothing at risk
+    assert split_leakage({"a": same}, "head_ct", repeats=3, split_seed_of=lambda r: 0) == {}
+    assert split_leakage({"a": same}, "head_ct", repeats=2,
+                         split_seed_of=lambda r: 4)["a"]["repeats_at_risk"] == [0, 1]
     untrained = GeneratorSet("u", {}, cards={"normal": {"data": "head_ct", "seed": 3,
                                                         "epochs": 0}})
     assert split_leakage({"u": untrained}, "head_ct", repeats=2) == {}
