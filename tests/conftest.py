@@ -1,7 +1,17 @@
 """Shared test setup: quiet, CPU-only, deterministic TensorFlow; shared-data discovery."""
 
+import atexit
 import os
 import pathlib
+import shutil
+import tempfile
+
+# Hermetic caches: the phantom and decoded arrays are generated into a folder of this test
+# session, never read from (or written to) the user's ~/.cache/keras_medgan, where a stale
+# entry could make a test pass for the wrong reason.
+_CACHE = tempfile.mkdtemp(prefix="keras_medgan_test_cache_")
+os.environ["KERAS_MEDGAN_CACHE"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

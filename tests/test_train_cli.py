@@ -72,7 +72,8 @@ def tiny_registry():
         name="tiny32", build_generator=tiny32_generator, build_discriminator=tiny32_discriminator,
         image_sizes=(32,), defaults={"epochs": 2, "batch_size": 8, "optimizer": "adam",
                                      "lr": 2e-4, "beta_1": 0.5, "loss": "bce", "z_dim": 100,
-                                     "per_class": True}))
+                                     "per_class": True},
+        losses=("bce", "wgan", "wgan-gp", "flaky")))
     GAN_FAMILIES.register("flaky", FlakyGAN)
     yield
     ARCHS._items.pop("tiny32")
