@@ -42,6 +42,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "split": "train",            # P1: only the training split trains the GANs
     "resize": "pad",
     "seed": 0,
+    "split_seed": None,          # None → seed; fix it to redraw only the GAN's initialisation
     "precision": "fp32",
     "jit": "auto",
     "strategy": "default",
@@ -56,7 +57,7 @@ RUN_DEFAULTS: dict[str, Any] = {
 #: Keys that define WHAT is trained; a resume may not change them.
 STRUCTURAL_KEYS = ("arch", "data", "image_size", "classes", "conditional", "per_class", "loss",
                    "z_dim", "split", "resize", "batch_size", "optimizer", "lr", "beta_1",
-                   "beta_2", "options", "seed")
+                   "beta_2", "options", "seed", "split_seed")
 
 #: Friendly flag names → the option names each loss family actually takes.
 OPTION_ALIASES: dict[str, tuple] = {

@@ -115,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--beta-1", type=float)
     how.add_argument("--beta-2", type=float)
     how.add_argument("--optimizer", choices=OPTIMIZERS.names())
-    how.add_argument("--seed", type=int)
+    how.add_argument("--seed", type=int,
+                     help="seed of the weights, z and shuffling (and of the split unless "
+                          "--split-seed)")
+    how.add_argument("--split-seed", type=int,
+                     help="seed of the train/val/test split (default: --seed); keep it "
+                          "while changing --seed to retrain on the same images")
 
     tricks = p.add_argument_group("loss-family options (an option the loss lacks is an error)")
     tricks.add_argument("--label-smoothing", type=float, help="bce: one-sided, real target 1-s")

@@ -229,7 +229,7 @@ class UnitTrainer:
             image_size=c["image_size"], z_dim=c["z_dim"], epochs=epochs, seed=c["seed"],
             final_metrics=final_metrics, command=c.get("command"), loss=c["loss"],
             precision=c["precision"], run=self.run_dir.name,
-            train_images=len(self.unit.images))
+            train_images=len(self.unit.images), split=c["split"], split_seed=split_seed(c))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
         # A GAN whose generator is not a plain functional model (e.g. a growing PGGAN)
@@ -310,11 +310,17 @@ class UnitTrainer:
             f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
 
 
+def split_seed(config) -> int:
+    """The split the GANs train on: ``split_seed``, or ``seed`` when none is given."""
+    value = config.get("split_seed")
+    return int(config["seed"] if value is None else value)
+
+
 def load_training_set(config):
     from keras_medgan.data import load_image_set
 
     return load_image_set(config["data"], image_size=config["image_size"], split=config["split"],
-                          classes=None, seed=config["seed"], data_dir=config.get("data_dir"),
+                          classes=None, seed=split_seed(config), data_dir=config.get("data_dir"),
                           resize=config.get("resize", "pad"))
 
 

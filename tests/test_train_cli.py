@@ -320,3 +320,19 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     csv_rows = (tmp_path / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[:2] for r in csv_rows[1:]] == [[c, str(e)] for c, e in kept]
     assert read_history(tmp_path, "hemorrhage", 2).series("epoch").tolist() == [1, 2]
+
+
+def test_split_seed_fixes_the_split_while_seed_redraws_the_init():
+    """--split-seed keeps the GAN's training images; the model card records that split."""
+    from keras_medgan import train
+    from keras_medgan.training import split_seed
+
+    def resolved(*flags):
+        argv = ["--arch", "dcgan32", "--data", "phantom", *flags]
+        args = train.build_parser().parse_args(argv)
+        config, _ = train.resolve(args, train.cli_settings(args))
+        return config
+
+    assert split_seed(resolved("--seed", "3")) == 3
+    both = resolved("--seed", "3", "--split-seed", "0")
+    assert both["seed"] == 3 and split_seed(both) == 0

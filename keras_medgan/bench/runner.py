@@ -296,7 +296,8 @@ def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int,
     for name, gen_set in gen_sets.items():
         cards = list(gen_set.cards.values())
         datas = {c.get("data") for c in cards}
-        seeds = {c.get("seed") for c in cards}
+        # Cards name the split the GAN trained on (split_seed); older ones only the seed.
+        seeds = {c.get("split_seed", c.get("seed")) for c in cards}
         if all(c.get("epochs") == 0 for c in cards):
             continue  # untrained: it has seen no image at all
         if datas != {data}:
