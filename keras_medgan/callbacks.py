@@ -219,8 +219,15 @@ def _finite_or_none(record: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
 
 
-def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
-    """[n, h, w, c] in [-1, 1] → one uint8 [H, W] (or [H, W, c]) grid with a black border."""
+#: Sample grids show each image at least this many pixels wide: a 32×32 fake saved 1:1 is
+#: too small to judge by eye. Nearest-neighbour, so no pixel is invented.
+GRID_MIN_TILE = 128
+
+
+def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2,
+               scale: int = 1) -> np.ndarray:
+    """[n, h, w, c] in [-1, 1] → one uint8 [H, W] (or [H, W, c]) grid with a black border,
+    each pixel repeated ``scale`` times in both directions."""
     images = np.asarray(images, np.float32)
     n, h, w, c = images.shape
     cols = cols or math.ceil(math.sqrt(n))
@@ -231,6 +238,8 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
         r, col = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + col * (w + pad)
         grid[y:y + h, x:x + w] = pixels[i]
+    if scale > 1:
+        grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     return grid[..., 0] if c == 1 else grid
 
 
@@ -262,7 +271,8 @@ class SampleGrid(keras.callbacks.Callback):
         images = keras.ops.convert_to_numpy(self.generator(self.inputs, training=False))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"epoch_{epoch:05d}.png"
-        cv2.imwrite(str(path), image_grid(images))
+        scale = max(1, GRID_MIN_TILE // int(images.shape[1]))
+        cv2.imwrite(str(path), image_grid(images, scale=scale))
         self.last_path = path
         return path
 

@@ -110,6 +110,9 @@ def test_image_grid_layout_and_range():
     assert grid.shape == (2 * 3 + 1, 2 * 4 + 1) and grid.dtype == np.uint8
     assert grid[1, 1] == 0 and grid[1, 5] == 128 and grid[4, 1] == 255 and grid[0, 0] == 0
     assert grid[4, 5] == 0  # the empty fourth cell stays black
+    big = cb.image_grid(images, pad=1, scale=4)
+    assert big.shape == (grid.shape[0] * 4, grid.shape[1] * 4)
+    np.testing.assert_array_equal(big[::4, ::4], grid)  # nearest: no invented pixels
 
 
 def test_fixed_grid_inputs_are_fixed_and_conditional_cycles_classes():
@@ -149,4 +152,6 @@ def test_loss_plot_and_sample_grid_write_pngs(tmp_path):
     for e in range(3):
         grid.on_epoch_end(e, {"d_loss": 0.1})
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["epoch_00002.png", "epoch_00003.png"]
-    assert cv2.imread(str(tmp_path / "s" / "epoch_00002.png"), 0).shape == (2 * 4 + 2, 2 * 4 + 2)
+    scale = cb.GRID_MIN_TILE // 2  # 2×2 fakes, shown at least GRID_MIN_TILE px wide
+    side = (2 * 4 + 2) * scale
+    assert cv2.imread(str(tmp_path / "s" / "epoch_00002.png"), 0).shape == (side, side)
