@@ -60,6 +60,9 @@ def read_dicom_dataset(path, stop_before_pixels: bool = False) -> pydicom.Datase
 
 def _short(err: BaseException, limit: int = 200) -> str:
     text = " ".join(str(err).split())
+    # pydicom suggests force=True, which turns junk into a one-element "dataset"
+    # (PITFALLS): never advice to pass on to a user.
+    text = text.replace(" Use force=True to force reading.", "")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
