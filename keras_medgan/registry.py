@@ -8,7 +8,8 @@ of an ``if name == ...`` chain somewhere deep in the code.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Generic, Iterator, List, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -18,7 +19,7 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._items: Dict[str, T] = {}
+        self._items: dict[str, T] = {}
 
     def register(self, name: str, obj: T | None = None):
         """Register ``obj`` under ``name``; without ``obj`` returns a decorator."""
@@ -40,7 +41,7 @@ class Registry(Generic[T]):
             valid = ", ".join(self.names()) or "(none registered)"
             raise KeyError(f"Unknown {self.kind} {name!r}. Valid names: {valid}.") from None
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         return sorted(self._items)
 
     def __contains__(self, name: object) -> bool:
@@ -53,7 +54,7 @@ class Registry(Generic[T]):
         return len(self._items)
 
 
-def unknown_name_message(kind: str, name: str, valid: List[str] | Callable[[], List[str]]) -> str:
+def unknown_name_message(kind: str, name: str, valid: list[str] | Callable[[], list[str]]) -> str:
     """The one wording every CLI uses for a bad ``--arch``/``--data``/``--metric`` value."""
     names = valid() if callable(valid) else valid
     return f"unknown {kind} {name!r}; valid names: {', '.join(names)}"

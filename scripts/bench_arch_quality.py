@@ -4,13 +4,16 @@ Each arch trains through model.fit (the train CLI's path) on load_image_set("pha
 64, "train") for BUDGET seconds of wall-clock (build excluded, tracing included), then
 144 fakes are compared with the 144 training images by SWD (keras_medgan.evaluate.swd,
 mean over seeds 0,1,2; ×10³, lower is better).
-usage: python bench.py ARCH BUDGET_SECONDS OUT.json
+usage: python scripts/bench_arch_quality.py ARCH BUDGET_SECONDS OUT.json
 """
-import json, sys, time
-import numpy as np
+import json
+import pathlib
+import sys
+import time
+
 import keras
-import keras_medgan.models.progan, keras_medgan.models.began  # noqa: F401
-import keras_medgan.gans.progressive, keras_medgan.gans.began  # noqa: F401
+import numpy as np
+
 from keras_medgan.data import load_image_set, make_tf_dataset
 from keras_medgan.evaluate.swd import swd_repeats
 from keras_medgan.gans import GAN_FAMILIES, make_optimizers, training_defaults
@@ -18,10 +21,10 @@ from keras_medgan.models import ARCHS
 
 arch, budget, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 SETTINGS = {
-    "pggan": dict(z_dim=128, batch=16, g={"fmap_base": 2048, "fmap_max": 128},
-                  options={"stage_images": 640, "label_flip_prob": 0.0}),
-    "began": dict(z_dim=64, batch=16, g={"filters": 64}, d={"hidden": 64}, options={}),
-    "dcgan64": dict(z_dim=100, batch=64, g={}, options={}),
+    "pggan": {"z_dim": 128, "batch": 16, "g": {"fmap_base": 2048, "fmap_max": 128},
+                  "options": {"stage_images": 640, "label_flip_prob": 0.0}},
+    "began": {"z_dim": 64, "batch": 16, "g": {"filters": 64}, "d": {"hidden": 64}, "options": {}},
+    "dcgan64": {"z_dim": 100, "batch": 64, "g": {}, "options": {}},
 }[arch]
 keras.utils.set_random_seed(0)
 data = load_image_set("phantom", image_size=64, split="train")
@@ -61,5 +64,5 @@ result = {"arch": arch, "seconds": round(seconds, 1), "steps": clock.steps,
 if arch == "pggan":
     result["progress"] = gan.progress()
 np.save(out.replace(".json", "_fakes.npy"), fake[:16])
-json.dump(result, open(out, "w"), indent=1)
+pathlib.Path(out).write_text(json.dumps(result, indent=1))
 print(json.dumps(result))
