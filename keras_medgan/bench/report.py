@@ -116,23 +116,22 @@ def summarize(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str],
 
 # ------------------------------------------------------------------------- Markdown
 
-def _pct(ci: dict) -> str:
+def _mean_ci(ci: dict, scale: float, digits: int) -> str:
+    """``mean ± CI half-width`` (just the mean below two repeats; — when undefined)."""
     mean = ci.get("mean")
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
     if ci.get("n", 0) < 2:
-        return f"{100 * mean:.1f}"
-    half = 100 * (ci["ci_high"] - ci["mean"])
-    return f"{100 * mean:.1f} ± {half:.1f}"
+        return f"{scale * mean:.{digits}f}"
+    return f"{scale * mean:.{digits}f} ± {scale * (ci['ci_high'] - mean):.{digits}f}"
+
+
+def _pct(ci: dict) -> str:
+    return _mean_ci(ci, 100.0, 1)
 
 
 def _num(ci: dict) -> str:
-    mean = ci.get("mean")
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "—"
-    if ci.get("n", 0) < 2:
-        return f"{mean:.3f}"
-    return f"{mean:.3f} ± {ci['ci_high'] - mean:.3f}"
+    return _mean_ci(ci, 1.0, 3)
 
 
 def _pvalue(p) -> str:
