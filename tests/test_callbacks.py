@@ -39,11 +39,12 @@ def test_history_add_replaces_rerun_epochs():
 def test_run_progress_prints_one_line_with_the_whole_run_eta():
     lines = []
     clock = cb.RunClock(epochs_to_train=11)  # e.g. 6 epochs left here + 5 in another class
-    progress = cb.RunProgress(total_epochs=6, clock=clock, label="hemorrhage", print_fn=lines.append)
+    ticks = iter([100.0, 102.0])  # a fake timer: the epoch takes exactly 2 s
+    progress = cb.RunProgress(total_epochs=6, clock=clock, label="hemorrhage",
+                              print_fn=lines.append, timer=lambda: next(ticks))
     progress.on_epoch_begin(0)
-    progress._start -= 2.0  # pretend the epoch took 2 s
     progress.on_epoch_end(0, {"d_loss": 0.5, "g_loss": 1.25, "d_fake": 0.3})
-    assert lines[0].startswith("epoch 1/6 [class hemorrhage] d_loss 0.5000 g_loss 1.2500 d_fake 0.3000 2.0")
+    assert lines[0].startswith("epoch 1/6 [class hemorrhage] d_loss 0.5000 g_loss 1.2500 d_fake 0.3000 2.00 s/epoch")
     assert lines[0].endswith("s/epoch ETA 20s")  # 10 epochs left × 2 s
     clock.tick(4.0)  # EMA with smoothing 0.3: 2 + 0.3·(4 − 2) = 2.6 s
     assert clock.remaining == 9 and clock.eta_seconds == pytest.approx(9 * 2.6)
