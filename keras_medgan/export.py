@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import math
 import os
 import pathlib
 import re
@@ -35,6 +34,7 @@ import keras
 import numpy as np
 
 import keras_medgan
+from keras_medgan.jsonio import jsonable
 
 #: Order in which formats are preferred when several exports of one generator exist:
 #: ``.h5`` first because it is the format the papers used and loads fastest.
@@ -92,21 +92,13 @@ def make_model_card(*, arch: str, data: str, class_names: Sequence[str],
         "z_dim": int(z_dim),
         "epochs": int(epochs),
         "seed": int(seed),
-        "final_metrics": {k: _jsonable(v) for k, v in (final_metrics or {}).items()},
+        "final_metrics": jsonable(dict(final_metrics or {})),
         "keras_medgan_version": keras_medgan.__version__,
         "command": command if command is not None else command_line(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     card.update(extra)
     return card
-
-
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def export_paths(export_dir, name: str) -> dict[str, pathlib.Path]:

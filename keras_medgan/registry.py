@@ -34,6 +34,11 @@ class Registry(Generic[T]):
             return _add(obj)
         return _add
 
+    def unregister(self, name: str) -> T:
+        """Remove and return ``name`` (plugins and tests that register stand-ins)."""
+        self.get(name)  # the usual error, with the valid names, for an unknown one
+        return self._items.pop(name)
+
     def get(self, name: str) -> T:
         try:
             return self._items[name]

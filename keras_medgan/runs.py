@@ -50,6 +50,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "sample_every": 10,
     "sample_count": 16,
     "keep_checkpoints": 3,
+    "export_stages": False,      # growing archs (pggan): also export each finished stage
     "out": "runs",
     "options": {},               # loss-family options (label smoothing, n_critic, ...)
 }
@@ -258,6 +259,9 @@ def validate_config(config: dict[str, Any]) -> None:
             raise ConfigError(f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}")
     if not isinstance(config["jit"], bool) and config["jit"] not in JIT_MODES:
         raise ConfigError(f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}")
+    if config.get("export_stages") and not _family(config["loss"]).STAGED:
+        raise ConfigError(f"export_stages needs an architecture that grows by stage (pggan); "
+                          f"{config['arch']!r} with loss {config['loss']!r} has one stage")
     if config.get("classes") is not None:
         classes = config["classes"]
         if isinstance(classes, str):

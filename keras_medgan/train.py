@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
     run.add_argument("--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)")
     run.add_argument("--sample-every", type=_positive_int, help="epochs between sample grids / loss plots (default 10)")
+    run.add_argument("--export-stages", action="store_true", default=None,
+                     help="pggan: also export each finished stage's generator to "
+                          "export/stages/<class>/generator_stage<S>_<RES>px.h5")
     run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
     return p
 

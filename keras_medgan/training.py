@@ -273,7 +273,7 @@ class UnitTrainer:
             saver,
             cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print),
         ]
-        callbacks += list(getattr(self.gan, "training_callbacks", lambda cfg: [])(c))
+        callbacks += self._family_callbacks()
         try:
             self.gan.fit(self.dataset(), epochs=target, initial_epoch=start, verbose=0, shuffle=False,
                          callbacks=callbacks)
@@ -291,6 +291,15 @@ class UnitTrainer:
             saver.save(epochs)
         export = self.export(epochs, history)
         return UnitResult(self.unit.name, "trained", epochs, history.summary(), export)
+
+    def _family_callbacks(self) -> list:
+        """Callbacks a loss family adds to ``fit`` (pggan: per-stage exports when asked)."""
+        hook = getattr(self.gan, "training_callbacks", None)
+        if hook is None:
+            return []
+        stage_dir = (self.export_dir / "stages" / slug(self.unit.name)
+                     if self.config.get("export_stages") else None)
+        return list(hook(self.config, stage_export_dir=stage_dir))
 
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
         bad = ", ".join(f"{k}={v}" for k, v in guard.bad_values.items())

@@ -29,3 +29,11 @@ def test_duplicate_registration_is_refused():
     reg.register("x", 1)
     with pytest.raises(ValueError):
         reg.register("x", 2)
+
+
+def test_unregister_removes_and_unknown_names_are_listed():
+    reg = Registry("arch")
+    reg.register("x", 1)
+    assert reg.unregister("x") == 1 and "x" not in reg
+    with pytest.raises(KeyError, match="Unknown arch 'x'"):
+        reg.unregister("x")

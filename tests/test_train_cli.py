@@ -51,7 +51,7 @@ class FlakyGAN(BCEGAN):
 
     interrupts_left = 0  # Ctrl-C is pressed once per test, not in every unit
 
-    def training_callbacks(self, config):
+    def training_callbacks(self, config, stage_export_dir=None):
         import keras
 
         at = self.interrupt_at_epoch
@@ -76,8 +76,8 @@ def tiny_registry():
         losses=("bce", "wgan", "wgan-gp", "flaky")))
     GAN_FAMILIES.register("flaky", FlakyGAN)
     yield
-    ARCHS._items.pop("tiny32")
-    GAN_FAMILIES._items.pop("flaky")
+    ARCHS.unregister("tiny32")
+    GAN_FAMILIES.unregister("flaky")
 
 
 def _records(run):
@@ -336,3 +336,28 @@ def test_split_seed_fixes_the_split_while_seed_redraws_the_init():
     assert split_seed(resolved("--seed", "3")) == 3
     both = resolved("--seed", "3", "--split-seed", "0")
     assert both["seed"] == 3 and split_seed(both) == 0
+
+
+def test_pggan_export_stages_writes_each_finished_stage(tmp_path):
+    """--export-stages through the CLI: the 4×4 stage is exported on leaving it."""
+    import keras
+
+    recipe = tmp_path / "pggan.yaml"
+    recipe.write_text("arch: pggan\nimage_size: 8\nfmap_base: 16\nfmap_max: 4\n"
+                      "batch_size: 4\noptions: {stage_images: 8, batch_sizes: null}\n")
+    out = tmp_path / "runs"
+    assert train.main(["--config", str(recipe), "--data", PHANTOM, "--classes", "hemorrhage",
+                       "--epochs", "2", "--sample-count", "4", "--export-stages",
+                       "--out", str(out)]) == 0
+    export = out / "00000-pggan-phantom" / "export"
+    stages = sorted(p.name for p in (export / "stages" / "all").iterdir())
+    assert stages == ["generator_stage0_4px.h5"]
+    stage0 = keras.models.load_model(export / "stages" / "all" / stages[0], compile=False)
+    assert stage0.output_shape == (None, 8, 8, 1)  # upsampled to the run's size
+    assert (export / "generator_all.h5").is_file()  # pggan: one GAN over the chosen classes
+
+
+def test_export_stages_is_refused_for_a_single_stage_arch(tmp_path, capsys):
+    assert train.main(["--arch", "dcgan32", "--data", PHANTOM, "--export-stages",
+                       "--out", str(tmp_path / "runs")]) == 2
+    assert "export_stages needs an architecture that grows by stage" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from keras_medgan.bench.training import (
     score,
     train_classifier,
 )
+from keras_medgan.jsonio import jsonable
 
 __all__ = ["BenchmarkConfig", "Job", "plan_jobs", "read_records", "run_benchmark"]
 
@@ -130,19 +131,6 @@ def read_records(path) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return records
-
-
-def jsonable(value):
-    """NaN/inf → None and numpy scalars → Python, so the files are strict JSON."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _append_record(path: pathlib.Path, record: dict) -> None:

@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 
-import numpy as np
+from keras_medgan.jsonio import jsonable as _jsonable
 
 HEADER = ["quantity", "value", "real vs real", "good"]
 
 
 def jsonable(value):
-    """numpy → Python; non-finite floats → "inf"/"-inf"/"nan" (strict JSON has none)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
+    """numpy → Python; non-finite floats → "nan"/"inf"/"-inf" (a diverged metric is not a missing one)."""
+    return _jsonable(value, nonfinite="string")
 
 
 def _atomic_write(path: str, text: str) -> None:

@@ -106,6 +106,9 @@ class GAN(keras.Model):
     CRITIC: bool = False
     #: Family constructor options → defaults (what a CLI may expose as flags).
     OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: True for families that grow through resolution stages (pggan): they can export
+    #: each finished stage's generator (``--export-stages``).
+    STAGED: bool = False
     #: Logged metric names, in order.
     METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
 

@@ -98,6 +98,7 @@ class ProgressiveGAN(GAN):
     # preset (Adam 2e-4, batch 4), which wins when the arch's own loss is used.
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-3, "beta_1": 0.0, "beta_2": 0.99}
     CRITIC = True
+    STAGED = True
     OPTIONS: ClassVar[dict] = {"stage_images": None, "batch_sizes": None, "gp_weight": 10.0,
                "drift_weight": 1e-3, "label_flip_prob": 1.0 / 3.0, "label_start_stage": 0,
                "gp_epsilon": 1e-12}

@@ -1,0 +1,41 @@
+"""Values → strict JSON: one conversion for every file the toolkit writes.
+
+``json.dumps`` writes ``NaN``/``Infinity``, which strict parsers (browsers, jq, pandas
+with ``orient``) reject, and it cannot serialise numpy scalars or arrays. Model cards,
+benchmark records and evaluation reports all pass through :func:`jsonable`.
+
+Two conventions for a non-finite float, chosen by the writer:
+
+* ``"null"`` (default): a missing value, e.g. an undefined sensitivity in a benchmark
+  record or a metric that never got a finite value in a model card;
+* ``"string"``: ``"nan"``, ``"inf"`` or ``"-inf"``, where the kind matters to a reader
+  (an evaluation metric that diverged is not the same as one that was not computed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+NONFINITE = ("null", "string")
+
+
+def jsonable(value: Any, nonfinite: str = "null") -> Any:
+    """``value`` with numpy types made Python and non-finite floats made strict JSON."""
+    if nonfinite not in NONFINITE:
+        raise ValueError(f"nonfinite must be one of {NONFINITE}, got {nonfinite!r}")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, nonfinite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, nonfinite) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist(), nonfinite)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        if nonfinite == "null":
+            return None
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
