@@ -89,11 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_info(args) -> int:
+    """Counts per class and split, sizes, skipped files and a grid.
+
+    An empty split or class is reported in the table (a zero and a note), not raised:
+    ``info`` is how a user finds out that their set is too small for the split.
+    """
     print(f"dataset {args.data}")
     sets = {}
     for split in SPLITS[:3]:
         sets[split] = load_image_set(args.data, args.image_size, split, None, args.seed, args.data_dir,
-                                     args.resize, args.strict, window=args.window)
+                                     args.resize, args.strict, window=args.window, allow_empty=True)
+    if not any(len(s) for s in sets.values()):
+        skipped = {p: r for s in sets.values() for p, r in s.skipped}
+        raise DataError(f"dataset {args.data!r}: no readable images"
+                        + "".join(f"\n  {p}: {r}" for p, r in list(skipped.items())[:10]))
     names = sets["train"].class_names
     width = max(len(n) for n in names + ["class"])
     print(f"  {'class':<{width}}  " + "  ".join(f"{s:>6}" for s in SPLITS[:3]) + "   total")
@@ -102,7 +111,11 @@ def run_info(args) -> int:
         print(f"  {name:<{width}}  " + "  ".join(f"{n:>6}" for n in row) + f"  {sum(row):>6}")
     totals = [len(sets[s]) for s in SPLITS[:3]]
     print(f"  {'total':<{width}}  " + "  ".join(f"{n:>6}" for n in totals) + f"  {sum(totals):>6}")
-    every = [s for s in sets.values()]
+    for split, image_set in sets.items():
+        empty = [n for n, count in image_set.counts().items() if count == 0]
+        if empty:
+            print(f"  note: split {split!r} has no images of class(es) {', '.join(empty)}")
+    every = [s for s in sets.values() if len(s)]
     shapes = np.concatenate([s.source_shapes for s in every])
     print(f"  patients: {len({p for s in every for p in s.patient_ids})}")
     print(f"  source sizes (HxW): min {shapes[:, 0].min()}x{shapes[:, 1].min()}, "

@@ -18,6 +18,22 @@ def test_info_prints_counts_and_writes_grid(tmp_path, capsys):
     assert out.is_file() and out.stat().st_size > 1000
 
 
+def test_info_reports_empty_splits_and_every_skipped_file(tmp_path, capsys):
+    import cv2
+
+    for name in ("yes", "no"):
+        (tmp_path / name).mkdir()
+        for i in range(2):
+            cv2.imwrite(str(tmp_path / name / f"{i}.png"), np.full((8, 8), 40 * i, np.uint8))
+        (tmp_path / name / "broken.png").write_bytes(b"")
+    assert main(["info", "--data", f"folder:{tmp_path}"]) == 0
+    text = capsys.readouterr().out
+    # 4 images cannot fill three splits: zeros and a note instead of an error
+    assert "note: split 'test' has no images of class(es) no, yes" in text
+    assert text.count("broken.png") == 2  # each skipped file listed once, whatever its split
+    assert all(not (tmp_path / n / "broken.png").stat().st_size for n in ("yes", "no"))
+
+
 def test_info_missing_data_exits_2_with_one_message(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert main(["info", "--data", "head_ct", "--data-dir", str(tmp_path / "x")]) == 2
