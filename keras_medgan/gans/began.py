@@ -14,12 +14,20 @@ as ``m_global`` (mean over the epoch, like every logged metric) next to ``k``.
 
 As in the paper's code both networks step on one forward pass (z_D = z_G); k is updated
 from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
+
+The paper's learning rate, 1e-4, is "decayed by a factor of 2 when the measure of
+convergence stalls". The paper does not define a stall; here it is ``lr_decay_patience``
+epochs (default 10; 0 turns the decay off) without a new lowest epoch-mean M. The
+learning rates live in the optimizers, so checkpoints and ``--resume`` keep them; the
+patience counter restarts on resume.
 """
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
+import keras
 import tensorflow as tf
 from keras import ops
 
@@ -50,11 +58,12 @@ class BEGAN(GAN):
     NAME = "began"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.999}
     CRITIC = False
-    OPTIONS: ClassVar[dict] = {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0}
+    OPTIONS: ClassVar[dict] = {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
+                               "lr_decay_patience": 10}
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "k", "m_global")
 
     def __init__(self, generator, discriminator, z_dim=64, num_classes=0, *, gamma=0.5,
-                 lambda_k=0.001, k_init=0.0, **kwargs):
+                 lambda_k=0.001, k_init=0.0, lr_decay_patience=10, **kwargs):
         super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
                          **kwargs)
         if not 0.0 < gamma <= 1.0:
@@ -63,8 +72,12 @@ class BEGAN(GAN):
             raise ValueError(f"lambda_k must be >= 0. Received: lambda_k={lambda_k}")
         if not 0.0 <= k_init <= 1.0:
             raise ValueError(f"k_init must be in [0, 1]. Received: k_init={k_init}")
+        if lr_decay_patience < 0:
+            raise ValueError(f"lr_decay_patience must be >= 0 (0 = off). "
+                             f"Received: lr_decay_patience={lr_decay_patience}")
         self.gamma = float(gamma)
         self.lambda_k = float(lambda_k)
+        self.lr_decay_patience = int(lr_decay_patience)
         # A variable, so checkpoints (and --resume) carry the balance state.
         self.k = self.add_weight(name="k", shape=(), dtype="float32", trainable=False,
                                  initializer=lambda shape, dtype: ops.full(shape, k_init, dtype))
@@ -91,6 +104,52 @@ class BEGAN(GAN):
         return {"d_loss": d_loss, "g_loss": g_loss, "d_real": loss_real, "d_fake": loss_fake,
                 "k": k_t, "m_global": convergence_measure(loss_real, loss_fake, self.gamma)}
 
+    def training_callbacks(self, config=None, stage_export_dir=None):
+        """Callbacks the trainer adds to ``fit``: the paper's lr halving on a stalled M."""
+        if not self.lr_decay_patience:
+            return []
+        return [HalveLearningRateOnStall(self.lr_decay_patience)]
+
     def get_config(self):
         return {"z_dim": self.z_dim, "num_classes": self.num_classes, "gamma": self.gamma,
-                "lambda_k": self.lambda_k}
+                "lambda_k": self.lambda_k, "lr_decay_patience": self.lr_decay_patience}
+
+
+class HalveLearningRateOnStall(keras.callbacks.Callback):
+    """Halves both optimizers' learning rates when ``monitor`` has not improved for
+    ``patience`` epochs (BEGAN: M, the global convergence measure; lower is better).
+
+    ``keras.callbacks.ReduceLROnPlateau`` changes only ``model.optimizer``; a GAN has two.
+    """
+
+    def __init__(self, patience: int, monitor: str = "m_global", factor: float = 0.5,
+                 min_lr: float = 1e-7, print_fn=print):
+        super().__init__()
+        if patience < 1 or not 0.0 < factor < 1.0:
+            raise ValueError(f"need patience >= 1 and 0 < factor < 1. "
+                             f"Received: patience={patience}, factor={factor}")
+        self.patience, self.monitor, self.factor, self.min_lr = patience, monitor, factor, min_lr
+        self.print = print_fn
+        self.best = math.inf
+        self.wait = 0
+        self.decays = []  # (epoch, new learning rate), for logs and tests
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        if float(value) < self.best:
+            self.best, self.wait = float(value), 0
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        self.wait = 0
+        new = None
+        for optimizer in (self.model.d_optimizer, self.model.g_optimizer):
+            old = float(ops.convert_to_numpy(optimizer.learning_rate))
+            new = max(old * self.factor, self.min_lr)
+            optimizer.learning_rate = new
+        self.decays.append((epoch + 1, new))
+        self.print(f"  {self.monitor} stalled for {self.patience} epochs (best "
+                   f"{self.best:.4f}): learning rate halved to {new:.3g}")

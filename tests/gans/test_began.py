@@ -28,7 +28,8 @@ def test_pure_functions_hand_values():
 
 def test_family_registered_and_checks_options():
     cls = GAN_FAMILIES.get("began")
-    assert cls.OPTIONS == {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0}
+    assert cls.OPTIONS == {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
+                           "lr_decay_patience": 10}
     g = ARCHS.get("began").build_generator(z_dim=3, image_size=32, filters=2)
     d = ARCHS.get("began").build_discriminator(image_size=32, filters=2, hidden=3)
     with pytest.raises(ValueError, match="gamma"):
@@ -75,3 +76,33 @@ def test_end_to_end_phantom(size):
     assert 0.0 <= float(gan.k.numpy()) <= 0.002 * 2
     fake = gan.generate(3, seed=0)
     assert fake.shape == (3, size, size, 1) and np.abs(fake).max() <= 1.0
+
+
+def test_learning_rates_halve_when_m_stalls_and_survive_a_checkpoint(tmp_path):
+    import tensorflow as tf
+
+    gan, _ = _fit(32, steps=1, lr_decay_patience=2)
+    gan.build_optimizers()
+    (decay,) = gan.training_callbacks()
+    decay.set_model(gan)
+    lines = []
+    decay.print = lines.append
+    # M per epoch: improves, improves, stalls twice → halve; stalls once; stalls again → halve
+    for epoch, m in enumerate([1.0, 0.9, 0.95, 0.91, 0.92, 0.93]):
+        decay.on_epoch_end(epoch, {"m_global": m})
+    assert [e for e, _ in decay.decays] == [4, 6]
+    for opt in (gan.d_optimizer, gan.g_optimizer):
+        assert float(opt.learning_rate.numpy()) == pytest.approx(1e-4 / 4)
+    assert "learning rate halved to 5e-05" in lines[0]
+    # The rate is optimizer state: a checkpoint restores it into fresh optimizers.
+    ckpt = tf.train.Checkpoint(d_optimizer=gan.d_optimizer, g_optimizer=gan.g_optimizer)
+    path = ckpt.save(str(tmp_path / "ckpt"))
+    fresh, _ = _fit(32, steps=1)
+    fresh.build_optimizers()
+    tf.train.Checkpoint(d_optimizer=fresh.d_optimizer, g_optimizer=fresh.g_optimizer).restore(path)
+    assert float(fresh.g_optimizer.learning_rate.numpy()) == pytest.approx(1e-4 / 4)
+
+
+def test_lr_decay_can_be_turned_off():
+    gan, _ = _fit(32, steps=1, lr_decay_patience=0)
+    assert gan.training_callbacks() == []
