@@ -9,9 +9,9 @@
 * ``make_strategy("default" | "mirrored" | "multi-worker")`` builds a ``tf.distribute``
   strategy; create models, optimizers and the GAN inside ``strategy.scope()``. The GAN
   train steps divide per-replica losses by the replica count, so N replicas give the
-  single-replica result for the same global batch (tested on 2 logical CPUs).
-  MultiWorkerMirroredStrategy with Keras 3 has open upstream issues; it is built here
-  but not tested by this project.
+  single-replica result for the same global batch (tested on 2 logical CPUs, and with
+  MultiWorkerMirroredStrategy on two localhost worker processes; the GAN base class
+  works around two Keras 3.15 reductions that failed under multi-worker).
 """
 
 from __future__ import annotations

@@ -73,6 +73,21 @@ def _replica_context():
     return ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
 
 
+def _reducible_logs(logs: dict[str, Any], strategy) -> dict[str, Any]:
+    """Logs Keras can reduce across workers: scalars become shape [1] in multi-worker mode.
+
+    Keras 3.15 reduces per-replica logs of a MultiWorkerMirroredStrategy with
+    ``strategy.reduce("MEAN", v, axis=0)``, which fails on a scalar ("Invalid reduction
+    dimension 0 for input with 0 dimensions"); a [1] vector reduces to the same mean.
+    Other strategies keep scalars (their reduction has no axis).
+    """
+    multi_worker = (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+                    and strategy.extended._in_multi_worker_mode())
+    if not multi_worker:
+        return logs
+    return {k: ops.reshape(ops.cast(v, "float32"), (1,)) for k, v in logs.items()}
+
+
 def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
     """``None`` (cycle 0, 1, ..., C-1), an int, int indices [n] or one-hot [n, C] → one-hot."""
     if labels is None:
@@ -174,11 +189,35 @@ class GAN(keras.Model):
                 with self.distribute_strategy.scope():
                     opt.build(net.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras's build-before-fit under a strategy, with the first batch reduced leaf by leaf.
+
+        Keras 3.15 reduces the whole ``(images, labels)`` batch with one
+        ``strategy.reduce`` call. MirroredStrategy accepts that nested structure;
+        MultiWorkerMirroredStrategy's collective ops do not ("Attempt to convert a value
+        (PerReplica...) to a Tensor"), so ``fit`` failed before the first step. Reducing
+        each tensor on its own gives the same batch under both (it only sets shapes).
+        """
+        strategy = self._distribute_strategy
+        if strategy is not None and iterator is not None and data_batch is None:
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda v: (strategy.reduce("MEAN", v, axis=None)
+                               if isinstance(v, tf.distribute.DistributedValues) else v),
+                    next(it))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def call(self, inputs, training=False):
         """The generator: ``z`` or ``[z, one_hot]`` → images (lets ``gan(...)`` work)."""
         return self.generator(inputs, training=training)
 
     def train_step(self, data):
+        return _reducible_logs(self.step_logs(data), self.distribute_strategy)
+
+    def step_logs(self, data) -> dict[str, Any]:
+        """One step: train on the batch, update the trackers, return the epoch-mean logs."""
         images, labels = self.unpack(data)
         values = self.train_batch(images, labels)
         for tracker in self._trackers:

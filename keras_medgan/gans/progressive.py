@@ -307,8 +307,8 @@ class ProgressiveGAN(GAN):
         grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
         optimizer.apply(grads, variables)
 
-    def train_step(self, data):
-        logs = super().train_step(data)
+    def step_logs(self, data):
+        logs = super().step_logs(data)
         # The latest stage/α/count (not epoch means), so metrics.jsonl shows the growth.
         logs["stage"] = self.generator.stage
         logs["alpha"] = self.generator.alpha
