@@ -1,7 +1,7 @@
 """Values → strict JSON: one conversion for every file the toolkit writes.
 
-``json.dumps`` writes ``NaN``/``Infinity``, which strict parsers (browsers, jq, pandas
-with ``orient``) reject, and it cannot serialise numpy scalars or arrays. Model cards,
+``json.dumps`` writes ``NaN``/``Infinity``, which strict parsers (a browser's
+``JSON.parse``, jq) reject, and it cannot serialise numpy scalars or arrays. Model cards,
 benchmark records and evaluation reports all pass through :func:`jsonable`.
 
 Two conventions for a non-finite float, chosen by the writer:
