@@ -18,7 +18,10 @@ Shared here, once:
   SUM-reduced across replicas), scales it for fp16, lets ``apply`` unscale;
 * label handling for conditional models (the real batch's one-hot labels are reused for
   the fakes, so every batch has the data's class mix);
-* ``generate(n, labels, seed)`` for sample grids and export checks.
+* ``generate(n, labels, seed)`` for sample grids and export checks;
+* the two Keras 3.15 workarounds that let ``fit`` run under MultiWorkerMirroredStrategy
+  (``_maybe_symbolic_build``, ``_reducible_logs``). A family that adds logs overrides
+  ``step_logs``, not ``train_step``.
 
 Subclasses set ``FAMILY_DEFAULTS`` (optimizer recipe, read by
 :func:`keras_medgan.gans.optimizers.make_optimizers`), ``CRITIC`` (the ``critic=`` flag
