@@ -53,15 +53,16 @@ def test_multi_worker_two_processes_match_single_replica():
     workers = [subprocess.Popen([sys.executable, str(MULTI_WORKER), "worker", str(i), *ports],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                for i in range(2)]
-    single = subprocess.run([sys.executable, str(MULTI_WORKER), "single"], capture_output=True,
-                            text=True, check=False, env=env, timeout=300)
     done = []
-    for worker in workers:
-        try:
+    try:
+        single = subprocess.run([sys.executable, str(MULTI_WORKER), "single"],
+                                capture_output=True, text=True, check=False, env=env, timeout=300)
+        for worker in workers:
             out, err = worker.communicate(timeout=300)
-        finally:
+            done.append(subprocess.CompletedProcess(worker.args, worker.returncode, out, err))
+    finally:  # a worker waiting for a dead peer must not outlive the test
+        for worker in workers:
             worker.kill()
-        done.append(subprocess.CompletedProcess(worker.args, worker.returncode, out, err))
     expected = _result(single)
     assert expected.pop("replicas") == 1
     for proc in done:
