@@ -27,6 +27,10 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from keras_medgan.data.pipeline import to_uint8
+from keras_medgan.gans.base import labels_to_one_hot
+from keras_medgan.jsonio import jsonable
+
 WATCHED_LOSSES = ("d_loss", "g_loss")
 
 
@@ -172,7 +176,7 @@ class MetricsLog(keras.callbacks.Callback):
         record = self.history.add(epoch + 1, logs or {})
         line = {"class": self.label, **record, "time": round(time.time(), 3)}
         with open(self.run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(_finite_or_none(line)) + "\n")
+            handle.write(json.dumps(jsonable(line)) + "\n")  # NaN → null (the guard reports it)
         self._append_csv(line)
         if self._writer is not None:
             import tensorflow as tf
@@ -217,11 +221,6 @@ def _scalar_metadata():
     return metadata
 
 
-def _finite_or_none(record: dict) -> dict:
-    """JSON has no NaN: write non-finite values as null (the guard reports them)."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-
-
 #: Sample grids show each image at least this many pixels wide: a 32×32 fake saved 1:1 is
 #: too small to judge by eye. Nearest-neighbour, so no pixel is invented.
 GRID_MIN_TILE = 128
@@ -236,7 +235,7 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2,
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     grid = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, c), np.uint8)
-    pixels = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    pixels = to_uint8(images)
     for i in range(n):
         r, col = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + col * (w + pad)
@@ -251,8 +250,7 @@ def fixed_grid_inputs(z_dim: int, n: int, seed: int, num_classes: int = 0):
     z = np.random.default_rng([int(seed), 0x5A17]).standard_normal((n, z_dim)).astype(np.float32)
     if not num_classes:
         return z
-    one_hot = np.eye(num_classes, dtype=np.float32)[np.arange(n) % num_classes]
-    return [z, one_hot]
+    return [z, labels_to_one_hot(None, num_classes, n)]
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import pathlib
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from keras_medgan.export import slug
@@ -101,7 +100,7 @@ def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:
     numbers = [run_number(p) for p in root.iterdir() if run_number(p) is not None]
     number = max(numbers, default=-1) + 1
     while True:  # mkdir without exist_ok: two trainings started together get two folders
-        path = root / f"{number:05d}-{slug(arch)}-{slug(data.split(':')[0] if ':' in data else data)}"
+        path = root / f"{number:05d}-{slug(arch)}-{slug(data.split(':')[0])}"
         try:
             path.mkdir()
             return path
@@ -287,7 +286,3 @@ def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[s
         config[key] = value
     validate_config(config)
     return config
-
-
-def changed_keys(a: dict[str, Any], b: dict[str, Any]) -> Iterable[str]:
-    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))

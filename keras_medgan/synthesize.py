@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.export import (
     GeneratorLoadError,
     LoadedGenerator,
@@ -54,11 +55,6 @@ EPILOG = """examples:
   python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct --n 100 \\
       --keep-most-realistic 0.5 --out synth_best/
 """
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """[-1, 1] float → 0..255 uint8 (the inverse of the data stage's normalisation)."""
-    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def class_seed(seed: int, class_index: int) -> int:

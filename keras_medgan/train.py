@@ -35,11 +35,6 @@ Run folder: runs/<NNNNN>-<arch>-<data>/ with config.json, metrics.jsonl/.csv, lo
 export/generator_<class>.{h5,keras,json} + _savedmodel/.
 """
 
-#: flag dest → config key for the loss-family options the CLI exposes by name
-OPTION_FLAGS = ("label_smoothing", "label_flip", "instance_noise", "diffaugment", "n_critic",
-                "clip", "gp_weight")
-
-
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -155,7 +150,9 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings = {k: v for k, v in vars(args).items()
                 if v is not None and k not in ("config", "resume", "option")}
     options = dict(args.option or [])
-    for key in OPTION_FLAGS:
+    from keras_medgan.runs import OPTION_ALIASES  # the loss-family options with a flag
+
+    for key in OPTION_ALIASES:
         if key in settings:
             options[key] = settings.pop(key)
     if options:

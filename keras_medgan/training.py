@@ -183,9 +183,9 @@ class UnitTrainer:
                               num_classes=self.num_classes, seed=seed, **c["options"])
             d_opt, g_opt = make_optimizers(family, optimizer=c.get("optimizer"), lr=c["lr"],
                                            beta_1=c.get("beta_1"), beta_2=c.get("beta_2"))
+            # compile builds both optimizers, so a restore finds their state (PITFALLS)
             self.gan.compile(d_optimizer=d_opt, g_optimizer=g_opt,
                              jit_compile=resolve_jit(c["jit"]))
-            self.gan.build_optimizers()  # before restore, or their state is skipped (PITFALLS)
             self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
         self.checkpoint = tf.train.Checkpoint(
@@ -232,10 +232,7 @@ class UnitTrainer:
             train_images=len(self.unit.images), split=c["split"], split_seed=split_seed(c))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
-        # A GAN whose generator is not a plain functional model (e.g. a growing PGGAN)
-        # can hand over an exportable one through ``exportable_generator()``.
-        model = getattr(self.gan, "exportable_generator", lambda: self.generator)()
-        paths = export_generator(model, self.export_dir, self.unit.name,
+        paths = export_generator(self.gan.exportable_generator(), self.export_dir, self.unit.name,
                                  self.card(epochs, history.summary()))
         return {k: str(v) for k, v in paths.items()}
 
@@ -258,10 +255,8 @@ class UnitTrainer:
         guard = cb.NonFiniteGuard()
         saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
                                    guard=guard, models=(self.generator, self.discriminator))
-        from keras_medgan.callbacks import fixed_grid_inputs
-
         grid = cb.SampleGrid(self.generator,
-                             fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
+                             cb.fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
                              self.samples_dir, every=c["sample_every"], total_epochs=target)
         callbacks = [
             guard,
@@ -294,12 +289,9 @@ class UnitTrainer:
 
     def _family_callbacks(self) -> list:
         """Callbacks a loss family adds to ``fit`` (pggan: per-stage exports when asked)."""
-        hook = getattr(self.gan, "training_callbacks", None)
-        if hook is None:
-            return []
         stage_dir = (self.export_dir / "stages" / slug(self.unit.name)
                      if self.config.get("export_stages") else None)
-        return list(hook(self.config, stage_export_dir=stage_dir))
+        return list(self.gan.training_callbacks(self.config, stage_export_dir=stage_dir))
 
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
         bad = ", ".join(f"{k}={v}" for k, v in guard.bad_values.items())

@@ -16,7 +16,7 @@ import numpy as np
 from keras_medgan.data.dicom import read_dicom
 from keras_medgan.data.errors import DataError, SkipLog
 from keras_medgan.data.progress import Progress
-from keras_medgan.data.readers import is_candidate, suffix_kind
+from keras_medgan.data.readers import DICOM_SUFFIXES, is_candidate, suffix_kind
 from keras_medgan.data.windows import parse_window
 
 
@@ -63,7 +63,7 @@ def convert_dicoms(inputs: Sequence[os.PathLike], out_dir, window="brain", bits:
         except DataError as err:
             skips.skip_error(err, path)
             continue
-        stem = rel.with_suffix("") if rel.suffix.lower() in (".dcm", ".dicom", ".ima") else rel
+        stem = rel.with_suffix("") if rel.suffix.lower() in DICOM_SUFFIXES else rel
         for f, img in enumerate(slices):
             name = f"{stem.name}_f{f:03d}.png" if len(slices) > 1 else f"{stem.name}.png"
             target = out_dir / stem.parent / name

@@ -37,13 +37,13 @@ CODECS_HINT = "pip install keras_medgan[codecs]"
 _PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 
-def read_dicom_dataset(path, stop_before_pixels: bool = False) -> pydicom.Dataset:
+def read_dicom_dataset(path) -> pydicom.Dataset:
     """``pydicom.dcmread`` without ``force`` (force turns junk into a 'dataset')."""
     path = os.fspath(path)
     try:
         if os.path.getsize(path) == 0:
             raise file_error(path, "empty file (0 bytes)")
-        return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+        return pydicom.dcmread(path)
     except DataError:
         raise
     except InvalidDicomError as err:

@@ -202,9 +202,3 @@ def single_class_files(paths: Sequence[Path], class_name: str) -> LabelledFiles:
     """Unlabelled files (e.g. a folder of NIfTI volumes) as one class."""
     return LabelledFiles([Record(str(p), class_name, _stem(p)) for p in paths], [class_name])
 
-
-def counts(records: Sequence[Record]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in records:
-        out[r.label] = out.get(r.label, 0) + 1
-    return out

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from keras_medgan.data.errors import DataError, file_error
-from keras_medgan.data.windows import apply_window, parse_window
+from keras_medgan.data.windows import apply_window, minmax, parse_window
 from keras_medgan.registry import Registry
 
 NIFTI_HINT = "pip install keras_medgan[nifti]"
@@ -76,8 +76,7 @@ def _normalise(vol: np.ndarray, window) -> np.ndarray:
     if mode == "preset":
         return apply_window(vol, fixed)
     if mode == "minmax":
-        lo, hi = float(vol.min()), float(vol.max())
-        return np.zeros_like(vol) if hi <= lo else (vol - lo) / np.float32(hi - lo)
+        return minmax(vol)
     raise DataError(f"window {window!r} is not available for NIfTI volumes")
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
@@ -36,8 +35,10 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from keras_medgan.data.labels import RSNA_SUBTYPES
+
 PHANTOM_VERSION = 2
-SUBTYPES = ("epidural", "intraparenchymal", "intraventricular", "subarachnoid", "subdural")
+SUBTYPES = RSNA_SUBTYPES  # the phantom writes what labels.rsna() reads
 LABELS_CSV = "stage_2_train.csv"
 IMAGES_DIR = "stage_2_train"
 FOV_MM = 240.0
@@ -476,6 +477,3 @@ def ensure_phantom(params: PhantomParams = PhantomParams(), root: os.PathLike | 
             shutil.rmtree(tmp, ignore_errors=True)
     return final
 
-
-def read_dicom_header(path) -> pydicom.Dataset:
-    return pydicom.dcmread(os.fspath(path), stop_before_pixels=True)

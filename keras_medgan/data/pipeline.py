@@ -112,6 +112,11 @@ def to_display_range(img: np.ndarray) -> np.ndarray:
     return np.clip((np.asarray(img, np.float32) + 1.0) / 2.0, 0.0, 1.0)
 
 
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] float → 0..255 uint8 (the inverse of the data stage's normalisation)."""
+    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 # ---------------------------------------------------------------------------------------
 # splits
 

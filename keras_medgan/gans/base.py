@@ -212,6 +212,16 @@ class GAN(keras.Model):
             iterator = None
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
+    def training_callbacks(self, config=None, stage_export_dir=None) -> list:
+        """Callbacks the trainer adds to ``fit`` for this family (pggan: per-stage exports
+        into ``stage_export_dir``; began: lr halving). None by default."""
+        return []
+
+    def exportable_generator(self) -> keras.Model:
+        """The generator to export; a family whose generator is not a plain functional
+        model (pggan's growing one) returns a stock-layer equivalent."""
+        return self.generator
+
     def call(self, inputs, training=False):
         """The generator: ``z`` or ``[z, one_hot]`` → images (lets ``gan(...)`` work)."""
         return self.generator(inputs, training=training)

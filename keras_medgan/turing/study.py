@@ -23,12 +23,10 @@ import pathlib
 
 import numpy as np
 
+from keras_medgan.data.pipeline import to_uint8
+
 TRUTHS = ("real", "synthetic")
 KEY_FIELDS = ["image", "truth", "source_index", "grid_position"]
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.round((np.asarray(image, np.float32)[..., 0] + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def _write_json_atomic(path: pathlib.Path, payload) -> None:
@@ -69,7 +67,7 @@ def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 
         truth, src = items[k]
         name = f"{names[pos]}.png"
         image = real[src] if truth == "real" else fake[src]
-        if not cv2.imwrite(str(images_dir / name), _to_uint8(image)):
+        if not cv2.imwrite(str(images_dir / name), to_uint8(image[..., 0])):
             raise OSError(f"could not write {images_dir / name}")
         rows.append({"image": name, "truth": truth, "source_index": src, "grid_position": ""})
         presented.append(name)
