@@ -34,7 +34,7 @@ import keras
 import numpy as np
 
 import keras_medgan
-from keras_medgan.jsonio import jsonable
+from keras_medgan.jsonio import jsonable, write_text_atomic
 
 #: Order in which formats are preferred when several exports of one generator exist:
 #: ``.h5`` first because it is the format the papers used and loads fastest.
@@ -131,9 +131,7 @@ def export_generator(generator: keras.Model, export_dir, name: str,
     generator.export(str(tmp_dir), verbose=False)
     _remove_tree(paths["savedmodel"])
     os.replace(tmp_dir, paths["savedmodel"])
-    tmp = paths["card"].with_name(".tmp-" + paths["card"].name)
-    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, paths["card"])
+    write_text_atomic(paths["card"], json.dumps(card, indent=2, sort_keys=False) + "\n")
     return paths
 
 

@@ -1,4 +1,4 @@
-"""Values → strict JSON: one conversion for every file the toolkit writes.
+"""Values → strict JSON, and atomic text writes: one way for every file the toolkit writes.
 
 ``json.dumps`` writes ``NaN``/``Infinity``, which strict parsers (a browser's
 ``JSON.parse``, jq) reject, and it cannot serialise numpy scalars or arrays. Model cards,
@@ -15,6 +15,9 @@ Two conventions for a non-finite float, chosen by the writer:
 from __future__ import annotations
 
 import math
+import os
+import pathlib
+import threading
 from typing import Any
 
 import numpy as np
@@ -39,3 +42,18 @@ def jsonable(value: Any, nonfinite: str = "null") -> Any:
             return None
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
+
+
+def write_text_atomic(path, text: str) -> pathlib.Path:
+    """Write ``text`` to ``path`` via a hidden temp file and ``os.replace``.
+
+    A reader (or a run killed mid-write) sees the old file or the new one, never half of
+    one. The temp name carries the process and thread id, so concurrent writers (the
+    Turing server's threads) never share one, and starts with a dot, so ``*.json`` globs
+    skip it.
+    """
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

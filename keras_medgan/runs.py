@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from keras_medgan.export import slug
+from keras_medgan.jsonio import write_text_atomic
 
 RUN_NAME = re.compile(r"^(\d{5})-")
 CONFIG_FILE = "config.json"
@@ -117,10 +118,7 @@ def latest_run_dir(out_root) -> pathlib.Path:
 
 def write_config(run_dir, config: dict[str, Any]) -> pathlib.Path:
     path = pathlib.Path(run_dir) / CONFIG_FILE
-    tmp = path.with_name(".tmp-" + path.name)
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def read_config(run_dir) -> dict[str, Any]:

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def _safe_ratio(num: float, den: float) -> float:
+def safe_ratio(num: float, den: float) -> float:
     """num/den, or NaN when the denominator is zero (e.g. no positives in the test set)."""
     return float(num) / float(den) if den else float("nan")
 
@@ -95,8 +95,8 @@ def binary_metrics(y_true, y_pred, y_score=None) -> dict[str, object]:
     tn = int(np.sum((t == 0) & (p == 0)))
     fp = int(np.sum((t == 0) & (p == 1)))
     fn = int(np.sum((t == 1) & (p == 0)))
-    sensitivity = _safe_ratio(tp, tp + fn)
-    specificity = _safe_ratio(tn, tn + fp)
+    sensitivity = safe_ratio(tp, tp + fn)
+    specificity = safe_ratio(tn, tn + fp)
     auc = None
     if y_score is not None:
         s = _as_scores(y_score)
@@ -106,7 +106,7 @@ def binary_metrics(y_true, y_pred, y_score=None) -> dict[str, object]:
             )
         auc = _roc_auc(t, s)
     return {
-        "accuracy": _safe_ratio(tp + tn, t.size),
+        "accuracy": safe_ratio(tp + tn, t.size),
         "sensitivity": sensitivity,
         "specificity": specificity,
         "hm": harmonic_mean(sensitivity, specificity),

@@ -262,7 +262,7 @@ def bar_plot(results: dict, path) -> None:
         ax.bar(pos, np.nan_to_num(means), width, yerr=err, capsize=3, label=m)
         for j, r in enumerate(rows):
             ref = P1_TABLE1.get(r["arm"], {}).get(m)
-            if ref is not None and r["generator"] in (None, r["generator"]):
+            if ref is not None:
                 ax.plot(pos[j], ref, marker="_", color="black", markersize=12, mew=2)
     ax.plot([], [], marker="_", color="black", linestyle="none", markersize=12, mew=2,
             label="P1 Table 1")

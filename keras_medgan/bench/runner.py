@@ -415,14 +415,12 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
     fixed = None
     if any(j.kind == "gan_train" for j in todo) and config.features not in TRAINED_EXTRACTORS:
         fixed = _make_extractor(config)  # a bad weights file fails before any training
-    contexts: dict[int, _RepeatContext] = {
-        0: _RepeatContext(config, 0, gen_sets, loader, fixed)}
-    contexts[0]._splits = first
+    ctx = None  # one repeat's arrays and models at a time (jobs come grouped by repeat)
     for job in todo:
-        if job.repeat not in contexts:
-            contexts.clear()  # one repeat's arrays and models at a time
-            contexts[job.repeat] = _RepeatContext(config, job.repeat, gen_sets, loader, fixed)
-        ctx = contexts[job.repeat]
+        if ctx is None or ctx.repeat != job.repeat:
+            ctx = _RepeatContext(config, job.repeat, gen_sets, loader, fixed)
+            if config.split_seed_of(job.repeat) == config.split_seed_of(0):
+                ctx._splits = first  # the same split (e.g. --split-seed): already loaded
         t0 = time.time()
         run = _run_arm if job.kind == "arm" else _run_gan_train
         record = run(ctx, job)

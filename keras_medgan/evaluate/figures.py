@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.data.pipeline import to_display_range
+
 
 def _plt():
     import matplotlib
@@ -18,11 +20,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def to_unit(images: np.ndarray) -> np.ndarray:
-    """[-1, 1] → [0, 1] for display."""
-    return np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
 
 
 def save_pairs_grid(fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[int, int, float]],
@@ -34,7 +31,7 @@ def save_pairs_grid(fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[i
     for fi, ti, ratio in pairs:
         cells += [fake[fi], train[ti]]
         titles += [f"fake {fi} (ratio {ratio:.2f})", f"→ train {ti}"]
-    return save_grid(to_unit(np.asarray(cells)), path, titles=titles, cols=min(8, len(cells)),
+    return save_grid(to_display_range(np.asarray(cells)), path, titles=titles, cols=min(8, len(cells)),
                      suptitle="Closest fake / training pairs (pixel L2; ratio = distance / "
                               "median real-to-real NN distance)")
 

@@ -13,6 +13,7 @@ import json
 import os
 
 from keras_medgan.jsonio import jsonable as _jsonable
+from keras_medgan.jsonio import write_text_atomic
 
 HEADER = ["quantity", "value", "real vs real", "good"]
 
@@ -20,13 +21,6 @@ HEADER = ["quantity", "value", "real vs real", "good"]
 def jsonable(value):
     """numpy → Python; non-finite floats → "nan"/"inf"/"-inf" (a diverged metric is not a missing one)."""
     return _jsonable(value, nonfinite="string")
-
-
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def markdown(meta: dict[str, object], results: list) -> str:
@@ -82,10 +76,10 @@ def write_report(out_dir: str, meta: dict[str, object], results: list,
     paths = {"json": os.path.join(out_dir, "results.json"),
              "markdown": os.path.join(out_dir, "report.md"),
              "html": os.path.join(out_dir, "report.html")}
-    _atomic_write(paths["json"], json.dumps(jsonable(payload), indent=2))
+    write_text_atomic(paths["json"], json.dumps(jsonable(payload), indent=2))
     shown_meta = dict(meta)
     if errors:
         shown_meta["failed metrics"] = "; ".join(f"{k}: {v}" for k, v in errors.items())
-    _atomic_write(paths["markdown"], markdown(shown_meta, results))
-    _atomic_write(paths["html"], html_report(shown_meta, results))
+    write_text_atomic(paths["markdown"], markdown(shown_meta, results))
+    write_text_atomic(paths["html"], html_report(shown_meta, results))
     return paths

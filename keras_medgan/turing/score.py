@@ -17,20 +17,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import pathlib
 from collections.abc import Sequence
 
 import numpy as np
 
-from keras_medgan.stats import binary_metrics, binomial_test
+from keras_medgan.stats import binary_metrics, binomial_test, safe_ratio
 from keras_medgan.turing.study import read_key
 
 POSITIVE = "real"
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else float("nan")
 
 
 def turing_metrics(real_real: int, real_synt: int, synt_real: int, synt_synt: int) -> dict[str, object]:
@@ -47,8 +42,8 @@ def turing_metrics(real_real: int, real_synt: int, synt_real: int, synt_synt: in
                   "synt→real": synt_real, "synt→synt": synt_synt},
         "n": int(y_true.size), "correct": int(correct),
         "accuracy": m["accuracy"], "sensitivity": sens, "specificity": spec,
-        "lr_plus": _ratio(sens, 1.0 - spec) if not math.isnan(sens) else float("nan"),
-        "lr_minus": _ratio(1.0 - sens, spec) if not math.isnan(sens) else float("nan"),
+        "lr_plus": safe_ratio(sens, 1.0 - spec),  # NaN in, NaN out
+        "lr_minus": safe_ratio(1.0 - sens, spec),
         "binomial_p": binomial_test(int(correct), int(y_true.size), 0.5),
         "positive_class": POSITIVE,
     }
@@ -153,12 +148,11 @@ def markdown(result: dict[str, object]) -> str:
 
 def write_score(result: dict[str, object], out_dir) -> dict[str, str]:
     from keras_medgan.evaluate.report import jsonable
+    from keras_medgan.jsonio import write_text_atomic
 
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "score.json", "markdown": out / "score.md"}
     for kind, text in (("json", json.dumps(jsonable(result), indent=2)), ("markdown", markdown(result))):
-        tmp = paths[kind].with_name(f".{paths[kind].name}.tmp-{os.getpid()}")
-        tmp.write_text(text)
-        os.replace(tmp, paths[kind])
+        write_text_atomic(paths[kind], text)
     return {k: str(v) for k, v in paths.items()}

@@ -19,7 +19,6 @@ Routes::
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import threading
@@ -28,6 +27,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
+from keras_medgan.jsonio import write_text_atomic
 from keras_medgan.turing.study import TRUTHS, read_manifest
 
 _READER_RE = re.compile(r"^[\w .\-]{1,40}$")
@@ -65,10 +65,7 @@ class AnswerStore:
             record["answers"][image] = {
                 "answer": answer,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
-            path = self.path(reader)
-            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-            tmp.write_text(json.dumps(record, indent=2))
-            os.replace(tmp, path)
+            write_text_atomic(self.path(reader), json.dumps(record, indent=2))
             return record
 
 

@@ -18,21 +18,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import pathlib
 
 import numpy as np
 
-from keras_medgan.data.pipeline import to_uint8
+from keras_medgan.data.pipeline import to_display_range, to_uint8
+from keras_medgan.jsonio import write_text_atomic
 
 TRUTHS = ("real", "synthetic")
 KEY_FIELDS = ["image", "truth", "source_index", "grid_position"]
-
-
-def _write_json_atomic(path: pathlib.Path, payload) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2))
-    os.replace(tmp, path)
 
 
 def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 0,
@@ -78,8 +72,8 @@ def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 
         w = csv.DictWriter(f, fieldnames=KEY_FIELDS)
         w.writeheader()
         w.writerows(rows)
-    _write_json_atomic(out / "public" / "manifest.json",
-                       {"title": title, "images": presented, "choices": list(TRUTHS)})
+    write_text_atomic(out / "public" / "manifest.json", json.dumps(
+        {"title": title, "images": presented, "choices": list(TRUTHS)}, indent=2))
     grid_path = _save_grid(out / "grid.png", [real[r["source_index"]] if r["truth"] == "real"
                                               else fake[r["source_index"]] for r in grid_rows])
     return {"out": str(out), "images": len(rows), "real": n, "synthetic": n,
@@ -112,8 +106,7 @@ def _save_grid(path: pathlib.Path, images) -> str:
 
     if not images:
         return ""
-    unit = np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
-    return save_grid(unit, path, titles=[str(i) for i in range(1, len(images) + 1)],
+    return save_grid(to_display_range(np.asarray(images)), path, titles=[str(i) for i in range(1, len(images) + 1)],
                      cols=min(6, len(images)),
                      suptitle="Visual Turing test — mark each numbered image real or synthetic")
 
