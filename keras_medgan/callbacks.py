@@ -151,46 +151,61 @@ class RunProgress(keras.callbacks.Callback):
 
 
 class MetricsLog(keras.callbacks.Callback):
-    """Appends one record per epoch to ``metrics.jsonl`` / ``metrics.csv`` and TensorBoard.
+    """One record per epoch in ``metrics.jsonl`` / ``metrics.csv`` and TensorBoard.
 
     Records carry ``class`` so one run folder's log holds every class of a
-    one-GAN-per-class run (stylegan2-ada's ``stats.jsonl`` idea).
+    one-GAN-per-class run (stylegan2-ada's ``stats.jsonl`` idea). They are written in
+    batches -- every ``flush_every`` epochs, before each checkpoint (the trainer passes
+    :meth:`flush` to :class:`CheckpointSaver`) and at the end -- because opening three
+    files per epoch cost as much as a training step on short epochs. Each record keeps
+    the wall time of its own epoch's end.
     """
 
     def __init__(self, run_dir, history: EpochHistory, label: str | None = None,
-                 tensorboard_dir=None):
+                 tensorboard_dir=None, flush_every: int = 10):
         super().__init__()
         self.run_dir = pathlib.Path(run_dir)
         self.history = history
         self.label = label
         self.tensorboard_dir = pathlib.Path(tensorboard_dir) if tensorboard_dir else None
+        self.flush_every = max(int(flush_every), 1)
         self._writer = None
-
-    def on_train_begin(self, logs=None):
-        if self.tensorboard_dir is not None and self._writer is None:
-            import tensorflow as tf  # Keras 3 has no summary-writer API
-
-            self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+        self._pending: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
         record = self.history.add(epoch + 1, logs or {})
-        line = {"class": self.label, **record, "time": round(time.time(), 3)}
+        self._pending.append({"class": self.label, **record, "time": round(time.time(), 3)})
+        if (epoch + 1) % self.flush_every == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the records not yet on disk (a no-op when there are none)."""
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
         with open(self.run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(jsonable(line)) + "\n")  # NaN → null (the guard reports it)
-        self._append_csv(line)
-        if self._writer is not None:
-            import tensorflow as tf
+            handle.writelines(json.dumps(jsonable(line)) + "\n" for line in lines)  # NaN → null
+        self._append_csv(lines)
+        if self.tensorboard_dir is not None:
+            self._write_tensorboard(lines)
 
-            with self._writer.as_default(step=epoch + 1):
-                for key, value in record.items():
-                    if key != "epoch":
+    def _write_tensorboard(self, lines: list[dict]) -> None:
+        import tensorflow as tf  # Keras 3 has no summary-writer API
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+        metadata = _scalar_metadata()
+        with self._writer.as_default():
+            for line in lines:
+                for key, value in line.items():
+                    if key not in ("class", "epoch", "time"):
                         tf.summary.write(key, tf.constant(value, tf.float32),
-                                         metadata=_scalar_metadata())
-            self._writer.flush()
+                                         step=line["epoch"], metadata=metadata)
+        self._writer.flush()
 
-    def _append_csv(self, line: dict) -> None:
+    def _append_csv(self, lines: list[dict]) -> None:
+        keys = list(lines[0])
         path = self.run_dir / "metrics.csv"
-        keys = list(line)
         new = not path.exists()
         if not new:
             with open(path) as handle:
@@ -202,9 +217,10 @@ class MetricsLog(keras.callbacks.Callback):
             writer = csv.writer(handle)
             if new:
                 writer.writerow(keys)
-            writer.writerow([line[k] for k in keys])
+            writer.writerows([line.get(k) for k in keys] for line in lines)
 
     def on_train_end(self, logs=None):
+        self.flush()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -284,18 +300,31 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class LossPlot(keras.callbacks.Callback):
-    """G vs D loss per epoch (P2's figure) + mean D output on real and fake images."""
+    """G vs D loss per epoch (P2's figure) + mean D output on real and fake images.
 
-    def __init__(self, history: EpochHistory, path, every: int = 1, title: str = ""):
+    Redrawn every ``every`` epochs, but at most once per ``min_seconds`` of training
+    (a matplotlib figure costs a few dcgan32 steps; on 1-second epochs a redraw every 10
+    epochs was several percent of the run), and always at the end.
+    """
+
+    def __init__(self, history: EpochHistory, path, every: int = 1, title: str = "",
+                 min_seconds: float = 60.0, timer: Callable[[], float] = time.monotonic):
         super().__init__()
         self.history = history
         self.path = pathlib.Path(path)
         self.every = max(int(every), 1)
         self.title = title
+        self.min_seconds = float(min_seconds)
+        self.timer = timer  # injectable so tests need no wall clock
+        self._last = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
+        if (epoch + 1) % self.every:
+            return
+        now = self.timer()
+        if self._last is None or now - self._last >= self.min_seconds:
             self.write()
+            self._last = now
 
     def on_train_end(self, logs=None):
         self.write()
@@ -386,8 +415,10 @@ class CheckpointSaver(keras.callbacks.Callback):
     """
 
     def __init__(self, manager, epoch_var, every: int, total_epochs: int,
-                 guard: NonFiniteGuard | None = None, models: Sequence = ()):
+                 guard: NonFiniteGuard | None = None, models: Sequence = (),
+                 before_save: Callable[[], None] | None = None):
         super().__init__()
+        self.before_save = before_save  # e.g. MetricsLog.flush: logs never lag a checkpoint
         self.models = tuple(models)
         self.manager = manager
         self.epoch_var = epoch_var
@@ -398,6 +429,8 @@ class CheckpointSaver(keras.callbacks.Callback):
         self.last_good_epoch: int | None = None
 
     def save(self, epoch: int) -> str:
+        if self.before_save is not None:
+            self.before_save()
         self.epoch_var.assign(epoch)
         path = self.manager.save(checkpoint_number=epoch)
         self.last_saved_epoch = epoch

@@ -12,6 +12,7 @@ Pairs (as in TF-GAN's ``losses_impl``):
   actually trains with: maximise log D(G(z)));
 * ``wasserstein_discriminator_loss`` / ``wasserstein_generator_loss`` (Arjovsky 2017);
 * ``gradient_penalty`` (Gulrajani 2017), with α ~ U(0, 1) per sample and ε inside the sqrt;
+* ``r1_penalty`` (Mescheder 2018): zero-centred gradient penalty on real images;
 * ``discriminator_targets``: one-sided label smoothing (Salimans 2016) and label flipping
   (P3: D's labels flipped once in three times).
 """
@@ -127,3 +128,18 @@ def gradient_penalty(critic, real, fake, alpha, epsilon=1e-12):
         scores = ops.cast(critic(x_hat), "float32")
     grads = tape.gradient(scores, x_hat)
     return gradient_norm_penalty(grads, epsilon=epsilon)
+
+
+def r1_penalty(critic, real):
+    """R1 (Mescheder et al. 2018): ``E[||∇_x D(x)||²]`` on REAL images, zero-centred.
+
+    Multiply by γ/2 in the loss (``GAN.penalty`` does). For a linear critic
+    ``D(x) = w·x`` it is exactly ``||w||²``.
+    """
+    real = ops.cast(real, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        scores = ops.cast(critic(real), "float32")
+    grads = ops.cast(tape.gradient(scores, real), "float32")
+    axes = tuple(range(1, len(grads.shape)))
+    return ops.mean(ops.sum(ops.square(grads), axis=axes))

@@ -43,7 +43,8 @@ RUN_DEFAULTS: dict[str, Any] = {
     "resize": "pad",
     "seed": 0,
     "split_seed": None,          # None → seed; fix it to redraw only the GAN's initialisation
-    "precision": "fp32",
+    "precision": "auto",         # bf16 where the hardware computes it fast, else fp32
+    "force": False,              # allow a precision the hardware runs badly (fp16 on CPU)
     "jit": "auto",
     "strategy": "default",
     "checkpoint_every": 50,
@@ -60,16 +61,13 @@ STRUCTURAL_KEYS = ("arch", "data", "image_size", "classes", "conditional", "per_
                    "z_dim", "split", "resize", "batch_size", "optimizer", "lr", "beta_1",
                    "beta_2", "options", "seed", "split_seed")
 
-#: Friendly flag names → the option names each loss family actually takes.
-OPTION_ALIASES: dict[str, tuple] = {
-    "label_smoothing": ("label_smoothing",),
-    "label_flip": ("flip_prob", "label_flip_prob"),
-    "instance_noise": ("instance_noise",),
-    "diffaugment": ("diffaugment",),
-    "n_critic": ("n_critic",),
-    "clip": ("clip_value",),
-    "gp_weight": ("gp_weight",),
-}
+def option_aliases() -> dict[str, tuple]:
+    """Friendly flag names → the option names each loss family actually takes (from the
+    families' ``OPTIONS`` declarations: ``label_flip`` → ``flip_prob`` / ``label_flip_prob``)."""
+    from keras_medgan.gans import GAN_FAMILIES
+    from keras_medgan.gans.options import flag_aliases
+
+    return flag_aliases(GAN_FAMILIES.get(n) for n in GAN_FAMILIES.names())
 
 
 class ConfigError(ValueError):
@@ -160,13 +158,14 @@ def _family(loss: str):
 
 def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
     """Friendly option names (label_flip, clip) → the loss family's own; unknown → error."""
-    family_options = dict(_family(loss).OPTIONS)
+    family_options = _family(loss).option_defaults()
+    aliases = option_aliases()
     out = {}
     for key, value in (options or {}).items():
         if key in family_options:
             out[key] = value
             continue
-        targets = [t for t in OPTION_ALIASES.get(key, ()) if t in family_options]
+        targets = [t for t in aliases.get(key, ()) if t in family_options]
         if not targets:
             valid = ", ".join(sorted(family_options)) or "none"
             raise ConfigError(f"option {key!r} does not apply to loss {loss!r} "
@@ -196,7 +195,8 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     loss = cli.get("loss") or yaml_config.get("loss") or spec.defaults.get("loss", "bce")
     family = _family(loss)
     recipe = training_defaults(spec, loss)
-    family_option_names = set(family.OPTIONS)
+    family_option_names = set(family.option_defaults())
+    aliases = option_aliases()
     base = {k: v for k, v in recipe.items() if k not in family_option_names and k != "critic"}
 
     config = dict(RUN_DEFAULTS)
@@ -206,15 +206,15 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
         layer = dict(layer)
         options.update(layer.pop("options", None) or {})
         for key in list(layer):
-            if key in OPTION_ALIASES or key in family_option_names:
+            if key in aliases or key in family_option_names:
                 options[key] = layer.pop(key)
         unknown = sorted(set(layer) - set(config) - {"loss"})
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: "
-                              f"{', '.join(sorted(set(config) | set(OPTION_ALIASES)))}")
+                              f"{', '.join(sorted(set(config) | set(aliases)))}")
         config.update(layer)
     config["arch"], config["loss"] = arch, loss
-    config["options"] = {**{k: v for k, v in family.OPTIONS.items()},
+    config["options"] = {**family.option_defaults(),
                          **normalize_options(options, loss)}
     validate_config(config)
     return config
@@ -254,6 +254,12 @@ def validate_config(config: dict[str, Any]) -> None:
     for key, registry in (("precision", PRECISIONS), ("strategy", STRATEGIES)):
         if config[key] not in registry:
             raise ConfigError(f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}")
+    from keras_medgan.runtime import PrecisionError, resolve_precision
+
+    try:
+        resolve_precision(config["precision"], bool(config.get("force")))
+    except PrecisionError as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(config["jit"], bool) and config["jit"] not in JIT_MODES:
         raise ConfigError(f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}")
     if config.get("export_stages") and not _family(config["loss"]).STAGED:
@@ -274,7 +280,7 @@ def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[s
     for key, value in cli.items():
         if value is None or key in ("resume", "config"):
             continue
-        if key in STRUCTURAL_KEYS or key in OPTION_ALIASES:
+        if key in STRUCTURAL_KEYS or key in option_aliases():
             if saved.get(key) != value:
                 raise ConfigError(f"--resume cannot change {key} (run has {saved.get(key)!r}, "
                                   f"got {value!r}); start a new run instead")

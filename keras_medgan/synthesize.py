@@ -62,7 +62,8 @@ def class_seed(seed: int, class_index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(class_index)]).generate_state(1)[0])
 
 
-def _as_generators(generators, trust_model: bool) -> dict[str, LoadedGenerator]:
+def _as_generators(generators, trust_model: bool, precision: str | None = None
+                   ) -> dict[str, LoadedGenerator]:
     """Path (run/export dir/file), list of paths, or dict name→LoadedGenerator → loaded."""
     if isinstance(generators, dict) and all(isinstance(g, LoadedGenerator) for g in generators.values()):
         return dict(generators)
@@ -72,7 +73,8 @@ def _as_generators(generators, trust_model: bool) -> dict[str, LoadedGenerator]:
         found = {}
         for item in generators:
             found.update(find_generators(item))
-    return {name: load_generator(path, trust_model=trust_model) for name, path in found.items()}
+    return {name: load_generator(path, trust_model=trust_model, precision=precision)
+            for name, path in found.items()}
 
 
 def plan_classes(loaded: dict[str, LoadedGenerator], classes: Sequence[str] | None = None
@@ -104,14 +106,16 @@ def plan_classes(loaded: dict[str, LoadedGenerator], classes: Sequence[str] | No
 
 
 def synthesize_set(generators, n_per_class: int = 100, classes=None, seed: int = 0,
-                   trust_model: bool = False, batch_size: int = 256, select=None):
+                   trust_model: bool = False, batch_size: int = 256, select=None,
+                   precision: str | None = "auto"):
     """Generate ``n_per_class`` images per class → (images, labels, class_names).
 
     ``images`` float32 [N, H, W, C] in [-1, 1]; ``labels`` int64 [N] indices into
     ``class_names``. ``select(name, generator, n, seed) -> images`` may replace plain
-    generation (used by --keep-most-realistic).
+    generation (used by --keep-most-realistic). ``precision`` applies to generators given
+    as paths (``export.compute_in``; None = each file's own), as the CLI's --precision.
     """
-    loaded = _as_generators(generators, trust_model)
+    loaded = _as_generators(generators, trust_model, precision)
     class_names, plan = plan_classes(loaded, classes)
     all_images, all_labels = [], []
     for name, gen, label_index in plan:
@@ -327,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this class (repeatable); default: every class")
     p.add_argument("--format", choices=WRITERS.names(), default="png", help="png (8-bit) or dicom")
     p.add_argument("--seed", type=int, default=0, help="z seed (default 0)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="compute dtype: auto (default) = bf16 where the hardware computes it "
+                        "fast (AVX512_BF16/AMX, Ampere+), else fp32, whatever the file was "
+                        "trained in; the images differ from fp32 by bf16 rounding only")
     p.add_argument("--batch-size", type=positive_int, default=256, help="generation batch (default 256)")
     p.add_argument("--trust-model", action="store_true",
                    help="load models holding Lambda layers / unsafe graph ops (only files you trust)")
@@ -342,19 +350,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        loaded = _as_generators(args.generator, args.trust_model)
+        loaded = _as_generators(args.generator, args.trust_model, args.precision)
         select = None
         if args.keep_most_realistic is not None and args.keep_most_realistic < 1.0:
             select = most_realistic_selector(args.keep_most_realistic, args.real, args.data_dir,
                                              args.batch_size)
         images, labels, class_names = synthesize_set(
             loaded, n_per_class=args.n, classes=args.label, seed=args.seed,
-            batch_size=args.batch_size, select=select)
+            batch_size=args.batch_size, select=select, precision=args.precision)
         arch = next(iter(loaded.values())).card.get("arch") or "unknown"
         csv_path = write_set(args.out, images, labels, class_names, fmt=args.format,
                              arch=arch, seed=args.seed)
     except (GeneratorLoadError, ValueError, FileExistsError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)  # PrecisionError is a ValueError
         return 2
     counts = ", ".join(f"{class_names[i]} {int((labels == i).sum())}" for i in np.unique(labels))
     print(f"wrote {len(images)} {args.format} images ({counts}) and {csv_path}")

@@ -80,6 +80,7 @@ def arch_defaults_help(archs) -> str:
 def build_parser() -> argparse.ArgumentParser:
     from keras_medgan.data.datasets import check_data_arg, data_help
     from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
+    from keras_medgan.gans.options import cli_flags
     from keras_medgan.models import ARCHS
     from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
 
@@ -118,13 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "while changing --seed to retrain on the same images")
 
     tricks = p.add_argument_group("loss-family options (an option the loss lacks is an error)")
-    tricks.add_argument("--label-smoothing", type=float, help="bce: one-sided, real target 1-s")
-    tricks.add_argument("--label-flip", type=float, help="bce/pggan: probability of flipping D's labels")
-    tricks.add_argument("--instance-noise", type=float, help="bce: std of noise added to D's inputs (P0)")
-    tricks.add_argument("--diffaugment", help="bce: DiffAugment policy, e.g. translation,cutout")
-    tricks.add_argument("--n-critic", type=_positive_int, help="wgan/wgan-gp: critic steps per G step")
-    tricks.add_argument("--clip", type=_positive_float, help="wgan: weight clipping value")
-    tricks.add_argument("--gp-weight", type=float, help="wgan-gp/pggan: gradient penalty weight")
+    families = {name: GAN_FAMILIES.get(name) for name in GAN_FAMILIES.names()}
+    for flag, (kind, text) in cli_flags(families).items():
+        kind = {int: _positive_int, str: str}.get(kind, float)
+        tricks.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, help=text)
     tricks.add_argument("--option", type=_option, action="append", metavar="KEY=VALUE",
                         help="any other loss-family option (repeatable)")
 
@@ -132,7 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="parent folder of run folders (default: runs)")
     run.add_argument("--resume", nargs="?", const="last", metavar="RUN_DIR",
                      help="continue the last run in --out, or RUN_DIR")
-    run.add_argument("--precision", choices=PRECISIONS.names(), help="fp32 (default), bf16, fp16")
+    run.add_argument("--precision", choices=PRECISIONS.names(),
+                     help="auto (default: bf16 where the hardware computes it fast -- "
+                          "AVX512_BF16/AMX CPUs, Ampere+ GPUs -- else fp32), fp32, bf16, fp16")
+    run.add_argument("--force", action="store_true", default=None,
+                     help="run a precision this hardware cannot run well (fp16 on a CPU)")
     run.add_argument("--jit", nargs="?", const="on", choices=JIT_MODES.names(),
                      help="XLA: --jit = on; default auto (GPU only)")
     run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
@@ -150,9 +152,9 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings = {k: v for k, v in vars(args).items()
                 if v is not None and k not in ("config", "resume", "option")}
     options = dict(args.option or [])
-    from keras_medgan.runs import OPTION_ALIASES  # the loss-family options with a flag
+    from keras_medgan.runs import option_aliases  # the loss-family options with a flag
 
-    for key in OPTION_ALIASES:
+    for key in option_aliases():
         if key in settings:
             options[key] = settings.pop(key)
     if options:

@@ -185,7 +185,8 @@ class UnitTrainer:
                                            beta_1=c.get("beta_1"), beta_2=c.get("beta_2"))
             # compile builds both optimizers, so a restore finds their state (PITFALLS)
             self.gan.compile(d_optimizer=d_opt, g_optimizer=g_opt,
-                             jit_compile=resolve_jit(c["jit"]))
+                             jit_compile=resolve_jit(c["jit"]),
+                             steps_per_execution=self.steps_per_execution())
             self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
         self.checkpoint = tf.train.Checkpoint(
@@ -195,6 +196,24 @@ class UnitTrainer:
             gan_state=self._extra_state())
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.ckpt_dir),
                                                   max_to_keep=c["keep_checkpoints"])
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.unit.images) // int(self.config["batch_size"])
+
+    def steps_per_execution(self) -> int:
+        """A whole epoch per ``fit`` execution (one Python round trip per epoch instead
+        of per step) -- except for staged families, whose callback must see every step to
+        re-trace at a stage change, and under tf.distribute strategies, where Keras's
+        multi-step loop is not what the distribution tests cover."""
+        if self.config["strategy"] != "default" or self.gan_family().STAGED:
+            return 1
+        return self.steps_per_epoch
+
+    def gan_family(self):
+        from keras_medgan.gans import GAN_FAMILIES
+
+        return GAN_FAMILIES.get(self.config["loss"])
 
     def _extra_state(self) -> list:
         """GAN variables outside G, D and the optimizers (e.g. BEGAN's k)."""
@@ -213,14 +232,16 @@ class UnitTrainer:
         return int(self.epoch_var.numpy())
 
     # ---------------------------------------------------------------- train
-    def dataset(self):
-        from keras_medgan.data import make_tf_dataset
+    def dataset(self, start_epoch: int = 0):
+        """Endless batches from ``start_epoch`` on, each epoch's order a function of
+        (seed, epoch) only (``make_epoch_dataset``), so a resumed run sees the batches an
+        unbroken run would."""
+        from keras_medgan.data import make_epoch_dataset
 
         c = self.config
-        return make_tf_dataset(self.unit.images, self.unit.labels,
-                               num_classes=len(self.class_names), batch_size=c["batch_size"],
-                               shuffle=True, seed=int(c["seed"]) + self.unit_index,
-                               drop_remainder=True, repeat=False)
+        return make_epoch_dataset(self.unit.images, self.unit.labels,
+                                  num_classes=len(self.class_names), batch_size=c["batch_size"],
+                                  seed=int(c["seed"]) + self.unit_index, start_epoch=start_epoch)
 
     def card(self, epochs: int, final_metrics: dict[str, float]) -> dict[str, Any]:
         c = self.config
@@ -253,15 +274,17 @@ class UnitTrainer:
             self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
                        f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
         guard = cb.NonFiniteGuard()
+        log = cb.MetricsLog(self.run_dir, history, label=self.unit.name,
+                            tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name))
         saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
-                                   guard=guard, models=(self.generator, self.discriminator))
+                                   guard=guard, models=(self.generator, self.discriminator),
+                                   before_save=log.flush)
         grid = cb.SampleGrid(self.generator,
                              cb.fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
                              self.samples_dir, every=c["sample_every"], total_epochs=target)
         callbacks = [
             guard,
-            cb.MetricsLog(self.run_dir, history, label=self.unit.name,
-                          tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name)),
+            log,
             grid,
             cb.LossPlot(history, self.run_dir / f"loss_{slug(self.unit.name)}.png",
                         every=c["sample_every"], title=f"{c['arch']} on {c['data']} — {self.unit.name}"),
@@ -270,14 +293,17 @@ class UnitTrainer:
         ]
         callbacks += self._family_callbacks()
         try:
-            self.gan.fit(self.dataset(), epochs=target, initial_epoch=start, verbose=0, shuffle=False,
+            self.gan.fit(self.dataset(start), epochs=target, initial_epoch=start,
+                         steps_per_epoch=self.steps_per_epoch, verbose=0, shuffle=False,
                          callbacks=callbacks)
         except KeyboardInterrupt:
+            log.flush()
             epoch = saver.last_good_epoch or start
             if cb.weights_finite(self.generator, self.discriminator) and not guard.tripped:
                 saver.save(epoch)
                 self.export(epoch, history)
             raise TrainingInterrupted(self.run_dir, self.unit.name, epoch) from None
+        log.flush()
         if guard.tripped:
             return self._after_nan(guard, history)
         epochs = int(self.epoch_var.numpy())
@@ -349,15 +375,14 @@ def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None
     Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
     checkpoint kept and exported), TrainingInterrupted (Ctrl-C: checkpoint + export saved).
     """
-    from keras_medgan.runtime import make_strategy, set_precision
+    from keras_medgan.runtime import make_strategy, precision_policy, resolve_precision
 
-    previous_policy = keras.mixed_precision.global_policy()
-    set_precision(config["precision"])
-    try:
+    precision, note = resolve_precision(config["precision"], bool(config.get("force")))
+    print_fn(note)
+    config = {**config, "precision": precision}  # what the model cards record
+    with precision_policy(precision):  # process-global: restored when the run ends
         return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
                           make_strategy(config["strategy"]))
-    finally:  # the dtype policy is process-global: leave it as we found it
-        keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult]:

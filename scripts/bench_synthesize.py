@@ -24,7 +24,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generator", help="exported generator (default: build --arch untrained)")
     p.add_argument("--arch", default="dcgan32")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                   help="policy the untrained generator is built (and exported) in")
+    p.add_argument("--load-precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
+                   help="recast on load, as synthesize --precision does (default: the file's)")
     p.add_argument("--n", type=int, default=2000, help="images per measurement")
     p.add_argument("--batch-size", type=int, nargs="+", default=[64, 256, 1024])
     p.add_argument("--formats", nargs="+", default=["h5", "savedmodel"],
@@ -53,13 +56,14 @@ def main(argv=None) -> int:
     import os as _os
 
     for fmt, path in paths.items():
-        gen = load_generator(path)
+        gen = load_generator(path, precision=args.load_precision)
         for batch in args.batch_size:
             gen.generate(min(batch, args.n), seed=1, batch_size=batch)  # trace / warm up
             start = time.perf_counter()
             images = gen.generate(args.n, seed=0, batch_size=batch)
             seconds = time.perf_counter() - start
             row = {"format": fmt, "arch": gen.card.get("arch"), "precision": args.precision,
+                   "load_precision": args.load_precision,
                    "image_size": int(images.shape[1]), "n": args.n, "batch_size": batch,
                    "seconds": round(seconds, 3), "images_per_s": round(args.n / seconds, 1),
                    "cpus": _os.cpu_count()}

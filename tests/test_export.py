@@ -170,3 +170,21 @@ def test_unknown_custom_layer_is_refused_with_a_clear_message(tmp_path):
     keras.Model(z, _Doubler()(x)).save(path)
     with pytest.raises(GeneratorLoadError, match="custom objects.*stock Keras layers"):
         load_generator(path)
+
+
+def test_compute_in_recasts_a_generator_and_keeps_its_function(tmp_path):
+    from keras_medgan.export import compute_in
+
+    g = tiny_generator()
+    assert compute_in(g, "fp32") is g  # already fp32: nothing to copy
+    bf16 = compute_in(g, "bf16")
+    assert bf16 is not g and bf16.layers[-1].dtype_policy.name == "float32"
+    assert {la.dtype_policy.name for la in bf16.layers[1:-1]} == {"mixed_bfloat16"}
+    z = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
+    out = keras.ops.convert_to_numpy(bf16(z, training=False))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, keras.ops.convert_to_numpy(g(z, training=False)), atol=0.05)
+    g.save(tmp_path / "g.h5")
+    loaded = load_generator(tmp_path / "g.h5", precision="bf16")
+    np.testing.assert_allclose(loaded.generate(4, seed=1), load_generator(
+        tmp_path / "g.h5").generate(4, seed=1), atol=0.05)

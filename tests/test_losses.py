@@ -114,3 +114,13 @@ def test_gradient_penalty_is_differentiable_wrt_critic_weights():
     grad = tape.gradient(gp, w).numpy()
     # d/dw (||w|| - 1)² = 2(||w|| - 1) · w / ||w|| = 2·3·2/4 = 3 for every entry.
     np.testing.assert_allclose(grad, 3.0, rtol=1e-5)
+
+
+def test_r1_penalty_of_a_linear_critic_is_the_squared_weight_norm():
+    w = tf.constant([[0.5], [-1.0], [2.0], [0.0]])
+
+    def critic(x):
+        return tf.reshape(x, (-1, 4)) @ w
+
+    real = tf.random.normal((3, 2, 2, 1))
+    assert float(losses.r1_penalty(critic, real)) == pytest.approx(0.25 + 1.0 + 4.0)

@@ -136,7 +136,7 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
     from keras_medgan.export import load_generator
     from keras_medgan.synthesize import class_seed
 
-    gen = load_generator(run_dir / "export" / "generator_normal.h5")
+    gen = load_generator(run_dir / "export" / "generator_normal.h5", precision="auto")  # as the CLI
     all8 = gen.generate(8, seed=class_seed(0, 0))
     best = np.argsort(-all8.mean(axis=(1, 2, 3)), kind="stable")[:2]
     import cv2

@@ -13,6 +13,7 @@ from keras import ops
 from keras_medgan import train
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.gans.bce import BCEGAN
+from keras_medgan.gans.options import Option
 from keras_medgan.models import ARCHS, ArchSpec
 from tests.standins import tiny32_discriminator, tiny32_generator
 
@@ -35,12 +36,10 @@ class FlakyGAN(BCEGAN):
     """BCE GAN that can report NaN after N steps or raise Ctrl-C after an epoch (tests)."""
 
     NAME = "flaky"
-    OPTIONS: ClassVar[dict] = {**BCEGAN.OPTIONS, "nan_after_steps": 0, "interrupt_at_epoch": 0}
-
-    def __init__(self, *args, nan_after_steps=0, interrupt_at_epoch=0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.nan_after_steps = int(nan_after_steps)
-        self.interrupt_at_epoch = int(interrupt_at_epoch)
+    OPTIONS: ClassVar[tuple] = BCEGAN.OPTIONS + (
+        Option("nan_after_steps", 0, "report NaN after this many steps", kind=int),
+        Option("interrupt_at_epoch", 0, "press Ctrl-C after this epoch", kind=int),
+    )
 
     def train_batch(self, images, labels):
         values = dict(super().train_batch(images, labels))
@@ -361,3 +360,14 @@ def test_export_stages_is_refused_for_a_single_stage_arch(tmp_path, capsys):
     assert train.main(["--arch", "dcgan32", "--data", PHANTOM, "--export-stages",
                        "--out", str(tmp_path / "runs")]) == 2
     assert "export_stages needs an architecture that grows by stage" in capsys.readouterr().err
+
+
+def test_fp16_on_a_cpu_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
+    from keras_medgan import runtime
+
+    monkeypatch.setattr(runtime, "gpu_compute_capability", lambda: None)
+    argv = ["--arch", "tiny32", "--data", PHANTOM, "--precision", "fp16",
+            "--out", str(tmp_path / "runs")]
+    assert train.main(argv) == 2
+    assert "fp16 needs a GPU" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

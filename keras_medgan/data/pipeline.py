@@ -383,3 +383,48 @@ def make_tf_dataset(images, labels=None, num_classes: int | None = None, batch_s
     if repeat:
         ds = ds.repeat()
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_order(n: int, batch_size: int, seed: int, epoch):
+    """The batches of epoch ``epoch`` as image indices [n // batch_size, batch_size].
+
+    A stateless function of (seed, epoch) -- not of how many epochs this process has run --
+    so a run resumed at epoch e draws exactly the batches an unbroken run draws there
+    (``shuffle(reshuffle_each_iteration=True)`` restarts its sequence when rebuilt).
+    The images left over by ``drop_remainder`` change from epoch to epoch.
+    """
+    import tensorflow as tf
+
+    steps = n // batch_size
+    key = tf.stack([tf.constant(int(seed), tf.int64), tf.cast(epoch, tf.int64)])
+    order = tf.argsort(tf.random.stateless_uniform([n], seed=key))
+    return tf.reshape(order[: steps * batch_size], (steps, batch_size))
+
+
+def make_epoch_dataset(images, labels, num_classes: int, batch_size: int, seed: int = 0,
+                       start_epoch: int = 0):
+    """Endless (images, one-hot) batches, epoch after epoch from ``start_epoch``.
+
+    What the trainer feeds ``fit(..., steps_per_epoch=n // batch_size)``: one iterator for
+    the whole run (Keras rebuilds a finite dataset's iterator at every epoch, which cost
+    as much as a 16-image dcgan32 step), static batch shapes (no retrace), and the order
+    of :func:`epoch_order` (exact resume).
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    labels = np.asarray(labels, np.int64).reshape(-1)
+    if len(images) != len(labels):
+        raise DataError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
+    if batch_size < 1 or len(images) < batch_size:
+        raise DataError(f"only {len(images)} images for batch_size={batch_size}: "
+                        "not one full batch")
+    n = len(images)
+    pixels = tf.constant(images)
+    one_hot = tf.constant(np.eye(num_classes, dtype=np.float32)[labels])
+    epochs = tf.data.Dataset.range(int(start_epoch), 2**62)
+    batches = epochs.map(lambda e: epoch_order(n, batch_size, seed, e)).unbatch()
+    return (batches.map(lambda idx: (tf.gather(pixels, idx), tf.gather(one_hot, idx)))
+            .prefetch(tf.data.AUTOTUNE))

@@ -1,32 +1,32 @@
-"""What every GAN family shares: trackers, sampling, optimizers, distribution, precision.
+"""What every GAN family shares: ONE train-step skeleton, trackers, sampling, optimizers.
 
-A loss family is a ``keras.Model`` subclass of :class:`GAN` that only wires tapes, a loss
-pair from :mod:`keras_medgan.losses`, the two optimizers and the metric values; it is
-trained with the ordinary ``model.fit(dataset, callbacks=...)`` where the dataset yields
-``(images, one_hot)`` batches (see ``keras_medgan.data.make_tf_dataset``).
+A loss family is a ``keras.Model`` subclass of :class:`GAN` trained with the ordinary
+``model.fit(dataset, callbacks=...)`` (batches of ``(images, one_hot)``; see
+``keras_medgan.data.make_tf_dataset``). It does not write a train step. It supplies:
 
-Shared here, once:
+* a pure loss pair from :mod:`keras_medgan.losses` (``discriminator_loss`` /
+  ``generator_loss``);
+* optional regularisers: gradient penalty on interpolates (``gp_weight``), R1 on reals
+  (``r1_weight``), both in :meth:`GAN.penalty`; ProGAN adds drift; weight clipping is a
+  variable constraint the optimizer applies (``wgan_clip``);
+* its schedule: ``n_critic`` D updates per G update, and ``SHARE_FORWARD`` when one
+  generator forward may feed both updates (BCE, BEGAN);
+* optional hooks: ``d_view`` (augmentation / instance noise), ``begin_step`` (per-step
+  draws), ``end_step`` (BEGAN's k, ProGAN's counters);
+* its options as one declaration (``OPTIONS``, see :mod:`keras_medgan.gans.options`).
 
-* metric trackers created in ``__init__`` and returned from ``metrics`` (so Keras resets
-  them every epoch and logs them under exactly the names in ``METRIC_NAMES``);
-* a seeded, replica-safe random stream (``keras.random`` draws, which XLA honours) and
-  ``sample_z``; under ``tf.distribute`` each replica takes its slice of ONE global-batch
-  draw, so 1 and N replicas see the same noise for the same global batch;
-* ``compile(d_optimizer, g_optimizer)``: wraps both in ``LossScaleOptimizer`` under the
-  ``mixed_float16`` policy (Keras only wraps ``self.optimizer``; see PITFALLS);
-* ``apply_gradients``: divides the local-mean loss by the replica count (gradients are
-  SUM-reduced across replicas), scales it for fp16, lets ``apply`` unscale;
-* label handling for conditional models (the real batch's one-hot labels are reused for
-  the fakes, so every batch has the data's class mix);
-* ``generate(n, labels, seed)`` for sample grids and export checks;
-* the two Keras 3.15 workarounds that let ``fit`` run under MultiWorkerMirroredStrategy
-  (``_maybe_symbolic_build``, ``_reducible_logs``). A family that adds logs overrides
-  ``step_logs``, not ``train_step``.
+:meth:`GAN.train_batch` runs the D updates then the G update for every family, and
+distribution (losses divided by the replica count: gradients are SUM-reduced) and fp16
+loss scaling (``compile`` wraps both optimizers; Keras wraps only ``self.optimizer``) are
+handled once, in ``replica_scaled`` / ``apply_gradients``.
 
-Subclasses set ``FAMILY_DEFAULTS`` (optimizer recipe, read by
-:func:`keras_medgan.gans.optimizers.make_optimizers`), ``CRITIC`` (the ``critic=`` flag
-for the discriminator builder), ``OPTIONS`` (constructor options and their defaults)
-and ``METRIC_NAMES``, and implement :meth:`train_batch`.
+Also shared here: metric trackers returned from ``metrics`` (Keras resets them every
+epoch); a seeded, replica-safe random stream (``keras.random`` draws, which XLA honours;
+under ``tf.distribute`` each replica takes its slice of ONE global-batch draw, so 1 and N
+replicas see the same noise); conditional labels (the real batch's one-hot labels are
+reused for the fakes); ``generate(n, labels, seed)``; and the two Keras 3.15 workarounds
+that let ``fit`` run under MultiWorkerMirroredStrategy (``_maybe_symbolic_build``,
+``_reducible_logs``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,14 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_medgan import losses
+from keras_medgan.gans.options import Option, option_defaults, resolve_options
 from keras_medgan.registry import Registry
 
 GAN_FAMILIES: Registry[type] = Registry("GAN family")
+
+#: keyword arguments ``keras.Model`` itself takes (everything else must be an option).
+_MODEL_KWARGS = {"name", "dtype", "trainable"}
 
 
 class ReplicaSafeSeedGenerator(keras.random.SeedGenerator):
@@ -115,20 +120,28 @@ def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
 
 
 class GAN(keras.Model):
-    """Base class of every loss family (see the module docstring)."""
+    """Base class of every loss family: the one train-step skeleton (module docstring)."""
 
     #: Optimizer recipe of the loss family's paper; keys: optimizer, lr, beta_1, beta_2,
     #: and optionally batch_size, epochs. See ``gans.optimizers.training_defaults``.
     FAMILY_DEFAULTS: ClassVar[dict[str, Any]] = {}
     #: Value to pass as ``critic=`` to the architecture's discriminator builder.
     CRITIC: bool = False
-    #: Family constructor options → defaults (what a CLI may expose as flags).
-    OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: The family's options, declared once (see ``gans.options``); each becomes an
+    #: attribute of the instance, checked in ``__init__``.
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
     #: True for families that grow through resolution stages (pggan): they can export
     #: each finished stage's generator (``--export-stages``).
     STAGED: bool = False
+    #: True when the family's algorithm lets ONE generator forward feed both the D and the
+    #: G update of a step (simultaneous gradients, as the keras.io / TF DCGAN examples do).
+    #: Used only when ``n_critic == 1``; families with critic iterations or a fresh-z G
+    #: step (WGAN, WGAN-GP, ProGAN) keep the alternating order of their papers.
+    SHARE_FORWARD: bool = False
     #: Logged metric names, in order.
     METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
+    #: Critic updates per generator update (families with an ``n_critic`` option set it).
+    n_critic: int = 1
 
     def __init__(
         self,
@@ -139,22 +152,51 @@ class GAN(keras.Model):
         seed: int | None = None,
         **kwargs,
     ):
+        declared = {o.name for o in self.OPTIONS}
+        given = {k: kwargs.pop(k) for k in list(kwargs) if k in declared}
+        unknown = sorted(set(kwargs) - _MODEL_KWARGS)
+        if unknown:
+            raise ValueError(f"Unknown option(s) {', '.join(unknown)} for loss family "
+                             f"{self.family_name()!r}; its options: "
+                             f"{', '.join(sorted(declared)) or 'none'}")
         super().__init__(**kwargs)
         if z_dim <= 0:
             raise ValueError(f"z_dim must be positive. Received: z_dim={z_dim}")
         if num_classes < 0:
             raise ValueError(f"num_classes must be >= 0. Received: num_classes={num_classes}")
+        for name, value in resolve_options(self.OPTIONS, given, self.family_name()).items():
+            setattr(self, name, value)
         self.generator = generator
         self.discriminator = discriminator
         self.z_dim = int(z_dim)
         self.num_classes = int(num_classes)
         self.seed_generator = ReplicaSafeSeedGenerator(seed=seed)
-        self._trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
+        self._trackers = [keras.metrics.Mean(name=name) for name in self.metric_names]
         self.d_optimizer = None
         self.g_optimizer = None
         # G and D arrive built; marking the wrapper built keeps Keras from "building" it
         # by calling it on an image batch (fit does that under a tf.distribute strategy).
         self.built = True
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """``METRIC_NAMES`` plus the penalties this instance has switched on."""
+        extra = tuple(name for name, weight in (("gp", "gp_weight"), ("r1", "r1_weight"))
+                      if getattr(self, weight, 0.0) and name not in self.METRIC_NAMES)
+        return tuple(self.METRIC_NAMES) + extra
+
+    @classmethod
+    def family_name(cls) -> str:
+        return getattr(cls, "NAME", cls.__name__)
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        """``{option name: default}`` -- what a run config starts from."""
+        return option_defaults(cls.OPTIONS)
+
+    def get_config(self) -> dict:
+        return {"z_dim": self.z_dim, "num_classes": self.num_classes,
+                **{o.name: getattr(self, o.name) for o in self.OPTIONS}}
 
     # ------------------------------------------------------------------ Keras plumbing
     @property
@@ -240,9 +282,107 @@ class GAN(keras.Model):
     def test_step(self, data):  # fit(validation_data=...) has no meaning for a GAN
         return {m.name: m.result() for m in self.metrics}
 
+    # ------------------------------------------------------------------ the step skeleton
+    @property
+    def shares_forward(self) -> bool:
+        return self.SHARE_FORWARD and self.n_critic == 1
+
     def train_batch(self, images, labels) -> dict[str, Any]:
-        """One training step on a real batch; returns a value for every METRIC_NAMES."""
+        """One training step: ``n_critic`` D updates then one G update (or, where the
+        family allows, one joint update on a shared generator forward). Returns a value
+        for every ``METRIC_NAMES``. Families change the pieces below, not this order."""
+        ctx = self.begin_step(images, labels)
+        real, labels = ctx.get("real", images), ctx.get("labels", labels)
+        if self.shares_forward:
+            logs = self._joint_update(real, labels, ctx)
+        else:
+            for _ in range(self.n_critic):
+                logs = self._d_update(real, labels, ctx)
+            logs["g_loss"] = self._g_update(ops.shape(real)[0], labels, ctx)
+        return self.end_step(logs, ctx)
+
+    def _d_objective(self, real, fake, labels, ctx):
+        real_out = self.discriminate(self.d_view(real, ctx), labels, ctx)
+        fake_out = self.discriminate(self.d_view(fake, ctx), labels, ctx)
+        d_loss, logs = self.discriminator_loss(real_out, fake_out, real, fake, ctx)
+        penalty, penalty_logs = self.penalty(real, fake, labels, real_out, ctx)
+        d_loss = d_loss + penalty
+        logs.update(penalty_logs, d_loss=d_loss)
+        return d_loss, logs, fake_out
+
+    def _d_update(self, real, labels, ctx) -> dict[str, Any]:
+        fake = self.generate_fake(self.sample_z(ops.shape(real)[0]), labels, ctx)
+        with tf.GradientTape() as tape:
+            d_loss, logs, _ = self._d_objective(real, fake, labels, ctx)
+            scaled = self.replica_scaled(self.d_optimizer, d_loss)
+        self.apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        return logs
+
+    def _g_update(self, batch, labels, ctx):
+        z = self.sample_z(batch)
+        with tf.GradientTape() as tape:
+            fake = self.generate_fake(z, labels, ctx)
+            g_loss = self.generator_loss(self.discriminate(self.d_view(fake, ctx), labels, ctx),
+                                         fake, ctx)
+            scaled = self.replica_scaled(self.g_optimizer, g_loss)
+        self.apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        return g_loss
+
+    def _joint_update(self, real, labels, ctx) -> dict[str, Any]:
+        z = self.sample_z(ops.shape(real)[0])
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.generate_fake(z, labels, ctx)
+            d_loss, logs, fake_out = self._d_objective(real, fake, labels, ctx)
+            g_loss = self.generator_loss(fake_out, fake, ctx)
+            d_scaled = self.replica_scaled(self.d_optimizer, d_loss)
+            g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
+        self.apply_gradients(self.d_optimizer, d_tape, d_scaled,
+                             self.discriminator.trainable_variables)
+        self.apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
+        logs["g_loss"] = g_loss
+        return logs
+
+    # -- what a family supplies (pure pieces; ``ctx`` is the step's own state) ----------
+    def begin_step(self, images, labels) -> dict[str, Any]:
+        """Per-step state drawn once (targets, masks, stage, ...). May replace the reals
+        (``ctx["real"]``) and labels (``ctx["labels"]``) the step trains on."""
+        return {}
+
+    def end_step(self, logs: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+        """Updates after both networks stepped (BEGAN's k, ProGAN's counters); the logs."""
+        return logs
+
+    def d_view(self, images, ctx):
+        """The images as D sees them (augmentation, instance noise); the identity here."""
+        return images
+
+    def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
+        """(D's loss, logs with d_real / d_fake and any family extras)."""
         raise NotImplementedError
+
+    def generator_loss(self, fake_out, fake, ctx):
+        raise NotImplementedError
+
+    def penalty(self, real, fake, labels, real_out, ctx):
+        """(regulariser added to D's loss, its logs): the gradient penalty on interpolates
+        when the family has a ``gp_weight`` > 0, zero-centred R1 on reals when it has an
+        ``r1_weight`` > 0; nothing otherwise."""
+        total, logs = 0.0, {}
+
+        def critic(x):
+            return self.discriminate(x, labels, ctx)
+
+        if getattr(self, "gp_weight", 0.0):
+            alpha = self.random_uniform(ops.shape(real)[0], (1, 1, 1))
+            gp = losses.gradient_penalty(critic, real, fake, alpha,
+                                         getattr(self, "gp_epsilon", 1e-12))
+            total, logs["gp"] = total + self.gp_weight * gp, gp
+        elif "gp" in self.METRIC_NAMES:  # switched off (gp_weight 0): nothing to compute
+            logs["gp"] = ops.zeros((), "float32")
+        if getattr(self, "r1_weight", 0.0):
+            r1 = losses.r1_penalty(critic, real)
+            total, logs["r1"] = total + 0.5 * self.r1_weight * r1, r1
+        return total, logs
 
     # ------------------------------------------------------------------ data / labels
     def unpack(self, data):
@@ -296,11 +436,11 @@ class GAN(keras.Model):
         return self.random_normal(batch_size, (self.z_dim,))
 
     # ------------------------------------------------------------------ networks
-    def generate_fake(self, z, labels, training=True):
+    def generate_fake(self, z, labels, ctx=None, training=True):
         inputs = [z, labels] if self.conditional else z
         return ops.cast(self.generator(inputs, training=training), "float32")
 
-    def discriminate(self, images, labels, training=True):
+    def discriminate(self, images, labels, ctx=None, training=True):
         inputs = [images, labels] if self.conditional else images
         return ops.cast(self.discriminator(inputs, training=training), "float32")
 
@@ -317,7 +457,10 @@ class GAN(keras.Model):
 
     @staticmethod
     def apply_gradients(optimizer, tape, scaled_loss, variables):
+        # A variable the loss did not reach (a growing network's inactive stage) gets a
+        # zero gradient, so the optimizer sees the same variable list every step.
         grads = tape.gradient(scaled_loss, variables)
+        grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
         optimizer.apply(grads, variables)
 
     # ------------------------------------------------------------------ sampling API

@@ -12,8 +12,8 @@ paper's default), λ_k = 0.001 the proportional gain, k_0 = 0. The global conver
 measure ``M = L(x) + |γ·L(x) - L(G(z_G))|`` falls as training converges; it is logged
 as ``m_global`` (mean over the epoch, like every logged metric) next to ``k``.
 
-As in the paper's code both networks step on one forward pass (z_D = z_G); k is updated
-from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
+As in the paper's code both networks step on one forward pass (z_D = z_G, the skeleton's
+``SHARE_FORWARD``); k is updated from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
 
 The paper's learning rate, 1e-4, is "decayed by a factor of 2 when the measure of
 convergence stalls". The paper does not define a stall; here it is ``lr_decay_patience``
@@ -28,10 +28,10 @@ import math
 from typing import ClassVar
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_medgan.gans.base import GAN, GAN_FAMILIES
+from keras_medgan.gans.options import Option, at_least, within
 
 
 def reconstruction_loss(images, reconstructions):
@@ -58,61 +58,49 @@ class BEGAN(GAN):
     NAME = "began"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.999}
     CRITIC = False
-    OPTIONS: ClassVar[dict] = {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
-                               "lr_decay_patience": 10}
+    SHARE_FORWARD = True
+    OPTIONS: ClassVar[tuple] = (
+        Option("gamma", 0.5, "diversity ratio E[L(G(z))]/E[L(x)]",
+               valid=lambda v: 0.0 < v <= 1.0, rule="in (0, 1]"),
+        Option("lambda_k", 0.001, "proportional gain of k_t", **at_least(0.0)),
+        Option("k_init", 0.0, "k_0", **within(0.0, 1.0, closed_high=True)),
+        Option("lr_decay_patience", 10, "epochs without a new lowest M before the lr halves "
+               "(0 = off)", kind=int, **at_least(0)),
+    )
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "k", "m_global")
 
-    def __init__(self, generator, discriminator, z_dim=64, num_classes=0, *, gamma=0.5,
-                 lambda_k=0.001, k_init=0.0, lr_decay_patience=10, **kwargs):
+    def __init__(self, generator, discriminator, z_dim=64, num_classes=0, **kwargs):
         super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
                          **kwargs)
-        if not 0.0 < gamma <= 1.0:
-            raise ValueError(f"gamma must be in (0, 1]. Received: gamma={gamma}")
-        if lambda_k < 0:
-            raise ValueError(f"lambda_k must be >= 0. Received: lambda_k={lambda_k}")
-        if not 0.0 <= k_init <= 1.0:
-            raise ValueError(f"k_init must be in [0, 1]. Received: k_init={k_init}")
-        if lr_decay_patience < 0:
-            raise ValueError(f"lr_decay_patience must be >= 0 (0 = off). "
-                             f"Received: lr_decay_patience={lr_decay_patience}")
-        self.gamma = float(gamma)
-        self.lambda_k = float(lambda_k)
-        self.lr_decay_patience = int(lr_decay_patience)
+        k_init = self.k_init
         # A variable, so checkpoints (and --resume) carry the balance state.
         self.k = self.add_weight(name="k", shape=(), dtype="float32", trainable=False,
                                  initializer=lambda shape, dtype: ops.full(shape, k_init, dtype))
 
-    def train_batch(self, images, labels):
-        batch = ops.shape(images)[0]
-        z = self.sample_z(batch)
+    def begin_step(self, images, labels):
         # One read of k_t: the loss and the update both use it, so the logged k is the k
         # of this step (a bare variable read could be ordered after the assign below).
-        k_t = ops.add(ops.cast(self.k, "float32"), 0.0)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake = self.generate_fake(z, labels, training=True)
-            loss_real = reconstruction_loss(images, self.discriminate(images, labels))
-            loss_fake = reconstruction_loss(fake, self.discriminate(fake, labels))
-            d_loss = loss_real - k_t * loss_fake
-            g_loss = loss_fake
-            d_scaled = self.replica_scaled(self.d_optimizer, d_loss)
-            g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
-        self.apply_gradients(self.d_optimizer, d_tape, d_scaled,
-                             self.discriminator.trainable_variables)
-        self.apply_gradients(self.g_optimizer, g_tape, g_scaled,
-                             self.generator.trainable_variables)
+        return {"k_t": ops.add(ops.cast(self.k, "float32"), 0.0)}
+
+    def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
+        loss_real = reconstruction_loss(real, real_out)
+        loss_fake = reconstruction_loss(fake, fake_out)
+        return loss_real - ctx["k_t"] * loss_fake, {"d_real": loss_real, "d_fake": loss_fake}
+
+    def generator_loss(self, fake_out, fake, ctx):
+        return reconstruction_loss(fake, fake_out)
+
+    def end_step(self, logs, ctx):
+        k_t, loss_real, loss_fake = ctx["k_t"], logs["d_real"], logs["g_loss"]
         self.k.assign(update_k(k_t, loss_real, loss_fake, self.gamma, self.lambda_k))
-        return {"d_loss": d_loss, "g_loss": g_loss, "d_real": loss_real, "d_fake": loss_fake,
-                "k": k_t, "m_global": convergence_measure(loss_real, loss_fake, self.gamma)}
+        logs.update(k=k_t, m_global=convergence_measure(loss_real, loss_fake, self.gamma))
+        return logs
 
     def training_callbacks(self, config=None, stage_export_dir=None):
         """Callbacks the trainer adds to ``fit``: the paper's lr halving on a stalled M."""
         if not self.lr_decay_patience:
             return []
         return [HalveLearningRateOnStall(self.lr_decay_patience)]
-
-    def get_config(self):
-        return {"z_dim": self.z_dim, "num_classes": self.num_classes, "gamma": self.gamma,
-                "lambda_k": self.lambda_k, "lr_decay_patience": self.lr_decay_patience}
 
 
 class HalveLearningRateOnStall(keras.callbacks.Callback):

@@ -84,6 +84,6 @@ def training_defaults(arch, family) -> dict[str, Any]:
     else:
         merged = {**arch_defaults, **fam}
     merged["loss"] = name
-    merged.update(cls.OPTIONS)
+    merged.update(cls.option_defaults())
     merged["critic"] = cls.CRITIC
     return merged

@@ -45,6 +45,8 @@ from keras import ops
 
 from keras_medgan import losses
 from keras_medgan.gans.base import GAN, GAN_FAMILIES
+from keras_medgan.gans.options import Option, at_least, within
+from keras_medgan.gans.wgan_gp import GP_EPSILON
 from keras_medgan.models.layers import downsample, lerp, upsample
 from keras_medgan.models.progan import stage_resolution
 
@@ -99,14 +101,22 @@ class ProgressiveGAN(GAN):
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-3, "beta_1": 0.0, "beta_2": 0.99}
     CRITIC = True
     STAGED = True
-    OPTIONS: ClassVar[dict] = {"stage_images": None, "batch_sizes": None, "gp_weight": 10.0,
-               "drift_weight": 1e-3, "label_flip_prob": 1.0 / 3.0, "label_start_stage": 0,
-               "gp_epsilon": 1e-12}
+    OPTIONS: ClassVar[tuple] = (
+        Option("stage_images", None, "images per fade/stabilise phase (None: spread the run)",
+               kind=None),
+        Option("batch_sizes", None, "batch per stage: int, list or {resolution: batch}",
+               kind=None),
+        Option("gp_weight", 10.0, "gradient penalty weight", flag="gp_weight", **at_least(0.0)),
+        Option("drift_weight", 1e-3, "weight of the drift term E[D(x)^2]", **at_least(0.0)),
+        Option("label_flip_prob", 1.0 / 3.0, "probability of flipping D's labels",
+               flag="label_flip", **within(0.0, 1.0, closed_high=True)),
+        Option("label_start_stage", 0, "stage from which the label conditions the networks",
+               kind=int, **at_least(0)),
+        GP_EPSILON,
+    )
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "w_distance", "gp")
 
-    def __init__(self, generator, discriminator, z_dim=512, num_classes=0, *,
-                 stage_images=None, batch_sizes=None, gp_weight=10.0, drift_weight=1e-3,
-                 label_flip_prob=1.0 / 3.0, label_start_stage=0, gp_epsilon=1e-12, **kwargs):
+    def __init__(self, generator, discriminator, z_dim=512, num_classes=0, **kwargs):
         super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
                          **kwargs)
         for net in (generator, discriminator):
@@ -117,16 +127,10 @@ class ProgressiveGAN(GAN):
         if generator.num_stages != discriminator.num_stages:
             raise ValueError("generator and critic must have the same number of stages. "
                              f"Received: {generator.num_stages} and {discriminator.num_stages}")
-        if not 0.0 <= label_flip_prob <= 1.0:
-            raise ValueError(f"label_flip_prob must be in [0, 1]. Received: {label_flip_prob}")
         self.num_stages = generator.num_stages
         self.image_size = generator.image_size
-        self.batch_sizes = self._parse_batch_sizes(batch_sizes)
-        self.gp_weight = float(gp_weight)
-        self.drift_weight = float(drift_weight)
-        self.label_flip_prob = float(label_flip_prob)
-        self.label_start_stage = int(label_start_stage)
-        self.gp_epsilon = float(gp_epsilon)
+        self.batch_sizes = self._parse_batch_sizes(self.batch_sizes)
+        stage_images = self.stage_images
         self.images_shown = self.add_weight(name="images_shown", shape=(), dtype="int64",
                                             initializer="zeros", trainable=False)
         # 0 = "not chosen yet": fit() then spreads the run's steps over all phases.
@@ -224,67 +228,47 @@ class ProgressiveGAN(GAN):
             real = lerp(upsample(downsample(real, 2), 2), real, alpha)
         return real
 
-    def _critic_losses(self, stage, images, labels, z, gp_alpha, alpha, flip):
-        batch = self.stage_batch(stage, images.shape[0])
-        labels = self._stage_labels(labels, stage, batch)
-        real = self._real_at_stage(images[:batch], stage, alpha)
-        fake = ops.cast(self.generator.forward(self._net_inputs(z[:batch], labels), stage, alpha),
-                        "float32")
-
-        def critic(x):
-            return ops.cast(self.discriminator.forward(self._net_inputs(x, labels), stage, alpha),
-                            "float32")
-
-        real_scores, fake_scores = critic(real), critic(fake)
-        gp = losses.gradient_penalty(critic, real, fake, gp_alpha[:batch], self.gp_epsilon)
-        # P3's label flip: the critic is told the fakes are real and vice versa.
-        as_real = ops.where(flip, fake_scores, real_scores)
-        as_fake = ops.where(flip, real_scores, fake_scores)
-        d_loss = (losses.wasserstein_discriminator_loss(as_real, as_fake)
-                  + self.gp_weight * gp
-                  + self.drift_weight * ops.mean(ops.square(real_scores)))
-        return (d_loss, ops.mean(real_scores), ops.mean(fake_scores), gp,
-                ops.cast(ops.shape(real)[0], "int64"))
-
-    def _generator_loss(self, stage, labels, z, alpha):
-        batch = self.stage_batch(stage, z.shape[0])
-        labels = self._stage_labels(labels, stage, batch)
-        fake = self.generator.forward(self._net_inputs(z[:batch], labels), stage, alpha)
-        scores = self.discriminator.forward(self._net_inputs(ops.cast(fake, "float32"), labels),
-                                            stage, alpha)
-        return losses.wasserstein_generator_loss(scores)
-
-    def train_batch(self, images, labels):
+    def begin_step(self, images, labels):
+        """The traced stage, α, the stage's batch of pooled reals and P3's flip draw."""
         stage = self._traced_stage  # a Python int: this graph trains one stage
         if tuple(images.shape[1:3]) != (self.image_size, self.image_size):
             raise ValueError(f"pggan was built for image_size={self.image_size}. Received: "
                              f"images of shape {tuple(images.shape)}")
-        batch = images.shape[0] if images.shape[0] is not None else ops.shape(images)[0]
         now_stage, alpha = progress_tensor(self.images_shown, ops.maximum(self.stage_images, 1),
                                            self.num_stages)
         # If the schedule moved past this stage inside one execution (steps_per_execution
         # > 1), finish the old stage at α = 1 until the callback re-traces.
         alpha = ops.where(now_stage > stage, ops.ones_like(alpha), alpha)
-        z = self.sample_z(batch)
-        gp_alpha = self.random_uniform(batch, (1, 1, 1))
-        flip = self.random_uniform(1, ())[0] < self.label_flip_prob
+        batch = self.stage_batch(stage, images.shape[0])
+        real = self._real_at_stage(images[:batch], stage, alpha)
+        return {"stage": stage, "alpha": alpha, "real": real,
+                "labels": self._stage_labels(labels, stage, batch),
+                "flip": self.random_uniform(1, ())[0] < self.label_flip_prob}
 
-        with tf.GradientTape() as tape:
-            d_loss, d_real, d_fake, gp, shown = self._critic_losses(
-                stage, images, labels, z, gp_alpha, alpha, flip)
-            scaled = self.replica_scaled(self.d_optimizer, d_loss)
-        self._apply(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+    def generate_fake(self, z, labels, ctx=None, training=True):
+        return ops.cast(self.generator.forward(self._net_inputs(z, labels), ctx["stage"],
+                                               ctx["alpha"]), "float32")
 
-        z = self.sample_z(batch)
-        with tf.GradientTape() as tape:
-            g_loss = self._generator_loss(stage, labels, z, alpha)
-            scaled = self.replica_scaled(self.g_optimizer, g_loss)
-        self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+    def discriminate(self, images, labels, ctx=None, training=True):
+        return ops.cast(self.discriminator.forward(self._net_inputs(images, labels),
+                                                   ctx["stage"], ctx["alpha"]), "float32")
 
-        self.images_shown.assign_add(shown)
+    def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
+        # P3's label flip: the critic is told the fakes are real and vice versa.
+        as_real = ops.where(ctx["flip"], fake_out, real_out)
+        as_fake = ops.where(ctx["flip"], real_out, fake_out)
+        d_loss = (losses.wasserstein_discriminator_loss(as_real, as_fake)
+                  + self.drift_weight * ops.mean(ops.square(real_out)))
+        d_real, d_fake = ops.mean(real_out), ops.mean(fake_out)
+        return d_loss, {"d_real": d_real, "d_fake": d_fake, "w_distance": d_real - d_fake}
+
+    def generator_loss(self, fake_out, fake, ctx):
+        return losses.wasserstein_generator_loss(fake_out)
+
+    def end_step(self, logs, ctx):
+        self.images_shown.assign_add(ops.cast(ops.shape(ctx["real"])[0], "int64"))
         self._sync_networks()
-        return {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake,
-                "w_distance": d_real - d_fake, "gp": gp}
+        return logs
 
     def make_train_function(self, force=False):
         """Trace the train step for the stage the schedule is at now.
@@ -298,14 +282,6 @@ class ProgressiveGAN(GAN):
             return self.train_function
         self._traced_stage = self.progress()[0]
         return super().make_train_function(force=True)
-
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, variables):
-        # Stages not taken in this step contribute no gradient; give the optimizer zeros
-        # (the same variable list every step keeps its slots aligned).
-        grads = tape.gradient(scaled_loss, variables)
-        grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
-        optimizer.apply(grads, variables)
 
     def step_logs(self, data):
         logs = super().step_logs(data)

@@ -28,7 +28,7 @@ def test_pure_functions_hand_values():
 
 def test_family_registered_and_checks_options():
     cls = GAN_FAMILIES.get("began")
-    assert cls.OPTIONS == {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
+    assert cls.option_defaults() == {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
                            "lr_decay_patience": 10}
     g = ARCHS.get("began").build_generator(z_dim=3, image_size=32, filters=2)
     d = ARCHS.get("began").build_discriminator(image_size=32, filters=2, hidden=3)

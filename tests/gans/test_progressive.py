@@ -44,8 +44,8 @@ def test_stage_images_for_run_length():
 
 def test_family_registered_and_checks_networks():
     cls = GAN_FAMILIES.get("pggan")
-    assert cls.CRITIC and cls.OPTIONS["drift_weight"] == 1e-3
-    assert cls.OPTIONS["label_flip_prob"] == pytest.approx(1 / 3)  # P3
+    assert cls.CRITIC and cls.option_defaults()["drift_weight"] == 1e-3
+    assert cls.option_defaults()["label_flip_prob"] == pytest.approx(1 / 3)  # P3
     g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="progressive networks"):
         cls(generator=g, discriminator=g, z_dim=4)

@@ -16,6 +16,10 @@ def layer_types(model):
     return {type(layer).__name__ for layer in model.layers}
 
 
+def has_batchnorm(model):
+    return any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+
 @pytest.fixture
 def restore_policy():
     previous = keras.mixed_precision.global_policy()
@@ -79,9 +83,9 @@ def test_critic_has_no_batchnorm(name):
     spec = ARCHS.get(name)
     size = spec.image_sizes[0]
     critic = spec.build_discriminator(image_size=size, critic=True)
-    assert "BatchNormalization" not in layer_types(critic)
+    assert not has_batchnorm(critic)
     assert "GroupNormalization" in layer_types(critic)
-    assert "BatchNormalization" in layer_types(spec.build_discriminator(image_size=size))
+    assert has_batchnorm(spec.build_discriminator(image_size=size))
 
 
 def test_conditional_dcgan32_output_depends_on_label():
