@@ -13,7 +13,7 @@ measure ``M = L(x) + |γ·L(x) - L(G(z_G))|`` falls as training converges; it is
 as ``m_global`` (mean over the epoch, like every logged metric) next to ``k``.
 
 As in the paper's code both networks step on one forward pass (z_D = z_G, the skeleton's
-``SHARE_FORWARD``); k is updated from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
+``FORWARD = "joint"``); k is updated from that step's losses. ``d_real``/``d_fake`` are L(x) and L(G(z)).
 
 The paper's learning rate, 1e-4, is "decayed by a factor of 2 when the measure of
 convergence stalls". The paper does not define a stall; here it is ``lr_decay_patience``
@@ -58,7 +58,7 @@ class BEGAN(GAN):
     NAME = "began"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.999}
     CRITIC = False
-    SHARE_FORWARD = True
+    FORWARD = "joint"
     OPTIONS: ClassVar[tuple] = (
         Option("gamma", 0.5, "diversity ratio E[L(G(z))]/E[L(x)]",
                valid=lambda v: 0.0 < v <= 1.0, rule="in (0, 1]"),
