@@ -120,9 +120,6 @@ def export_generator(generator: keras.Model, export_dir, name: str,
     interrupted half way (Ctrl-C, full disk) never leaves a truncated file that looks
     finished.
     """
-    from keras_medgan.models.norm import to_stock_layers
-
-    generator = to_stock_layers(generator)  # files load with stock Keras, no custom objects
     paths = export_paths(export_dir, name)
     paths["h5"].parent.mkdir(parents=True, exist_ok=True)
     for key in ("h5", "keras"):

@@ -47,16 +47,13 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
     import tensorflow as tf
 
     from keras_medgan.models import ARCHS
-    from keras_medgan.models.norm import to_stock_layers
     from keras_medgan.runtime import precision_policy
 
     with precision_policy(precision):
         keras.utils.set_random_seed(seed)
         spec = ARCHS.get("dcgan32")
-        # stock Keras layers, as a hand-written loop has them (the project's builders use
-        # FusedBatchNorm; to_stock_layers gives the same networks with keras BatchNorm)
-        g = to_stock_layers(spec.build_generator(z_dim=100, image_size=32))
-        d = to_stock_layers(spec.build_discriminator(image_size=32))
+        g = spec.build_generator(z_dim=100, image_size=32)
+        d = spec.build_discriminator(image_size=32)
         d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
         g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
         if precision == "fp16":

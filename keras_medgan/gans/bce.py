@@ -1,12 +1,11 @@
 """The (non-saturating) BCE GAN of P0-P2 with the small-data tricks as options.
 
 D minimises the minimax BCE on logits; G minimises the non-saturating ``-log D(G(z))``
-(Goodfellow's practical variant; what Radford's DCGAN and P0-P2 train with). One
-generator forward feeds both updates of a step (``FORWARD = "reuse"``): D steps on the
-fake batch, then G's loss goes through the UPDATED D on the same fakes -- the PyTorch
-DCGAN tutorial's step, the alternating game at the cost of one G forward. (Taking both
-gradients before either update, as the TensorFlow DCGAN tutorial does, was faster still
-but let D win on the phantom: 0 of 3 seeds made heads in 80 epochs.)
+(Goodfellow's practical variant; what Radford's DCGAN and P0-P2 train with). Each update
+draws its own fakes (``FORWARD = "fresh"``): D steps, then G on new z through the updated
+D. One-forward variants were faster and measured worse on the phantom (80 epochs, seed 0,
+SWD x10^3; fresh 35): "reuse" (D first, G through the updated D on the same fakes) 608,
+"joint" (both gradients before either update) 760; see docs/train.md.
 
 Options (all off by default = the papers' plain DCGAN):
 
@@ -40,7 +39,7 @@ class BCEGAN(GAN):
     NAME = "bce"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
     CRITIC = False
-    FORWARD = "reuse"
+    FORWARD = "fresh"
     OPTIONS: ClassVar[tuple] = (
         Option("label_smoothing", 0.0, "one-sided, real target 1-s", flag="label_smoothing",
                **within(0.0, 0.5)),

@@ -1,10 +1,8 @@
 """DCGAN builders: P1's 32×32 Keras DCGAN and Radford's DCGAN at 64×64 (P2, P4) and
 128×128 (P0), each unconditional or conditional (Mirza & Osindero; P0).
 
-Every builder is a pure function returning a functional ``keras.Model`` of stock Keras
-layers, except that BatchNorm runs on TensorFlow's fused kernel (``models.norm``;
-``export`` writes stock ``BatchNormalization`` in its place, so ``.h5``/``.keras`` files
-load with no custom objects):
+Every builder is a pure function returning a functional ``keras.Model`` made only of stock
+Keras layers (so ``.h5``/``.keras`` files load with no custom objects):
 
 * G: inputs ``z`` [B, z_dim] (+ ``one_hot`` [B, C] when ``num_classes > 0``, concatenated
   with z) → tanh image [B, S, S, 1], float32 whatever the precision policy.
@@ -24,7 +22,6 @@ import math
 import keras
 from keras import layers
 
-from keras_medgan.models.norm import FusedBatchNorm
 from keras_medgan.models.spec import ARCHS, ArchSpec, check_image_size
 
 
@@ -66,7 +63,7 @@ def discriminator_inputs(image_size: int, channels: int, num_classes: int):
 def _d_norm(critic: bool, name: str):
     if critic:
         return layers.GroupNormalization(groups=1, epsilon=1e-5, name=name)
-    return FusedBatchNorm(name=name)
+    return layers.BatchNormalization(name=name)
 
 
 # --------------------------------------------------------------------------- dcgan32 (P1)
@@ -82,18 +79,18 @@ def build_dcgan32_generator(z_dim: int = 100, image_size: int = 32, num_classes:
     _check_common(z_dim, num_classes)
     inputs, x = generator_inputs(z_dim, num_classes)
     x = layers.Dense(16 * 16 * 128, name="project")(x)
-    x = FusedBatchNorm(name="project_bn")(x)
+    x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.LeakyReLU(0.01, name="project_lrelu")(x)
     x = layers.Reshape((16, 16, 128), name="to_16x16")(x)
     x = layers.Conv2D(128, 5, padding="same", name="conv1")(x)
-    x = FusedBatchNorm(name="conv1_bn")(x)
+    x = layers.BatchNormalization(name="conv1_bn")(x)
     x = layers.LeakyReLU(0.01, name="conv1_lrelu")(x)
     x = layers.Conv2DTranspose(128, 4, strides=2, padding="same", name="up_32x32")(x)
-    x = FusedBatchNorm(name="up_bn")(x)
+    x = layers.BatchNormalization(name="up_bn")(x)
     x = layers.LeakyReLU(0.01, name="up_lrelu")(x)
     for i in (2, 3):
         x = layers.Conv2D(128, 5, padding="same", name=f"conv{i}")(x)
-        x = FusedBatchNorm(name=f"conv{i}_bn")(x)
+        x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.01, name=f"conv{i}_lrelu")(x)
     x = layers.Conv2D(channels, 5, padding="same", name="to_image")(x)
     image = layers.Activation("tanh", dtype="float32", name="tanh")(x)
@@ -147,7 +144,7 @@ def build_radford_generator(z_dim: int = 100, image_size: int = 64, num_classes:
     filters = base_filters * 2 ** (n - 1)
     x = layers.Conv2DTranspose(filters, 4, strides=1, padding="valid", use_bias=False,
                                kernel_initializer=init, name="up_4x4")(x)
-    x = FusedBatchNorm(name="up_4x4_bn")(x)
+    x = layers.BatchNormalization(name="up_4x4_bn")(x)
     x = layers.ReLU(name="up_4x4_relu")(x)
     size = 4
     for _ in range(n - 1):
@@ -155,7 +152,7 @@ def build_radford_generator(z_dim: int = 100, image_size: int = 64, num_classes:
         filters //= 2
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"up_{size}x{size}")(x)
-        x = FusedBatchNorm(name=f"up_{size}x{size}_bn")(x)
+        x = layers.BatchNormalization(name=f"up_{size}x{size}_bn")(x)
         x = layers.ReLU(name=f"up_{size}x{size}_relu")(x)
     x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False,
                                kernel_initializer=init, name="to_image")(x)
