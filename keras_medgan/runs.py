@@ -277,10 +277,11 @@ def validate_config(config: dict[str, Any]) -> None:
 def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
     """The saved config with the CLI flags that may change on resume (epochs, cadence...)."""
     config = dict(saved)
+    aliases = option_aliases()
     for key, value in cli.items():
         if value is None or key in ("resume", "config"):
             continue
-        if key in STRUCTURAL_KEYS or key in option_aliases():
+        if key in STRUCTURAL_KEYS or key in aliases:
             if saved.get(key) != value:
                 raise ConfigError(f"--resume cannot change {key} (run has {saved.get(key)!r}, "
                                   f"got {value!r}); start a new run instead")

@@ -318,6 +318,8 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from keras_medgan.runtime import PRECISIONS
+
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.synthesize",
         description="Generate synthetic images (and a labels CSV) from exported generators.",
@@ -331,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this class (repeatable); default: every class")
     p.add_argument("--format", choices=WRITERS.names(), default="png", help="png (8-bit) or dicom")
     p.add_argument("--seed", type=int, default=0, help="z seed (default 0)")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+    p.add_argument("--precision", choices=PRECISIONS.names(), default="auto",
                    help="compute dtype: auto (default) = bf16 where the hardware computes it "
                         "fast (AVX512_BF16/AMX, Ampere+), else fp32, whatever the file was "
                         "trained in; the images differ from fp32 by bf16 rounding only")
@@ -357,7 +359,7 @@ def main(argv=None) -> int:
                                              args.batch_size)
         images, labels, class_names = synthesize_set(
             loaded, n_per_class=args.n, classes=args.label, seed=args.seed,
-            batch_size=args.batch_size, select=select, precision=args.precision)
+            batch_size=args.batch_size, select=select)
         arch = next(iter(loaded.values())).card.get("arch") or "unknown"
         csv_path = write_set(args.out, images, labels, class_names, fmt=args.format,
                              arch=arch, seed=args.seed)

@@ -303,7 +303,6 @@ class UnitTrainer:
                 saver.save(epoch)
                 self.export(epoch, history)
             raise TrainingInterrupted(self.run_dir, self.unit.name, epoch) from None
-        log.flush()
         if guard.tripped:
             return self._after_nan(guard, history)
         epochs = int(self.epoch_var.numpy())

@@ -346,17 +346,9 @@ def load_image_set(
     )
 
 
-def make_tf_dataset(images, labels=None, num_classes: int | None = None, batch_size: int = 16,
-                    shuffle: bool = True, seed: int = 0, drop_remainder: bool = True,
-                    repeat: bool = False):
-    """(images, one-hot labels) batches: cache → shuffle → (repeat) → batch → prefetch.
-
-    The arrays are already decoded, so ``cache()`` only keeps the slices in TF memory;
-    ``drop_remainder=True`` keeps every batch the same shape (no XLA retrace, and BN sees
-    no 1-image batch). Accepts an ``ImageSet`` as the first argument too.
-    """
-    import tensorflow as tf
-
+def _batchable(images, labels, num_classes, batch_size: int, drop_remainder: bool):
+    """(float32 images [n, H, W, C], one-hot labels) checked for batching; an ``ImageSet``
+    may stand for images, labels and classes. The one input check of both builders below."""
     if isinstance(images, ImageSet):
         labels = images.labels if labels is None else labels
         num_classes = len(images.class_names) if num_classes is None else num_classes
@@ -376,7 +368,21 @@ def make_tf_dataset(images, labels=None, num_classes: int | None = None, batch_s
     if drop_remainder and len(images) < batch_size:
         raise DataError(f"only {len(images)} images but batch_size={batch_size} with "
                         "drop_remainder=True: the dataset would be empty")
-    one_hot = np.eye(num_classes, dtype=np.float32)[labels]
+    return images, np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def make_tf_dataset(images, labels=None, num_classes: int | None = None, batch_size: int = 16,
+                    shuffle: bool = True, seed: int = 0, drop_remainder: bool = True,
+                    repeat: bool = False):
+    """(images, one-hot labels) batches: cache → shuffle → (repeat) → batch → prefetch.
+
+    The arrays are already decoded, so ``cache()`` only keeps the slices in TF memory;
+    ``drop_remainder=True`` keeps every batch the same shape (no XLA retrace, and BN sees
+    no 1-image batch). Accepts an ``ImageSet`` as the first argument too.
+    """
+    import tensorflow as tf
+
+    images, one_hot = _batchable(images, labels, num_classes, batch_size, drop_remainder)
     ds = tf.data.Dataset.from_tensor_slices((images, one_hot)).cache()
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -412,18 +418,9 @@ def make_epoch_dataset(images, labels, num_classes: int, batch_size: int, seed: 
     """
     import tensorflow as tf
 
-    images = np.asarray(images, np.float32)
-    if images.ndim == 3:
-        images = images[..., None]
-    labels = np.asarray(labels, np.int64).reshape(-1)
-    if len(images) != len(labels):
-        raise DataError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
-    if batch_size < 1 or len(images) < batch_size:
-        raise DataError(f"only {len(images)} images for batch_size={batch_size}: "
-                        "not one full batch")
+    images, one_hot = _batchable(images, labels, num_classes, batch_size, drop_remainder=True)
     n = len(images)
-    pixels = tf.constant(images)
-    one_hot = tf.constant(np.eye(num_classes, dtype=np.float32)[labels])
+    pixels, one_hot = tf.constant(images), tf.constant(one_hot)
     epochs = tf.data.Dataset.range(int(start_epoch), 2**62)
     batches = epochs.map(lambda e: epoch_order(n, batch_size, seed, e)).unbatch()
     return (batches.map(lambda idx: (tf.gather(pixels, idx), tf.gather(one_hot, idx)))

@@ -9,9 +9,9 @@ A loss family is a ``keras.Model`` subclass of :class:`GAN` trained with the ord
 * optional regularisers: gradient penalty on interpolates (``gp_weight``), R1 on reals
   (``r1_weight``), both in :meth:`GAN.penalty`; ProGAN adds drift; weight clipping is a
   variable constraint the optimizer applies (``wgan_clip``);
-* its schedule: ``n_critic`` D updates per G update, and ``FORWARD``: whether one
-  generator forward feeds both updates ("reuse": BCE, D first then G through the updated
-  D; "joint": BEGAN, simultaneous) or each update draws its own ("fresh");
+* its schedule: ``n_critic`` D updates per G update, and ``FORWARD``: whether each update
+  draws its own fakes ("fresh": D, then G on new z through the updated D) or one
+  generator forward feeds both gradients before either network moves ("joint": BEGAN);
 * optional hooks: ``d_view`` (augmentation / instance noise), ``begin_step`` (per-step
   draws), ``end_step`` (BEGAN's k, ProGAN's counters);
 * its options as one declaration (``OPTIONS``, see :mod:`keras_medgan.gans.options`).
@@ -135,11 +135,11 @@ class GAN(keras.Model):
     #: each finished stage's generator (``--export-stages``).
     STAGED: bool = False
     #: How a step with ``n_critic == 1`` gets its fakes (with more critic updates: "fresh"):
-    #: "fresh": the D update and the G update each run G on their own z (WGAN, WGAN-GP,
-    #: ProGAN, as their papers); "reuse": ONE G forward, D updated on it first, then G's
-    #: loss through the UPDATED D on the same fakes (the PyTorch DCGAN tutorial's step:
-    #: the alternating game at one G forward per step); "joint": one forward and both
-    #: gradients before either network moves (simultaneous; the BEGAN paper's code).
+    #: "fresh": the D update and the G update each run G on their own z (BCE, WGAN,
+    #: WGAN-GP, ProGAN, as their papers); "joint": one forward and both gradients before
+    #: either network moves (simultaneous; the BEGAN paper's code). A "reuse" mode (one
+    #: forward, D first, G through the updated D) trained worse on the phantom and was
+    #: removed; docs/train.md has the numbers, commit 3482f65 the code.
     FORWARD: str = "fresh"
     #: Logged metric names, in order.
     METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -288,21 +288,19 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ the step skeleton
     @property
     def forward_mode(self) -> str:
-        if self.FORWARD not in ("fresh", "reuse", "joint"):
-            raise ValueError(f"FORWARD must be fresh, reuse or joint. Received: {self.FORWARD!r}")
+        if self.FORWARD not in ("fresh", "joint"):
+            raise ValueError(f"FORWARD must be fresh or joint. Received: {self.FORWARD!r}")
         return self.FORWARD if self.n_critic == 1 else "fresh"
 
     def train_batch(self, images, labels) -> dict[str, Any]:
-        """One training step: ``n_critic`` D updates then one G update (or, where the
-        family allows, one joint update on a shared generator forward). Returns a value
+        """One training step: ``n_critic`` D updates then one G update (or, for
+        ``FORWARD = "joint"``, both gradients on one generator forward). Returns a value
         for every ``METRIC_NAMES``. Families change the pieces below, not this order."""
         ctx = self.begin_step(images, labels)
         real, labels = ctx.get("real", images), ctx.get("labels", labels)
         mode = self.forward_mode
         if mode == "joint":
             logs = self._joint_update(real, labels, ctx)
-        elif mode == "reuse":
-            logs = self._reuse_update(real, labels, ctx)
         else:
             for _ in range(self.n_critic):
                 logs = self._d_update(real, labels, ctx)
@@ -318,9 +316,8 @@ class GAN(keras.Model):
         logs.update(penalty_logs, d_loss=d_loss)
         return d_loss, logs, fake_out
 
-    def _d_update(self, real, labels, ctx, fake=None) -> dict[str, Any]:
-        if fake is None:
-            fake = self.generate_fake(self.sample_z(ops.shape(real)[0]), labels, ctx)
+    def _d_update(self, real, labels, ctx) -> dict[str, Any]:
+        fake = self.generate_fake(self.sample_z(ops.shape(real)[0]), labels, ctx)
         with tf.GradientTape() as tape:
             d_loss, logs, _ = self._d_objective(real, fake, labels, ctx)
             scaled = self.replica_scaled(self.d_optimizer, d_loss)
@@ -336,19 +333,6 @@ class GAN(keras.Model):
             scaled = self.replica_scaled(self.g_optimizer, g_loss)
         self.apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return g_loss
-
-    def _reuse_update(self, real, labels, ctx) -> dict[str, Any]:
-        z = self.sample_z(ops.shape(real)[0])
-        with tf.GradientTape() as g_tape:
-            fake = self.generate_fake(z, labels, ctx)
-            with g_tape.stop_recording():  # D's update is not part of G's gradient
-                logs = self._d_update(real, labels, ctx, fake=fake)
-            fake_out = self.discriminate(self.d_view(fake, ctx), labels, ctx)
-            g_loss = self.generator_loss(fake_out, fake, ctx)
-            g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
-        self.apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
-        logs["g_loss"] = g_loss
-        return logs
 
     def _joint_update(self, real, labels, ctx) -> dict[str, Any]:
         z = self.sample_z(ops.shape(real)[0])

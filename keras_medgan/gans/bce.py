@@ -4,8 +4,8 @@ D minimises the minimax BCE on logits; G minimises the non-saturating ``-log D(G
 (Goodfellow's practical variant; what Radford's DCGAN and P0-P2 train with). Each update
 draws its own fakes (``FORWARD = "fresh"``): D steps, then G on new z through the updated
 D. One-forward variants were faster and measured worse on the phantom (80 epochs, seed 0,
-SWD x10^3; fresh 35): "reuse" (D first, G through the updated D on the same fakes) 608,
-"joint" (both gradients before either update) 760; see docs/train.md.
+SWD x10^3; fresh 35): D first then G through the updated D on the same fakes 608, both
+gradients before either update ("joint") 760; see docs/train.md.
 
 Options (all off by default = the papers' plain DCGAN):
 

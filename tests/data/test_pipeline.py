@@ -123,5 +123,5 @@ def test_epoch_dataset_order_depends_only_on_seed_and_epoch():
     _, one_hot = next(iter(make_epoch_dataset(images, labels, 2, 4, seed=3)))
     x, _ = next(iter(make_epoch_dataset(images, labels, 2, 4, seed=3)))
     np.testing.assert_array_equal(one_hot.numpy().argmax(1), x.numpy()[:, 0, 0, 0].astype(int) % 2)
-    with pytest.raises(DataError, match="not one full batch"):
+    with pytest.raises(DataError, match="the dataset would be empty"):
         make_epoch_dataset(images[:3], labels[:3], 2, 4)

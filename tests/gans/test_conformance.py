@@ -105,7 +105,7 @@ class HingeGAN(GAN):
     NAME = "hinge"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 2e-4, "beta_1": 0.0,
                                        "beta_2": 0.9}
-    FORWARD = "reuse"
+    FORWARD = "joint"
     OPTIONS: ClassVar[tuple] = (
         Option("r1_weight", 0.0, "R1 penalty weight", flag="r1_weight", **at_least(0.0)),)
 
