@@ -32,6 +32,9 @@ EPILOG = """examples:
       --generators dcgan=runs/00000-dcgan32-head_ct \\
                    wgan=export/generator_normal.h5,export/generator_hemorrhage.h5
 
+  # the shipped P1 generators (models_h5/, hash-checked)
+  python -m keras_medgan.benchmark --data head_ct --generators p1_head_ct --classifier small_cnn
+
   # only the arms without synthetic data (no generators needed)
   python -m keras_medgan.benchmark --data head_ct --arms real classical
 
@@ -78,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="explicit folder of the dataset")
     p.add_argument("--generators", nargs="+", default=[], metavar="[NAME=]PATH[,PATH]",
                    help="generator sets: a run folder, an export folder, one conditional "
-                        "file, or per-class files separated by commas; several sets are "
-                        "compared side by side")
+                        "file, per-class files separated by commas, or the name of a shipped "
+                        "model (synthesize --list); several sets are compared side by side")
     p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=None,
                    help="training sets to compare (default: all five with --generators, "
                         "else real and classical)")

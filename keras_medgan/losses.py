@@ -78,6 +78,20 @@ def discriminator_targets(batch_size, smoothing=0.0, flip_real=None, flip_fake=N
     return real, fake
 
 
+def noisy_targets(targets, shifts):
+    """Soft, noisy labels (P1's "real distributed noise"; Salimans et al. 2016, ganhacks):
+    every target moves ``shifts`` (drawn per image, U(0, label_noise)) toward 0.5, so a
+    real target 1 becomes a value in (1 - n, 1] and a fake target 0 one in [0, n).
+
+    Pure: ``noisy_targets([[1.], [0.]], [[0.1], [0.2]])`` is ``[[0.9], [0.2]]``. Applied
+    after flips, so a flipped (inverted) label is noisy too. Targets stay in [0, 1], where
+    BCE has a minimum (ganhacks' 1.2 would push the logits to infinity).
+    """
+    targets = ops.cast(targets, "float32")
+    shifts = ops.cast(shifts, "float32")
+    return ops.where(targets > 0.5, targets - shifts, targets + shifts)
+
+
 def wasserstein_discriminator_loss(real_scores, fake_scores):
     """Critic loss ``E[D(G(z))] - E[D(x)]`` (minimised; its negative estimates W1)."""
     return ops.mean(ops.cast(fake_scores, "float32")) - ops.mean(ops.cast(real_scores, "float32"))

@@ -41,6 +41,10 @@ from keras_medgan.registry import Registry
 WRITERS: Registry = Registry("output format")
 
 EPILOG = """examples:
+  # the shipped P1 generators (models_h5/): list them, then 200 images per class
+  python -m keras_medgan.synthesize --list
+  python -m keras_medgan.synthesize --model p1_head_ct --n 200 --out synth/
+
   # 200 images per class from a finished run (one generator per class)
   python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct --n 200 --out synth/
 
@@ -324,11 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m keras_medgan.synthesize",
         description="Generate synthetic images (and a labels CSV) from exported generators.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--generator", required=True,
-                   help="a .h5 / .keras file, a SavedModel folder, an export/ folder or a run "
-                        "folder (one generator per class → --n images per class)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--generator",
+                        help="a .h5 / .keras file, a SavedModel folder, an export/ folder or a "
+                             "run folder (one generator per class → --n images per class)")
+    source.add_argument("--model", metavar="NAME",
+                        help="a shipped model from models_h5/ (hash-checked; see --list)")
+    source.add_argument("--list", action="store_true",
+                        help="list the shipped models with their cards' key numbers and exit")
     p.add_argument("--n", type=positive_int, default=100, help="images per class (default 100)")
-    p.add_argument("--out", required=True, help="output folder (must not hold a labels.csv)")
+    p.add_argument("--out", help="output folder (must not hold a labels.csv)")
     p.add_argument("--label", action="append", default=None, metavar="CLASS",
                    help="only this class (repeatable); default: every class")
     p.add_argument("--format", choices=WRITERS.names(), default="png", help="png (8-bit) or dicom")
@@ -349,10 +358,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def print_shipped_models() -> int:
+    from keras_medgan.pretrained import describe, models_dir, read_manifest
+
+    models = read_manifest()
+    if not models:
+        print(f"no shipped models in {models_dir()}")
+    for name, entry in models.items():
+        print(f"{name}: {describe(entry)}")
+        if entry.get("description"):
+            print(f"    {entry['description']}")
+    return 0
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        try:
+            return print_shipped_models()
+        except GeneratorLoadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if not args.out:
+        parser.error("--out is required")
     try:
-        loaded = _as_generators(args.generator, args.trust_model, args.precision)
+        if args.model:
+            from keras_medgan.pretrained import load_pretrained
+
+            loaded = load_pretrained(args.model, precision=args.precision).generators
+        else:
+            loaded = _as_generators(args.generator, args.trust_model, args.precision)
         select = None
         if args.keep_most_realistic is not None and args.keep_most_realistic < 1.0:
             select = most_realistic_selector(args.keep_most_realistic, args.real, args.data_dir,

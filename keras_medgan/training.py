@@ -52,6 +52,7 @@ class Unit:
     label: str | None          # model-card label: class name, None = conditional
     images: np.ndarray
     labels: np.ndarray            # class indices into class_names
+    ids: list[str] = dataclasses.field(default_factory=list)  # image identifiers, for the card
 
 
 @dataclasses.dataclass
@@ -63,8 +64,19 @@ class UnitResult:
     export: dict[str, str]
 
 
-def plan_units(images, labels, class_names: list[str], config) -> list[Unit]:
-    """Split the training set into units (see the module docstring); check none is empty."""
+def image_ids(paths) -> list[str]:
+    """Identifiers of training images for a model card: file names, or the last two path
+    parts where names repeat (DICOM series); never the user's absolute folders."""
+    parts = [pathlib.PurePath(str(p)).parts for p in paths]
+    names = [q[-1] if q else "" for q in parts]
+    if len(set(names)) == len(names):
+        return names
+    return ["/".join(q[-2:]) for q in parts]
+
+
+def plan_units(images, labels, class_names: list[str], config, ids=None) -> list[Unit]:
+    """Split the training set into units (see the module docstring); check none is empty.
+    ``ids`` (one per image) go to each unit's model card: which images trained it."""
     wanted = config.get("classes") or list(class_names)
     for name in wanted:
         if name not in class_names:
@@ -77,12 +89,17 @@ def plan_units(images, labels, class_names: list[str], config) -> list[Unit]:
             raise EmptyClassError(f"class {name!r} has no {config['split']} images in data "
                                   f"{config['data']!r}")
     mask = np.isin(labels, keep_idx)
+    ids = np.asarray(list(ids) if ids is not None else [""] * len(labels), dtype=object)
+
+    def unit(name, label, keep):
+        return Unit(name, label, images[keep], labels[keep], [str(i) for i in ids[keep] if i])
+
     if config["per_class"]:
-        units = [Unit(n, n, images[labels == i], labels[labels == i]) for n, i in zip(wanted, keep_idx)]
+        units = [unit(n, n, labels == i) for n, i in zip(wanted, keep_idx)]
     elif config["conditional"]:
-        units = [Unit("conditional", None, images[mask], labels[mask])]
+        units = [unit("conditional", None, mask)]
     else:
-        units = [Unit("all", "all", images[mask], labels[mask])]
+        units = [unit("all", "all", mask)]
     for unit in units:
         if len(unit.images) < config["batch_size"]:
             raise EmptyClassError(
@@ -250,7 +267,8 @@ class UnitTrainer:
             image_size=c["image_size"], z_dim=c["z_dim"], epochs=epochs, seed=c["seed"],
             final_metrics=final_metrics, command=c.get("command"), loss=c["loss"],
             precision=c["precision"], run=self.run_dir.name,
-            train_images=len(self.unit.images), split=c["split"], split_seed=split_seed(c))
+            train_images=len(self.unit.images), split=c["split"], split_seed=split_seed(c),
+            train_ids=list(self.unit.ids))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
         paths = export_generator(self.gan.exportable_generator(), self.export_dir, self.unit.name,
@@ -363,7 +381,8 @@ def prepare_training(config: dict[str, Any]) -> PreparedData:
     """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
     data = load_training_set(config)
     class_names = list(data.class_names)
-    units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config)
+    units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config,
+                       ids=image_ids(data.paths))
     return PreparedData(class_names, units, len(data.images))
 
 

@@ -49,6 +49,22 @@ def test_label_flipping_masks():
     np.testing.assert_allclose(ops.convert_to_numpy(fake_t), [[0.0], [0.9]], rtol=1e-6)
 
 
+def test_noisy_targets_move_toward_one_half():
+    targets = np.array([[1.0], [0.0], [0.9], [0.0]])
+    shifts = np.array([[0.1], [0.2], [0.05], [0.0]])
+    got = ops.convert_to_numpy(losses.noisy_targets(targets, shifts))
+    np.testing.assert_allclose(got, [[0.9], [0.2], [0.85], [0.0]], rtol=1e-6)
+
+
+def test_noisy_flipped_labels_stay_in_unit_interval():
+    flip = np.array([[True], [False]])
+    real_t, fake_t = losses.discriminator_targets(2, 0.0, flip, flip)
+    real_n = ops.convert_to_numpy(losses.noisy_targets(real_t, np.full((2, 1), 0.3)))
+    fake_n = ops.convert_to_numpy(losses.noisy_targets(fake_t, np.full((2, 1), 0.3)))
+    np.testing.assert_allclose(real_n, [[0.3], [0.7]], rtol=1e-6)  # flipped real -> 0 + 0.3
+    np.testing.assert_allclose(fake_n, [[0.7], [0.3]], rtol=1e-6)  # flipped fake -> 1 - 0.3
+
+
 def test_generator_losses():
     fake = np.array([[0.0], [3.0]])
     assert val(losses.non_saturating_generator_loss(fake)) == pytest.approx(

@@ -127,7 +127,8 @@ def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
         assert list((run / "logs" / unit).glob("events.out.tfevents.*"))
     card = json.loads((run / "export" / "generator_hemorrhage.json").read_text())
     assert card["label"] == "hemorrhage" and card["arch"] == "tiny32" and card["epochs"] == 1
-    assert card["train_images"] == 14
+    assert card["train_images"] == 14 and len(set(card["train_ids"])) == 14
+    assert all(i.endswith(".dcm") and "/" not in i for i in card["train_ids"])
     assert card["final_metrics"]["d_fake_last20"] == pytest.approx(records[1]["d_fake"])
     printed = capsys.readouterr().out
     assert "epoch 1/1 [class hemorrhage] d_loss" in printed and "ETA" in printed

@@ -128,13 +128,30 @@ def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str
             f"{sorted(cards)}); every class needs one, or use one conditional generator")
 
 
+def shipped_or_paths(paths: Sequence[str], set_name: str) -> list[str]:
+    """Paths as given, except a name of a shipped model (``p1_head_ct``) that is not also a
+    path: that becomes its hash-checked files from ``models_h5/``."""
+    from keras_medgan.pretrained import read_manifest, shipped_generator_files
+
+    out: list[str] = []
+    for path in paths:
+        if not pathlib.Path(path).exists() and path in read_manifest():
+            try:
+                out.extend(shipped_generator_files(path))
+            except ValueError as exc:
+                raise BenchmarkError(f"generator set {set_name!r}: {exc}") from None
+        else:
+            out.append(path)
+    return out
+
+
 def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, channels: int,
                        class_names: Sequence[str], trust_model: bool = False) -> GeneratorSet:
     """Find, load and check every generator of one set (export API of INTERFACES.md)."""
     from keras_medgan.export import find_generators, load_generator
 
     found: dict[str, str] = {}
-    for path in paths:
+    for path in shipped_or_paths(paths, name):
         try:
             located = find_generators(path)
         except (ValueError, OSError) as exc:

@@ -12,6 +12,9 @@ Options (all off by default = the papers' plain DCGAN):
 * ``label_smoothing``: one-sided (real target ``1 - s``; Salimans et al. use 0.1).
 * ``flip_prob``: each real/fake label of D flipped with this probability (P3: 1/3; P1's
   "label inversion").
+* ``label_noise``: soft noisy labels (P1's "real distributed noise"): each of D's targets
+  moves U(0, n) toward 0.5 per image (real in (1-n, 1], fake in [0, n); applied after the
+  flips, ``losses.noisy_targets``).
 * ``instance_noise``: std of Gaussian noise added to BOTH real and fake inputs of D (P0:
   "random noise added to D's input"); with ``instance_noise_anneal_steps`` > 0 the std
   decays linearly to 0 over that many D updates (Sønderby et al.), else it stays fixed.
@@ -45,6 +48,8 @@ class BCEGAN(GAN):
                **within(0.0, 0.5)),
         Option("flip_prob", 0.0, "probability of flipping D's labels", flag="label_flip",
                **within(0.0, 1.0)),
+        Option("label_noise", 0.0, "soft noisy labels: targets move U(0,n) toward 0.5",
+               flag="label_noise", **within(0.0, 0.5)),
         Option("instance_noise", 0.0, "std of noise added to D's inputs (P0)",
                flag="instance_noise", **at_least(0.0)),
         Option("instance_noise_anneal_steps", 0, "D updates over which the noise decays to 0",
@@ -89,6 +94,9 @@ class BCEGAN(GAN):
             flip_fake = self.random_uniform(batch, (1,)) < self.flip_prob
         real_t, fake_t = losses.discriminator_targets(
             batch, self.label_smoothing, flip_real, flip_fake)
+        if self.label_noise > 0:
+            real_t = losses.noisy_targets(real_t, self.random_uniform(batch, (1,), maxval=self.label_noise))
+            fake_t = losses.noisy_targets(fake_t, self.random_uniform(batch, (1,), maxval=self.label_noise))
         noise_std = self.instance_noise_std() if self.instance_noise > 0 else 0.0
         return {"real_targets": real_t, "fake_targets": fake_t, "noise_std": noise_std}
 

@@ -9,7 +9,7 @@ from keras_medgan.runtime import set_precision
 
 from .tiny import Z_DIM, tiny_dataset, tiny_discriminator, tiny_generator
 
-ALL_TRICKS = {"label_smoothing": 0.1, "flip_prob": 1 / 3, "instance_noise": 0.1,
+ALL_TRICKS = {"label_smoothing": 0.1, "flip_prob": 1 / 3, "label_noise": 0.2, "instance_noise": 0.1,
               "instance_noise_anneal_steps": 10, "diffaugment": "translation,cutout,brightness"}
 
 
@@ -122,6 +122,16 @@ def test_conditional_gan_needs_labels():
 def test_bad_options_raise(family, bad):
     with pytest.raises(ValueError, match="Received"):
         make_gan(family, **bad)
+
+
+def test_label_noise_targets_are_soft_and_bounded():
+    gan = make_gan("bce", label_noise=0.3)
+    ctx = gan.begin_step(np.zeros((256, 8, 8, 1), "float32"), None)
+    real, fake = np.array(ctx["real_targets"]), np.array(ctx["fake_targets"])
+    assert real.min() > 0.7 - 1e-6 and real.max() <= 1.0 and real.std() > 0.05
+    assert fake.min() >= 0.0 and fake.max() < 0.3 + 1e-6 and fake.std() > 0.05
+    with pytest.raises(ValueError, match="label_noise"):
+        make_gan("bce", label_noise=0.5)
 
 
 def test_instance_noise_anneals_linearly():
