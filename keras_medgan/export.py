@@ -11,11 +11,12 @@ we keep that and add the two current formats, so that each generator exists as
 ``<name>`` is the class the generator was trained on (one GAN per class, P1) or
 ``conditional`` for one class-conditional generator (P0's cGAN).
 
-Loading is safe by default: Keras's ``safe_mode`` refuses a model holding a ``Lambda``
-layer (Python bytecode), and unknown custom classes are refused too. ``trust_model=True``
-is the explicit opt-in a user gives with ``--trust-model``. A SavedModel holds no Python,
-but a TF graph can read or write files, so we refuse one whose graph holds file-I/O or
-Python-callback ops unless trusted.
+Loading is safe by default: a generator file is untrusted input. ``keras_medgan.vetting``
+checks a ``.h5`` / ``.keras`` file's config and weight layout before Keras builds anything
+(stock layers only, bounded sizes, weights no larger than the file), then Keras loads it in
+``safe_mode`` (no ``Lambda`` bytecode). A SavedModel runs a TF graph, which can read or
+write files, and no op deny-list can be complete, so it loads only with
+``trust_model=True`` — the explicit opt-in a user gives with ``--trust-model``.
 """
 
 from __future__ import annotations
@@ -45,15 +46,6 @@ CARD_KEYS = (
     "channels", "z_dim", "epochs", "seed", "final_metrics", "keras_medgan_version",
     "command", "created",
 )
-
-#: Ops that let a SavedModel graph touch the file system or run Python; a generator
-#: needs none of them. Saver functions (SaveV2/RestoreV2) live in separate functions
-#: that we do not call, so they are not listed.
-UNSAFE_GRAPH_OPS = frozenset({
-    "ReadFile", "WriteFile", "MatchingFiles", "DeleteFile", "PyFunc", "PyFuncStateless",
-    "EagerPyFunc", "ImmutableConst", "WholeFileReader", "WholeFileReaderV2",
-})
-
 
 #: What Keras / h5py / TF raise for a missing, corrupt, refused or foreign model file.
 LOAD_ERRORS = (ValueError, TypeError, OSError, KeyError, AttributeError, IndexError, ImportError)
@@ -314,10 +306,14 @@ def load_generator(path, trust_model: bool = False, precision: str | None = None
                     f"{path} holds {len(found)} generators ({', '.join(found)}); name one file")
             return load_generator(next(iter(found.values())), trust_model=trust_model,
                                   precision=precision)
+        if not trust_model:
+            _vet(path)  # refuses: a graph cannot be vetted
         return _load_savedmodel(path, trust_model)
     if path.suffix not in (".h5", ".keras", ".hdf5"):
         raise GeneratorLoadError(f"{path}: unknown generator format {path.suffix!r}; "
                                  "expected .h5, .keras or a SavedModel folder")
+    if not trust_model:
+        _vet(path)
     _register_own_layers()
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=not trust_model)
@@ -333,6 +329,17 @@ def load_generator(path, trust_model: bool = False, precision: str | None = None
     card = {**inferred, **card} if card else inferred
     _check_card_matches(path, card, inferred)
     return LoadedGenerator(path=path, card=card, _predict=model.predict_on_batch)
+
+
+def _vet(path: pathlib.Path) -> None:
+    """``vetting.vet_generator_file``, its refusal as a GeneratorLoadError."""
+    from keras_medgan.vetting import UntrustedModelError, vet_generator_file
+
+    try:
+        vet_generator_file(path)
+    except UntrustedModelError as exc:
+        raise GeneratorLoadError(f"refused to load {exc}. Pass --trust-model only for files "
+                                 "you trust.") from None
 
 
 def _register_own_layers() -> None:
@@ -365,14 +372,9 @@ def _explain_load_failure(path, exc, trust_model) -> str:
 
 
 def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
+    """A SavedModel the user trusts (``load_generator`` refuses it otherwise)."""
     import tensorflow as tf  # SavedModel has no Keras loading API (PITFALLS)
 
-    if not trust_model:
-        bad = _unsafe_savedmodel_ops(path)
-        if bad:
-            raise GeneratorLoadError(
-                f"refused to load SavedModel {path}: its graph holds file/Python ops "
-                f"({', '.join(sorted(bad))}). Pass --trust-model if you trust it.")
     try:
         obj = tf.saved_model.load(str(path))
         serve = obj.serve
@@ -393,26 +395,6 @@ def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
         return serve(tf.constant(inputs)).numpy()
 
     return LoadedGenerator(path=path, card=card, _predict=predict)
-
-
-def _unsafe_savedmodel_ops(path: pathlib.Path) -> set:
-    """Op types in the SavedModel's graphs that a generator should never need."""
-    from google.protobuf.message import DecodeError
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    proto = saved_model_pb2.SavedModel()
-    try:
-        proto.ParseFromString((path / "saved_model.pb").read_bytes())
-    except (DecodeError, OSError) as exc:
-        raise GeneratorLoadError(f"cannot read SavedModel {path}: saved_model.pb is corrupt "
-                                 f"({exc})") from None
-    found = set()
-    for meta in proto.meta_graphs:
-        nodes = list(meta.graph_def.node)
-        for function in meta.graph_def.library.function:
-            nodes.extend(function.node_def)
-        found.update(node.op for node in nodes if node.op in UNSAFE_GRAPH_OPS)
-    return found
 
 
 def find_generators(path) -> dict[str, pathlib.Path]:

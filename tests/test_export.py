@@ -51,7 +51,7 @@ def test_every_format_reproduces_the_generator_exactly(exported, fmt):
     g, paths, _, _ = exported
     z = np.random.default_rng(0).standard_normal((5, 8)).astype("float32")
     expected = keras.ops.convert_to_numpy(g(z, training=False))
-    loaded = load_generator(paths[fmt])
+    loaded = load_generator(paths[fmt], trust_model=fmt == "savedmodel")
     got = loaded.generate(5, seed=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert loaded.card["label"] == "hemorrhage" and loaded.card["arch"] == "tiny"
@@ -66,7 +66,7 @@ def test_h5_loads_with_plain_keras_without_custom_objects(exported):
 @pytest.mark.parametrize("fmt", ["h5", "keras", "savedmodel"])
 def test_conditional_generator_round_trip(exported, fmt):
     _, _, gc, cpaths = exported
-    loaded = load_generator(cpaths[fmt])
+    loaded = load_generator(cpaths[fmt], trust_model=fmt == "savedmodel")
     assert loaded.conditional and loaded.name == "conditional"
     z = np.random.default_rng(3).standard_normal((4, 8)).astype("float32")
     y = np.tile(np.array([[0.0, 1.0]], "float32"), (4, 1))
@@ -122,7 +122,7 @@ def test_missing_and_corrupt_files_give_clear_errors(tmp_path):
     sm.mkdir()
     (sm / "saved_model.pb").write_bytes(b"\x00garbage\xff")
     with pytest.raises(GeneratorLoadError, match="generator_x_savedmodel"):
-        load_generator(sm)
+        load_generator(sm, trust_model=True)
 
 
 def test_card_that_contradicts_the_model_is_an_error(exported, tmp_path):
@@ -134,6 +134,12 @@ def test_card_that_contradicts_the_model_is_an_error(exported, tmp_path):
     (tmp_path / "generator_hemorrhage.json").write_text(json.dumps(card))
     with pytest.raises(GeneratorLoadError, match="z_dim=100"):
         load_generator(copy)
+
+
+def test_any_savedmodel_is_refused_unless_trusted(exported):
+    _, paths, _, _ = exported
+    with pytest.raises(GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"):
+        load_generator(paths["savedmodel"])
 
 
 def test_savedmodel_with_file_io_ops_is_refused_unless_trusted(tmp_path):
@@ -150,7 +156,7 @@ def test_savedmodel_with_file_io_ops_is_refused_unless_trusted(tmp_path):
 
     path = tmp_path / "generator_snoop_savedmodel"
     tf.saved_model.save(Snoop(), str(path))
-    with pytest.raises(GeneratorLoadError, match="ReadFile.*--trust-model"):
+    with pytest.raises(GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"):
         load_generator(path)
     loaded = load_generator(path, trust_model=True)
     assert loaded.generate(3).shape == (3, 8, 8, 1)
@@ -168,7 +174,7 @@ def test_unknown_custom_layer_is_refused_with_a_clear_message(tmp_path):
     x = keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64)(z))
     path = tmp_path / "generator_custom.keras"
     keras.Model(z, _Doubler()(x)).save(path)
-    with pytest.raises(GeneratorLoadError, match="custom objects.*stock Keras layers"):
+    with pytest.raises(GeneratorLoadError, match="_Doubler.*only stock Keras objects"):
         load_generator(path)
 
 
