@@ -19,9 +19,12 @@ do not change what is being trained (epochs, cadence, precision, ...) may be ove
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pathlib
 import re
+import socket
 from typing import Any
 
 from keras_medgan.export import slug
@@ -90,6 +93,43 @@ def list_runs(out_root) -> list:
     runs = [p for p in root.iterdir() if p.is_dir() and run_number(p) is not None
             and (p / CONFIG_FILE).is_file()]
     return sorted(runs, key=run_number)
+
+
+class RunLockedError(ConfigError):
+    """Another process is training in this run folder."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir):
+    """Hold ``run_dir/.lock`` while a process trains there, so that a second ``--resume``
+    of the same run cannot interleave checkpoints and metrics rows with the first.
+
+    An advisory ``flock``: the kernel drops it when the holder exits, even on SIGKILL, so
+    a killed run never leaves a stale lock. Where ``fcntl`` is missing (Windows) it is a
+    no-op.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = pathlib.Path(run_dir) / ".lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLockedError(f"run folder {run_dir} is in use by {holder}; wait for it to "
+                                 "finish or stop it, then resume") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
 
 
 def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:

@@ -31,6 +31,7 @@ from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.export import (
     GeneratorLoadError,
     LoadedGenerator,
+    check_distinct_slugs,
     find_generators,
     load_generator,
     slug,
@@ -167,8 +168,12 @@ class DicomWriter:
     def __init__(self, arch: str = "unknown", seed: int = 0, **_):
         from pydicom.uid import generate_uid
 
-        self.arch = arch or "unknown"
-        self.seed = seed
+        from keras_medgan.models import ARCHS
+
+        # text written into DICOM tags comes from our own vocabulary only, never from a
+        # model card of a file from elsewhere
+        self.arch = arch if arch in ARCHS.names() else "unknown"
+        self.seed = int(seed)
         self._generate_uid = generate_uid
         self.study_uid = generate_uid()
         self._series: dict[str, tuple[str, int]] = {}
@@ -186,6 +191,7 @@ class DicomWriter:
 
         import keras_medgan
 
+        label = slug(label)[:40]  # a card's class name, reduced to safe characters
         series_uid, series_number = self._series_for(label)
         sop_uid = self._generate_uid()
         meta = FileMetaDataset()
@@ -248,6 +254,7 @@ def write_set(out_dir, images: np.ndarray, labels: np.ndarray, class_names: Sequ
     csv_path = out_dir / "labels.csv"
     if csv_path.exists():
         raise FileExistsError(f"{out_dir} already holds a set (labels.csv); choose another --out")
+    check_distinct_slugs([class_names[int(i)] for i in np.unique(labels)])
     writer = WRITERS.get(fmt)(arch=arch, seed=seed)
     pixels = to_uint8(images)
     counters: dict[int, int] = {}

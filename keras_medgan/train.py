@@ -210,9 +210,10 @@ def main(argv=None) -> int:
     else:
         config.setdefault("resumed_by", [])
         config["resumed_by"] = list(config["resumed_by"]) + [command_line(argv)]
-    runs.write_config(run_dir, config)
     try:
-        training.run_training(config, run_dir, prepared=prepared)
+        with runs.run_lock(run_dir):
+            runs.write_config(run_dir, config)
+            training.run_training(config, run_dir, prepared=prepared)
     except training.TrainingInterrupted as stop:
         print(f"\ninterrupted: {stop.unit} saved at epoch {stop.epoch} (checkpoint + export in "
               f"{stop.run_dir}).\nresume with: python -m keras_medgan.train --resume {stop.run_dir}",

@@ -25,7 +25,13 @@ import keras
 import numpy as np
 
 from keras_medgan import callbacks as cb
-from keras_medgan.export import export_generator, export_paths, make_model_card, slug
+from keras_medgan.export import (
+    check_distinct_slugs,
+    export_generator,
+    export_paths,
+    make_model_card,
+    slug,
+)
 
 
 class TrainingError(RuntimeError):
@@ -34,6 +40,10 @@ class TrainingError(RuntimeError):
 
 class EmptyClassError(ValueError):
     """A class the run should train has no (or too few) training images."""
+
+
+class ClassNameError(EmptyClassError):
+    """Two classes would share one checkpoint / export file name after ``slug``."""
 
 
 class TrainingInterrupted(Exception):
@@ -78,6 +88,10 @@ def plan_units(images, labels, class_names: list[str], config, ids=None) -> list
     """Split the training set into units (see the module docstring); check none is empty.
     ``ids`` (one per image) go to each unit's model card: which images trained it."""
     wanted = config.get("classes") or list(class_names)
+    try:
+        check_distinct_slugs(wanted)
+    except ValueError as exc:
+        raise ClassNameError(str(exc)) from None
     for name in wanted:
         if name not in class_names:
             raise EmptyClassError(f"class {name!r} is not in data {config['data']!r}; "

@@ -296,12 +296,38 @@ def test_empty_class_is_named():
         plan_units(images, np.zeros(4, np.int64), ["normal", "hemorrhage"], config)
 
 
+def test_classes_sharing_a_file_name_are_refused():
+    from keras_medgan.training import ClassNameError, plan_units
+
+    config = {"classes": None, "data": "x", "split": "train", "per_class": True,
+              "conditional": False, "batch_size": 2}
+    images = np.zeros((4, 32, 32, 1), np.float32)
+    with pytest.raises(ClassNameError, match="'脑 出血' and '脑_出血' would share"):
+        plan_units(images, np.array([0, 0, 1, 1]), ["脑 出血", "脑_出血"], config)
+
+
 @pytest.mark.slow  # a fresh interpreter importing TensorFlow: ~5-15 s
 def test_module_entry_point_exits_2_on_bad_arch():
     result = subprocess.run([sys.executable, "-m", "keras_medgan.train", "--arch", "nope",
                              "--data", "phantom"], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert "invalid choice: 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_run_folder_in_use_is_refused(tmp_path, capsys):
+    from keras_medgan import runs
+
+    out = tmp_path / "runs"
+    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1", "--batch-size", "8",
+                       "--sample-count", "4", "--out", str(out)]) == 0
+    run = out / "00000-tiny32-phantom"
+    config_before = (run / "config.json").read_text()
+    capsys.readouterr()
+    with runs.run_lock(run):  # as if another process were training there
+        assert train.main(["--resume", str(run), "--epochs", "2"]) == 2
+    assert f"run folder {run} is in use by process" in capsys.readouterr().err
+    assert (run / "config.json").read_text() == config_before
+    assert train.main(["--resume", str(run), "--epochs", "2"]) == 0  # released: resumes
 
 
 def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):

@@ -23,6 +23,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from keras_medgan.data.errors import DataError, file_error
+from keras_medgan.data.limits import check_pixels
 from keras_medgan.data.windows import (
     THREE_WINDOWS,
     WINDOW_PRESETS,
@@ -96,6 +97,12 @@ def pixel_array(ds: pydicom.Dataset, path) -> np.ndarray:
     """Decoded stored values, native byte order; every failure is a ``DataError``."""
     if not any(tag in ds for tag in _PIXEL_TAGS):
         raise file_error(path, "no pixel data (truncated file, or a DICOM object that is not an image)")
+    try:
+        rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError):
+        raise file_error(path, "Rows / Columns / NumberOfFrames are not numbers") from None
+    check_pixels(path, cols, rows, frames)  # before decoding
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
     try:
         arr = ds.pixel_array

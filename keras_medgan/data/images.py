@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from keras_medgan.data.errors import file_error
+from keras_medgan.data.limits import check_pixels, image_header_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -37,6 +38,9 @@ def read_image(path) -> list[np.ndarray]:
         raise file_error(path, f"cannot read ({err.strerror or err})") from None
     if data.size == 0:
         raise file_error(path, "empty file (0 bytes)")
+    size = image_header_size(data.tobytes())
+    if size is not None:
+        check_pixels(path, *size)  # before decoding: a small file can declare gigapixels
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise file_error(path, "not a readable image (corrupt, truncated or not an image file)")
