@@ -57,10 +57,13 @@ def weights_finite(*models) -> bool:
     return all(np.isfinite(np.asarray(w)).all() for m in models for w in m.get_weights())
 
 
-def is_finite_logs(logs: dict | None, keys: Sequence[str] = WATCHED_LOSSES) -> bool:
-    """True when every watched loss present in ``logs`` is a finite number."""
+def is_finite_logs(logs: dict | None, keys: Sequence[str] = WATCHED_LOSSES,
+                   limit: float = math.inf) -> bool:
+    """True when every watched loss present in ``logs`` is a finite number of magnitude at
+    most ``limit`` (a loss of 1e14 has diverged as surely as NaN)."""
     logs = logs or {}
-    return all(math.isfinite(_float(logs[k])) for k in keys if k in logs)
+    return all(math.isfinite(v := _float(logs[k])) and abs(v) <= limit
+               for k in keys if k in logs)
 
 
 class EpochHistory:
@@ -367,22 +370,24 @@ def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training when ``d_loss`` or ``g_loss`` is NaN/Inf; remembers the epoch.
+    """Stops training when ``d_loss`` or ``g_loss`` is NaN/Inf or beyond ``limit`` in
+    magnitude (``--max-loss``: diverged); remembers the epoch.
 
     Checked after every batch too (the logged values are the epoch's running means, so a
     NaN stays visible), which stops the epoch early instead of training on garbage.
     """
 
-    def __init__(self, keys: Sequence[str] = WATCHED_LOSSES):
+    def __init__(self, keys: Sequence[str] = WATCHED_LOSSES, limit: float = math.inf):
         super().__init__()
         self.keys = tuple(keys)
+        self.limit = float(limit)
         self.tripped = False
         self.tripped_epoch: int | None = None
         self.bad_values: dict[str, float] = {}
         self._epoch = 0
 
     def _check(self, logs) -> None:
-        if not self.tripped and not is_finite_logs(logs, self.keys):
+        if not self.tripped and not is_finite_logs(logs, self.keys, self.limit):
             self.tripped = True
             self.tripped_epoch = self._epoch
             self.bad_values = {k: _float(logs[k]) for k in self.keys if k in logs}

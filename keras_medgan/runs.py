@@ -54,6 +54,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "sample_every": 10,
     "sample_count": 16,
     "keep_checkpoints": 3,
+    "max_loss": 1e6,             # |d_loss| or |g_loss| above this = diverged (stops like NaN)
     "export_stages": False,      # growing archs (pggan): also export each finished stage
     "out": "runs",
     "options": {},               # loss-family options (label smoothing, n_critic, ...)
@@ -291,6 +292,13 @@ def validate_config(config: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     if not (isinstance(config.get("lr"), (int, float)) and config["lr"] > 0):
         raise ConfigError(f"lr must be a positive number, got {config.get('lr')!r}")
+    for key in ("beta_1", "beta_2"):  # Adam divides by 1 - beta**t: 1.0 is a division by 0
+        value = config.get(key)
+        if value is not None and not (isinstance(value, (int, float)) and 0 <= value < 1):
+            raise ConfigError(f"{key} must be in [0, 1), got {value!r}")
+    limit = config.get("max_loss", RUN_DEFAULTS["max_loss"])
+    if not (isinstance(limit, (int, float)) and limit > 0):
+        raise ConfigError(f"max_loss must be a positive number, got {limit!r}")
     for key, registry in (("precision", PRECISIONS), ("strategy", STRATEGIES)):
         if config[key] not in registry:
             raise ConfigError(f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}")

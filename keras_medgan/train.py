@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--export-stages", action="store_true", default=None,
                      help="pggan: also export each finished stage's generator to "
                           "export/stages/<class>/generator_stage<S>_<RES>px.h5")
+    run.add_argument("--max-loss", type=float,
+                     help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
+                          "the last good checkpoint, as for NaN (default 1e6)")
     run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
     return p
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pathlib
 from collections.abc import Callable
 from typing import Any
@@ -305,7 +306,7 @@ class UnitTrainer:
         if start:
             self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
                        f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
-        guard = cb.NonFiniteGuard()
+        guard = cb.NonFiniteGuard(limit=float(self.config.get("max_loss", math.inf)))
         log = cb.MetricsLog(self.run_dir, history, label=self.unit.name,
                             tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name))
         saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
@@ -355,16 +356,16 @@ class UnitTrainer:
         latest = self.manager.latest_checkpoint
         if latest is None:
             raise TrainingError(
-                f"[{self.unit.name}] non-finite loss in epoch {guard.tripped_epoch} ({bad}) "
-                "before any checkpoint was saved; nothing exported. Try a lower --lr, "
-                "--precision fp32, or another --loss.")
+                f"[{self.unit.name}] non-finite or diverged (|loss| > --max-loss) loss in "
+                f"epoch {guard.tripped_epoch} ({bad}) before any checkpoint was saved; nothing "
+                "exported. Try a lower --lr, --precision fp32, or another --loss.")
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         good = int(self.epoch_var.numpy())
         good_history = cb.EpochHistory([r for r in history.records if r["epoch"] <= good])
         export = self.export(good, good_history)
         raise TrainingError(
-            f"[{self.unit.name}] non-finite loss in epoch {guard.tripped_epoch} ({bad}); "
-            f"stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
+            f"[{self.unit.name}] non-finite or diverged loss in epoch {guard.tripped_epoch} "
+            f"({bad}); stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
             f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
 
 

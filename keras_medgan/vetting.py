@@ -280,6 +280,15 @@ def count_params(config: dict, where: str) -> int:
         for ref in outputs:
             if not isinstance(ref, list) or ref[0] not in shapes:
                 raise UntrustedModelError(f"{where}: output {ref!r} is not a layer")
+        inputs = body.get("input_layers") or []
+        if inputs and isinstance(inputs[0], str):
+            inputs = [inputs]
+        if len(outputs) != 1 or len(inputs) not in (1, 2):
+            raise UntrustedModelError(f"{where}: {len(inputs)} inputs and {len(outputs)} outputs; "
+                                      "a generator maps z (and a one-hot label) to one image")
+        if len(shapes[outputs[0][0]]) != 3:
+            raise UntrustedModelError(f"{where}: output shape {shapes[outputs[0][0]]} is not an "
+                                      "image (height, width, channels)")
     return total
 
 

@@ -197,7 +197,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
                        "--option", "nan_after_steps=3"])
     assert code == 1
     err = capsys.readouterr().err
-    assert "non-finite loss in epoch 4" in err and "last good checkpoint (epoch 3" in err
+    assert "non-finite or diverged loss in epoch 4" in err and "last good checkpoint (epoch 3" in err
     run = out / "00000-tiny32-phantom"
     assert _ckpt_value(run, "normal", EPOCH) == 3
     card = json.loads((run / "export" / "generator_normal.json").read_text())
@@ -206,6 +206,25 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
 
     images = load_generator(run / "export" / "generator_normal.h5").generate(4)
     assert np.isfinite(images).all()
+
+
+def test_an_exploding_loss_stops_like_nan(tmp_path, capsys):
+    from keras_medgan.callbacks import is_finite_logs
+
+    assert is_finite_logs({"d_loss": 3.0, "g_loss": -2.0}, limit=5.0)
+    assert not is_finite_logs({"d_loss": 3.0, "g_loss": 1e14}, limit=1e6)
+    out = tmp_path / "runs"
+    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--epochs", "2",
+                       "--batch-size", "8", "--classes", "normal", "--max-loss", "1e-6"])
+    assert code == 1
+    assert "diverged (|loss| > --max-loss) loss in epoch 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--beta-1", "1.0"), ("--max-loss", "0")])
+def test_out_of_range_settings_are_refused(flag, value, tmp_path, capsys):
+    argv = ["--arch", "tiny32", "--data", PHANTOM, "--out", str(tmp_path), flag, value]
+    assert train.main(argv) == 2
+    assert flag[2:].replace("-", "_") in capsys.readouterr().err
 
 
 def test_conditional_run_exports_one_conditional_generator(tmp_path):

@@ -64,6 +64,12 @@ def _layer(cls, name, source, **config):
             "config": {"name": name, **config}, "inbound_nodes": [{"args": [ref], "kwargs": {}}]}
 
 
+def _small_image_model():
+    """z (8) → Dense 4 → Reshape 2×2×1: 36 parameters."""
+    return _functional(_input(), _layer("Dense", "d", "z", units=4),
+                       _layer("Reshape", "out", "d", target_shape=[2, 2, 1]))
+
+
 def test_a_huge_layer_is_refused_from_its_config_alone(tmp_path):
     path = _h5_with_config(tmp_path / "g.h5", _functional(
         _input(dim=1000), _layer("Dense", "out", "z", units=500_000)))
@@ -76,16 +82,14 @@ def test_a_huge_layer_is_refused_from_its_config_alone(tmp_path):
 
 
 def test_weights_declared_larger_than_the_file_are_refused(tmp_path):
-    path = _h5_with_config(tmp_path / "g.h5", _functional(
-        _input(), _layer("Dense", "out", "z", units=4)), datasets=[("big", (1 << 28,))])
+    path = _h5_with_config(tmp_path / "g.h5", _small_image_model(), datasets=[("big", (1 << 28,))])
     assert path.stat().st_size < 1 << 20
     with pytest.raises(vetting.UntrustedModelError, match="weights declare 1,073,741,824 bytes"):
         vetting.vet_generator_file(path)
 
 
 def test_weights_that_disagree_with_the_config_are_refused(tmp_path):
-    path = _h5_with_config(tmp_path / "g.h5", _functional(
-        _input(), _layer("Dense", "out", "z", units=4)), datasets=[("kernel", (8, 4))])
+    path = _h5_with_config(tmp_path / "g.h5", _small_image_model(), datasets=[("kernel", (8, 4))])
     with pytest.raises(vetting.UntrustedModelError, match="hold 32 values but its config builds 36"):
         vetting.vet_generator_file(path)
 
@@ -104,6 +108,19 @@ def test_anything_but_stock_layers_is_refused(layer, message, tmp_path):
     path = _h5_with_config(tmp_path / "g.h5", _functional(_input(), layer))
     with pytest.raises(vetting.UntrustedModelError, match=message):
         vetting.vet_generator_file(path)
+
+
+def test_a_two_output_or_non_image_model_is_refused(tmp_path):
+    z = keras.Input((8,))
+    image = keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64)(z))
+    two = tmp_path / "two.h5"
+    keras.Model(z, [image, keras.layers.Dense(2)(z)]).save(two)
+    with pytest.raises(vetting.UntrustedModelError, match="1 inputs and 2 outputs"):
+        vetting.vet_generator_file(two)
+    flat = tmp_path / "flat.h5"
+    keras.Model(z, keras.layers.Dense(64)(z)).save(flat)
+    with pytest.raises(vetting.UntrustedModelError, match=r"output shape \(64,\) is not an image"):
+        vetting.vet_generator_file(flat)
 
 
 def test_external_links_are_refused(tmp_path):
@@ -136,8 +153,8 @@ def test_refusing_a_bomb_stays_small_in_memory(tmp_path):
     """Peak memory of a fresh process that vets two bombs (issue: under 1.5 GB)."""
     big = _h5_with_config(tmp_path / "a.h5", _functional(
         _input(dim=100), _layer("Dense", "out", "z", units=5_000_000)))
-    sparse = _h5_with_config(tmp_path / "b.h5", _functional(
-        _input(), _layer("Dense", "out", "z", units=4)), datasets=[("big", (1 << 29,))])
+    sparse = _h5_with_config(tmp_path / "b.h5", _small_image_model(),
+                             datasets=[("big", (1 << 29,))])
     code = (
         "import resource, sys\n"
         "from keras_medgan import vetting\n"

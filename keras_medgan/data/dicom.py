@@ -122,8 +122,15 @@ def pixel_array(ds: pydicom.Dataset, path) -> np.ndarray:
 
 def hounsfield(ds: pydicom.Dataset, path=None) -> np.ndarray:
     """Stored values → modality values (HU for CT), float32, frames first if multi-frame."""
-    slope, intercept = _rescale(ds)
-    arr = pixel_array(ds, path if path is not None else ds.filename)
+    path = path if path is not None else ds.filename
+    try:
+        slope, intercept = _rescale(ds)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise file_error(path, f"RescaleSlope / RescaleIntercept are not numbers ({_short(err)})"
+                         ) from None
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        raise file_error(path, f"RescaleSlope {slope} / RescaleIntercept {intercept} not finite")
+    arr = pixel_array(ds, path)
     return arr * np.float32(slope) + np.float32(intercept)
 
 

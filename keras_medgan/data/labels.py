@@ -176,7 +176,8 @@ def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:
     path_col = _column(df, csv_path, "path", "file", "filename", "image")
     label_col = _column(df, csv_path, "label", "class")
     pid_col = next((c for c in df.columns if str(c).strip().lower() in ("patient_id", "patientid", "patient")), None)
-    records = []
+    records_by_path: dict[str, Record | None] = {}  # insertion order = CSV order
+    first_row: dict[str, int] = {}
     for i, row in df.iterrows():
         rel = str(row[path_col]).strip()
         label = str(row[label_col]).strip()
@@ -191,7 +192,20 @@ def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:
             skips.skip(path, f"listed in {csv_path} (row {i + 2}) but the file is missing")
             continue
         pid = str(row[pid_col]).strip() if pid_col and str(row[pid_col]).strip() else _stem(path)
-        records.append(Record(str(path), label, pid))
+        key = str(path)
+        if key in first_row:
+            before = records_by_path[key]
+            if before is not None and before.label != label:  # one file, two labels: drop it
+                skips.skip(path, f"labelled {before.label!r} (row {first_row[key]}) and "
+                                 f"{label!r} (row {i + 2}) in {csv_path}; left out")
+                records_by_path[key] = None
+            elif before is not None:
+                skips.skip(path, f"listed twice in {csv_path} (rows {first_row[key]} and "
+                                 f"{i + 2}); kept once")
+            continue
+        first_row[key] = i + 2
+        records_by_path[key] = Record(str(path), label, pid)
+    records = [r for r in records_by_path.values() if r is not None]
     class_names = sorted({r.label for r in records})
     if set(class_names) == {"0", "1"}:
         class_names = ["0", "1"]

@@ -3,6 +3,7 @@ nothing the user gave is modified."""
 
 import hashlib
 import logging
+import pathlib
 
 import pytest
 
@@ -92,3 +93,22 @@ def test_empty_dataset_is_one_clear_error(tmp_path):
         load_image_set("folder:")
     with pytest.raises(DataError, match="not found"):
         load_image_set(f"csv:{tmp_path / 'none.csv'}")
+
+
+def test_duplicate_and_conflicting_csv_rows_are_named(tmp_path, caplog):
+    from keras_medgan.data.errors import SkipLog
+    from keras_medgan.data.labels import generic_csv
+
+    from .fixtures import write_generic_csv
+
+    csv_path = write_generic_csv(tmp_path / "set", n=4)
+    csv_path.write_text(csv_path.read_text() + "imgs/0.png,b,pt0\nimgs/1.png,b,pt0\n")
+    skips = SkipLog()
+    files = generic_csv(csv_path, skips)
+    kept = sorted(pathlib.Path(r.path).name for r in files.records)
+    assert kept == ["0.png", "2.png", "3.png"]  # 1.png is 'a' in row 3 and 'b' in row 7
+    reasons = " | ".join(reason for _, reason in skips.items)
+    assert "labelled 'a' (row 3) and 'b' (row 7)" in reasons
+    assert "listed twice in" in reasons and "(rows 2 and 6); kept once" in reasons
+    with pytest.raises(DataError, match="0.png: listed twice .*rows 2 and 6"):  # --strict
+        generic_csv(csv_path, SkipLog(strict=True))

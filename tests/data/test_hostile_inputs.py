@@ -1,5 +1,6 @@
-"""Decompression bombs: sizes read from headers and refused before any decoding."""
+"""Hostile data files: decompression bombs refused from their headers, non-numeric DICOM tags."""
 
+import pathlib
 import struct
 import zlib
 
@@ -56,4 +57,18 @@ def test_a_dicom_declaring_a_huge_frame_stack_is_refused(tmp_path):
     path = tmp_path / "big.dcm"
     ds.save_as(path)
     with pytest.raises(DataError, match=r"big.dcm.*4096×4096×64 frames"):
+        read_dicom(path)
+
+
+def test_a_non_numeric_rescale_slope_is_one_clear_error(tmp_path):
+    from keras_medgan.data.dicom import read_dicom
+
+    from .helpers import pydicom_file
+
+    raw = bytearray(pathlib.Path(pydicom_file("CT_small.dcm")).read_bytes())
+    at = raw.find(struct.pack("<HH", 0x0028, 0x1053) + b"DS\x02\x00")  # RescaleSlope "1 "
+    raw[at + 8:at + 10] = b"ab"
+    path = tmp_path / "slope.dcm"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="slope.dcm.*RescaleSlope / RescaleIntercept are not numbers"):
         read_dicom(path)
