@@ -412,7 +412,9 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
 
 class CheckpointSaver(keras.callbacks.Callback):
-    """Saves the run's ``tf.train.Checkpoint`` every ``every`` epochs and at the end.
+    """Saves the run's ``tf.train.Checkpoint`` every ``every`` epochs, at the end, and at
+    the end of any epoch that finishes ``max_seconds`` or more after the last save (so a
+    killed long run loses minutes, not 50 slow epochs; ``timer`` is injectable for tests).
 
     ``epoch_var`` is set to the number of finished epochs before each save, so a resume
     continues from the next one. A save is skipped when the epoch's losses are not finite
@@ -421,9 +423,13 @@ class CheckpointSaver(keras.callbacks.Callback):
 
     def __init__(self, manager, epoch_var, every: int, total_epochs: int,
                  guard: NonFiniteGuard | None = None, models: Sequence = (),
-                 before_save: Callable[[], None] | None = None):
+                 before_save: Callable[[], None] | None = None,
+                 max_seconds: float = math.inf, timer: Callable[[], float] = time.monotonic):
         super().__init__()
         self.before_save = before_save  # e.g. MetricsLog.flush: logs never lag a checkpoint
+        self.max_seconds = float(max_seconds)
+        self.timer = timer
+        self.last_save_time = timer()
         self.models = tuple(models)
         self.manager = manager
         self.epoch_var = epoch_var
@@ -439,13 +445,15 @@ class CheckpointSaver(keras.callbacks.Callback):
         self.epoch_var.assign(epoch)
         path = self.manager.save(checkpoint_number=epoch)
         self.last_saved_epoch = epoch
+        self.last_save_time = self.timer()
         return path
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if not is_finite_logs(logs) or (self.guard is not None and self.guard.tripped):
             return
-        if done % self.every == 0 or done == self.total_epochs:
+        due = self.timer() - self.last_save_time >= self.max_seconds
+        if done % self.every == 0 or done == self.total_epochs or due:
             # The last batch's update can turn weights to NaN while the epoch's mean
             # losses still look finite: check the weights themselves before saving.
             if not weights_finite(*self.models):

@@ -51,9 +51,11 @@ RUN_DEFAULTS: dict[str, Any] = {
     "jit": "auto",
     "strategy": "default",
     "checkpoint_every": 50,
+    "checkpoint_minutes": 5.0,   # ... or at the first epoch end this long after the last save
     "sample_every": 10,
     "sample_count": 16,
     "keep_checkpoints": 3,
+    "deterministic": False,      # deterministic ops: same command, bit-identical weights
     "max_loss": 1e6,             # |d_loss| or |g_loss| above this = diverged (stops like NaN)
     "export_stages": False,      # growing archs (pggan): also export each finished stage
     "out": "runs",
@@ -296,6 +298,9 @@ def validate_config(config: dict[str, Any]) -> None:
         value = config.get(key)
         if value is not None and not (isinstance(value, (int, float)) and 0 <= value < 1):
             raise ConfigError(f"{key} must be in [0, 1), got {value!r}")
+    minutes = config.get("checkpoint_minutes", RUN_DEFAULTS["checkpoint_minutes"])
+    if not (isinstance(minutes, (int, float)) and minutes > 0):
+        raise ConfigError(f"checkpoint_minutes must be a positive number, got {minutes!r}")
     limit = config.get("max_loss", RUN_DEFAULTS["max_loss"])
     if not (isinstance(limit, (int, float)) and limit > 0):
         raise ConfigError(f"max_loss must be a positive number, got {limit!r}")

@@ -139,10 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="XLA: --jit = on; default auto (GPU only)")
     run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
     run.add_argument("--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)")
+    run.add_argument("--checkpoint-minutes", type=float,
+                     help="also checkpoint at the first epoch end this many minutes after the "
+                          "last save (default 5), so a kill loses minutes, not epochs")
     run.add_argument("--sample-every", type=_positive_int, help="epochs between sample grids / loss plots (default 10)")
     run.add_argument("--export-stages", action="store_true", default=None,
                      help="pggan: also export each finished stage's generator to "
                           "export/stages/<class>/generator_stage<S>_<RES>px.h5")
+    run.add_argument("--deterministic", action="store_true", default=None,
+                     help="deterministic TensorFlow ops (slower): the same command gives "
+                          "bit-identical weights, and a killed run resumed gives the weights "
+                          "of an unbroken one")
     run.add_argument("--max-loss", type=float,
                      help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
                           "the last good checkpoint, as for NaN (default 1e6)")

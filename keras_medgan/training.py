@@ -66,6 +66,13 @@ class Unit:
     ids: list[str] = dataclasses.field(default_factory=list)  # image identifiers, for the card
 
 
+def layer_seed_states(*models) -> list:
+    """The state variables of the layers' own ``SeedGenerator``s (Dropout, noise layers),
+    in model order; part of the checkpoint so that a resumed run draws what an unbroken one
+    would."""
+    return [v for m in models for v in m.variables if v.path.endswith("seed_generator_state")]
+
+
 @dataclasses.dataclass
 class UnitResult:
     name: str
@@ -221,11 +228,18 @@ class UnitTrainer:
                              steps_per_execution=self.steps_per_execution())
             self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
-        self.checkpoint = tf.train.Checkpoint(
-            generator=g, discriminator=d,
-            d_optimizer=self.gan.d_optimizer, g_optimizer=self.gan.g_optimizer,
-            seed_state=self.gan.seed_generator.state, epoch=self.epoch_var,
-            gan_state=self._extra_state())
+        parts = {"generator": g, "discriminator": d,
+                 "d_optimizer": self.gan.d_optimizer, "g_optimizer": self.gan.g_optimizer,
+                 "seed_state": self.gan.seed_generator.state, "epoch": self.epoch_var,
+                 "gan_state": self._extra_state()}
+        latest = tf.train.latest_checkpoint(str(self.ckpt_dir))
+        if latest is None or any(name.startswith("layer_rng/")
+                                 for name, _ in tf.train.list_variables(latest)):
+            # Dropout's own seed generators: tf.train.Checkpoint does not reach them through
+            # the Keras models, and without them a resumed run draws other masks. Checkpoints
+            # written before they were added resume without them (not bit-exact).
+            parts["layer_rng"] = layer_seed_states(g, d)
+        self.checkpoint = tf.train.Checkpoint(**parts)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.ckpt_dir),
                                                   max_to_keep=c["keep_checkpoints"])
 
@@ -311,7 +325,8 @@ class UnitTrainer:
                             tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name))
         saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
                                    guard=guard, models=(self.generator, self.discriminator),
-                                   before_save=log.flush)
+                                   before_save=log.flush,
+                                   max_seconds=60.0 * float(c.get("checkpoint_minutes", 5.0)))
         grid = cb.SampleGrid(self.generator,
                              cb.fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
                              self.samples_dir, every=c["sample_every"], total_epochs=target)
@@ -412,6 +427,10 @@ def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None
 
     precision, note = resolve_precision(config["precision"], bool(config.get("force")))
     print_fn(note)
+    if config.get("deterministic"):
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # process-wide, cannot be undone
     config = {**config, "precision": precision}  # what the model cards record
     with precision_policy(precision):  # process-global: restored when the run ends
         return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,

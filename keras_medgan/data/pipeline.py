@@ -182,6 +182,11 @@ def _cache_path(key: str) -> Path:
     return cache_root() / "arrays" / f"{key}.npz"
 
 
+def to_uint16(images01: np.ndarray) -> np.ndarray:
+    """[0, 1] floats → the 16-bit values the array cache stores."""
+    return np.rint(np.clip(images01, 0, 1) * 65535.0).astype(np.uint16)
+
+
 def _load_cached(path: Path):
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -199,8 +204,7 @@ def _save_cached(path: Path, images: np.ndarray, owner: np.ndarray, shapes: np.n
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         os.close(fd)
-        quantised = np.rint(np.clip(images, 0, 1) * 65535.0).astype(np.uint16)
-        np.savez(tmp, images=quantised, owner=owner, shapes=shapes, skipped=np.array(json.dumps(skipped)))
+        np.savez(tmp, images=to_uint16(images), owner=owner, shapes=shapes, skipped=np.array(json.dumps(skipped)))
         os.replace(tmp, path)
     except OSError as err:  # caching is an optimisation; never fail the load for it
         log.info("array cache not written (%s)", err)
@@ -240,7 +244,9 @@ def decode_records(records: Sequence[Record], image_size: int, resize: str = "pa
         bar.update(i + 1)
     bar.close()
     if images:
-        arr = np.stack(images).astype(np.float32)
+        # the values a cache hit returns, so a run that fills the cache trains on exactly
+        # the images of every later run (exact resume, reproducible runs); ≤ 7.7e-6 change
+        arr = to_uint16(np.stack(images)).astype(np.float32) / np.float32(65535.0)
     else:
         arr = np.zeros((0, image_size, image_size), np.float32)
     owner_arr = np.asarray(owner, np.int64)

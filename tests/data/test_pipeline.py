@@ -125,3 +125,13 @@ def test_epoch_dataset_order_depends_only_on_seed_and_epoch():
     np.testing.assert_array_equal(one_hot.numpy().argmax(1), x.numpy()[:, 0, 0, 0].astype(int) % 2)
     with pytest.raises(DataError, match="the dataset would be empty"):
         make_epoch_dataset(images[:3], labels[:3], 2, 4)
+
+
+def test_a_cache_miss_returns_the_images_a_cache_hit_returns(tmp_path, monkeypatch):
+    """The run that fills the array cache must train on what every later run reads."""
+    from keras_medgan.data import load_image_set
+
+    monkeypatch.setenv("KERAS_MEDGAN_CACHE", str(tmp_path / "cache"))
+    first = load_image_set("phantom:n=8,size=128", image_size=32, split="all")
+    second = load_image_set("phantom:n=8,size=128", image_size=32, split="all")
+    assert np.array_equal(first.images, second.images)

@@ -1,0 +1,72 @@
+"""A stopped run resumed ends with the weights of an unbroken run (``--deterministic``),
+and checkpoints come on time as well as on epoch counts."""
+
+import math
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_medgan import callbacks as cb
+
+PHANTOM = "phantom:n=40,size=128"  # 14 training images per class: one batch of 8 per epoch
+
+
+def _weights(path):
+    out = {}
+    with h5py.File(path, "r") as handle:
+        handle.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                          if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def _train(*argv, cwd):
+    subprocess.run([sys.executable, "-m", "keras_medgan.train", *argv], check=True, cwd=cwd,
+                   capture_output=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+                                             "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+
+
+def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
+    """dcgan32, whose discriminator has Dropout (its own seed generator, checkpointed too)."""
+    common = ["--arch", "dcgan32", "--data", PHANTOM, "--classes", "normal", "--batch-size", "8",
+              "--checkpoint-every", "1", "--sample-every", "100", "--seed", "5", "--deterministic",
+              "--precision", "fp32"]
+    _train(*common, "--epochs", "3", "--out", str(tmp_path / "a"), cwd=tmp_path)
+    _train(*common, "--epochs", "1", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    run_b = tmp_path / "b" / "00000-dcgan32-phantom"
+    _train("--resume", str(run_b), "--epochs", "3", cwd=tmp_path)
+    a = _weights(tmp_path / "a" / "00000-dcgan32-phantom" / "export" / "generator_normal.h5")
+    b = _weights(run_b / "export" / "generator_normal.h5")
+    assert sorted(a) == sorted(b)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+class _Manager:
+    def __init__(self):
+        self.saved = []
+
+    def save(self, checkpoint_number):
+        self.saved.append(checkpoint_number)
+        return f"ckpt-{checkpoint_number}"
+
+
+class _Epoch:
+    def assign(self, value):
+        self.value = value
+
+
+@pytest.mark.parametrize("minutes, expected", [
+    (math.inf, [50, 60]),                                     # epoch counts only
+    (5.0, [*range(3, 50, 3), 50, 53, 56, 59, 60]),            # 100 s epochs: every 3rd too
+])
+def test_checkpoints_also_come_every_few_minutes(minutes, expected):
+    now = [0.0]
+    manager = _Manager()
+    saver = cb.CheckpointSaver(manager, _Epoch(), every=50, total_epochs=60,
+                               max_seconds=60 * minutes, timer=lambda: now[0])
+    for epoch in range(60):
+        now[0] += 100.0  # a fake clock: the test does not depend on wall time
+        saver.on_epoch_end(epoch, {"d_loss": 0.5, "g_loss": 0.7})
+    assert manager.saved == expected
