@@ -120,13 +120,53 @@ def export_paths(export_dir, name: str) -> dict[str, pathlib.Path]:
     }
 
 
+def sha256_of(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_fingerprints(paths: dict[str, pathlib.Path]) -> dict[str, str]:
+    """SHA-256 of each exported format (a SavedModel: of its files, in name order)."""
+    import hashlib
+
+    out = {key: sha256_of(paths[key]) for key in ("h5", "keras")}
+    folder = hashlib.sha256()
+    for file in sorted(p for p in paths["savedmodel"].rglob("*") if p.is_file()):
+        folder.update(file.relative_to(paths["savedmodel"]).as_posix().encode())
+        folder.update(sha256_of(file).encode())
+    out["savedmodel"] = folder.hexdigest()
+    return out
+
+
+def export_is_complete(export_dir, name: str, epochs: int) -> bool:
+    """Whether generator ``name``'s export is whole and of ``epochs``: the card (written
+    last) exists, names that epoch count, and every format's bytes match the fingerprints
+    it recorded. A kill mid-export leaves new files beside an old card: not complete."""
+    paths = export_paths(export_dir, name)
+    try:
+        card = json.loads(paths["card"].read_text())
+        if int(card.get("epochs", -1)) != int(epochs):
+            return False
+        recorded = card.get("files_sha256")
+        return recorded is None or recorded == export_fingerprints(paths)  # None: older runs
+    except (OSError, ValueError):
+        return False
+
+
 def export_generator(generator: keras.Model, export_dir, name: str,
                      card: dict[str, Any]) -> dict[str, pathlib.Path]:
     """Write ``generator`` as .h5, .keras and SavedModel plus its model card.
 
     Each file is written under a temporary name and renamed into place, so an export
     interrupted half way (Ctrl-C, full disk) never leaves a truncated file that looks
-    finished.
+    finished; the card comes last and records every format's SHA-256, so a set of files
+    from two epochs is recognised (``export_is_complete``) and written again on resume.
     """
     paths = export_paths(export_dir, name)
     paths["h5"].parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +179,7 @@ def export_generator(generator: keras.Model, export_dir, name: str,
     generator.export(str(tmp_dir), verbose=False)
     _remove_tree(paths["savedmodel"])
     os.replace(tmp_dir, paths["savedmodel"])
+    card = {**card, "files_sha256": export_fingerprints(paths)}
     write_text_atomic(paths["card"], json.dumps(card, indent=2, sort_keys=False) + "\n")
     return paths
 

@@ -17,7 +17,6 @@ source checkout, else ``<prefix>/share/keras_medgan/models_h5`` of a wheel insta
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import pathlib
@@ -26,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from keras_medgan.export import GeneratorLoadError, LoadedGenerator, load_generator
+from keras_medgan.export import (
+    GeneratorLoadError,
+    LoadedGenerator,
+    load_generator,
+    sha256_of,
+)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -46,14 +50,6 @@ def models_dir() -> pathlib.Path:
         if (candidate / MANIFEST).is_file():
             return candidate
     return pathlib.Path(__file__).resolve().parents[1] / "models_h5"
-
-
-def sha256_of(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(root=None) -> dict[str, Any]:

@@ -214,6 +214,9 @@ def main(argv=None) -> int:
     except (runs.ConfigError, DataError, training.EmptyClassError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
+        return 130
     if run_dir is None:
         config["command"] = command_line(argv)
         run_dir = runs.new_run_dir(config["out"], config["arch"], config["data"])
@@ -235,6 +238,10 @@ def main(argv=None) -> int:
     except (DataError, training.EmptyClassError, runs.ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside an epoch: start-up, export, a second Ctrl-C
+        print(f"\ninterrupted; files are written atomically, so resume with: "
+              f"python -m keras_medgan.train --resume {run_dir}", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -29,6 +29,7 @@ from keras_medgan import callbacks as cb
 from keras_medgan.export import (
     check_distinct_slugs,
     export_generator,
+    export_is_complete,
     export_paths,
     make_model_card,
     slug,
@@ -64,6 +65,15 @@ class Unit:
     images: np.ndarray
     labels: np.ndarray            # class indices into class_names
     ids: list[str] = dataclasses.field(default_factory=list)  # image identifiers, for the card
+
+
+def _remove_leftover(path: pathlib.Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def layer_seed_states(*models) -> list:
@@ -269,13 +279,27 @@ class UnitTrainer:
         return [v for v in self.gan.variables if id(v) not in owned and id(v) not in metric_vars]
 
     def restore(self) -> int:
-        """Restore the latest checkpoint (if any); returns the finished epoch count."""
-        latest = self.manager.latest_checkpoint
-        if latest is None:
-            return 0
-        status = self.checkpoint.restore(latest)
-        status.assert_existing_objects_matched()
-        return int(self.epoch_var.numpy())
+        """Restore the newest readable checkpoint (if any); returns the finished epoch count.
+
+        A corrupted newest checkpoint (a disk that filled up, a file damaged later) falls
+        back to the one before it, saying so, rather than ending the run with a traceback.
+        """
+        import tensorflow as tf
+
+        for path in reversed(self.manager.checkpoints):
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError,
+                    OSError) as exc:  # what a truncated or damaged bundle raises
+                first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+                self.print(f"[{self.unit.name}] checkpoint {path} is unreadable ({first}); "
+                           "trying the one before")
+                continue
+            return int(self.epoch_var.numpy())
+        if self.manager.checkpoints:
+            raise TrainingError(f"[{self.unit.name}] no readable checkpoint in {self.ckpt_dir}; "
+                                "move that folder away to start this class again")
+        return 0
 
     # ---------------------------------------------------------------- train
     def dataset(self, start_epoch: int = 0):
@@ -306,13 +330,17 @@ class UnitTrainer:
 
     def train(self) -> UnitResult:
         c = self.config
+        for leftover in self.export_dir.glob(f".tmp-generator_{slug(self.unit.name)}*"):
+            _remove_leftover(leftover)  # from an export killed half way
         start = self.restore()
         target = int(c["epochs"])
         drop_metrics_after(self.run_dir, self.unit.name, start)
         history = read_history(self.run_dir, self.unit.name, start)
         if start >= target:
             done = export_paths(self.export_dir, self.unit.name)
-            if not done["card"].is_file():
+            if not export_is_complete(self.export_dir, self.unit.name, start):
+                self.print(f"[{self.unit.name}] export incomplete or from another epoch "
+                           f"(killed while exporting?); exporting epoch {start} again")
                 self.export(start, history)
             self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
             return UnitResult(self.unit.name, "skipped", start, history.summary(),

@@ -145,6 +145,7 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
     for key, source in find_generators(run_dir / "export").items():
         source = run_dir / "export" / source.with_suffix(".h5").name
         card = json.loads(source.with_suffix(".json").read_text())
+        card.pop("files_sha256", None)  # the run's formats; the manifest hashes what ships
         evaluated = {k: v["summary"] for k, v in evaluation.items()}
         card.update({
             "model": name, "paper": paper, "candidate": candidate,

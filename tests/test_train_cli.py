@@ -349,6 +349,43 @@ def test_a_run_folder_in_use_is_refused(tmp_path, capsys):
     assert train.main(["--resume", str(run), "--epochs", "2"]) == 0  # released: resumes
 
 
+def _tiny_run(tmp_path, *extra):
+    out = tmp_path / "runs"
+    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--batch-size", "8", "--classes",
+                       "normal", "--sample-count", "4", "--out", str(out), *extra]) == 0
+    return out / "00000-tiny32-phantom"
+
+
+def test_an_export_mixing_epochs_is_written_again_on_resume(tmp_path, capsys):
+    from keras_medgan.export import export_is_complete, load_generator
+
+    run = _tiny_run(tmp_path, "--epochs", "2")
+    export = run / "export"
+    assert export_is_complete(export, "normal", 2) and not export_is_complete(export, "normal", 1)
+    good = load_generator(export / "generator_normal.h5").generate(4, seed=1)
+    # as if killed mid-export: a new .h5 beside the old card and other formats
+    (export / "generator_normal.h5").write_bytes((export / "generator_normal.keras").read_bytes())
+    (export / ".tmp-generator_normal_savedmodel").mkdir()  # a half-written format
+    assert not export_is_complete(export, "normal", 2)
+    capsys.readouterr()
+    assert train.main(["--resume", str(run)]) == 0
+    assert "export incomplete or from another epoch" in capsys.readouterr().out
+    assert export_is_complete(export, "normal", 2) and not list(export.glob(".tmp-*"))
+    np.testing.assert_array_equal(load_generator(export / "generator_normal.h5").generate(4, seed=1),
+                                  good)  # the epoch-2 weights again
+
+
+def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, capsys):
+    run = _tiny_run(tmp_path, "--epochs", "2", "--checkpoint-every", "1")
+    data = next((run / "checkpoints" / "normal").glob("ckpt-2.data-*"))
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])  # a disk that filled up
+    capsys.readouterr()
+    assert train.main(["--resume", str(run), "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ckpt-2 is unreadable" in out and "resuming at epoch 2/3" in out
+    assert _ckpt_value(run, "normal", EPOCH) == 3
+
+
 def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     """metrics.jsonl/.csv lines past the restored epoch are dropped (those epochs rerun)."""
     from keras_medgan.training import drop_metrics_after, read_history
