@@ -302,7 +302,39 @@ def main(argv=None) -> int:
         print(f"shipped {name} ← {cand}")
     if args.ship:
         write_manifest(manifest, models_root)
+        (models_root / "README.md").write_text(models_index(manifest))
     return 0
+
+
+def models_index(manifest: dict) -> str:
+    """``models_h5/README.md``: what ships, how to use it, how it was made."""
+    lines = [
+        "# models_h5", "",
+        ("Trained generators shipped with keras_medgan, one folder per model: each generator "
+        "as `.h5` (generator only; stock Keras loads it in safe mode) with its model card "
+        "(`generator_<class>.json`: recipe, command, training image ids, wall time, machine, "
+        "evaluation, license, intended use) and a `README.md`. `manifest.json` lists every "
+        "file with its SHA-256; `keras_medgan.load_pretrained(name)` and "
+        "`python -m keras_medgan.synthesize --model NAME` refuse a file whose hash differs."), "",
+        "```bash",
+        "python -m keras_medgan.synthesize --list",
+        "python -m keras_medgan.synthesize --model p1_head_ct --n 100 --out synth/",
+        "```", "",
+        ("| model | classes | recipe | epochs | mean SWD ×10³ (held-out) | mean C2ST acc. | "
+        "mean class fidelity |"),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in sorted(manifest.items()):
+        m = entry.get("metrics") or {}
+        lines.append(f"| [{name}]({name}/README.md) | {', '.join(entry['classes'])} | "
+                     f"{entry.get('recipe')} | {entry.get('epochs')} | "
+                     f"{m.get('mean swd_x1e3')} | {m.get('mean c2st_accuracy')} | "
+                     f"{m.get('mean class_fidelity')} |")
+    lines += ["", ("Made by `scripts/train_shipped_p1.sh` (training) and "
+              "`scripts/ship_generators.py` (evaluation, cards, manifest); the numbers and "
+              "every candidate's are in `experiments/results/shipped_p1_candidates.md`. "
+              "Research and data-augmentation use only; not for diagnosis."), ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
