@@ -228,9 +228,10 @@ def main(argv=None) -> int:
             runs.write_config(run_dir, config)
             training.run_training(config, run_dir, prepared=prepared)
     except training.TrainingInterrupted as stop:
-        print(f"\ninterrupted: {stop.unit} saved at epoch {stop.epoch} (checkpoint + export in "
-              f"{stop.run_dir}).\nresume with: python -m keras_medgan.train --resume {stop.run_dir}",
-              file=sys.stderr)
+        kept = (f"kept epoch {stop.epoch} (checkpoint + export in {stop.run_dir})" if stop.epoch
+                else "no epoch finished yet, nothing kept")
+        print(f"\ninterrupted: {stop.unit} {kept}.\nresume with: python -m keras_medgan.train "
+              f"--resume {stop.run_dir}", file=sys.stderr)
         return 130
     except training.TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -374,11 +374,8 @@ class UnitTrainer:
                          callbacks=callbacks)
         except KeyboardInterrupt:
             log.flush()
-            epoch = saver.last_good_epoch or start
-            if cb.weights_finite(self.generator, self.discriminator) and not guard.tripped:
-                saver.save(epoch)
-                self.export(epoch, history)
-            raise TrainingInterrupted(self.run_dir, self.unit.name, epoch) from None
+            raise TrainingInterrupted(self.run_dir, self.unit.name,
+                                      self._keep_after_interrupt(saver, guard, history)) from None
         if guard.tripped:
             return self._after_nan(guard, history)
         epochs = int(self.epoch_var.numpy())
@@ -387,6 +384,31 @@ class UnitTrainer:
             saver.save(epochs)
         export = self.export(epochs, history)
         return UnitResult(self.unit.name, "trained", epochs, history.summary(), export)
+
+    def _keep_after_interrupt(self, saver, guard, history) -> int:
+        """Ctrl-C: keep an epoch boundary, never weights from inside an epoch.
+
+        At a boundary (the generator has made exactly ``epochs × steps_per_epoch`` updates:
+        Ctrl-C in a callback or between epoch executions) the weights are saved as that
+        epoch; inside an epoch they are dropped and the newest checkpoint is restored, so
+        checkpoint N always holds exactly N epochs of updates. Returns the epoch kept
+        (0: nothing saved yet).
+        """
+        done = saver.last_good_epoch or 0
+        steps = int(self.gan.g_optimizer.iterations.numpy())
+        healthy = cb.weights_finite(self.generator, self.discriminator) and not guard.tripped
+        if done and healthy and steps == done * self.steps_per_epoch:
+            if saver.last_saved_epoch != done:
+                saver.save(done)
+            kept = done
+        elif self.manager.latest_checkpoint is not None:
+            self.checkpoint.restore(self.manager.latest_checkpoint)
+            kept = int(self.epoch_var.numpy())
+        else:
+            return 0
+        if not export_is_complete(self.export_dir, self.unit.name, kept):
+            self.export(kept, cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]))
+        return kept
 
     def _family_callbacks(self) -> list:
         """Callbacks a loss family adds to ``fit`` (pggan: per-stage exports when asked)."""
@@ -449,7 +471,7 @@ def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None
     """Train every unit of the run in ``run_dir`` (created, config written, by the CLI).
 
     Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
-    checkpoint kept and exported), TrainingInterrupted (Ctrl-C: checkpoint + export saved).
+    checkpoint kept and exported), TrainingInterrupted (Ctrl-C: the last epoch boundary kept and exported).
     """
     from keras_medgan.runtime import make_strategy, precision_policy, resolve_precision
 

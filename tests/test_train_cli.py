@@ -356,6 +356,20 @@ def _tiny_run(tmp_path, *extra):
     return out / "00000-tiny32-phantom"
 
 
+def test_ctrl_c_at_an_epoch_boundary_keeps_that_epoch_exactly(tmp_path, capsys):
+    """No checkpoint was due at epoch 2; Ctrl-C there saves it, with exactly 2 epochs of
+    optimizer steps (a checkpoint never holds part of an epoch)."""
+    out = tmp_path / "runs"
+    FlakyGAN.interrupts_left = 1
+    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--classes",
+                       "normal", "--checkpoint-every", "10", "--sample-count", "4", "--loss",
+                       "flaky", "--epochs", "4", "--option", "interrupt_at_epoch=2"]) == 130
+    run = out / "00000-tiny32-phantom"
+    assert "interrupted: normal kept epoch 2" in capsys.readouterr().err
+    assert _ckpt_value(run, "normal", EPOCH) == 2 and _g_iterations(run, "normal") == 2
+    assert json.loads((run / "export" / "generator_normal.json").read_text())["epochs"] == 2
+
+
 def test_an_export_mixing_epochs_is_written_again_on_resume(tmp_path, capsys):
     from keras_medgan.export import export_is_complete, load_generator
 
