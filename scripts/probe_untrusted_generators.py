@@ -5,7 +5,8 @@
 Each file is handed to ``keras_medgan.export.load_generator`` (what synthesize, evaluate,
 benchmark and turing call) in its own ``python`` process without ``--trust-model``; the
 table shows the first line of the refusal and the process's peak resident memory
-(``ru_maxrss``, which includes importing TensorFlow). A file that loads is reported as
+(``VmHWM``, Linux; it includes importing TensorFlow. ``ru_maxrss`` would report the
+forking parent's peak instead). A file that loads is reported as
 LOADED — none of these should.
 """
 
@@ -23,7 +24,7 @@ import zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 PROBE = """
-import json, resource, sys
+import json, sys
 from keras_medgan.export import GeneratorLoadError, load_generator
 try:
     load_generator(sys.argv[1])
@@ -31,7 +32,8 @@ try:
 except GeneratorLoadError as exc:
     outcome = str(exc).splitlines()[0]
 print(json.dumps(outcome))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+status = open("/proc/self/status").read()  # VmHWM: this process's own peak
+print(int(status.split("VmHWM:")[1].split()[0]))
 """
 
 

@@ -102,7 +102,8 @@ def test_generate_is_seeded_and_bounded():
     gan = make_gan("bce")
     x = gan.generate(5, seed=0, batch_size=2)
     assert x.shape == (5, 32, 32, 1) and np.all(np.abs(x) <= 1.0)
-    np.testing.assert_array_equal(x, gan.generate(5, seed=0))
+    # same seed, same images; another batch size may round differently in the last bit
+    np.testing.assert_allclose(x, gan.generate(5, seed=0), rtol=0, atol=1e-6)
     assert not np.array_equal(x, gan.generate(5, seed=1))
     with pytest.raises(ValueError, match="unconditional"):
         gan.generate(2, labels=[0, 1])
