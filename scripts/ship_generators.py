@@ -117,6 +117,15 @@ def summarize(values: dict) -> dict:
     }
 
 
+def portable_command(command: str) -> str:
+    """The training command without this machine's ``--out`` folder."""
+    words = command.split()
+    if "--out" in words[:-1]:
+        i = words.index("--out")
+        del words[i:i + 2]
+    return " ".join(words)
+
+
 def recipe_file(command: str) -> str | None:
     """The ``--config`` file the run was started with (the recipe), if any."""
     words = command.split()
@@ -126,9 +135,17 @@ def recipe_file(command: str) -> str | None:
 def machine() -> str:
     from keras_medgan.runtime import cpu_flags
 
-    fast = sorted(cpu_flags() & {"avx512_bf16", "amx_bf16"})
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
-            + (f" ({', '.join(fast)})" if fast else "") + ", no GPU")
+    flags = cpu_flags()
+    simd = [f for f in ("avx512_bf16", "amx_bf16", "avx512f", "avx2") if f in flags][:1]
+    model = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} CPU cores" + (f" ({simd[0]})" if simd else "")
+            + ", no GPU")
 
 
 def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation: dict,
@@ -150,8 +167,9 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
         card.update({
             "model": name, "paper": paper, "candidate": candidate,
             "recipe": recipe_file(config.get("command", "")),
+            "command": portable_command(card.get("command") or ""),
             "reproduce": ("KERAS_MEDGAN_DATA=<folder holding head_ct/> "
-                          f"{config.get('command', '').strip()}"),
+                          f"{portable_command(config.get('command', ''))}"),
             "wall_seconds": run["wall_seconds"].get(key),
             "machine": machine(),
             "evaluation": evaluated if key == "conditional" else {key: evaluated[key]},
@@ -217,7 +235,7 @@ def model_readme(name, paper, config, run, evaluation) -> str:
             f"`{config['split']}` split (split seed {split_seed(config)}) of `{config['data']}` "
             "only; the identifiers of its training images are in each generator's card "
             "(`train_ids`).\n\n"
-            f"Reproduce: `{config.get('command', '').strip()}` "
+            f"Reproduce: `{portable_command(config.get('command', ''))}` "
             f"(with `KERAS_MEDGAN_DATA` pointing at the folder holding `head_ct/`).\n\n"
             f"Wall time (s, per generator): {run['wall_seconds']} on {machine()}.\n\n"
             "Evaluation against the held-out real images (val + test of the same split seed), "
