@@ -112,14 +112,18 @@ class PretrainedModel:
 
     def generate(self, n: int, label=None, seed: int = 0) -> np.ndarray:
         """``n`` images of class ``label`` (any class when the model has only one), float32
-        [n, H, W, C] in [-1, 1]; same seed, same images. For uint8 use
+        [n, H, W, C] in [-1, 1]; the images ``synthesize --model NAME --seed SEED`` writes
+        (one seed rule: ``keras_medgan.sampling``). For uint8 use
         ``data.pipeline.to_uint8``; to write PNG/DICOM sets use ``synthesize``."""
         if label is None:
             if len(self.classes) != 1:
                 raise PretrainedError(f"model {self.name!r} makes {', '.join(self.classes)}: "
                                       "give label=")
             label = self.classes[0]
-        return self.generator_for(label).generate(n, label=label, seed=seed)
+        from keras_medgan.sampling import sample_class
+
+        self.generator_for(label)  # a clear error for a class the model lacks
+        return sample_class(self.generators, label, n, seed)
 
 
 def load_pretrained(name: str, root=None, precision: str | None = "auto") -> PretrainedModel:

@@ -75,7 +75,7 @@ def evaluate_candidate(run_dir: pathlib.Path, real: dict, extractor, fidelity_mo
     import numpy as np
 
     from keras_medgan.evaluate.metrics import METRICS, EvalContext
-    from keras_medgan.synthesize import synthesize_set
+    from keras_medgan.sampling import synthesize_set
 
     fakes, fake_labels, class_names = synthesize_set(run_dir, n_per_class=N_FAKES, seed=0,
                                                      precision="fp32")
@@ -202,7 +202,7 @@ def save_real_beside_fake(run_dir: pathlib.Path, real: dict, path: pathlib.Path,
 
     from keras_medgan.data.grid import save_grid
     from keras_medgan.data.pipeline import to_display_range
-    from keras_medgan.synthesize import synthesize_set
+    from keras_medgan.sampling import synthesize_set
 
     fakes, fake_labels, class_names = synthesize_set(run_dir, n_per_class=per_row, seed=0,
                                                      precision="fp32")

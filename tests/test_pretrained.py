@@ -71,6 +71,26 @@ def test_load_pretrained_generates_each_class(shipped, name):
     assert not np.allclose(a, b)
 
 
+def test_load_pretrained_draws_what_synthesize_writes(shipped, tmp_path, monkeypatch):
+    """One seed rule (keras_medgan.sampling) for the Python API, the CLI and the benchmark."""
+    import cv2
+
+    from keras_medgan.bench.generators import load_generator_set
+    from keras_medgan.data.pipeline import to_uint8
+
+    monkeypatch.setenv("KERAS_MEDGAN_MODELS", str(shipped))
+    api = pretrained.load_pretrained("tiny_pair", root=shipped, precision=None)
+    images = api.generate(3, label="hemorrhage", seed=4)
+    assert synthesize(["--model", "tiny_pair", "--n", "3", "--seed", "4", "--precision", "fp32",
+                       "--out", str(tmp_path / "s")]) == 0
+    written = cv2.imread(str(tmp_path / "s" / "hemorrhage" / "hemorrhage_00000.png"), 0)
+    np.testing.assert_array_equal(written, to_uint8(images)[0, ..., 0])
+    bench = load_generator_set("tiny_pair", ["tiny_pair"], image_size=8, channels=1,
+                               class_names=CLASSES)
+    bench_images, labels = bench.generate(CLASSES, 3, seed=4)
+    np.testing.assert_array_equal(bench_images[labels == 1], images)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda m: m.generate(2, label="tumour"), "has no class 'tumour'; its classes: normal, hemorrhage"),
     (lambda m: m.generate(2), "give label="),
@@ -176,7 +196,7 @@ def test_card_swd_is_measured_again_within_two_percent(name, shared_head_ct):
     256 fakes per class (seed 0, fp32) against the val + test images of split seed 0."""
     from keras_medgan.data import load_image_set
     from keras_medgan.evaluate.swd import swd_repeats
-    from keras_medgan.synthesize import synthesize_set
+    from keras_medgan.sampling import synthesize_set
 
     model = pretrained.load_pretrained(name, precision="fp32")
     fakes, labels, class_names = synthesize_set(model.generators, n_per_class=256, seed=0)

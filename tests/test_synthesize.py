@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_medgan.export import export_generator, make_model_card, slug
-from keras_medgan.synthesize import main, synthesize_set, to_uint8, write_set
+from keras_medgan.sampling import synthesize_set
+from keras_medgan.synthesize import main, to_uint8, write_set
 from tests.standins import lambda_generator, tiny_generator
 
 CLASSES = ["normal", "hemorrhage"]
@@ -135,7 +136,7 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
                  "--keep-most-realistic", "0.25", "--out", str(out)]) == 0
     assert calls == [(8, 6, 0.25, 0)]
     from keras_medgan.export import load_generator
-    from keras_medgan.synthesize import class_seed
+    from keras_medgan.sampling import class_seed
 
     gen = load_generator(run_dir / "export" / "generator_normal.h5", precision="auto")  # as the CLI
     all8 = gen.generate(8, seed=class_seed(0, 0))

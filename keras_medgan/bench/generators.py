@@ -47,18 +47,14 @@ class GeneratorSet:
 
     def generate(self, class_names: Sequence[str], n_per_class: int,
                  seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n_per_class`` images of every class, labelled by index into ``class_names``.
+        """``n_per_class`` images of every class, labelled by index into ``class_names``,
+        drawn by the project's one seed rule (``keras_medgan.sampling``), so the benchmark
+        sees the images ``synthesize --seed`` writes."""
+        from keras_medgan.sampling import sample_class
 
-        Each class gets its own seed stream (``seed·1000 + class index``), so adding a class
-        or changing n does not change another class's images.
-        """
         images, labels = [], []
         for c, name in enumerate(class_names):
-            if CONDITIONAL in self.generators:
-                x = self.generators[CONDITIONAL].generate(n_per_class, label=name,
-                                                          seed=seed * 1000 + c)
-            else:
-                x = self.generators[name].generate(n_per_class, seed=seed * 1000 + c)
+            x = sample_class(self.generators, name, n_per_class, seed)
             images.append(np.asarray(x, np.float32))
             labels.append(np.full(len(x), c, np.int64))
         return np.concatenate(images), np.concatenate(labels)

@@ -3,7 +3,7 @@
 ``--real`` is a dataset spec for ``keras_medgan.data.load_image_set`` (a registry name,
 ``folder:PATH``, ``csv:PATH`` …). ``--fake`` is either an exported generator (a file, an
 ``export/`` folder or a run folder — loaded through ``keras_medgan.export`` and sampled
-with ``keras_medgan.synthesize.synthesize_set``), or a folder of images (e.g. what the
+with ``keras_medgan.sampling.synthesize_set``), or a folder of images (e.g. what the
 synthesize CLI wrote: ``<class>/<class>_00000.png`` + ``labels.csv``), read here with the
 data package's image reader and mapped to [-1, 1]. Input files are only ever read.
 """
@@ -134,7 +134,7 @@ def load_fake(spec: str, n_per_class: int = 100, seed: int = 0, image_size: int 
             raise InputError(f"--fake {spec}: not a generator (.h5/.keras/SavedModel/run "
                              "folder) nor a folder of images")
         return read_image_folder(path, image_size, class_names)
-    from keras_medgan.synthesize import synthesize_set
+    from keras_medgan.sampling import synthesize_set
 
     images, labels, names = synthesize_set(path, n_per_class=n_per_class, seed=seed,
                                            trust_model=trust_model)
