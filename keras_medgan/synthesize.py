@@ -55,7 +55,7 @@ EPILOG = """examples:
   # a conditional generator, one class only
   python -m keras_medgan.synthesize --generator export/generator_conditional.keras --label hemorrhage --n 100 --out synth/
 
-  # generate more and keep the 50 %% most realistic (classifier two-sample test)
+  # generate more and keep the 50 % most realistic (classifier two-sample test)
   python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct --n 100 \\
       --keep-most-realistic 0.5 --out synth_best/
 """
