@@ -46,6 +46,7 @@ def _result(proc):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+@pytest.mark.slow  # three TensorFlow processes and two ports; the mirrored test covers the step
 def test_multi_worker_two_processes_match_single_replica():
     """MultiWorkerMirroredStrategy over two localhost worker processes (TF_CONFIG)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
