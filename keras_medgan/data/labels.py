@@ -14,6 +14,7 @@ Four layouts cover the papers' data:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ def class_folders(root, skips: SkipLog, class_names: Sequence[str] | None = None
     if class_names is not None:
         by_name = {p.name: p for p in folders}
         folders = [by_name[c] if c in by_name else root / c for c in class_names]
+    else:
+        folders = _without_copies_of_the_class_tree(folders, skips)
     if not folders:
         raise DataError(f"{root}: no class folders (expected one sub-folder per class, e.g. yes/ and no/)")
     records = []
@@ -167,6 +170,56 @@ def class_folders(root, skips: SkipLog, class_names: Sequence[str] | None = None
         if count == 0:
             skips.skip(folder, f"class {folder.name!r} has no images")
     return LabelledFiles(records, [p.name for p in folders])
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and is_candidate(p))
+
+
+def _content_key(path: Path) -> tuple[int, str]:
+    return path.stat().st_size, hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def _without_copies_of_the_class_tree(
+    folders: list[Path], skips: SkipLog
+) -> list[Path]:
+    """Drop a top-level folder that holds the class folders again instead of images.
+
+    The Kaggle brain MRI zip unpacks to ``yes/``, ``no/`` and ``brain_tumor_dataset/{yes,no}``
+    (the same images again); taking every folder as a class made a third class of tumour
+    and normal images mixed. A folder is such a copy when it has no images of its own and
+    its image-holding sub-folders are named like (at least two of) its siblings. It is
+    reported with how many of its files repeat the siblings' and left out, never a class.
+    """
+    names = {p.name for p in folders}
+    kept = []
+    for folder in folders:
+        subfolders = [
+            p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ]
+        inner = sorted(p.name for p in subfolders if _images_in(p))
+        own = any(p.is_file() and is_candidate(p) for p in folder.iterdir())
+        if own or len(inner) < 2 or not set(inner) <= names - {folder.name}:
+            kept.append(folder)
+            continue
+        top = {
+            _content_key(p) for name in inner for p in _images_in(folder.parent / name)
+        }
+        files = [p for name in inner for p in _images_in(folder / name)]
+        same = sum(_content_key(p) in top for p in files)
+        extra = (
+            f"; {len(files) - same} of its files are not at the top level: pass "
+            f"--data folder:{folder} to use that copy instead"
+            if same < len(files)
+            else ""
+        )
+        skips.skip(
+            folder,
+            f"holds the class folders {', '.join(f'{n}/' for n in inner)} again "
+            f"({same} of {len(files)} files identical to the top-level ones): "
+            f"a copy of the data, not a class; left out{extra}",
+        )
+    return kept
 
 
 def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:

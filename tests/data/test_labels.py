@@ -59,6 +59,47 @@ def test_folder_per_class_brain_mri_layout(tmp_path):
     assert s.class_names == ["no", "yes"] and s.counts() == {"no": 3, "yes": 3}
 
 
+def test_kaggle_brain_mri_zip_layout_is_two_classes_not_three(tmp_path):
+    """The zip unpacks to yes/, no/ and brain_tumor_dataset/{yes,no} (the same images)."""
+    import shutil
+
+    from .fixtures import write_class_folders
+
+    root = write_class_folders(tmp_path / "brain_mri", n=3)
+    copy = root / "brain_tumor_dataset"
+    for name in ("no", "yes"):
+        shutil.copytree(root / name, copy / name)
+    s = load_image_set("brain_mri", data_dir=root, split="all", cache=False)
+    assert s.class_names == ["no", "yes"] and s.counts() == {"no": 3, "yes": 3}
+    [(path, reason)] = s.skipped
+    assert path == str(copy) and "no/, yes/ again (6 of 6 files identical" in reason
+    assert "not a class" in reason and "--data folder:" not in reason
+
+    (copy / "yes" / "extra.png").write_bytes(
+        (root / "no" / "no0.png").read_bytes() + b"x"
+    )
+    s = load_image_set(f"folder:{root}", split="all", cache=False)
+    assert s.class_names == ["no", "yes"]
+    assert (
+        f"1 of its files are not at the top level: pass --data folder:{copy}"
+        in s.skipped[0][1]
+    )
+
+
+def test_class_folders_with_patient_subfolders_stay_classes(tmp_path):
+    """normal/pt1/*.png is a class with per-patient folders, not a copy of the tree."""
+    from .fixtures import write_class_folders
+
+    for name in ("normal", "hemorrhage"):
+        write_class_folders(tmp_path / "set" / name, classes=("pt1", "pt2"), n=2)
+    s = load_image_set(f"folder:{tmp_path / 'set'}", split="all", cache=False)
+    assert s.class_names == ["hemorrhage", "normal"] and s.counts() == {
+        "hemorrhage": 4,
+        "normal": 4,
+    }
+    assert s.skipped == []
+
+
 def test_generic_csv_relative_paths(tmp_path):
     csv_path = write_generic_csv(tmp_path / "g", n=6)
     s = load_image_set(f"csv:{csv_path}", split="all", cache=False)
