@@ -27,6 +27,7 @@ __all__ = [
     "harmonic_mean",
     "mean_ci",
     "paired_test",
+    "wilson_ci",
 ]
 
 
@@ -231,3 +232,27 @@ def binomial_test(k: int, n: int, p: float = 0.5) -> float:
     if not 0 <= k <= n:
         raise ValueError(f"binomial_test needs 0 <= k <= n. Received k={k}, n={n}")
     return float(_sp.binomtest(int(k), int(n), float(p)).pvalue)
+
+
+def wilson_ci(
+    successes: float, n: float, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson score interval of a proportion: always inside [0, 1], sensible at 0/n and n/n.
+
+    Why not mean ± t over repeats: with 3–5 repeats on 22 test images a t-interval of an
+    accuracy runs outside 0–100 % ("66.7 ± 143.4") and ignores that the test set itself is
+    a small sample. ``successes`` and ``n`` may be fractional (pooled means over repeats).
+    Returns (nan, nan) when ``n`` is 0.
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    if not 0 <= successes <= n:
+        raise ValueError(
+            f"wilson_ci needs 0 <= successes <= n. Received {successes}, {n}"
+        )
+    z = float(_sp.norm.ppf((1.0 + confidence) / 2.0))
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)

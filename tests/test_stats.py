@@ -131,3 +131,17 @@ def test_binomial_test_exact_values():
     assert stats.binomial_test(0, 10) == pytest.approx(2 * 0.5**10)
     with pytest.raises(ValueError):
         stats.binomial_test(11, 10)
+
+
+def test_wilson_interval_known_values_and_bounds():
+    from keras_medgan.stats import wilson_ci
+
+    low, high = wilson_ci(3, 4)  # hand-computed: centre 0.6275, half 0.3269 (z = 1.96)
+    assert low == pytest.approx(0.3006, abs=1e-3) and high == pytest.approx(
+        0.9544, abs=1e-3
+    )
+    assert wilson_ci(0, 22)[0] == 0.0 and 0.0 < wilson_ci(0, 22)[1] < 0.2
+    assert wilson_ci(22, 22)[1] == 1.0 and 0.8 < wilson_ci(22, 22)[0] < 1.0
+    assert all(map(math.isnan, wilson_ci(0, 0)))
+    with pytest.raises(ValueError, match="successes <= n"):
+        wilson_ci(5, 4)

@@ -1,10 +1,12 @@
 """Turn per-job records into the numbers, the Markdown table and the bar plot.
 
 The table is laid out like P1's Table 1 (rows = training sets; accuracy, sensitivity,
-specificity) with HM (P3) and ROC AUC added, each as mean ± half-width of the 95 %
-t-interval over the K repeats, the paired difference to the ``real`` arm, and P1's own
-numbers beside. P1 reports one run on a 22-image test split; the interval shows how far
-such a single number can move.
+specificity) with HM (P3) and ROC AUC added, the paired difference to the ``real`` arm,
+and P1's own numbers beside. Proportions carry a Wilson interval over the test images
+(pooled over repeats, each split's images counted once); HM and AUC the t-interval over
+the K repeats; every bound stays in 0–100 %. P1 reports one run on a 22-image test split;
+the interval shows how far such a single number can move. A row whose classifier answered
+one class for every image is flagged: its numbers are the class balance, not skill.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from keras_medgan.bench.arms import ARM_ORDER, ARMS, REFERENCE_ARM
 from keras_medgan.bench.augment import AUGMENTATION
 from keras_medgan.bench.fidelity import P0_REFERENCE, pool_agreement
 from keras_medgan.bench.gan_train import P3_REFERENCE
-from keras_medgan.stats import mean_ci, paired_test
+from keras_medgan.stats import mean_ci, paired_test, wilson_ci
 
 __all__ = ["METRICS", "REFERENCES", "bar_plot", "markdown", "summarize"]
 
@@ -66,8 +68,48 @@ def _arm_rows(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str])
             yield arm, g, label, recs
 
 
-def summarize(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str], *,
-              num_classes: int, confidence: float = 0.95) -> dict:
+def answers_one_class(confusion) -> bool:
+    """True when a classifier gave every test image the same class (one non-empty column):
+    its accuracy is the class balance and its sensitivity/specificity 100/0, not skill."""
+    return int(np.count_nonzero(np.asarray(confusion).sum(axis=0))) <= 1
+
+
+def proportion_intervals(
+    confusions: Sequence, distinct_splits: int, confidence: float = 0.95
+) -> dict[str, dict]:
+    """Wilson intervals of accuracy (and, for two classes, sensitivity and specificity)
+    from the confusion matrices of K repeats, pooled.
+
+    Repeats that share one test split see the same images again, so the pooled counts are
+    scaled back to the images that exist (× distinct splits / K): 22 test images stay 22,
+    however many classifier seeds looked at them. Every bound lies in [0, 1].
+    """
+    pooled = np.sum([np.asarray(c, dtype=np.float64) for c in confusions], axis=0)
+    scale = distinct_splits / len(confusions)
+    counts = {"accuracy": (np.trace(pooled), pooled.sum())}
+    if pooled.shape == (2, 2):
+        counts["sensitivity"] = (pooled[1, 1], pooled[1].sum())
+        counts["specificity"] = (pooled[0, 0], pooled[0].sum())
+    out = {}
+    for name, (hits, total) in counts.items():
+        low, high = wilson_ci(hits * scale, total * scale, confidence)
+        out[name] = {
+            "estimate": float(hits / total) if total else float("nan"),
+            "ci_low": low,
+            "ci_high": high,
+            "n_effective": float(total * scale),
+        }
+    return out
+
+
+def summarize(
+    records: list[dict],
+    arms: Sequence[str],
+    gen_sets: Sequence[str],
+    *,
+    num_classes: int,
+    confidence: float = 0.95,
+) -> dict:
     """Aggregate: per arm mean/std/CI of every metric, paired test vs the real arm,
     GAN-train/GAN-test per generator set, class fidelity per generator set."""
     rows = []
@@ -79,8 +121,14 @@ def summarize(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str],
         for m in METRICS:
             row["metrics"][m] = mean_ci([_value(r["metrics"].get(m)) for r in recs], confidence)
         if recs:
-            row["confusion_sum"] = np.sum([r["metrics"]["confusion"] for r in recs],
-                                          axis=0).tolist()
+            row["confusion_sum"] = np.sum(
+                [r["metrics"]["confusion"] for r in recs], axis=0
+            ).tolist()
+            confusions = [r["metrics"]["confusion"] for r in recs]
+            row["proportions"] = proportion_intervals(
+                confusions, len({r.get("split_seed") for r in recs}), confidence
+            )
+            row["one_class_repeats"] = sum(answers_one_class(c) for c in confusions)
             row["n_train"] = float(np.mean([r["n_train"] for r in recs]))
             row["n_synthetic"] = float(np.mean([r["n_synthetic"] for r in recs]))
             row["epochs_run"] = float(np.mean([r["training"]["epochs_run"] for r in recs]))
@@ -130,6 +178,44 @@ def _pct(ci: dict) -> str:
     return _mean_ci(ci, 100.0, 1)
 
 
+def _interval(value, low, high) -> str:
+    """``72.7 [61.2, 81.8]`` in %, the bounds clipped to [0, 100]; — when undefined."""
+    if value is None or math.isnan(_value(value)):
+        return "—"
+    if low is None or math.isnan(_value(low)) or low == high == value:
+        return f"{100 * value:.1f}"
+    return f"{100 * value:.1f} [{100 * max(0.0, low):.1f}, {100 * min(1.0, high):.1f}]"
+
+
+def row_interval(row: dict, metric: str) -> tuple[float, float, float]:
+    """(value, low, high) as a fraction, bounds inside [0, 1]: a proportion's pooled value
+    with its Wilson interval; HM and AUC (not counts): the mean with its t-interval over
+    repeats, clipped."""
+    if metric in row.get("proportions", {}):
+        p = row["proportions"][metric]
+        return p["estimate"], p["ci_low"], p["ci_high"]
+    ci = row["metrics"][metric]
+    value, low, high = (_value(ci.get(k)) for k in ("mean", "ci_low", "ci_high"))
+    return (
+        value,
+        max(0.0, low) if not math.isnan(low) else low,
+        min(1.0, high) if not math.isnan(high) else high,
+    )
+
+
+def _cell(row: dict, metric: str) -> str:
+    return _interval(*row_interval(row, metric))
+
+
+def _label(row: dict) -> str:
+    flagged = row.get("one_class_repeats", 0)
+    return (
+        f"{row['label']} ⚠ one class in {flagged}/{len(row['repeats'])}"
+        if flagged
+        else row["label"]
+    )
+
+
 def _num(ci: dict) -> str:
     return _mean_ci(ci, 1.0, 3)
 
@@ -176,28 +262,57 @@ def markdown(results: dict) -> str:
     if results.get("positive_class"):
         lines.append(f"Positive class: `{results['positive_class']}` (sensitivity = its recall).")
         lines.append("")
-    lines += [(f"## Classifier on the held-out real test split (%, mean ± {level} % CI "
-              "half-width over repeats)"), "",
-              ("| Training set | n train | Accuracy | Sensitivity | Specificity | HM | AUC "
-              "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"),
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        (
+            f"## Classifier on the held-out real test split (%, value [{level} % interval])"
+        ),
+        "",
+        (
+            "| Training set | n train | Accuracy | Sensitivity | Specificity | HM | AUC "
+            "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in summ["arms"]:
-        m = row["metrics"]
         p1 = P1_TABLE1.get(row["arm"])
         p1_text = (f"{p1['accuracy']:.2f} / {p1['sensitivity']:.2f} / {p1['specificity']:.2f}"
                    if p1 else "—")
         n_train = f"{row['n_train']:.0f}" if "n_train" in row else "—"
         lines.append(
-            f"| {row['label']} | {n_train} | {_pct(m['accuracy'])} | {_pct(m['sensitivity'])} | "
-            f"{_pct(m['specificity'])} | {_pct(m['hm'])} | {_pct(m['auc'])} | "
-            f"{_diff(row['vs_real'].get('accuracy'))} | {p1_text} |")
-    lines += ["", "Repeats per row: " + ", ".join(f"{r['label']} {len(r['repeats'])}"
-                                                  for r in summ["arms"]) + ". "
-              "Δ: mean paired difference in points; t = paired t-test, W = Wilcoxon "
-              f"signed-rank (two-sided; with K = {k} its smallest possible p is "
-              f"{2 / 2 ** k:.3g}, so W cannot reach 0.05 below K = 6).", ""]
-    lines.append("Summed confusion matrices over repeats, [[TN, FP], [FN, TP]]: " + "; ".join(
-        f"{r['label']} {r.get('confusion_sum')}" for r in summ["arms"]) + ".")
+            f"| {_label(row)} | {n_train} | {_cell(row, 'accuracy')} | {_cell(row, 'sensitivity')} | "
+            f"{_cell(row, 'specificity')} | {_cell(row, 'hm')} | {_cell(row, 'auc')} | "
+            f"{_diff(row['vs_real'].get('accuracy'))} | {p1_text} |"
+        )
+    lines += [
+        "",
+        (
+            "Accuracy, sensitivity and specificity: the repeats' confusion matrices pooled, "
+            "with a Wilson interval over the test images that exist (repeats on one split "
+            "count its images once), so it never leaves 0–100 %. HM and AUC: mean and "
+            "t-interval over repeats, clipped to 0–100 %."
+        ),
+    ]
+    if any(r.get("one_class_repeats") for r in summ["arms"]):
+        lines.append(
+            "⚠ one class in k/K: in k of the K repeats the classifier gave every test "
+            "image the same class (sensitivity or specificity 0 %); such a row's numbers "
+            "describe the class balance, not a classifier."
+        )
+    lines += [
+        "",
+        "Repeats per row: "
+        + ", ".join(f"{r['label']} {len(r['repeats'])}" for r in summ["arms"])
+        + ". "
+        "Δ: mean paired difference in points; t = paired t-test, W = Wilcoxon "
+        f"signed-rank (two-sided; with K = {k} its smallest possible p is "
+        f"{2 / 2**k:.3g}, so W cannot reach 0.05 below K = 6).",
+        "",
+    ]
+    lines.append(
+        "Summed confusion matrices over repeats, [[TN, FP], [FN, TP]]: "
+        + "; ".join(f"{r['label']} {r.get('confusion_sum')}" for r in summ["arms"])
+        + "."
+    )
     lines.append("")
 
     if summ.get("gan_train"):
@@ -254,12 +369,12 @@ def bar_plot(results: dict, path) -> None:
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows) + 2), 4.8))
     for i, m in enumerate(shown):
-        means = np.array([_value(r["metrics"][m]["mean"]) * 100 for r in rows])
-        err = np.array([(_value(r["metrics"][m]["ci_high"]) - _value(r["metrics"][m]["mean"]))
-                        * 100 for r in rows])
-        err = np.nan_to_num(err)
+        value, low, high = (
+            100 * np.array(v) for v in zip(*(row_interval(r, m) for r in rows))
+        )
+        err = np.nan_to_num(np.stack([value - low, high - value]))
         pos = x - 0.4 + width * (i + 0.5)
-        ax.bar(pos, np.nan_to_num(means), width, yerr=err, capsize=3, label=m)
+        ax.bar(pos, np.nan_to_num(value), width, yerr=err, capsize=3, label=m)
         for j, r in enumerate(rows):
             ref = P1_TABLE1.get(r["arm"], {}).get(m)
             if ref is not None:
@@ -271,10 +386,17 @@ def bar_plot(results: dict, path) -> None:
     ax.set_ylim(0, 105)
     ax.set_ylabel("% on the real test split")
     level = round(100 * results["summary"]["confidence"])
-    ax.set_title(f"{results['config']['data']}: mean ± {level} % CI over "
-                 f"{results['config']['repeats']} repeats")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=5,
-              frameon=False)
+    ax.set_title(
+        f"{results['config']['data']}: {level} % intervals (Wilson for proportions) over "
+        f"{results['config']['repeats']} repeats"
+    )
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.22),
+        fontsize=8,
+        ncol=5,
+        frameon=False,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -49,8 +49,39 @@ def test_markdown_and_plot(tmp_path):
                "wall_seconds_this_run": 1.0, "jobs_run_now": 6, "jobs": 6,
                "job_seconds_total": 6.0}
     text = markdown(results)
-    assert "| real | 10 | 75.0 ± " in text
+    # real: pooled 9 of 12 correct, but one split of 4 images → Wilson on 3 of 4
+    assert "| real ⚠ one class in 1/3 | 10 | 75.0 [30.1, 95.4] | " in text
+    assert "| real+synthetic | 10 | 91.7 [" in text and "⚠ one class in k/K" in text
     assert "+16.7 (t p=" in text  # mean paired difference in points
     assert "78.65 / 73.14 / 86.60" in text and "76.51 / 72.37 / 83.04" in text
     bar_plot(json.loads(json.dumps(results)), tmp_path / "r.png")
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_intervals_stay_in_0_100_and_count_a_split_once():
+    from keras_medgan.bench.report import answers_one_class, proportion_intervals
+
+    perfect = [[2, 0], [0, 2]]
+    one_split = proportion_intervals([perfect] * 3, distinct_splits=1)
+    three_splits = proportion_intervals([perfect] * 3, distinct_splits=3)
+    for p in (one_split, three_splits):
+        assert p["accuracy"]["estimate"] == 1.0 and p["accuracy"]["ci_high"] == 1.0
+        assert 0.0 <= p["accuracy"]["ci_low"] < 1.0
+    assert (
+        one_split["accuracy"]["n_effective"] == 4
+        and three_splits["accuracy"]["n_effective"] == 12
+    )
+    assert (
+        three_splits["accuracy"]["ci_low"] > one_split["accuracy"]["ci_low"]
+    )  # more images
+    assert (
+        one_split["sensitivity"]["estimate"]
+        == one_split["specificity"]["estimate"]
+        == 1.0
+    )
+    assert answers_one_class([[2, 0], [2, 0]]) and answers_one_class([[0, 3], [0, 1]])
+    assert not answers_one_class(perfect)
+    three = proportion_intervals([[[1, 1, 0], [0, 1, 0], [0, 0, 2]]], distinct_splits=1)
+    assert set(three) == {"accuracy"} and three["accuracy"][
+        "estimate"
+    ] == pytest.approx(0.8)
