@@ -54,10 +54,11 @@ RUN_DEFAULTS: dict[str, Any] = {
     "checkpoint_minutes": 5.0,   # ... or at the first epoch end this long after the last save
     "sample_every": 10,
     "sample_count": 16,
-    "keep_checkpoints": 3,
-    "deterministic": False,      # deterministic ops: same command, bit-identical weights
-    "max_loss": 1e6,             # |d_loss| or |g_loss| above this = diverged (stops like NaN)
-    "export_stages": False,      # growing archs (pggan): also export each finished stage
+    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
+    "deterministic": False,  # deterministic ops: same command, bit-identical weights
+    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
+    "export_stages": False,  # growing archs (pggan): also export each finished stage
+    "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
     "out": "runs",
     "options": {},               # loss-family options (label smoothing, n_critic, ...)
 }
@@ -315,6 +316,13 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError(str(exc)) from None
     if not isinstance(config["jit"], bool) and config["jit"] not in JIT_MODES:
         raise ConfigError(f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}")
+    from keras_medgan.export import parse_export_formats
+
+    try:
+        formats = config.get("export_formats", RUN_DEFAULTS["export_formats"])
+        config["export_formats"] = list(parse_export_formats(formats))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if config.get("export_stages") and not _family(config["loss"]).STAGED:
         raise ConfigError(f"export_stages needs an architecture that grows by stage (pggan); "
                           f"{config['arch']!r} with loss {config['loss']!r} has one stage")
@@ -339,7 +347,7 @@ def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[s
                 raise ConfigError(f"--resume cannot change {key} (run has {saved.get(key)!r}, "
                                   f"got {value!r}); start a new run instead")
             continue
-        if key not in config:
+        if key not in config and key not in RUN_DEFAULTS:  # RUN_DEFAULTS: keys newer than the run
             raise ConfigError(f"unknown setting {key!r}")
         config[key] = value
     validate_config(config)

@@ -27,6 +27,7 @@ import numpy as np
 
 from keras_medgan import callbacks as cb
 from keras_medgan.export import (
+    DEFAULT_EXPORT_FORMATS,
     check_distinct_slugs,
     export_generator,
     export_is_complete,
@@ -206,6 +207,9 @@ class UnitTrainer:
         self.ckpt_dir = self.run_dir / "checkpoints" / slug(unit.name)
         self.samples_dir = self.run_dir / "samples" / slug(unit.name)
         self.export_dir = self.run_dir / "export"
+        self.export_formats = tuple(
+            config.get("export_formats") or DEFAULT_EXPORT_FORMATS
+        )
         self._build()
 
     # ---------------------------------------------------------------- build / restore
@@ -324,8 +328,13 @@ class UnitTrainer:
             train_ids=list(self.unit.ids))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
-        paths = export_generator(self.gan.exportable_generator(), self.export_dir, self.unit.name,
-                                 self.card(epochs, history.summary()))
+        paths = export_generator(
+            self.gan.exportable_generator(),
+            self.export_dir,
+            self.unit.name,
+            self.card(epochs, history.summary()),
+            self.export_formats,
+        )
         return {k: str(v) for k, v in paths.items()}
 
     def train(self) -> UnitResult:
@@ -337,10 +346,18 @@ class UnitTrainer:
         drop_metrics_after(self.run_dir, self.unit.name, start)
         history = read_history(self.run_dir, self.unit.name, start)
         if start >= target:
-            done = export_paths(self.export_dir, self.unit.name)
-            if not export_is_complete(self.export_dir, self.unit.name, start):
-                self.print(f"[{self.unit.name}] export incomplete or from another epoch "
-                           f"(killed while exporting?); exporting epoch {start} again")
+            done = {
+                k: v
+                for k, v in export_paths(self.export_dir, self.unit.name).items()
+                if k in self.export_formats or k == "card"
+            }
+            if not export_is_complete(
+                self.export_dir, self.unit.name, start, self.export_formats
+            ):
+                self.print(
+                    f"[{self.unit.name}] export incomplete or from another epoch "
+                    f"(killed while exporting?); exporting epoch {start} again"
+                )
                 self.export(start, history)
             self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
             return UnitResult(self.unit.name, "skipped", start, history.summary(),
@@ -406,8 +423,13 @@ class UnitTrainer:
             kept = int(self.epoch_var.numpy())
         else:
             return 0
-        if not export_is_complete(self.export_dir, self.unit.name, kept):
-            self.export(kept, cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]))
+        if not export_is_complete(
+            self.export_dir, self.unit.name, kept, self.export_formats
+        ):
+            self.export(
+                kept,
+                cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]),
+            )
         return kept
 
     def _family_callbacks(self) -> list:

@@ -49,9 +49,18 @@ def main(argv=None) -> int:
         spec = ARCHS.get(args.arch)
         size = spec.image_sizes[0]
         g = spec.build_generator(z_dim=100, image_size=size, num_classes=0)
-        card = make_model_card(arch=args.arch, data="none", class_names=["x"], label="x",
-                               image_size=size, z_dim=100, epochs=0, seed=0, command="bench")
-        exported = export_generator(g, tmp, "x", card)
+        card = make_model_card(
+            arch=args.arch,
+            data="none",
+            class_names=["x"],
+            label="x",
+            image_size=size,
+            z_dim=100,
+            epochs=0,
+            seed=0,
+            command="bench",
+        )
+        exported = export_generator(g, tmp, "x", card, formats=args.formats)
         paths = {f: exported[f] for f in args.formats}
     import os as _os
 

@@ -8,6 +8,7 @@ import pytest
 
 from keras_medgan.export import (
     CARD_KEYS,
+    EXPORT_FORMATS,
     GeneratorLoadError,
     export_generator,
     find_generators,
@@ -27,9 +28,15 @@ def _card(label="hemorrhage", **kw):
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     g = tiny_generator()
-    paths = export_generator(g, out, "hemorrhage", _card())
+    paths = export_generator(g, out, "hemorrhage", _card(), formats=EXPORT_FORMATS)
     gc = tiny_generator(num_classes=2, seed=1)
-    cpaths = export_generator(gc, out.parent / "cond_export", "conditional", _card(label=None))
+    cpaths = export_generator(
+        gc,
+        out.parent / "cond_export",
+        "conditional",
+        _card(label=None),
+        formats=EXPORT_FORMATS,
+    )
     return g, paths, gc, cpaths
 
 

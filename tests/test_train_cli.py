@@ -123,7 +123,9 @@ def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
         assert _g_iterations(run, unit) == 1  # 14 images // batch 8 = 1 step
         for suffix in (".h5", ".keras", ".json"):
             assert (run / "export" / f"generator_{unit}{suffix}").is_file()
-        assert (run / "export" / f"generator_{unit}_savedmodel" / "saved_model.pb").is_file()
+        assert not (
+            run / "export" / f"generator_{unit}_savedmodel"
+        ).exists()  # on request only
         assert list((run / "logs" / unit).glob("events.out.tfevents.*"))
     card = json.loads((run / "export" / "generator_hemorrhage.json").read_text())
     assert card["label"] == "hemorrhage" and card["arch"] == "tiny32" and card["epochs"] == 1
@@ -337,8 +339,27 @@ def test_a_run_folder_in_use_is_refused(tmp_path, capsys):
     from keras_medgan import runs
 
     out = tmp_path / "runs"
-    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1", "--batch-size", "8",
-                       "--sample-count", "4", "--out", str(out)]) == 0
+    assert (
+        train.main(
+            [
+                "--arch",
+                "tiny32",
+                "--data",
+                PHANTOM,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--classes",
+                "normal",
+                "--sample-count",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     run = out / "00000-tiny32-phantom"
     config_before = (run / "config.json").read_text()
     capsys.readouterr()
@@ -468,3 +489,29 @@ def test_fp16_on_a_cpu_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
     assert train.main(argv) == 2
     assert "fp16 needs a GPU" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_export_formats_on_request_and_changed_on_resume(tmp_path, capsys):
+    """SavedModel only when asked; a finished run resumed with other formats is exported
+    again in exactly those (a left-over format would describe other weights)."""
+    from keras_medgan.export import export_is_complete
+
+    run = _tiny_run(tmp_path, "--epochs", "1", "--export-formats", "h5,savedmodel")
+    export = run / "export"
+    assert (export / "generator_normal.h5").is_file()
+    assert (export / "generator_normal_savedmodel" / "saved_model.pb").is_file()
+    assert not (export / "generator_normal.keras").exists()
+    card = json.loads((export / "generator_normal.json").read_text())
+    assert set(card["files_sha256"]) == {"h5", "savedmodel"}
+    assert train.main(["--resume", str(run), "--export-formats", "keras"]) == 0
+    assert "exporting epoch 1 again" in capsys.readouterr().out
+    assert sorted(p.name for p in export.iterdir()) == [
+        "generator_normal.json",
+        "generator_normal.keras",
+    ]
+    assert export_is_complete(export, "normal", 1, ("keras",))
+    assert train.main(["--resume", str(run), "--export-formats", "h5,pdf"]) == 2
+    assert (
+        "export formats must be a comma-separated subset of h5, keras, savedmodel; got 'h5,pdf'"
+        in capsys.readouterr().err
+    )
