@@ -1,7 +1,17 @@
 """keras_medgan: GANs for small medical image sets, and the numbers that say whether
 their synthetic images help a classifier."""
 
+import sys
+
 __version__ = "0.1.0"
+
+if sys.argv[:1] == ["-m"]:
+    # `python -m keras_medgan.<tool>`: Python imports this package while it locates the
+    # tool (argv[0] is "-m" only then), before any tool module can import TensorFlow: the
+    # moment to make that import quiet (--verbose keeps the noise). Loads nothing itself.
+    from keras_medgan.console import quiet_tensorflow, wants_verbose
+
+    quiet_tensorflow(wants_verbose())
 
 
 def load_pretrained(name: str, **kwargs):

@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence", type=float, default=0.95, help="CI level")
     p.add_argument("--quick", action="store_true",
                    help="fast profile: small_cnn, K=3, 15 epochs, warm-up 8 (explicit flags win)")
-    p.add_argument("--verbose", action="store_true", help="Keras progress bars")
+    p.add_argument("--verbose", action="store_true",
+                   help="Keras progress bars, and TensorFlow's start-up and warning messages")
     return p
 
 

@@ -21,6 +21,7 @@ import csv
 import json
 import math
 import pathlib
+import sys
 import time
 from collections.abc import Callable, Sequence
 
@@ -120,12 +121,19 @@ class RunClock:
 
 
 class RunProgress(keras.callbacks.Callback):
-    """Prints ``epoch 12/2500 [class hemorrhage] d_loss … g_loss … 0.4 s/epoch ETA 16m``."""
+    """Prints ``epoch 12/2500 [class hemorrhage] d_loss … g_loss … 0.4 s/epoch ETA 16m``.
+
+    A line is kept for the first epoch of each ``fit``, every ``every`` epochs and the
+    last one, so a 2 500-epoch log holds a few dozen lines, not 2 500. With ``live`` (a
+    terminal) every other epoch rewrites one status line in place through ``write``.
+    """
 
     def __init__(self, total_epochs: int, clock: RunClock, label: str | None = None,
                  keys: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake"),
                  print_fn: Callable[[str], None] = print,
-                 timer: Callable[[], float] = time.perf_counter):
+                 timer: Callable[[], float] = time.perf_counter,
+                 every: int = 1, live: bool = False,
+                 write: Callable[[str], None] | None = None):
         super().__init__()
         self.total_epochs = int(total_epochs)
         self.clock = clock
@@ -133,7 +141,15 @@ class RunProgress(keras.callbacks.Callback):
         self.label = label
         self.keys = tuple(keys)
         self.print_fn = print_fn
+        self.every = max(int(every), 1)
+        self.live = live
+        self.write = write or _write_stdout
         self._start = None
+        self._first = True
+        self._dirty = False  # a live line is on screen, to be overwritten
+
+    def on_train_begin(self, logs=None):
+        self._first = True
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = self.timer()
@@ -150,7 +166,28 @@ class RunProgress(keras.callbacks.Callback):
                          else f"[class {self.label}]")
         parts += [f"{k} {_float(logs[k]):.4f}" for k in self.keys if k in logs]
         parts.append(f"{seconds:.2f} s/epoch ETA {format_duration(self.clock.eta_seconds)}")
-        self.print_fn(" ".join(parts))
+        line = " ".join(parts)
+        done = epoch + 1
+        if self._first or done % self.every == 0 or done >= self.total_epochs:
+            self.print_fn(f"\r{_CLEAR_LINE}{line}" if self._dirty else line)
+            self._first = self._dirty = False
+        elif self.live:
+            self.write(f"\r{_CLEAR_LINE}{line}")
+            self._dirty = True
+
+
+_CLEAR_LINE = "\033[K"
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def log_every(epochs: int, lines: int = 50) -> int:
+    """The epoch-line cadence ``--log-every auto`` picks: at most about ``lines`` lines per
+    generator (2 500 epochs → every 50; 5 epochs → every one)."""
+    return max(1, math.ceil(int(epochs) / lines))
 
 
 class MetricsLog(keras.callbacks.Callback):

@@ -30,13 +30,12 @@ Contract (the benchmark calls it exactly so)::
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_medgan.console import Progress
 from keras_medgan.registry import Registry
 
 __all__ = [
@@ -67,12 +66,12 @@ class FeatureExtractor:
 
     def __call__(self, images: np.ndarray, verbose: bool = False) -> np.ndarray:
         images = _check_images(images)
-        out, start = [], time.time()
+        out = []
+        bar = Progress(len(images), f"features[{self.name}]", enabled=verbose)
         for i in range(0, len(images), self.batch_size):
             out.append(np.asarray(self.fn(images[i:i + self.batch_size]), np.float32))
-            if verbose:
-                _progress(f"features[{self.name}]", min(i + self.batch_size, len(images)),
-                          len(images), start)
+            bar.update(min(i + self.batch_size, len(images)))
+        bar.close()
         feats = np.concatenate(out, axis=0)
         return feats.reshape(feats.shape[0], -1)
 
@@ -95,13 +94,6 @@ def _check_images(images: np.ndarray) -> np.ndarray:
         raise FeatureExtractorError(
             f"Expected images [N, H, W, 1 or 3] in [-1, 1]. Received shape: {x.shape}.")
     return x
-
-
-def _progress(what: str, done: int, total: int, start: float) -> None:
-    elapsed = time.time() - start
-    eta = elapsed / done * (total - done) if done else 0.0
-    print(f"\r{what}: {done}/{total}  eta {eta:5.1f}s", end="\n" if done >= total else "",
-          file=sys.stderr, flush=True)
 
 
 def to_three_channels(images: np.ndarray) -> np.ndarray:

@@ -53,6 +53,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "checkpoint_every": 50,
     "checkpoint_minutes": 5.0,   # ... or at the first epoch end this long after the last save
     "sample_every": 10,
+    "log_every": 0,  # epochs between progress lines; 0 = auto (about 50 per generator)
     "sample_count": 16,
     "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
     "deterministic": False,  # deterministic ops: same command, bit-identical weights
@@ -293,6 +294,9 @@ def validate_config(config: dict[str, Any]) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+    log_every = config.get("log_every", 0)
+    if not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 0:
+        raise ConfigError(f"log_every must be 0 (auto) or a positive integer, got {log_every!r}")
     if not (isinstance(config.get("lr"), (int, float)) and config["lr"] > 0):
         raise ConfigError(f"lr must be a positive number, got {config.get('lr')!r}")
     for key in ("beta_1", "beta_2"):  # Adam divides by 1 - beta**t: 1.0 is a division by 0

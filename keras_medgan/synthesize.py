@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.console import add_verbose_flag
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.export import (
     GeneratorLoadError,
@@ -286,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", default=None, metavar="DATA",
                    help="real data for --keep-most-realistic (default: the model card's data)")
     p.add_argument("--data-dir", default=None, help="folder of the real data set")
+    add_verbose_flag(p)
     return p
 
 

@@ -12,6 +12,8 @@ import argparse
 import sys
 from typing import Any
 
+from keras_medgan.console import add_verbose_flag
+
 EPILOG = """examples:
   # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
   python -m keras_medgan.train --arch dcgan32 --data head_ct
@@ -143,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also checkpoint at the first epoch end this many minutes after the "
                           "last save (default 5), so a kill loses minutes, not epochs")
     run.add_argument("--sample-every", type=_positive_int, help="epochs between sample grids / loss plots (default 10)")
+    run.add_argument("--log-every", type=_positive_int, metavar="N",
+                     help="epochs between progress lines (default: about 50 lines per generator; "
+                          "on a terminal one status line shows every epoch)")
     run.add_argument("--export-formats", metavar="LIST",
                      help="comma-separated formats of the exported generators: h5, keras, "
                           "savedmodel (default h5,keras; savedmodel adds about 40 MB per "
@@ -158,13 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
                           "the last good checkpoint, as for NaN (default 1e6)")
     run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
+    add_verbose_flag(p)
     return p
 
 
 def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The flags the user gave, as config keys (argparse defaults are None = not given)."""
     settings = {k: v for k, v in vars(args).items()
-                if v is not None and k not in ("config", "resume", "option")}
+                if v is not None and k not in ("config", "resume", "option", "verbose")}
     options = dict(args.option or [])
     from keras_medgan.runs import option_aliases  # the loss-family options with a flag
 

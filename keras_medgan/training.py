@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -382,7 +383,9 @@ class UnitTrainer:
             cb.LossPlot(history, self.run_dir / f"loss_{slug(self.unit.name)}.png",
                         every=c["sample_every"], title=f"{c['arch']} on {c['data']} — {self.unit.name}"),
             saver,
-            cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print),
+            cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print,
+                           every=c.get("log_every") or cb.log_every(target),
+                           live=self.print is print and sys.stdout.isatty()),
         ]
         callbacks += self._family_callbacks()
         try:
@@ -532,8 +535,10 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
     write_summary(run_dir, results)
     for result in results:
         metrics = result.final_metrics
-        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("d_loss", "g_loss", "d_fake_last20")
+        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("d_loss", "g_loss")
                           if isinstance(metrics.get(k), float))
+        if isinstance(metrics.get("d_fake_last20"), float) and result.epochs >= 20:
+            shown += f", d_fake mean of the last 20 epochs {metrics['d_fake_last20']:.4f}"
         print_fn(f"[{result.name}] {result.status}: {result.epochs} epochs; {shown}")
     print_fn(f"generators exported to {run_dir / 'export'}")
     return results

@@ -50,6 +50,37 @@ def test_run_progress_prints_one_line_with_the_whole_run_eta():
     assert clock.remaining == 9 and clock.eta_seconds == pytest.approx(9 * 2.6)
 
 
+def _run_epochs(progress, epochs):
+    progress.on_train_begin()
+    for epoch in epochs:
+        progress.on_epoch_begin(epoch)
+        progress.on_epoch_end(epoch, {"d_loss": 0.5})
+
+
+def test_run_progress_keeps_a_line_every_n_epochs_first_and_last():
+    lines, live = [], []
+    clock = cb.RunClock(epochs_to_train=250)
+    progress = cb.RunProgress(total_epochs=250, clock=clock, print_fn=lines.append,
+                              timer=lambda: 0.0, every=cb.log_every(250), live=True,
+                              write=live.append)
+    _run_epochs(progress, range(12))
+    _run_epochs(progress, range(12, 250))  # a resumed fit starts with a line again
+    kept = [int(line.split()[1].split("/")[0].strip("\r\x1b[K")) for line in lines]
+    assert cb.log_every(250) == 5 and cb.log_every(5) == 1 and cb.log_every(2500) == 50
+    assert kept == [1, 5, 10, 13, *range(15, 251, 5)]
+    assert len(live) == 250 - len(kept)  # the other epochs only rewrite the terminal line
+    assert all(text.startswith("\r\x1b[K") for text in live)
+    assert lines[1].startswith("\r\x1b[K")  # a kept line clears the live one first
+
+
+def test_run_progress_off_a_terminal_writes_nothing_between_kept_lines():
+    lines, live = [], []
+    progress = cb.RunProgress(total_epochs=7, clock=cb.RunClock(7), print_fn=lines.append,
+                              timer=lambda: 0.0, every=3, write=live.append)
+    _run_epochs(progress, range(7))
+    assert [line.split()[1] for line in lines] == ["1/7", "3/7", "6/7", "7/7"] and live == []
+
+
 def _tiny_model():
     x = keras.Input((3,))
     model = keras.Model(x, keras.layers.Dense(2)(x))

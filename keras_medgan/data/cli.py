@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_medgan.console import add_verbose_flag
 from keras_medgan.data.convert import convert_dicoms
 from keras_medgan.data.datasets import check_data_arg, data_help
 from keras_medgan.data.errors import DataError, SkipLog
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--slices-per-patient", type=int, default=1)
     ph.add_argument("--grid", default=None, help="also write a labelled brain-window grid PNG here")
     ph.add_argument("--grid-n", type=int, default=24)
+    for command in sub.choices.values():
+        add_verbose_flag(command)
     return parser
 
 
@@ -168,7 +171,7 @@ def run_phantom(args) -> int:
     try:
         params = PhantomParams(n=args.n, seed=args.seed, size=args.size,
                                slices_per_patient=args.slices_per_patient)
-        from keras_medgan.data.progress import Progress
+        from keras_medgan.console import Progress
 
         bar = Progress(args.n, "phantom")
         generate_phantom(out, params, progress=lambda done, total: bar.update(done))

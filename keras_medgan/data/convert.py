@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from keras_medgan.console import Progress
 from keras_medgan.data.dicom import read_dicom
 from keras_medgan.data.errors import DataError, SkipLog
-from keras_medgan.data.progress import Progress
 from keras_medgan.data.readers import DICOM_SUFFIXES, is_candidate, suffix_kind
 from keras_medgan.data.windows import parse_window
 

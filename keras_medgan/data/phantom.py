@@ -461,7 +461,7 @@ def ensure_phantom(params: PhantomParams = PhantomParams(), root: os.PathLike | 
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".phantom-{params.key()}-", dir=root))
-    from keras_medgan.data.progress import Progress
+    from keras_medgan.console import Progress
 
     bar = Progress(params.n, f"generating phantom ({params.n} slices)")
     try:

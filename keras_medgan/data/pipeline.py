@@ -20,11 +20,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from keras_medgan.console import Progress
 from keras_medgan.data.datasets import resolve_dataset
 from keras_medgan.data.errors import DataError, SkipLog, log
 from keras_medgan.data.labels import Record
 from keras_medgan.data.phantom import cache_root
-from keras_medgan.data.progress import Progress
 from keras_medgan.data.readers import ReaderOptions, read_any
 from keras_medgan.data.windows import parse_window
 from keras_medgan.registry import Registry

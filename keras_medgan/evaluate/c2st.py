@@ -16,11 +16,11 @@ The out-of-fold probability "real" of each fake is a per-image realism score. P1
 from __future__ import annotations
 
 import math
-import sys
-import time
 
 import numpy as np
 from scipy import stats as sp_stats
+
+from keras_medgan.console import Progress
 
 REAL, FAKE = 1, 0
 PROBE = "probe"
@@ -103,7 +103,7 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
     model.optimizer.build(model.trainable_variables)
     initial = model.get_weights()
     initial_opt = [np.array(v.numpy()) for v in model.optimizer.variables]  # lr kept, moments 0
-    start = time.time()
+    bar = Progress(folds, "C2ST folds", enabled=verbose)
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
         keras.utils.set_random_seed(int(seed) + k)
         model.set_weights(initial)
@@ -115,11 +115,8 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
             keras.ops.convert_to_numpy(model(x[test[i:i + 256]], training=False))
             for i in range(0, len(test), 256)])[:, REAL]
         fold_of[test] = k
-        if verbose:
-            done = k + 1
-            eta = (time.time() - start) / done * (folds - done)
-            print(f"\rC2ST fold {done}/{folds}  eta {eta:5.1f}s", end="\n" if done == folds else "",
-                  file=sys.stderr, flush=True)
+        bar.update(k + 1)
+    bar.close()
     return {"y_true": y, "p_real": p_real, "fold": fold_of}
 
 

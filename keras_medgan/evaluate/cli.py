@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from keras_medgan.console import add_verbose_flag
 from keras_medgan.evaluate.inputs import ImageSet, load_fake, load_real
 from keras_medgan.evaluate.metrics import DEFAULT_METRICS, METRICS, EvalContext
 from keras_medgan.evaluate.report import write_report
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-model", action="store_true",
                    help="allow loading generator files that need unsafe deserialisation")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_verbose_flag(p)
     return p
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from keras_medgan.console import add_verbose_flag
+
 EPILOG = """examples:
   # 50 real (head CT training split) + 50 fakes from a run, as P4 did
   python -m keras_medgan.turing make --real head_ct --fake runs/00000-dcgan32-head_ct \\
@@ -50,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("score", help="score the answers")
     c.add_argument("study", help="study folder with answers/")
     c.add_argument("--out", default=None, help="where score.md/score.json go (default: the study)")
+    for command in sub.choices.values():
+        add_verbose_flag(command)
     return p
 
 
