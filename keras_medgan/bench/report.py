@@ -372,7 +372,8 @@ def bar_plot(results: dict, path) -> None:
         value, low, high = (
             100 * np.array(v) for v in zip(*(row_interval(r, m) for r in rows))
         )
-        err = np.nan_to_num(np.stack([value - low, high - value]))
+        # clipped: a proportion of 1.0 has a Wilson bound of 1 - 1e-16, not a negative bar
+        err = np.clip(np.nan_to_num(np.stack([value - low, high - value])), 0.0, None)
         pos = x - 0.4 + width * (i + 0.5)
         ax.bar(pos, np.nan_to_num(value), width, yerr=err, capsize=3, label=m)
         for j, r in enumerate(rows):

@@ -53,7 +53,7 @@ def test_run_writes_results_and_resumes(tmp_path, per_class_run, capsys):
     labels = [row["label"] for row in saved["summary"]["arms"]]
     assert labels == ALL_ARMS
     table = (out / "results.md").read_text()
-    assert "| real+synthetic |" in table and "78.65 / 73.14 / 86.60" in table
+    assert "| real+synthetic " in table and "78.65 / 73.14 / 86.60" in table
     assert "GAN-train" in table and "Class fidelity" in table
     assert results["jobs_run_now"] == 6
 
