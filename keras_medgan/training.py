@@ -480,15 +480,19 @@ class PreparedData:
     class_names: list[str]
     units: list[Unit]
     total_images: int
+    findings: list = dataclasses.field(default_factory=list)  # data sanity (data/sanity.py)
 
 
 def prepare_training(config: dict[str, Any]) -> PreparedData:
     """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
+    from keras_medgan.data.sanity import check_image_sets
+
     data = load_training_set(config)
     class_names = list(data.class_names)
     units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config,
                        ids=image_ids(data.paths))
-    return PreparedData(class_names, units, len(data.images))
+    findings = check_image_sets({config["split"]: data}, config["image_size"])
+    return PreparedData(class_names, units, len(data.images), findings)
 
 
 def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None] = print,
@@ -527,6 +531,12 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
              + ", ".join(f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)"
                          for u in units)
              + f"; {config['epochs']} epochs each")
+    if prepared.findings:
+        from keras_medgan.data.sanity import summarise, write_report
+
+        report = write_report(prepared.findings, run_dir / "data_report.json", config["data"])
+        for line in summarise(prepared.findings, report):
+            print_fn(line)
     results = []
     for index, unit in enumerate(units):
         trainer = UnitTrainer(config, run_dir, unit, class_names, index, clock, strategy,

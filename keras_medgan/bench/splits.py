@@ -10,7 +10,7 @@ to train on (and to size the synthetic arms).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,7 @@ class Splits:
     test: tuple[np.ndarray, np.ndarray]
     class_names: list[str]
     seed: int
+    findings: list = field(default_factory=list)  # data sanity (keras_medgan.data.sanity)
 
     @property
     def image_shape(self) -> tuple:
@@ -77,7 +78,9 @@ def load_splits(data: str, *, image_size: int, seed: int, data_dir: str | None =
     """Load train/val/test with ``keras_medgan.data.load_image_set`` (or ``loader``)."""
     if loader is None:
         from keras_medgan.data import load_image_set as loader
-    parts = {}
+    from keras_medgan.data.sanity import check_image_sets
+
+    parts, loaded = {}, {}
     class_names = None
     for split in SPLIT_NAMES:
         try:
@@ -91,6 +94,8 @@ def load_splits(data: str, *, image_size: int, seed: int, data_dir: str | None =
                                  f"({class_names} vs {list(s.class_names)})")
         class_names = list(s.class_names)
         parts[split] = (np.asarray(s.images, np.float32), np.asarray(s.labels, np.int64))
-    splits = Splits(class_names=class_names, seed=seed, **parts)
+        loaded[split] = s
+    splits = Splits(class_names=class_names, seed=seed, **parts,
+                    findings=check_image_sets(loaded, image_size))
     check_splits(splits, data)
     return splits

@@ -28,6 +28,7 @@ from keras_medgan.data.pipeline import (
     load_image_set,
     to_display_range,
 )
+from keras_medgan.data.sanity import Finding, check_image_sets, summarise, write_report
 from keras_medgan.data.windows import window_names
 
 
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(info)
     info.add_argument("--out", default=None, help="write a sample grid PNG here")
     info.add_argument("--grid-n", type=int, default=24, help="images in the grid (default 24)")
+    info.add_argument("--report", default="data_report.json", metavar="PATH",
+                      help="where the data checks list every file concerned, when they find "
+                           "anything (default: data_report.json)")
 
     conv = sub.add_parser("convert", help="DICOM → windowed PNG, mirroring the folder structure",
                           epilog="example: python -m keras_medgan.data convert --input dcm/ --out png/ "
@@ -92,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_info(args) -> int:
-    """Counts per class and split, sizes, skipped files and a grid.
+    """Counts per class and split, sizes, skipped files, data checks and a grid.
 
     An empty split or class is reported in the table (a zero and a note), not raised:
     ``info`` is how a user finds out that their set is too small for the split.
@@ -130,6 +134,18 @@ def run_info(args) -> int:
         print(f"  skipped {len(skipped)} bad input(s):")
         for p, r in list(skipped.items())[:10]:
             print(f"    {p}: {r}")
+    findings = check_image_sets({s: image_set for s, image_set in sets.items() if len(image_set)},
+                                args.image_size)
+    if skipped:
+        findings.append(Finding("unreadable", f"{len(skipped)} file(s) could not be read",
+                                [f"{p}: {r}" for p, r in skipped.items()]))
+    if findings:
+        report = write_report(findings, args.report, args.data)
+        for line in summarise(findings, report):
+            print(f"  {line}")
+    else:
+        print("  data checks: no near-constant images, duplicates, class imbalance or "
+              "undersized sources found")
     if args.out:
         images = np.concatenate([s.images for s in every])
         labels = np.concatenate([s.labels for s in every])

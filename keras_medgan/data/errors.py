@@ -54,7 +54,8 @@ class SkipLog:
         lines = [f"skipped {len(self.items)} bad input(s):"]
         lines += [f"  {p}: {r}" for p, r in self.items[:limit]]
         if len(self.items) > limit:
-            lines.append(f"  ... and {len(self.items) - limit} more (see ImageSet.skipped)")
+            lines.append(f"  ... and {len(self.items) - limit} more (all of them: ImageSet.skipped, "
+                         "or data_report.json from `python -m keras_medgan.data info`)")
         return "\n".join(lines)
 
     def report(self) -> None:

@@ -25,7 +25,12 @@ from keras_medgan.data.datasets import resolve_dataset
 from keras_medgan.data.errors import DataError, SkipLog, log
 from keras_medgan.data.labels import Record
 from keras_medgan.data.phantom import cache_root
-from keras_medgan.data.readers import ReaderOptions, read_any
+from keras_medgan.data.readers import (
+    WINDOWED_KINDS,
+    ReaderOptions,
+    read_any,
+    suffix_kind,
+)
 from keras_medgan.data.windows import parse_window
 from keras_medgan.registry import Registry
 
@@ -308,6 +313,12 @@ def load_image_set(
         if unknown:
             raise DataError(f"dataset {data!r} has no class {unknown[0]!r}; classes: {', '.join(class_names)}")
     records = files.records
+    if window is not None and records and not any(suffix_kind(r.path) in WINDOWED_KINDS
+                                                  for r in records):
+        kinds = sorted({str(suffix_kind(r.path)) for r in records})
+        raise DataError(f"--window {window} applies to DICOM files, and dataset {data!r} holds "
+                        f"none (only {', '.join(kinds)} files, e.g. {records[0].path}): their "
+                        f"pixel values are used as stored. Leave out --window.")
     label_idx = np.array([class_names.index(r.label) for r in records], np.int64)
     chosen = split_indices(label_idx, [r.patient_id for r in records], seed, ratios)[split]
     if classes is not None:

@@ -47,6 +47,10 @@ READERS.register(
     ),
 )
 
+#: The kinds ``--window`` applies to (NIfTI has its own ``nifti_window``; PNG/JPG pixel
+#: values are used as stored).
+WINDOWED_KINDS = ("dicom",)
+
 _SUFFIX_KIND = {s: "dicom" for s in DICOM_SUFFIXES}
 _SUFFIX_KIND.update({s: "image" for s in IMAGE_SUFFIXES})
 

@@ -103,6 +103,18 @@ def _extractor_factory(args, real: ImageSet):
     return name, (lambda: get_extractor(name, **kwargs))
 
 
+def _check_real_data(real, args, size: int, say) -> None:
+    """Data sanity warnings on the real set (a near-black set once scored FID 0.00 against
+    itself); every file concerned goes to ``<out>/data_report.json``."""
+    from keras_medgan.data.sanity import check_image_sets, summarise, write_report
+
+    findings = check_image_sets({args.split: real}, size)
+    if findings:
+        report = write_report(findings, pathlib.Path(args.out) / "data_report.json", args.real)
+        for line in summarise(findings, report):
+            say(line)
+
+
 def run_evaluation(args) -> int:
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     fake = load_fake(args.fake, n_per_class=args.n, seed=args.seed, image_size=args.image_size,
@@ -113,6 +125,7 @@ def run_evaluation(args) -> int:
                          f"({fake.images.shape[1]}×{fake.images.shape[2]})")
     real = load_real(args.real, size, split=args.split, classes=args.classes, seed=args.seed,
                      data_dir=args.data_dir)
+    _check_real_data(real, args, size, say)
     fake_labels, class_names = _remap_labels(fake, real.class_names)
     run_dir = args.run
     if run_dir is None and (pathlib.Path(args.fake) / "metrics.jsonl").is_file():

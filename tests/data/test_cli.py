@@ -18,8 +18,10 @@ def test_info_prints_counts_and_writes_grid(tmp_path, capsys):
     assert out.is_file() and out.stat().st_size > 1000
 
 
-def test_info_reports_empty_splits_and_every_skipped_file(tmp_path, capsys):
+def test_info_reports_empty_splits_and_every_skipped_file(tmp_path, capsys, monkeypatch):
     import cv2
+
+    monkeypatch.chdir(tmp_path)  # data_report.json lands in the working folder
 
     for name in ("yes", "no"):
         (tmp_path / name).mkdir()
