@@ -398,6 +398,9 @@ def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
         ax2.set_ylabel("D output")
         ax2.legend()
     axes[-1, 0].set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator
+
+    axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))  # no "epoch 1.5" on short runs
     fig.tight_layout()
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,11 @@ def add_verbose_flag(parser) -> None:
     )
 
 
+def plain(docstring: str) -> str:
+    """A module docstring as ``--help`` text: reStructuredText's double backquotes dropped."""
+    return docstring.replace("``", "")
+
+
 class _DropNoise(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

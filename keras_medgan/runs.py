@@ -137,6 +137,21 @@ def run_lock(run_dir):
         handle.close()
 
 
+PATH_DATA_KINDS = ("folder", "csv", "nifti")  # `kind:PATH` data specs named by their path
+
+
+def data_label(data: str) -> str:
+    """The data part of a run folder's name: ``head_ct``, ``phantom`` (options dropped),
+    and for ``folder:/data/brats64`` the folder's name, ``brats64``, not ``folder``."""
+    kind, _, rest = data.partition(":")
+    if kind in PATH_DATA_KINDS and rest.strip("/\\"):
+        name = pathlib.PurePath(rest.rstrip("/\\")).name
+        for suffix in (".nii.gz", ".nii", ".csv"):
+            name = name[: -len(suffix)] if name.lower().endswith(suffix) else name
+        return name or kind
+    return kind
+
+
 def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:
     """Create ``<out_root>/<next number>-<arch>-<data>/`` and return it."""
     root = pathlib.Path(out_root)
@@ -144,7 +159,7 @@ def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:
     numbers = [run_number(p) for p in root.iterdir() if run_number(p) is not None]
     number = max(numbers, default=-1) + 1
     while True:  # mkdir without exist_ok: two trainings started together get two folders
-        path = root / f"{number:05d}-{slug(arch)}-{slug(data.split(':')[0])}"
+        path = root / f"{number:05d}-{slug(arch)}-{slug(data_label(data))}"
         try:
             path.mkdir()
             return path

@@ -187,3 +187,17 @@ def test_loss_plot_and_sample_grid_write_pngs(tmp_path):
     scale = cb.GRID_MIN_TILE // 2  # 2×2 fakes, shown at least GRID_MIN_TILE px wide
     side = (2 * 4 + 2) * scale
     assert cv2.imread(str(tmp_path / "s" / "epoch_00002.png"), 0).shape == (side, side)
+
+
+def test_loss_plot_of_a_short_run_has_whole_epoch_ticks(tmp_path, monkeypatch):
+    from matplotlib import pyplot as plt
+
+    h = cb.EpochHistory()
+    for e in (1, 2, 3):
+        h.add(e, {"d_loss": 1.0 / e, "g_loss": float(e), "d_real": 0.6, "d_fake": 0.4})
+    ticks = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig: (ticks.extend(fig.axes[-1].get_xticks()),
+                                                  real_close(fig)))
+    cb.plot_losses(h, tmp_path / "loss.png")
+    assert ticks and all(float(t).is_integer() for t in ticks)

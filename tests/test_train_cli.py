@@ -513,3 +513,14 @@ def test_export_formats_on_request_and_changed_on_resume(tmp_path, capsys):
         "export formats must be a comma-separated subset of h5, keras, savedmodel; got 'h5,pdf'"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("data,label", [
+    ("head_ct", "head_ct"), ("phantom:n=40,seed=1", "phantom"), ("folder:/data/brats64/", "brats64"),
+    ("csv:/x/labels.csv", "labels"), ("nifti:/scans/vol01.nii.gz", "vol01"), ("folder:/", "folder"),
+])
+def test_run_folders_are_named_by_the_data_not_its_kind(data, label, tmp_path):
+    from keras_medgan.runs import data_label, new_run_dir
+
+    assert data_label(data) == label
+    assert new_run_dir(tmp_path, "dcgan64", data).name.endswith(f"-dcgan64-{label}")

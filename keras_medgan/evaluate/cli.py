@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from keras_medgan.console import add_verbose_flag
+from keras_medgan.console import add_verbose_flag, plain
 from keras_medgan.evaluate.inputs import ImageSet, load_fake, load_real
 from keras_medgan.evaluate.metrics import DEFAULT_METRICS, METRICS, EvalContext
 from keras_medgan.evaluate.report import write_report
@@ -40,7 +40,7 @@ metrics: """ + "; ".join(f"{n}: {METRICS.get(n).description}" for n in METRICS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m keras_medgan.evaluate", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m keras_medgan.evaluate", description=plain(__doc__),
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--real", required=True, help="real data set (load_image_set spec: head_ct, "
                    "phantom, folder:PATH, csv:PATH …)")

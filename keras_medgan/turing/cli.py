@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from keras_medgan.console import add_verbose_flag
+from keras_medgan.console import add_verbose_flag, plain
 
 EPILOG = """examples:
-  # 50 real (head CT training split) + 50 fakes from a run, as P4 did
-  python -m keras_medgan.turing make --real head_ct --fake runs/00000-dcgan32-head_ct \\
-      --n 50 --out turing/
+  # 50 real head CT slices (from all splits: the test split alone has 22) + 50 fakes
+  # from a run, as P4 did
+  python -m keras_medgan.turing make --real head_ct --split all \\
+      --fake runs/00000-dcgan32-head_ct --n 50 --out turing/
 
   # fakes from a folder of PNGs (e.g. what the synthesize CLI wrote)
   python -m keras_medgan.turing make --real phantom --fake synth/ --n 50 --out turing/
@@ -29,8 +30,25 @@ EPILOG = """examples:
 """
 
 
+SERVE_EPILOG = """examples:
+  # rate at http://127.0.0.1:8000/ on this machine (each reader enters a name)
+  python -m keras_medgan.turing serve turing/
+
+  # readers on the local network (no authentication: a trusted network only)
+  python -m keras_medgan.turing serve turing/ --host 0.0.0.0 --port 8080
+"""
+
+SCORE_EPILOG = """examples:
+  # score.md + score.json in the study folder
+  python -m keras_medgan.turing score turing/
+
+  # somewhere else
+  python -m keras_medgan.turing score turing/ --out turing_scores/
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m keras_medgan.turing", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m keras_medgan.turing", description=plain(__doc__),
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("make", help="build a blinded study folder",
@@ -45,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--grid", type=int, default=24, help="images on the printable grid (P0: 24)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--trust-model", action="store_true")
-    s = sub.add_parser("serve", help="serve the rating page")
+    s = sub.add_parser("serve", help="serve the rating page",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SERVE_EPILOG)
     s.add_argument("study", help="study folder made by `make`")
     s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     s.add_argument("--port", type=int, default=8000)
-    c = sub.add_parser("score", help="score the answers")
+    c = sub.add_parser("score", help="score the answers",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SCORE_EPILOG)
     c.add_argument("study", help="study folder with answers/")
     c.add_argument("--out", default=None, help="where score.md/score.json go (default: the study)")
     for command in sub.choices.values():
