@@ -14,7 +14,7 @@ import sys
 
 from keras_medgan.bench.arms import ARM_ORDER, ARMS
 from keras_medgan.bench.errors import BenchmarkError
-from keras_medgan.bench.generators import parse_generator_specs
+from keras_medgan.bench.generators import image_size_from_cards, parse_generator_specs
 from keras_medgan.bench.runner import BenchmarkConfig, run_benchmark
 from keras_medgan.bench.training import TrainConfig
 from keras_medgan.models.classifiers import CLASSIFIERS
@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
     p.add_argument("--synthetic-ratio", type=float, default=1.0,
                    help="synthetic images per real image, per class, in the +synthetic arms")
-    p.add_argument("--image-size", type=int, default=32, help="P1: 32")
+    p.add_argument("--image-size", type=int, default=None,
+                   help="image size (default: the one the generators' model cards state, "
+                        "else P1's 32)")
     p.add_argument("--features", default="domain_cnn", choices=_feature_names(),
                    help="feature extractor for GAN-train/GAN-test (P3 used vgg16)")
     p.add_argument("--feature-weights", help="local weights file for --features vgg16/inception_v3 (default: --weights)")
@@ -160,7 +162,8 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConf
     return BenchmarkConfig(
         data=args.data, out=args.out or f"bench/{args.data.replace(':', '_').replace('/', '_')}",
         arms=arms, generators=generators, repeats=pick["repeats"],
-        image_size=args.image_size, data_dir=args.data_dir,
+        image_size=args.image_size or image_size_from_cards(generators) or 32,
+        data_dir=args.data_dir,
         synthetic_ratio=args.synthetic_ratio, train=train,
         gan_train=not args.no_gan_train, features=args.features,
         feature_weights=feature_weights, feature_epochs=pick["feature_epochs"],

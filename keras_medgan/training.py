@@ -134,12 +134,13 @@ def plan_units(images, labels, class_names: list[str], config, ids=None) -> list
         units = [unit("conditional", None, mask)]
     else:
         units = [unit("all", "all", mask)]
+    smallest = min(len(u.images) for u in units)
     for unit in units:
         if len(unit.images) < config["batch_size"]:
             raise EmptyClassError(
                 f"{'class ' + repr(unit.name) if config['per_class'] else unit.name!r} has "
                 f"{len(unit.images)} training images, fewer than one batch "
-                f"(batch_size {config['batch_size']}); lower --batch-size")
+                f"(batch_size {config['batch_size']}); give --batch-size {smallest} or less")
     return units
 
 

@@ -276,7 +276,7 @@ def test_every_experiment_yaml_resolves():
     (["--arch", "dcgan32", "--data", PHANTOM, "--n-critic", "5"],
      "option 'n_critic' does not apply to loss 'bce'"),
     (["--arch", "dcgan32", "--data", PHANTOM, "--batch-size", "64"],
-     "fewer than one batch"),
+     "fewer than one batch (batch_size 64); give --batch-size 14 or less"),
 ])
 def test_bad_settings_exit_2_with_a_clear_message(tmp_path, capsys, argv, message):
     assert train.main(argv + ["--out", str(tmp_path / "runs")]) == 2

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 CONDITIONAL = "conditional"
+ALL_CLASSES = "all"  # the unit name of one unconditional GAN for every class (P2's recipe)
 
 
 @dataclass
@@ -99,6 +100,14 @@ def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str
         if ch is not None and int(ch) != int(channels):
             raise BenchmarkError(f"{where} makes {ch}-channel images but the data has "
                                  f"{channels} channel(s)")
+    if ALL_CLASSES in cards:
+        card = cards[ALL_CLASSES]
+        command = str(card.get("command") or "python -m keras_medgan.train ...")
+        raise BenchmarkError(
+            f"generator set {set_name!r} ({paths.get(ALL_CLASSES)}) is one unconditional GAN "
+            f"trained on every class together, so it cannot make images of a given class. "
+            f"Train one GAN per class or one conditional GAN instead:\n"
+            f"  {command} --per-class\n  {command} --conditional")
     if CONDITIONAL in cards:
         if len(cards) > 1:
             raise BenchmarkError(f"set {set_name!r} mixes a conditional generator with "
@@ -139,6 +148,29 @@ def shipped_or_paths(paths: Sequence[str], set_name: str) -> list[str]:
         else:
             out.append(path)
     return out
+
+
+def image_size_from_cards(generators: dict[str, list[str]]) -> int | None:
+    """The image size every generator's model card states (read from the JSON beside each
+    file; no model is loaded), or None when no card states one. Cards that disagree are a
+    BenchmarkError naming the files."""
+    from keras_medgan.export import find_generators, read_model_card
+
+    sizes: dict[int, str] = {}
+    for name, paths in generators.items():
+        for path in shipped_or_paths(paths, name):
+            try:
+                located = find_generators(path)
+            except (ValueError, OSError) as exc:
+                raise BenchmarkError(f"generator set {name!r}: {exc}") from None
+            for file in located.values():
+                size = (read_model_card(file) or {}).get("image_size")
+                if size is not None:
+                    sizes.setdefault(int(size), str(file))
+    if len(sizes) > 1:
+        raise BenchmarkError("the generators make images of different sizes: " + "; ".join(
+            f"{s}×{s} ({f})" for s, f in sorted(sizes.items())) + "; benchmark one size at a time")
+    return next(iter(sizes), None)
 
 
 def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, channels: int,

@@ -36,6 +36,9 @@ def test_matching_per_class_and_conditional_cards_pass():
     ({"conditional": _card(conditional=True, class_names=["normal", "tumour"])},
      r"\['hemorrhage'\] are not among them"),
     ({"conditional": _card(conditional=True), "normal": _card()}, "mixes"),
+    ({"all": _card(command="python -m keras_medgan.train --config p2.yaml")},
+     (r"one unconditional GAN.*\n  python -m keras_medgan.train --config p2.yaml --per-class\n"
+      r"  python -m keras_medgan.train --config p2.yaml --conditional")),
 ])
 def test_mismatches_raise_named_errors(cards, message):
     with pytest.raises(BenchmarkError, match=message):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from keras_medgan import benchmark
+from keras_medgan.bench.errors import BenchmarkError
 from tests.bench.conftest import CLASS_NAMES, export_tiny
 
 TINY_PHANTOM = "phantom:n=40"
@@ -49,8 +50,21 @@ def test_generator_image_size_mismatch_exits_2(tmp_path, capsys):
     for name in CLASS_NAMES:
         export_tiny(tmp_path / "run" / "export", name, image_size=16)
     err = _run_bad(["--data", TINY_PHANTOM, "--generators", str(tmp_path / "run"),
-                    "--out", str(tmp_path / "o")], capsys)
+                    "--image-size", "32", "--out", str(tmp_path / "o")], capsys)
     assert "16×16 images but the data is 32×32" in err
+
+
+def test_image_size_comes_from_the_generators_cards(tmp_path):
+    for name in CLASS_NAMES:
+        export_tiny(tmp_path / "run" / "export", name, image_size=16)
+    export_tiny(tmp_path / "other" / "export", "normal", image_size=64)
+    argv = ["--data", TINY_PHANTOM, "--generators", str(tmp_path / "run")]
+    assert benchmark.config_from_args(benchmark.build_parser().parse_args(argv), argv).image_size == 16
+    argv = ["--data", TINY_PHANTOM, "--arms", "real"]
+    assert benchmark.config_from_args(benchmark.build_parser().parse_args(argv), argv).image_size == 32
+    argv = ["--data", TINY_PHANTOM, "--generators", f"a={tmp_path / 'run'}", f"b={tmp_path / 'other'}"]
+    with pytest.raises(BenchmarkError, match="different sizes: 16×16 .*; 64×64"):
+        benchmark.config_from_args(benchmark.build_parser().parse_args(argv), argv)
 
 
 def test_class_without_generator_exits_2(tmp_path, capsys):
