@@ -7,9 +7,14 @@ __version__ = "0.1.0"
 
 if sys.argv[:1] == ["-m"]:
     # `python -m keras_medgan.<tool>`: Python imports this package while it locates the
-    # tool (argv[0] is "-m" only then), before any tool module can import TensorFlow: the
-    # moment to make that import quiet (--verbose keeps the noise). Loads nothing itself.
+    # tool (argv[0] is "-m" only then), before any tool module can import TensorFlow. The
+    # moment to answer `--help` from its stored text (cli_help.py), and to make the
+    # TensorFlow import quiet (--verbose keeps the noise). Neither loads TensorFlow.
+    from keras_medgan.cli_help import print_stored_help
     from keras_medgan.console import quiet_tensorflow, wants_verbose
+
+    if print_stored_help(getattr(sys, "orig_argv", ())):
+        raise SystemExit(0)
 
     quiet_tensorflow(wants_verbose())
 
