@@ -43,7 +43,7 @@ def _from_lines(text: str) -> list[tuple[str, str]]:
         match = COMMAND.search(line)
         if not match or match.group(1) not in TOOLS:
             continue
-        args = re.split(r"\s(?:#|&&|\|\||;|\||\d?>)", " " + match.group(2))[0].strip()
+        args = re.split(r"\s(?:#|&&|\|\||\||\d?>)|;", " " + match.group(2))[0].strip()
         if args:  # a bare tool name is prose naming the tool, not a command
             out.append((match.group(1), " ".join(args.split())))
     return out
@@ -97,11 +97,13 @@ def test_documented_command_parses(source, tool, args, capsys):
 
 def test_extraction_joins_continuations_and_drops_comments_and_pipes():
     text = ("```bash\npython -m keras_medgan.train --arch dcgan32 \\\n    --data phantom  # try\n"
-            "python -m keras_medgan.data info --data phantom 2>&1 | tail -3\n```\n"
+            "python -m keras_medgan.data info --data phantom 2>&1 | tail -3\n"
+            "python -m keras_medgan.data info --data head_ct; ls\n```\n"
             "inline `python -m keras_medgan.synthesize --model p1_head_ct\n--n 4 --out s/` too; "
             "the tool `python -m keras_medgan.evaluate` named in prose is no command")
     assert [c[1:] for c in _commands(text, "t")] == [
         ("keras_medgan.train", "--arch dcgan32 --data phantom"),
         ("keras_medgan.data", "info --data phantom"),
+        ("keras_medgan.data", "info --data head_ct"),
         ("keras_medgan.synthesize", "--model p1_head_ct --n 4 --out s/"),
     ]
