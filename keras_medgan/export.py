@@ -133,15 +133,20 @@ def parse_export_formats(value) -> tuple[str, ...]:
     return tuple(f for f in EXPORT_FORMATS if f in names)
 
 
-def export_paths(export_dir, name: str) -> dict[str, pathlib.Path]:
-    """Where the four files of generator ``name`` go inside ``export_dir``."""
+def export_paths(export_dir, name: str,
+                 formats: Sequence[str] | None = None) -> dict[str, pathlib.Path]:
+    """Where the files of generator ``name`` go inside ``export_dir``: every format's, or
+    only ``formats``' (the card always)."""
     base = pathlib.Path(export_dir) / f"generator_{slug(name)}"
-    return {
+    paths = {
         "h5": base.with_name(base.name + ".h5"),
         "keras": base.with_name(base.name + ".keras"),
         "savedmodel": base.with_name(base.name + "_savedmodel"),
         "card": base.with_name(base.name + ".json"),
     }
+    if formats is None:
+        return paths
+    return {k: v for k, v in paths.items() if k in formats or k == "card"}
 
 
 def sha256_of(path) -> str:
@@ -228,7 +233,7 @@ def export_generator(
         os.replace(tmp_dir, paths["savedmodel"])
     card = {**card, "files_sha256": export_fingerprints(paths, formats)}
     write_text_atomic(paths["card"], json.dumps(card, indent=2, sort_keys=False) + "\n")
-    return {k: v for k, v in paths.items() if k in formats or k == "card"}
+    return export_paths(export_dir, name, formats)
 
 
 def _remove_tree(path: pathlib.Path) -> None:

@@ -53,12 +53,12 @@ RUN_DEFAULTS: dict[str, Any] = {
     "checkpoint_every": 50,
     "checkpoint_minutes": 5.0,   # ... or at the first epoch end this long after the last save
     "sample_every": 10,
-    "log_every": 0,  # epochs between progress lines; 0 = auto (about 50 per generator)
+    "log_every": 0,              # epochs between progress lines; 0 = auto (~50 per generator)
     "sample_count": 16,
-    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
-    "deterministic": False,  # deterministic ops: same command, bit-identical weights
-    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
-    "export_stages": False,  # growing archs (pggan): also export each finished stage
+    "keep_checkpoints": 2,       # the newest + one to fall back on if it is unreadable
+    "deterministic": False,      # deterministic ops: same command, bit-identical weights
+    "max_loss": 1e6,             # |d_loss| or |g_loss| above this = diverged (stops like NaN)
+    "export_stages": False,      # growing archs (pggan): also export each finished stage
     "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
     "out": "runs",
     "options": {},               # loss-family options (label smoothing, n_critic, ...)

@@ -27,6 +27,7 @@ import keras
 import numpy as np
 
 from keras_medgan import callbacks as cb
+from keras_medgan.data.sanity import check_image_sets, report_findings
 from keras_medgan.export import (
     DEFAULT_EXPORT_FORMATS,
     check_distinct_slugs,
@@ -209,9 +210,7 @@ class UnitTrainer:
         self.ckpt_dir = self.run_dir / "checkpoints" / slug(unit.name)
         self.samples_dir = self.run_dir / "samples" / slug(unit.name)
         self.export_dir = self.run_dir / "export"
-        self.export_formats = tuple(
-            config.get("export_formats") or DEFAULT_EXPORT_FORMATS
-        )
+        self.export_formats = tuple(config.get("export_formats") or DEFAULT_EXPORT_FORMATS)
         self._build()
 
     # ---------------------------------------------------------------- build / restore
@@ -330,13 +329,8 @@ class UnitTrainer:
             train_ids=list(self.unit.ids))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
-        paths = export_generator(
-            self.gan.exportable_generator(),
-            self.export_dir,
-            self.unit.name,
-            self.card(epochs, history.summary()),
-            self.export_formats,
-        )
+        paths = export_generator(self.gan.exportable_generator(), self.export_dir, self.unit.name,
+                                 self.card(epochs, history.summary()), self.export_formats)
         return {k: str(v) for k, v in paths.items()}
 
     def train(self) -> UnitResult:
@@ -348,18 +342,10 @@ class UnitTrainer:
         drop_metrics_after(self.run_dir, self.unit.name, start)
         history = read_history(self.run_dir, self.unit.name, start)
         if start >= target:
-            done = {
-                k: v
-                for k, v in export_paths(self.export_dir, self.unit.name).items()
-                if k in self.export_formats or k == "card"
-            }
-            if not export_is_complete(
-                self.export_dir, self.unit.name, start, self.export_formats
-            ):
-                self.print(
-                    f"[{self.unit.name}] export incomplete or from another epoch "
-                    f"(killed while exporting?); exporting epoch {start} again"
-                )
+            done = export_paths(self.export_dir, self.unit.name, self.export_formats)
+            if not export_is_complete(self.export_dir, self.unit.name, start, self.export_formats):
+                self.print(f"[{self.unit.name}] export incomplete or from another epoch "
+                           f"(killed while exporting?); exporting epoch {start} again")
                 self.export(start, history)
             self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
             return UnitResult(self.unit.name, "skipped", start, history.summary(),
@@ -427,13 +413,8 @@ class UnitTrainer:
             kept = int(self.epoch_var.numpy())
         else:
             return 0
-        if not export_is_complete(
-            self.export_dir, self.unit.name, kept, self.export_formats
-        ):
-            self.export(
-                kept,
-                cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]),
-            )
+        if not export_is_complete(self.export_dir, self.unit.name, kept, self.export_formats):
+            self.export(kept, cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]))
         return kept
 
     def _family_callbacks(self) -> list:
@@ -486,8 +467,6 @@ class PreparedData:
 
 def prepare_training(config: dict[str, Any]) -> PreparedData:
     """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
-    from keras_medgan.data.sanity import check_image_sets
-
     data = load_training_set(config)
     class_names = list(data.class_names)
     units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config,
@@ -532,12 +511,7 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
              + ", ".join(f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)"
                          for u in units)
              + f"; {config['epochs']} epochs each")
-    if prepared.findings:
-        from keras_medgan.data.sanity import summarise, write_report
-
-        report = write_report(prepared.findings, run_dir / "data_report.json", config["data"])
-        for line in summarise(prepared.findings, report):
-            print_fn(line)
+    report_findings(prepared.findings, run_dir / "data_report.json", config["data"], print_fn)
     results = []
     for index, unit in enumerate(units):
         trainer = UnitTrainer(config, run_dir, unit, class_names, index, clock, strategy,

@@ -34,6 +34,7 @@ from keras_medgan.bench.training import (
     score,
     train_classifier,
 )
+from keras_medgan.data.sanity import report_findings
 from keras_medgan.jsonio import jsonable
 
 __all__ = ["BenchmarkConfig", "Job", "plan_jobs", "read_records", "run_benchmark"]
@@ -393,12 +394,8 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
     first = load_splits(config.data, image_size=config.image_size, seed=config.split_seed_of(0),
                         data_dir=config.data_dir, loader=loader)
     _check_classifier(config, first)
-    if first.findings:
-        from keras_medgan.data.sanity import summarise, write_report
-
-        data_report = write_report(first.findings, out / "data_report.json", config.data)
-        for line in summarise(first.findings, data_report):
-            print(line, file=stream, flush=True)
+    report_findings(first.findings, out / "data_report.json", config.data,
+                    lambda line: print(line, file=stream, flush=True))
     gen_sets = {name: load_generator_set(name, paths, image_size=config.image_size,
                                          channels=first.image_shape[-1],
                                          class_names=first.class_names,

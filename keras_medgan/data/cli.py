@@ -28,7 +28,7 @@ from keras_medgan.data.pipeline import (
     load_image_set,
     to_display_range,
 )
-from keras_medgan.data.sanity import Finding, check_image_sets, summarise, write_report
+from keras_medgan.data.sanity import Finding, check_image_sets, report_findings
 from keras_medgan.data.windows import window_names
 
 
@@ -139,11 +139,8 @@ def run_info(args) -> int:
     if skipped:
         findings.append(Finding("unreadable", f"{len(skipped)} file(s) could not be read",
                                 [f"{p}: {r}" for p, r in skipped.items()]))
-    if findings:
-        report = write_report(findings, args.report, args.data)
-        for line in summarise(findings, report):
-            print(f"  {line}")
-    else:
+    report_findings(findings, args.report, args.data, lambda line: print(f"  {line}"))
+    if not findings:
         print("  data checks: no near-constant images, duplicates, class imbalance or "
               "undersized sources found")
     if args.out:

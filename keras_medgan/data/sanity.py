@@ -224,6 +224,16 @@ def summarise(findings: list[Finding], report_path=None, shown: int = 3) -> list
     return lines
 
 
+def report_findings(findings: list[Finding], path, data: str,
+                    say: Callable[[str], None] = print) -> None:
+    """What every tool does with findings: all of them to ``path`` (data_report.json),
+    the first few through ``say``. Nothing is written when there are none."""
+    if findings:
+        report = write_report(findings, path, data)
+        for line in summarise(findings, report):
+            say(line)
+
+
 def write_report(findings: list[Finding], path, data: str = "") -> pathlib.Path:
     """``data_report.json``: every finding with every file (a new file; inputs untouched)."""
     path = pathlib.Path(path)

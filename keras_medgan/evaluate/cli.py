@@ -106,13 +106,10 @@ def _extractor_factory(args, real: ImageSet):
 def _check_real_data(real, args, size: int, say) -> None:
     """Data sanity warnings on the real set (a near-black set once scored FID 0.00 against
     itself); every file concerned goes to ``<out>/data_report.json``."""
-    from keras_medgan.data.sanity import check_image_sets, summarise, write_report
+    from keras_medgan.data.sanity import check_image_sets, report_findings
 
-    findings = check_image_sets({args.split: real}, size)
-    if findings:
-        report = write_report(findings, pathlib.Path(args.out) / "data_report.json", args.real)
-        for line in summarise(findings, report):
-            say(line)
+    report_findings(check_image_sets({args.split: real}, size),
+                    pathlib.Path(args.out) / "data_report.json", args.real, say)
 
 
 def run_evaluation(args) -> int:
