@@ -31,6 +31,7 @@ TOOLS = {
     "evaluate": "keras_medgan.evaluate.cli",
     "data": "keras_medgan.data.cli",
     "turing": "keras_medgan.turing.cli",
+    "study": "keras_medgan.study.cli",
 }
 HELP_FLAGS = ("-h", "--help")
 

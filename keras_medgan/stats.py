@@ -24,9 +24,13 @@ __all__ = [
     "binary_metrics",
     "binomial_test",
     "bootstrap_ci",
+    "corrected_resampled_t",
     "harmonic_mean",
+    "mcnemar_exact",
     "mean_ci",
     "paired_test",
+    "stratified_bootstrap_ci",
+    "stratified_resamples",
     "wilson_ci",
 ]
 
@@ -157,27 +161,16 @@ def bootstrap_ci(
     """
     if not arrays:
         raise ValueError("bootstrap_ci needs at least one array.")
-    arrs = [np.asarray(a) for a in arrays]
-    n = len(arrs[0])
-    if any(len(a) != n for a in arrs):
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
         raise ValueError(
-            f"bootstrap_ci arrays differ in length. Received {[len(a) for a in arrs]}"
+            f"bootstrap_ci arrays differ in length. Received {[len(a) for a in arrays]}"
         )
     if n == 0:
         raise ValueError("bootstrap_ci needs non-empty arrays.")
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(int(n_boot)):
-        idx = rng.integers(0, n, size=n)
-        value = statistic(*(a[idx] for a in arrs))
-        if value is not None and not np.isnan(value):
-            values.append(float(value))
-    if not values:
-        nan = float("nan")
-        return nan, nan
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(values, [alpha, 1.0 - alpha])
-    return float(low), float(high)
+    # One stratum: the same draws as an unstratified bootstrap.
+    return stratified_bootstrap_ci(statistic, *arrays, strata=np.zeros(n, np.int64),
+                                   n_boot=n_boot, confidence=confidence, seed=seed)
 
 
 def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> dict:
@@ -256,3 +249,97 @@ def wilson_ci(
     centre = (p + z * z / (2.0 * n)) / denom
     half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def corrected_resampled_t(
+    differences: Sequence[float], n_train: float, n_test: float, confidence: float = 0.95
+) -> dict:
+    """Nadeau & Bengio's (2003) corrected resampled t-test over J fold differences.
+
+    Why not a plain paired t over folds: the training sets of k-fold cross-validation
+    overlap, so fold differences are correlated and the naive variance ``s²/J`` is too
+    small (intervals too narrow, p-values too low). Nadeau & Bengio replace it with
+    ``(1/J + n_test/n_train) · s²``; Bouckaert & Frank (2004) recommend it for r×k CV.
+    ``n_train``/``n_test``: images per fold in the classifier's training and test parts.
+    Returns mean, interval, t, p (two-sided, J − 1 degrees of freedom) and J. With fewer
+    than two differences, or zero spread, the test is undefined (NaN interval and p), save
+    all-zero differences (p = 1).
+    """
+    d = np.asarray([np.nan if v is None else v for v in differences], dtype=np.float64)
+    d = d[~np.isnan(d)]
+    j = int(d.size)
+    nan = float("nan")
+    out = {"mean_diff": float(d.mean()) if j else nan, "ci_low": nan, "ci_high": nan,
+           "t": nan, "pvalue": nan, "n": j, "df": max(j - 1, 0)}
+    if j < 2 or n_train <= 0:
+        return out
+    var = float(d.var(ddof=1))
+    se = math.sqrt((1.0 / j + float(n_test) / float(n_train)) * var)
+    if se == 0.0:
+        if np.allclose(d, 0.0):
+            out.update(ci_low=0.0, ci_high=0.0, t=0.0, pvalue=1.0)
+        return out
+    t = out["mean_diff"] / se
+    half = float(_sp.t.ppf((1.0 + confidence) / 2.0, j - 1)) * se
+    out.update(ci_low=out["mean_diff"] - half, ci_high=out["mean_diff"] + half, t=float(t),
+               pvalue=float(2.0 * _sp.t.sf(abs(t), j - 1)))
+    return out
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pair counts.
+
+    ``b``: images the reference classifier got right and the other wrong; ``c``: the
+    reverse. Under "no difference" each discordant image goes either way with p = ½, so
+    the p-value is the two-sided binomial tail ``min(1, 2·P(X ≤ min(b, c)))``,
+    X ~ Bin(b + c, ½). 1.0 when there is no discordant pair.
+    """
+    b, c = int(b), int(c)
+    if b < 0 or c < 0:
+        raise ValueError(f"mcnemar_exact needs counts >= 0. Received b={b}, c={c}")
+    n = b + c
+    if n == 0:
+        return 1.0
+    return float(min(1.0, 2.0 * _sp.binom.cdf(min(b, c), n, 0.5)))
+
+
+def stratified_bootstrap_ci(
+    statistic: Callable[..., float],
+    *arrays,
+    strata,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval, resampling rows WITHIN each stratum.
+
+    The study's strata are (repeat, true class): every resample keeps each repeat's class
+    counts, so sensitivity and specificity always have their denominators and a repeat
+    never borrows another's images. Rows of all ``arrays`` move together. Undefined
+    resamples (NaN/None) are skipped; (nan, nan) when none is defined.
+    """
+    arrs = [np.asarray(a) for a in arrays]
+    strata = np.asarray(strata)
+    if not arrs or any(len(a) != len(strata) for a in arrs):
+        raise ValueError("stratified_bootstrap_ci needs arrays as long as strata. "
+                         f"Received {[len(a) for a in arrs]} and {len(strata)}")
+    values = []
+    for idx in stratified_resamples(strata, n_boot, seed):
+        value = statistic(*(a[idx] for a in arrs))
+        if value is not None and not np.isnan(value):
+            values.append(float(value))
+    if not values:
+        return float("nan"), float("nan")
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(low), float(high)
+
+
+def stratified_resamples(strata, n_boot: int = 1000, seed: int = 0):
+    """Yield ``n_boot`` bootstrap index arrays, each drawing within every stratum as many
+    rows as it holds (with replacement). Deterministic for a given ``seed``."""
+    strata = np.asarray(strata)
+    groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    rng = np.random.default_rng(seed)
+    for _ in range(int(n_boot)):
+        yield np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in groups])

@@ -203,37 +203,46 @@ def write_set(out_dir, images: np.ndarray, labels: np.ndarray, class_names: Sequ
 # ----------------------------------------------------------------------------- realism
 
 
-def most_realistic_selector(fraction: float, real_data: str | None, data_dir: str | None,
-                            batch_size: int = 256):
+def most_realistic_selector(fraction: float, real_images_of, batch_size: int = 256):
     """A ``select`` for synthesize_set: generate ⌈n / fraction⌉, keep the n most realistic.
 
     Realism is scored by the evaluation stage's classifier two-sample test (P1's future
-    work: "discard unrealistic fakes with a C2ST") against the real training images of
-    the same class.
+    work: "discard unrealistic fakes with a C2ST") against ``real_images_of(name, gen)``,
+    the real training images of the same class (the CLI loads them from the data set;
+    the study passes its fold's training part, so the filter never sees a test image).
     """
-    from keras_medgan.data import load_image_set
     from keras_medgan.evaluate.c2st import keep_most_realistic  # lazy: heavy, optional
 
     def select(name: str, gen: LoadedGenerator, n: int, seed: int) -> np.ndarray:
-        data = real_data or gen.card.get("data")
-        if not data:
-            raise ValueError("--keep-most-realistic needs real images: give --real DATA "
-                             "(the model card names no data set)")
-        real = load_image_set(data, image_size=int(gen.card["image_size"]), split="train",
-                              classes=[name], seed=int(gen.card.get("seed") or 0),
-                              data_dir=data_dir)
-        if len(real.images) == 0:
-            raise ValueError(f"no real images of class {name!r} in {data}")
+        real = real_images_of(name, gen)
+        if len(real) == 0:
+            raise ValueError(f"no real images of class {name!r} to score realism against")
         total = math.ceil(n / fraction)
         label = gen.label_index(name) if gen.conditional else None
         fake = gen.generate(total, label=label, seed=seed, batch_size=batch_size)
-        keep = [int(i) for i in keep_most_realistic(fake, real.images, n / total, seed=0)][:n]
+        keep = [int(i) for i in keep_most_realistic(fake, real, n / total, seed=0)][:n]
         if len(keep) < n:  # rounding in the scorer: top up in generation order
             chosen = set(keep)
             keep += [i for i in range(total) if i not in chosen][: n - len(keep)]
         return fake[np.asarray(keep, np.int64)]
 
     return select
+
+
+def real_training_images(real_data: str | None, data_dir: str | None):
+    """``real_images_of`` for the CLI: the training split the generator's card names."""
+    from keras_medgan.data import load_image_set
+
+    def real_images_of(name: str, gen: LoadedGenerator) -> np.ndarray:
+        data = real_data or gen.card.get("data")
+        if not data:
+            raise ValueError("--keep-most-realistic needs real images: give --real DATA "
+                             "(the model card names no data set)")
+        return load_image_set(data, image_size=int(gen.card["image_size"]), split="train",
+                              classes=[name], seed=int(gen.card.get("seed") or 0),
+                              data_dir=data_dir).images
+
+    return real_images_of
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -324,7 +333,8 @@ def main(argv=None) -> int:
             loaded = _as_generators(args.generator, args.trust_model, args.precision)
         select = None
         if args.keep_most_realistic is not None and args.keep_most_realistic < 1.0:
-            select = most_realistic_selector(args.keep_most_realistic, args.real, args.data_dir,
+            select = most_realistic_selector(args.keep_most_realistic,
+                                             real_training_images(args.real, args.data_dir),
                                              args.batch_size)
         images, labels, class_names = synthesize_set(
             loaded, n_per_class=args.n, classes=args.label, seed=args.seed,

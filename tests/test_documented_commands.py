@@ -29,6 +29,7 @@ TOOLS = {
     "keras_medgan.evaluate": "keras_medgan.evaluate.cli",
     "keras_medgan.data": "keras_medgan.data.cli",
     "keras_medgan.turing": "keras_medgan.turing.cli",
+    "keras_medgan.study": "keras_medgan.study.cli",
 }
 COMMAND = re.compile(r"python3? -m (keras_medgan(?:\.\w+)+)(.*)")
 FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
@@ -83,8 +84,11 @@ def test_the_docs_show_every_tool():
 @pytest.mark.parametrize("source,tool,args", DOCUMENTED,
                          ids=[f"{s}:{t.split('.')[-1]}:{i}" for i, (s, t, _) in enumerate(DOCUMENTED)])
 def test_documented_command_parses(source, tool, args, capsys):
-    parser = importlib.import_module(TOOLS[tool]).build_parser()
+    module = importlib.import_module(TOOLS[tool])
     argv = shlex.split(args)
+    # a tool whose first word picks a parser (study: run / report) says which one
+    parser, argv = (module.parser_for(argv) if hasattr(module, "parser_for")
+                    else (module.build_parser(), argv))
     if "-h" in argv or "--help" in argv:
         return  # prints help and exits 0: nothing to check beyond the tool existing
     try:

@@ -145,3 +145,50 @@ def test_wilson_interval_known_values_and_bounds():
     assert all(map(math.isnan, wilson_ci(0, 0)))
     with pytest.raises(ValueError, match="successes <= n"):
         wilson_ci(5, 4)
+
+
+# --------------------------------------------------------------------------- study statistics
+
+
+def test_mcnemar_exact_on_a_known_table():
+    # b = 1, c = 9: 2 · P(X <= 1), X ~ Bin(10, 1/2) = 2 · (1 + 10) / 1024
+    assert stats.mcnemar_exact(1, 9) == pytest.approx(22 / 1024)
+    assert stats.mcnemar_exact(9, 1) == pytest.approx(22 / 1024)
+    assert stats.mcnemar_exact(0, 0) == 1.0
+    assert stats.mcnemar_exact(5, 5) == 1.0  # capped at 1
+
+
+def test_corrected_resampled_t_on_known_differences():
+    d = [0.1, 0.2, 0.0, 0.1, 0.1]  # mean 0.1, sample variance 0.005
+    r = stats.corrected_resampled_t(d, n_train=100, n_test=25)
+    se = (0.005 * (1 / 5 + 25 / 100)) ** 0.5  # 0.04743
+    assert r["mean_diff"] == pytest.approx(0.1)
+    assert r["t"] == pytest.approx(0.1 / se)
+    assert r["df"] == 4
+    half = 2.7764451 * se  # t_{0.975, 4}
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((0.1 - half, 0.1 + half), rel=1e-6)
+    assert r["pvalue"] == pytest.approx(0.10264, abs=2e-4)
+    # the correction widens the naive interval
+    naive = stats.mean_ci(d)
+    assert r["ci_high"] - r["ci_low"] > naive["ci_high"] - naive["ci_low"]
+
+
+def test_corrected_resampled_t_degenerate_cases():
+    assert np.isnan(stats.corrected_resampled_t([0.1], 100, 25)["pvalue"])
+    zero = stats.corrected_resampled_t([0.0, 0.0, 0.0], 100, 25)
+    assert zero["pvalue"] == 1.0 and zero["ci_low"] == zero["ci_high"] == 0.0
+    assert np.isnan(stats.corrected_resampled_t([0.1, 0.1], 100, 25)["pvalue"])
+
+
+def test_stratified_bootstrap_keeps_strata_sizes_and_covers():
+    strata = np.repeat([0, 1], [30, 10])
+    for idx in stats.stratified_resamples(strata, n_boot=20, seed=0):
+        assert (np.bincount(strata[idx]) == [30, 10]).all()
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(100):
+        x = (rng.random(80) < 0.7).astype(float)
+        lo, hi = stats.stratified_bootstrap_ci(np.mean, x, strata=np.zeros(80), n_boot=300,
+                                               seed=int(rng.integers(1 << 30)))
+        hits += lo <= 0.7 <= hi
+    assert 85 <= hits <= 100  # nominal 95 %

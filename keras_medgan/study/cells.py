@@ -1,0 +1,162 @@
+"""The study's units of work ("cells"), their order, and the one file each leaves behind.
+
+A cell is one of:
+
+* ``gan``: train one GAN of a recipe on one fold's training part (one class for a
+  per-class recipe, every class for a conditional one) — (repeat, fold, recipe, unit);
+* ``arm``: train one classifier arm and predict the fold's test images — (repeat, fold,
+  arm[, synthetic variant]);
+* ``gan_train``: P3's GAN-train / GAN-test SVM for one recipe on the fold.
+
+Cells are planned fold-major (all of fold 0 of repeat 0, then fold 1, …) with a fold's
+GANs first, so a killed study leaves whole folds behind and ``--repeat R --fold F`` is a
+self-contained subset. A finished cell is one JSON file ``cells/<id>.json``, written
+atomically: that file existing is what "done" means, so processes sharing ``--out``
+(separate shells, a job array, machines on a shared disk) never append to one file.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from keras_medgan.bench.arms import ARM_ORDER, ARMS
+from keras_medgan.jsonio import jsonable, write_text_atomic
+
+__all__ = [
+    "Cell",
+    "Variant",
+    "parse_cell_ranges",
+    "plan_cells",
+    "read_cell",
+    "variants_for",
+    "write_cell",
+]
+
+CELLS_DIR = "cells"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Which synthetic images an arm adds: a recipe's GANs, how many, which ones.
+
+    ``ratio``: synthetic images per real image and class (None for the synthetic-only arm,
+    which always takes as many as there are real ones). ``keep``: the fraction of
+    generated images kept by the realism filter (1.0 = no filter; 0.5 = generate twice as
+    many and keep the more realistic half by the C2ST score).
+    """
+
+    recipe: str
+    ratio: float | None
+    keep: float = 1.0
+
+    @property
+    def name(self) -> str:
+        parts = [self.recipe, "match" if self.ratio is None else f"x{self.ratio:g}"]
+        if self.keep < 1.0:
+            parts.append(f"top{self.keep:g}")
+        return "@".join(parts)
+
+
+def variants_for(arm: str, recipes: Sequence[str], ratios: Sequence[float],
+                 keeps: Sequence[float]) -> list[Variant | None]:
+    """[None] for an arm without synthetic images, else one variant per factor level."""
+    spec = ARMS.get(arm)
+    if not spec.uses_synthetic:
+        return [None]
+    arm_ratios = [None] if spec.synthetic == "match" else list(ratios)
+    return [Variant(r, q, k) for r in recipes for q in arm_ratios for k in keeps]
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "gan" | "arm" | "gan_train"
+    repeat: int
+    fold: int
+    recipe: str | None = None
+    unit: str | None = None  # gan cells: class name, or "conditional"
+    arm: str | None = None
+    variant: Variant | None = None
+
+    @property
+    def id(self) -> str:
+        head = f"r{self.repeat}-f{self.fold}"
+        if self.kind == "gan":
+            return f"{head}-gan-{self.recipe}-{self.unit}"
+        if self.kind == "gan_train":
+            return f"{head}-gantrain-{self.recipe}"
+        return f"{head}-arm-{self.arm}" + (f"-{self.variant.name}" if self.variant else "")
+
+    def label(self) -> str:
+        where = f"repeat {self.repeat} fold {self.fold}"
+        if self.kind == "gan":
+            return f"{where}: GAN {self.recipe} [{self.unit}]"
+        if self.kind == "gan_train":
+            return f"{where}: GAN-train/GAN-test {self.recipe}"
+        return f"{where}: {self.arm}" + (f" [{self.variant.name}]" if self.variant else "")
+
+
+def plan_cells(*, repeats: int, folds: int, recipes: dict[str, list[str]], arms: Sequence[str],
+               ratios: Sequence[float], keeps: Sequence[float], gan_train: bool) -> list[Cell]:
+    """Every cell in run order. ``recipes``: name → its GAN units (class names, or
+    ["conditional"]). Recipes are only trained when some arm uses synthetic images."""
+    ordered_arms = [a for a in ARM_ORDER if a in arms] + [a for a in arms if a not in ARM_ORDER]
+    needs_gans = any(ARMS.get(a).uses_synthetic for a in arms) or gan_train
+    cells = []
+    for r in range(repeats):
+        for f in range(folds):
+            if needs_gans:
+                cells += [Cell("gan", r, f, recipe=name, unit=u)
+                          for name, units in recipes.items() for u in units]
+            for arm in ordered_arms:
+                cells += [Cell("arm", r, f, arm=arm, variant=v,
+                               recipe=v.recipe if v else None)
+                          for v in variants_for(arm, list(recipes), ratios, keeps)]
+            if gan_train:
+                cells += [Cell("gan_train", r, f, recipe=name) for name in recipes]
+    return cells
+
+
+def parse_cell_ranges(text: str, total: int) -> list[int]:
+    """``"0-9,12"`` → [0, …, 9, 12]; ValueError naming the bad part or the valid range."""
+    picked: list[int] = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        try:
+            a, b = int(lo), int(hi) if hi else int(lo)
+        except ValueError:
+            raise ValueError(f"--cells {text!r}: {part!r} is not N or N-M") from None
+        if a > b or a < 0 or b >= total:
+            raise ValueError(f"--cells {text!r}: {part!r} is outside 0-{total - 1} "
+                             f"(this study has {total} cells)")
+        picked.extend(range(a, b + 1))
+    if not picked:
+        raise ValueError(f"--cells {text!r} names no cell")
+    return sorted(set(picked))
+
+
+def cell_path(out, cell: Cell) -> pathlib.Path:
+    return pathlib.Path(out) / CELLS_DIR / f"{cell.id}.json"
+
+
+def write_cell(out, cell: Cell, record: dict) -> pathlib.Path:
+    path = cell_path(out, cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, json.dumps(jsonable({"cell": cell.id, **record})) + "\n")
+
+
+def read_cell(out, cell: Cell) -> dict | None:
+    """The cell's record, or None when it has not finished (or its file is unreadable)."""
+    path = cell_path(out, cell)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def finished(out, cells: Iterable[Cell]) -> dict[str, dict]:
+    return {c.id: rec for c in cells if (rec := read_cell(out, c)) is not None}

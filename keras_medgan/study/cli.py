@@ -1,0 +1,263 @@
+"""``python -m keras_medgan.study``: the leak-free cross-validated augmentation study.
+
+All the logic lives in :mod:`keras_medgan.study.runner` and :mod:`keras_medgan.study.report`;
+this module is the command line: argparse, the --quick profile, early clear errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from keras_medgan.bench.arms import ARM_ORDER
+from keras_medgan.bench.training import TrainConfig
+from keras_medgan.study.config import StudyConfig, StudyError
+
+EPILOG = """examples:
+  # P1's question on the Kaggle head CT set: 5 folds x 2 repeats, P1's recipe and WGAN-GP,
+  # ResNet-50 from a local ImageNet file, every arm
+  python -m keras_medgan.study --data head_ct \\
+      --recipe experiments/p1_dcgan32_head_ct.yaml experiments/p1_dcgan32_head_ct_wgangp.yaml \\
+      --folds 5 --repeats 2 --weights ~/weights/resnet50_notop.h5 --out studies/p1
+
+  # the whole study on the embedded phantom in minutes (small_cnn, 3 folds, 3 GAN epochs)
+  python -m keras_medgan.study --data phantom --quick --out studies/phantom
+
+  # how much synthetic data, and which images: ratio and realism filter as factors
+  python -m keras_medgan.study --data head_ct --recipe experiments/p1_dcgan32_head_ct.yaml \\
+      --synthetic-ratio 0.5 1 2 4 --keep-most-realistic 1 0.5 --out studies/p1_ratios
+
+  # shard: one fold per process (or per job-array task) sharing --out, then aggregate
+  python -m keras_medgan.study --data head_ct --recipe p1=experiments/p1_dcgan32_head_ct.yaml \\
+      --out studies/p1 --repeat 0 --fold 3
+  python -m keras_medgan.study report --out studies/p1
+  python -m keras_medgan.study report --out studies/p1 --archive experiments/results/study_p1
+
+  # list the cells with their numbers, then run cells 0-9
+  python -m keras_medgan.study --data phantom --quick --out studies/phantom --list-cells
+  python -m keras_medgan.study --data phantom --quick --out studies/phantom --cells 0-9
+
+A rerun of the same command resumes: finished cells (OUT/cells/*.json) are skipped; a
+killed GAN cell continues from its last checkpoint. Outputs: OUT/results.md (P1 Table 1
+layout), results.json, results.png, predictions.csv, folds.json, gans/ (every fold's
+exported generators and model cards).
+"""
+
+#: The --quick profile: what it sets unless given explicitly.
+QUICK = {"classifier": "small_cnn", "folds": 3, "gan_epochs": 3, "epochs": 15,
+         "warmup_epochs": 8, "feature_epochs": 3, "features": "pixels"}
+FULL = {"classifier": "resnet50", "folds": 5, "gan_epochs": None, "epochs": 100,
+        "warmup_epochs": 10, "feature_epochs": 10, "features": "domain_cnn"}
+DEFAULT_RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
+
+
+def _names(registry_path: str, attr: str) -> list[str]:
+    import importlib
+
+    return getattr(importlib.import_module(registry_path), attr).names()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m keras_medgan.study",
+        description="Do GAN images help a classifier? Repeated stratified k-fold with the "
+                    "GANs trained inside every training fold, every image tested once per "
+                    "repeat, bootstrap intervals, the corrected resampled t-test and McNemar "
+                    "against the real arm, and a leakage check from the model cards.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True,
+                   help="dataset registry name (head_ct, phantom, …) or folder:/csv:/nifti: PATH")
+    p.add_argument("--data-dir", help="explicit folder of the dataset")
+    p.add_argument("--recipe", nargs="+", default=None, metavar="[NAME=]YAML",
+                   help=f"GAN training recipes (train --config files), side by side; the name "
+                        f"defaults to the file's stem (default: {DEFAULT_RECIPE})")
+    p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=list(ARM_ORDER),
+                   help="training sets to compare (default: all five)")
+    p.add_argument("--out", required=False, help="study folder (default studies/<data>)")
+    p.add_argument("--folds", type=int, default=None, help="k (default 5; --quick: 3)")
+    p.add_argument("--repeats", type=int, default=1, help="r repeats of the k folds (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="repeat r deals its folds with seed + r")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="part of each training fold held out for early stopping (default 0.2)")
+    p.add_argument("--image-size", type=int, default=32, help="image size (P1: 32)")
+    p.add_argument("--gan-epochs", type=int, default=None,
+                   help="override every recipe's epochs (default: the recipe's; --quick: 3)")
+    p.add_argument("--gan-precision", default=None,
+                   help="override the recipes' precision (auto / fp32 / bf16 / fp16)")
+    p.add_argument("--synthetic-ratio", type=float, nargs="+", default=[1.0], metavar="R",
+                   help="synthetic images per real image in the +synthetic arms; several "
+                        "values = a study factor (default 1, P1)")
+    p.add_argument("--keep-most-realistic", type=float, nargs="+", default=[1.0], metavar="F",
+                   help="realism filter levels: keep the fraction F of generated images the "
+                        "C2ST finds most realistic (1 = no filter; several = a study factor)")
+    p.add_argument("--classifier", choices=_names("keras_medgan.models.classifiers", "CLASSIFIERS"),
+                   default=None, help="classifier (default resnet50, P1; --quick: small_cnn)")
+    p.add_argument("--weights", help="local ImageNet weights file for resnet50 (never downloaded)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="classifier epoch cap under early stopping (default 100; --quick: 15)")
+    p.add_argument("--batch-size", type=int, default=32, help="classifier batch (P1: 32)")
+    p.add_argument("--lr", type=float, default=1e-3, help="RMSprop learning rate (P1: 1e-3)")
+    p.add_argument("--patience", type=int, default=5, help="early-stopping patience (P1: 5)")
+    p.add_argument("--warmup-epochs", type=int, default=None,
+                   help="epochs before early stopping watches (default 10; --quick: 8)")
+    p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
+    p.add_argument("--features", default=None,
+                   choices=_names("keras_medgan.features", "FEATURE_EXTRACTORS"),
+                   help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)")
+    p.add_argument("--feature-epochs", type=int, default=None,
+                   help="domain_cnn training epochs (default 10; --quick: 3)")
+    p.add_argument("--feature-weights", help="local weights for --features vgg16/inception_v3")
+    p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
+    p.add_argument("--confidence", type=float, default=0.95, help="interval level")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    p.add_argument("--cells", metavar="N-M[,K]", help="run only these cells (see --list-cells)")
+    p.add_argument("--repeat", type=int, default=None, help="run only this repeat's cells")
+    p.add_argument("--fold", type=int, default=None, help="run only this fold's cells")
+    p.add_argument("--list-cells", action="store_true",
+                   help="print every cell with its number and state, run nothing")
+    p.add_argument("--quick", action="store_true",
+                   help="fast profile: small_cnn, 3 folds, 3 GAN epochs, 15 classifier epochs, "
+                        "pixel features (explicit flags win)")
+    p.add_argument("--verbose", action="store_true",
+                   help="Keras progress bars, and TensorFlow's start-up and warning messages")
+    return p
+
+
+def build_report_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m keras_medgan.study report",
+        description="Aggregate whatever cells of a study have finished (another machine's "
+                    "shards included) into results.md / .json / .png and predictions.csv, "
+                    "and say which cells are missing.")
+    p.add_argument("--out", required=True, help="the study folder")
+    p.add_argument("--archive", metavar="DEST",
+                   help="also copy the small files (settings, folds, finished cells, model "
+                        "cards, loss plots; no generator files) to DEST and report there")
+    return p
+
+
+def parse_recipes(values: list[str] | None) -> dict[str, str]:
+    recipes = {}
+    for value in values or [DEFAULT_RECIPE]:
+        name, sep, path = value.partition("=")
+        if not sep:
+            import pathlib
+
+            name, path = pathlib.Path(value).stem, value
+        if not name or any(ch in name for ch in "/\\ "):
+            raise StudyError(f"--recipe {value!r}: give NAME=PATH with a NAME without / or spaces")
+        if name in recipes:
+            raise StudyError(f"--recipe: two recipes named {name!r}; name them NAME=PATH")
+        recipes[name] = path
+    return recipes
+
+
+def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
+    pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
+            for k, v in (QUICK if args.quick else FULL).items()}
+    for name, value in (("--folds", pick["folds"]), ("--repeats", args.repeats),
+                        ("--epochs", pick["epochs"]), ("--batch-size", args.batch_size),
+                        ("--bootstrap", args.bootstrap)):
+        if value < 1:
+            raise StudyError(f"{name} must be >= 1, got {value}")
+    if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
+        raise StudyError(f"--gan-epochs must be >= 1, got {pick['gan_epochs']}")
+    if args.weights and pick["classifier"] != "resnet50":
+        raise StudyError("--weights is a local ImageNet file for --classifier resnet50")
+    train = TrainConfig(classifier=pick["classifier"],
+                        weights=args.weights if pick["classifier"] == "resnet50" else None,
+                        dropout=args.dropout, epochs=pick["epochs"], batch_size=args.batch_size,
+                        learning_rate=args.lr, patience=args.patience,
+                        warmup_epochs=pick["warmup_epochs"], verbose=1 if args.verbose else 0)
+    return StudyConfig(
+        data=args.data, out=args.out or f"studies/{args.data.replace(':', '_').replace('/', '_')}",
+        recipes=parse_recipes(args.recipe), arms=list(args.arms), folds=pick["folds"],
+        repeats=args.repeats, seed=args.seed, image_size=args.image_size,
+        data_dir=args.data_dir, val_fraction=args.val_fraction,
+        synthetic_ratios=sorted(set(args.synthetic_ratio)),
+        keep_fractions=sorted(set(args.keep_most_realistic), reverse=True),
+        gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,
+        gan_train=not args.no_gan_train, features=pick["features"],
+        feature_epochs=pick["feature_epochs"], feature_weights=args.feature_weights,
+        confidence=args.confidence, n_boot=args.bootstrap,
+        profile="quick" if args.quick else "full",
+        command="python -m keras_medgan.study " + " ".join(argv))
+
+
+def _cell_filter(args, total_hint=None):
+    from keras_medgan.study.cells import parse_cell_ranges
+    from keras_medgan.study.runner import select_cells
+
+    def pick(cells):
+        indices = parse_cell_ranges(args.cells, len(cells)) if args.cells else None
+        for flag, value, limit in (("--repeat", args.repeat, max(c.repeat for c in cells)),
+                                   ("--fold", args.fold, max(c.fold for c in cells))):
+            if value is not None and not 0 <= value <= limit:
+                raise StudyError(f"{flag} {value} is outside 0-{limit}")
+        return select_cells(cells, indices=indices, repeat=args.repeat, fold=args.fold)
+
+    return pick
+
+
+def _list_cells(config: StudyConfig) -> int:
+    from keras_medgan.study.cells import read_cell
+    from keras_medgan.study.runner import prepare_study
+
+    _, _, cells = prepare_study(config)
+    for i, cell in enumerate(cells):
+        state = "done" if read_cell(config.out, cell) is not None else "todo"
+        print(f"{i:5d}  {state}  {cell.id}")
+    return 0
+
+
+def report_main(argv: list[str]) -> int:
+    from keras_medgan.study.report import archive_results, write_report
+
+    args = build_report_parser().parse_args(argv)
+    try:
+        results = write_report(args.out)
+        if args.archive:
+            archive_results(args.out, args.archive)
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = results["missing"]
+    print(f"{results['cells_done']} of {results['cells_planned']} cells finished"
+          + (f"; missing: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}"
+             if missing else ""))
+    print(f"wrote {args.out}/results.md, results.json, results.png, predictions.csv")
+    if args.archive:
+        print(f"copied the study's small files and its report to {args.archive}")
+    return 0
+
+
+def parser_for(argv: list[str]) -> tuple[argparse.ArgumentParser, list[str]]:
+    """(parser, its arguments): ``report …`` → the report parser and what follows the word;
+    anything else → the run parser and every argument."""
+    if argv[:1] == ["report"]:
+        return build_report_parser(), argv[1:]
+    return build_parser(), argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args, argv)
+        if args.list_cells:
+            return _list_cells(config)
+        from keras_medgan.study.runner import run_study
+
+        results = run_study(config, cells_wanted=_cell_filter(args))
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished cells are kept in OUT/cells/; rerun the same command "
+              "to resume", file=sys.stderr)
+        return 130
+    print(f"{results['cells_done']} of {results['cells_planned']} cells finished; wrote "
+          f"{config.out}/results.md, results.json, results.png, predictions.csv")
+    return 0

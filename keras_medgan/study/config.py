@@ -1,0 +1,113 @@
+"""The study's settings: one dataclass, written to ``<out>/config.json`` and checked on rerun.
+
+A rerun into the same ``--out`` resumes. Settings that change the numbers of cells
+already finished (data, folds, seeds, GAN epochs, the classifier, a recipe's resolved
+training config, …) must match; adding arms, recipes, ratios or filter levels only adds
+cells and is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from dataclasses import asdict, dataclass, field
+
+from keras_medgan.bench.training import TrainConfig
+from keras_medgan.jsonio import jsonable, write_text_atomic
+
+__all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_config"]
+
+CONFIG_FILE = "config.json"
+
+
+class StudyError(ValueError):
+    """Bad input or settings; the message is one line a user can act on."""
+
+
+@dataclass
+class StudyConfig:
+    data: str
+    out: str
+    #: recipe name → YAML path (experiments/*.yaml)
+    recipes: dict[str, str]
+    arms: list[str]
+    folds: int = 5
+    repeats: int = 1
+    seed: int = 0
+    image_size: int = 32
+    data_dir: str | None = None
+    val_fraction: float = 0.2
+    synthetic_ratios: list[float] = field(default_factory=lambda: [1.0])
+    #: fractions kept by the realism filter; 1.0 = no filter
+    keep_fractions: list[float] = field(default_factory=lambda: [1.0])
+    #: None = each recipe's own epoch count
+    gan_epochs: int | None = None
+    gan_precision: str | None = None
+    train: TrainConfig = field(default_factory=TrainConfig)
+    gan_train: bool = True
+    features: str = "domain_cnn"
+    feature_epochs: int = 10
+    feature_weights: str | None = None
+    confidence: float = 0.95
+    n_boot: int = 1000
+    profile: str = "full"
+    command: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["train"] = self.train.to_dict()
+        return d
+
+
+#: Settings that change the numbers of finished cells.
+RESULT_KEYS = ("data", "data_dir", "folds", "seed", "image_size", "val_fraction", "gan_epochs",
+               "gan_precision", "train", "features", "feature_epochs", "feature_weights")
+
+
+def check_resume(out: pathlib.Path, new: dict) -> None:
+    """StudyError naming every setting that differs from the study already in ``out``.
+
+    ``new`` is the config dict plus ``resolved_recipes`` (name → resolved training config).
+    """
+    path = out / CONFIG_FILE
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    new = jsonable(new)
+    changed = []
+    for key in RESULT_KEYS:
+        if key not in old or old[key] == new[key]:
+            continue
+        if isinstance(old[key], dict) and isinstance(new[key], dict):
+            changed += [f"{key}.{sub}" for sub in sorted(set(old[key]) | set(new[key]))
+                        if old[key].get(sub) != new[key].get(sub)]
+        else:
+            changed.append(f"{key} ({old[key]!r} → {new[key]!r})")
+    old_recipes = old.get("resolved_recipes") or {}
+    for name, cfg in (new.get("resolved_recipes") or {}).items():
+        if name in old_recipes and old_recipes[name] != cfg:
+            keys = sorted(k for k in set(cfg) | set(old_recipes[name])
+                          if cfg.get(k) != old_recipes[name].get(k))
+            changed.append(f"recipe {name!r} ({', '.join(keys)})")
+    if changed:
+        raise StudyError(f"{out} holds a study made with different settings: "
+                         f"{'; '.join(changed)} (see {path}). Use another --out, or the same "
+                         f"settings to resume.")
+
+
+def write_config(out: pathlib.Path, config: dict) -> None:
+    """Merge with what is there: a rerun that adds arms or recipes keeps the old ones."""
+    path = out / CONFIG_FILE
+    merged = dict(config)
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text())
+            merged["resolved_recipes"] = {**old.get("resolved_recipes", {}),
+                                          **config.get("resolved_recipes", {})}
+            merged["recipes"] = {**old.get("recipes", {}), **config.get("recipes", {})}
+        except (OSError, json.JSONDecodeError):
+            pass
+    write_text_atomic(path, json.dumps(jsonable(merged), indent=2) + "\n")

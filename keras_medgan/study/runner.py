@@ -1,0 +1,455 @@
+"""Run (or resume) a cross-validated augmentation study, one cell at a time.
+
+For repeat r and fold f: the fold's test images are held out; the rest is split into a
+training part and a validation part (``folds.fold_parts``). Each recipe's GANs train on
+the training part ONLY, through ``keras_medgan.training.run_training`` (the call behind
+``python -m keras_medgan.train``), and are exported with model cards listing the images
+they trained on. Synthetic images come from ``keras_medgan.sampling.synthesize_set``, the
+one sampling path. Every arm's classifier trains on its training set, stops early on the
+validation part, and predicts the fold's test images.
+
+Seeds: repeat r deals folds with ``seed + r``; a fold's GANs start from the recipe's seed
++ 100·r + f; its synthetic images are drawn with sampling seed 100·r + f; its classifiers
+use classifier seed 100·r + f in every arm (all arms of a fold share initial weights, which
+is what makes the comparison with the real arm a paired one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
+from keras_medgan.bench.gan_train import gan_train_test
+from keras_medgan.bench.training import predict_proba, score, train_classifier
+from keras_medgan.console import format_seconds
+from keras_medgan.jsonio import jsonable, write_text_atomic
+from keras_medgan.study import folds as fold_split
+from keras_medgan.study.cells import Cell, finished, plan_cells, read_cell, write_cell
+from keras_medgan.study.config import (
+    StudyConfig,
+    StudyError,
+    check_resume,
+    write_config,
+)
+
+__all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
+
+FOLDS_FILE = "folds.json"
+#: Training-config keys that do not change what a GAN learns (left out of the resume check).
+VOLATILE_RECIPE_KEYS = ("command", "out", "data_dir", "log_every", "checkpoint_every",
+                        "checkpoint_minutes", "sample_every", "keep_checkpoints",
+                        "export_formats")
+
+
+@dataclass
+class StudyData:
+    """The whole image set, once: every fold is a set of indices into it."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    groups: list[str]  # patient ids
+    ids: list[str]  # image identifiers, as model cards list them
+    findings: list = field(default_factory=list)  # data sanity (keras_medgan.data.sanity)
+
+    def parts(self, config: StudyConfig, repeat: int, fold: int) -> fold_split.FoldParts:
+        return fold_split.fold_parts(self.labels, self.groups, config.folds, repeat, fold,
+                                     seed=config.seed, val_fraction=config.val_fraction)
+
+
+def load_study_data(config: StudyConfig, loader: Callable | None = None) -> StudyData:
+    """Every image of ``config.data`` (split "all"); StudyError for an empty class."""
+    from keras_medgan.data.sanity import check_image_sets
+    from keras_medgan.training import image_ids
+
+    if loader is None:
+        from keras_medgan.data import load_image_set as loader
+    try:
+        s = loader(data=config.data, image_size=config.image_size, split="all", seed=0,
+                   data_dir=config.data_dir)
+    except ValueError as exc:  # DataError: the user's data or flags
+        raise StudyError(str(exc)) from None
+    labels = np.asarray(s.labels, np.int64)
+    counts = np.bincount(labels, minlength=len(s.class_names))
+    empty = [n for n, c in zip(s.class_names, counts.tolist()) if c == 0]
+    if empty:
+        raise StudyError(f"{config.data!r}: class(es) {empty} have no images (counts: "
+                         + ", ".join(f"{n}={c}" for n, c in zip(s.class_names, counts.tolist()))
+                         + ")")
+    return StudyData(np.asarray(s.images, np.float32), labels, list(s.class_names),
+                     [str(g) for g in s.patient_ids], image_ids(s.paths),
+                     findings=check_image_sets({"all": s}, config.image_size))
+
+
+@dataclass
+class Recipe:
+    name: str
+    path: str
+    config: dict  # the resolved training config, as train would run it
+    units: list[str]  # class names, or ["conditional"]
+
+    def comparable(self) -> dict:
+        return {k: v for k, v in self.config.items() if k not in VOLATILE_RECIPE_KEYS}
+
+
+def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Recipe]:
+    """Each recipe YAML resolved exactly as ``train --config`` would, on the study's data."""
+    from keras_medgan.runs import ConfigError, read_yaml_config, resolve_config
+
+    recipes = {}
+    for name, path in config.recipes.items():
+        try:
+            yaml_config = read_yaml_config(path)
+            cli = {"data": config.data, "data_dir": config.data_dir,
+                   "image_size": config.image_size, "split": "train"}
+            if config.gan_epochs is not None:
+                cli["epochs"] = int(config.gan_epochs)
+            if config.gan_precision is not None:
+                cli["precision"] = config.gan_precision
+            resolved = resolve_config(cli, yaml_config)
+        except ConfigError as exc:
+            raise StudyError(f"recipe {name!r} ({path}): {exc}") from None
+        resolved["export_formats"] = ["h5"]
+        resolved["keep_checkpoints"] = 1
+        if resolved["per_class"]:
+            units = list(class_names)
+        elif resolved["conditional"]:
+            units = ["conditional"]
+        else:
+            raise StudyError(
+                f"recipe {name!r} ({path}) trains one unconditional GAN on every class, whose "
+                f"images carry no label; set per_class: true (one GAN per class, P1) or "
+                f"conditional: true in it")
+        recipes[name] = Recipe(name, str(path), resolved, units)
+    return recipes
+
+
+def _check_inputs(config: StudyConfig) -> None:
+    for arm in config.arms:
+        if arm not in ARMS:
+            raise StudyError(f"unknown arm {arm!r}; valid: {', '.join(ARMS.names())}")
+    synthetic_arms = [a for a in config.arms if ARMS.get(a).uses_synthetic]
+    if (synthetic_arms or config.gan_train) and not config.recipes:
+        raise StudyError(f"arm(s) {synthetic_arms or ['GAN-train']} need GANs: give --recipe")
+    if config.repeats < 1:
+        raise StudyError(f"--repeats must be >= 1, got {config.repeats}")
+    if not 0.0 < config.val_fraction < 0.5:
+        raise StudyError(f"--val-fraction must be in (0, 0.5), got {config.val_fraction}")
+    for r in config.synthetic_ratios:
+        if not r > 0:
+            raise StudyError(f"--synthetic-ratio values must be > 0, got {r}")
+    for k in config.keep_fractions:
+        if not 0.0 < k <= 1.0:
+            raise StudyError(f"--keep-most-realistic values must be in (0, 1], got {k}")
+    for name, path in config.recipes.items():
+        if not pathlib.Path(path).is_file():
+            raise StudyError(f"recipe {name!r}: file {path} not found")
+
+
+class _Progress:
+    """A line per finished cell with an ETA from the mean time of each cell kind so far."""
+
+    def __init__(self, todo: list[Cell], total: int, done: int, stream):
+        self.left = {k: sum(c.kind == k for c in todo) for k in ("gan", "arm", "gan_train")}
+        self.total, self.done, self.stream = total, done, stream
+        self.seconds: dict[str, list[float]] = {}
+
+    def eta(self) -> str:
+        unknown = [k for k, n in self.left.items() if n and k not in self.seconds]
+        eta = sum(np.mean(self.seconds[k]) * n for k, n in self.left.items()
+                  if n and k in self.seconds)
+        return format_seconds(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
+                                      if unknown else "")
+
+    def log(self, cell: Cell, seconds: float, summary: str) -> None:
+        self.done += 1
+        self.left[cell.kind] -= 1
+        self.seconds.setdefault(cell.kind, []).append(seconds)
+        print(f"[{self.done}/{self.total}] {cell.label()}: {summary} ({format_seconds(seconds)};"
+              f" ETA {self.eta()})", file=self.stream, flush=True)
+
+
+class _Fold:
+    """What one (repeat, fold)'s cells share: the indices and the synthetic pools."""
+
+    def __init__(self, study: _Study, repeat: int, fold: int):
+        self.study, self.repeat, self.fold = study, repeat, fold
+        self.parts = study.data.parts(study.config, repeat, fold)
+        self.seed = 100 * repeat + fold
+        self._pools: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def xy(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        idx = getattr(self.parts, part)
+        return self.study.data.images[idx], self.study.data.labels[idx]
+
+    def ids(self, part: str) -> list[str]:
+        return [self.study.data.ids[i] for i in getattr(self.parts, part)]
+
+    def generator_files(self, recipe: str) -> list[pathlib.Path]:
+        files = []
+        for unit in self.study.recipes[recipe].units:
+            rec = read_cell(self.study.out, Cell("gan", self.repeat, self.fold, recipe=recipe,
+                                                 unit=unit))
+            if rec is None:
+                raise _NotReady(f"GAN {recipe} [{unit}] of repeat {self.repeat} fold "
+                                f"{self.fold} has not finished")
+            files.append(self.study.out / rec["export"])
+        return files
+
+    def pool(self, recipe: str, keep: float) -> tuple[np.ndarray, np.ndarray]:
+        """Synthetic images of one recipe (and realism filter), enough for every arm."""
+        from keras_medgan.sampling import synthesize_set
+        from keras_medgan.synthesize import most_realistic_selector
+
+        key = (recipe, keep)
+        if key not in self._pools:
+            cfg = self.study.config
+            counts = np.bincount(self.xy("train")[1], minlength=len(self.study.data.class_names))
+            n = max(synthetic_needed(cfg.arms, counts, max(cfg.synthetic_ratios)),
+                    int(counts.max()))
+            select = None
+            if keep < 1.0:
+                train_x, train_y = self.xy("train")
+                names = self.study.data.class_names
+                select = most_realistic_selector(
+                    keep, lambda name, _gen: train_x[train_y == names.index(name)])
+            images, labels, class_names = synthesize_set(
+                [str(p) for p in self.generator_files(recipe)], n_per_class=n, seed=self.seed,
+                select=select)
+            order = [class_names.index(n) for n in self.study.data.class_names]
+            labels = np.asarray([order.index(int(v)) for v in labels], np.int64) \
+                if order != list(range(len(order))) else labels
+            self._pools[key] = (images, labels)
+        return self._pools[key]
+
+
+class _NotReady(Exception):
+    """A cell needs another cell (its fold's GANs) that has not finished yet."""
+
+
+class _Study:
+    def __init__(self, config: StudyConfig, data: StudyData, recipes: dict[str, Recipe], stream):
+        self.config, self.data, self.recipes, self.stream = config, data, recipes, stream
+        self.out = pathlib.Path(config.out)
+        self._fold: _Fold | None = None
+
+    def fold(self, repeat: int, fold: int) -> _Fold:
+        if self._fold is None or (self._fold.repeat, self._fold.fold) != (repeat, fold):
+            self._fold = _Fold(self, repeat, fold)  # one fold's arrays at a time
+        return self._fold
+
+    def print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    # ------------------------------------------------------------------ cells
+
+    def run_gan(self, cell: Cell) -> dict:
+        from keras_medgan.runs import run_lock
+        from keras_medgan.runs import write_config as write_run_config
+        from keras_medgan.training import PreparedData, plan_units, run_training
+
+        f = self.fold(cell.repeat, cell.fold)
+        recipe = self.recipes[cell.recipe]
+        config = {**recipe.config, "seed": int(recipe.config["seed"]) + f.seed,
+                  "split_seed": None, "classes": None if cell.unit == "conditional" else [cell.unit],
+                  "command": self.config.command + f"  # cell {cell.id}"}
+        run_dir = self.out / "gans" / f"r{cell.repeat}-f{cell.fold}" / cell.recipe / cell.unit
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_config(run_dir, config)
+        train_x, train_y = f.xy("train")
+        units = plan_units(train_x, train_y, self.data.class_names, config, ids=f.ids("train"))
+        prepared = PreparedData(self.data.class_names, units, len(train_y))
+        with run_lock(run_dir):
+            (result,) = run_training(config, run_dir, print_fn=lambda s: self.print("    " + s),
+                                     prepared=prepared)
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # the export is what counts
+        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "recipe": cell.recipe,
+                "unit": cell.unit, "run_dir": str(run_dir.relative_to(self.out)),
+                "export": str(pathlib.Path(result.export["h5"]).resolve().relative_to(
+                    self.out.resolve())),
+                "status": result.status, "epochs": result.epochs,
+                "n_train": len(units[0].images), "final_metrics": result.final_metrics}
+
+    def run_arm(self, cell: Cell) -> dict:
+        f = self.fold(cell.repeat, cell.fold)
+        num_classes = len(self.data.class_names)
+        train_x, train_y = f.xy("train")
+        synth = (None, None)
+        v = cell.variant
+        if v is not None:
+            synth = f.pool(v.recipe, v.keep)
+        ts = build_training_set(cell.arm, train_x, train_y, *synth, num_classes=num_classes,
+                                class_names=self.data.class_names,
+                                synthetic_ratio=v.ratio if v and v.ratio else 1.0, seed=f.seed)
+        model, info = train_classifier(ts.images, ts.labels, *f.xy("val"),
+                                       num_classes=num_classes, config=self.config.train,
+                                       augment=ts.augment, seed=f.seed)
+        test_x, test_y = f.xy("test")
+        probs = predict_proba(model, test_x)
+        return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "arm": cell.arm,
+                "recipe": v.recipe if v else None, "variant": v.name if v else None,
+                "ratio": v.ratio if v else None, "keep": v.keep if v else None,
+                "ids": f.ids("test"), "labels": test_y.tolist(),
+                "probs": np.round(probs, 6).tolist(), "metrics": score(test_y, probs),
+                "training": info, "n_train": len(ts.labels), "n_real": ts.n_real,
+                "n_synthetic": ts.n_synthetic, "train_class_counts": ts.class_counts(num_classes)}
+
+    def run_gan_train(self, cell: Cell) -> dict:
+        from keras_medgan.features import get_extractor
+
+        f = self.fold(cell.repeat, cell.fold)
+        (train_x, train_y), (test_x, test_y) = f.xy("train"), f.xy("test")
+        images, labels = f.pool(cell.recipe, 1.0)
+        counts = np.bincount(train_y, minlength=len(self.data.class_names))
+        keep = np.concatenate([np.flatnonzero(labels == c)[:n] for c, n in enumerate(counts)])
+        try:
+            ext = get_extractor(self.config.features, real_images=train_x, real_labels=train_y,
+                                seed=f.seed, epochs=self.config.feature_epochs,
+                                weights=self.config.feature_weights)
+        except ValueError as exc:
+            raise StudyError(f"--features {self.config.features}: {exc}") from None
+        scores = gan_train_test((ext(train_x), train_y), (ext(test_x), test_y),
+                                (ext(images[keep]), labels[keep]), seed=f.seed)
+        return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
+                "recipe": cell.recipe, "features": ext.describe(), "scores": scores,
+                "n_synthetic": len(keep)}
+
+    def run(self, cell: Cell) -> dict:
+        return {"gan": self.run_gan, "arm": self.run_arm, "gan_train": self.run_gan_train
+                }[cell.kind](cell)
+
+
+def _summary(record: dict) -> str:
+    if record["kind"] == "gan":
+        return f"{record['status']}, {record['epochs']} epochs on {record['n_train']} images"
+    if record["kind"] == "gan_train":
+        s = record["scores"]
+        return ", ".join(f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k}"
+                         for k, v in s.items())
+    m = record["metrics"]
+    parts = [f"acc {m['accuracy']:.3f}"]
+    for key, short in (("sensitivity", "sen"), ("specificity", "spe")):
+        if isinstance(m.get(key), float) and not math.isnan(m[key]):
+            parts.append(f"{short} {m[key]:.3f}")
+    return ", ".join(parts) + f", {record['training']['epochs_run']} epochs"
+
+
+def _folds_record(config: StudyConfig, data: StudyData) -> dict:
+    """Which images each fold trains, validates and tests on (the leakage check reads it)."""
+    repeats = []
+    for r in range(config.repeats):
+        parts = [data.parts(config, r, f) for f in range(config.folds)]
+        repeats.append([{k: [data.ids[i] for i in getattr(p, k)] for k in ("train", "val", "test")}
+                        for p in parts])
+    return {"class_names": data.class_names, "ids": data.ids, "labels": data.labels.tolist(),
+            "groups": data.groups, "repeats": repeats}
+
+
+def select_cells(cells: list[Cell], *, indices: list[int] | None = None,
+                 repeat: int | None = None, fold: int | None = None) -> list[Cell]:
+    picked = [cells[i] for i in indices] if indices is not None else list(cells)
+    return [c for c in picked if (repeat is None or c.repeat == repeat)
+            and (fold is None or c.fold == fold)]
+
+
+def prepare_study(config: StudyConfig, loader: Callable | None = None):
+    """Check everything a study needs before any training: StudyError for bad input."""
+    _check_inputs(config)
+    data = load_study_data(config, loader)
+    recipes = resolve_recipes(config, data.class_names)
+    min_train = max([int(r.config["batch_size"]) for r in recipes.values()] or [1])
+    try:
+        fold_split.check_fold_counts(data.labels, data.groups, data.class_names, config.folds,
+                                     min_train=min_train, val_fraction=config.val_fraction)
+    except fold_split.FoldError as exc:
+        raise StudyError(str(exc)) from None
+    cells = plan_cells(repeats=config.repeats, folds=config.folds,
+                       recipes={n: r.units for n, r in recipes.items()}, arms=config.arms,
+                       ratios=config.synthetic_ratios, keeps=config.keep_fractions,
+                       gan_train=config.gan_train and bool(recipes))
+    return data, recipes, cells
+
+
+def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[Cell]] | None = None,
+              loader: Callable | None = None, stream=None) -> dict:
+    """Run the study's unfinished cells (``cells_wanted`` picks a subset), then report.
+
+    Returns the report dict (see :mod:`keras_medgan.study.report`).
+    """
+    from keras_medgan.data.sanity import report_findings
+    from keras_medgan.runs import RunLockedError
+    from keras_medgan.study.report import write_report
+
+    stream = stream if stream is not None else sys.stderr
+    data, recipes, cells = prepare_study(config, loader)
+    out = pathlib.Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stored = {**config.to_dict(),
+              "resolved_recipes": {n: r.comparable() for n, r in recipes.items()}}
+    check_resume(out, stored)
+    write_config(out, stored)
+    report_findings(data.findings, out / "data_report.json", config.data,
+                    lambda line: print(line, file=stream, flush=True))
+    write_text_atomic(out / FOLDS_FILE, json.dumps(jsonable(_folds_record(config, data))) + "\n")
+    wanted = cells_wanted(cells) if cells_wanted else cells
+    done = finished(out, cells)
+    todo = [c for c in wanted if c.id not in done or _export_lost(out, c, done, cells)]
+    print(f"study {out}: {len(data.labels)} images ({', '.join(f'{n} {int((data.labels == i).sum())}' for i, n in enumerate(data.class_names))}), "
+          f"{config.repeats} repeat(s) × {config.folds} folds, recipes "
+          f"{', '.join(recipes) or 'none'}; {len(cells)} cells, {len(wanted) - len(todo)} of "
+          f"the {len(wanted)} asked for already done", file=stream, flush=True)
+    progress = _Progress(todo, len(wanted), len(wanted) - len(todo), stream)
+    study = _Study(config, data, recipes, stream)
+    (out / "locks").mkdir(exist_ok=True)
+    waiting = []
+    for cell in todo:
+        if cell.id not in done and read_cell(out, cell) is not None:
+            progress.log(cell, 0.0, "finished by another process")
+            continue
+        start = time.time()
+        try:
+            with _cell_lock(out, cell):
+                record = study.run(cell)
+        except RunLockedError:
+            print(f"  skip {cell.id}: another process is running it", file=stream, flush=True)
+            continue
+        except _NotReady as exc:
+            waiting.append(cell.id)
+            print(f"  skip {cell.id}: {exc}", file=stream, flush=True)
+            continue
+        record["seconds"] = round(time.time() - start, 2)
+        write_cell(out, cell, record)
+        progress.log(cell, record["seconds"], _summary(record))
+    if waiting:
+        print(f"{len(waiting)} cell(s) wait for GANs of their fold; run those cells "
+              f"(e.g. --repeat R --fold F), then rerun", file=stream, flush=True)
+    return write_report(out)
+
+
+def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -> bool:
+    """A finished GAN whose exported file is gone (results copied to a fresh machine keep
+    cell records and model cards, not the large generator files) is trained again while
+    a cell that samples it is still unfinished."""
+    if cell.kind != "gan" or (out / done[cell.id]["export"]).is_file():
+        return False
+    return any(c.id not in done for c in cells if c.kind != "gan" and c.recipe == cell.recipe
+               and (c.repeat, c.fold) == (cell.repeat, cell.fold))
+
+
+def _cell_lock(out: pathlib.Path, cell: Cell):
+    """``run_lock`` on a per-cell folder: two processes never run the same cell (a killed
+    holder's lock is dropped by the kernel, so a rerun takes the cell over)."""
+    from keras_medgan.runs import run_lock
+
+    folder = out / "locks" / cell.id
+    folder.mkdir(parents=True, exist_ok=True)
+    return run_lock(folder)
