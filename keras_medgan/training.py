@@ -518,6 +518,7 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
                               print_fn=print_fn)
         results.append(trainer.train())
     write_summary(run_dir, results)
+    report = _write_run_report(run_dir, units, results, print_fn)
     for result in results:
         metrics = result.final_metrics
         shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("d_loss", "g_loss")
@@ -526,7 +527,24 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
             shown += f", d_fake mean of the last 20 epochs {metrics['d_fake_last20']:.4f}"
         print_fn(f"[{result.name}] {result.status}: {result.epochs} epochs; {shown}")
     print_fn(f"generators exported to {run_dir / 'export'}")
+    if report:
+        print_fn(f"report: {report} (open it in a browser)")
     return results
+
+
+def _write_run_report(run_dir: pathlib.Path, units: list[Unit], results: list[UnitResult],
+                      print_fn: Callable[[str], None]) -> pathlib.Path | None:
+    """report.html with a real-vs-fake grid per generator; a failure here costs the page,
+    never the trained run."""
+    from keras_medgan.export import GeneratorLoadError
+    from keras_medgan.run_report import real_vs_fake_grids, write_run_report
+
+    try:
+        real_vs_fake_grids(run_dir, units, results)
+        return write_run_report(run_dir)
+    except (OSError, ValueError, GeneratorLoadError) as exc:
+        print_fn(f"warning: {run_dir / 'report.html'} not written: {exc}")
+        return None
 
 
 def _finished_epochs(run_dir: pathlib.Path, unit_name: str) -> int:

@@ -30,3 +30,33 @@ def shared_head_ct():
     if not (SHARED_HEAD_CT / "labels.csv").is_file():
         pytest.skip(f"real head CT set not found at {SHARED_HEAD_CT}")
     return SHARED_HEAD_CT
+
+
+# Headless Chromium (Debian's chromium + chromium-driver, Selenium) for the pages people open
+# in a browser. Skips with the reason when the browser, the driver or Selenium is missing.
+# Nothing is downloaded: the driver and browser paths are given explicitly, so Selenium
+# Manager is never asked to fetch one (SE_OFFLINE makes sure).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed "
+                                    "(pip install selenium)")
+    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.path.isfile(path):
+            pytest.skip(f"{path} not found (apt-get install -y {pkg})")
+    os.environ["SE_OFFLINE"] = "true"
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(20)
+    yield driver
+    driver.quit()

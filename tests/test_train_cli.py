@@ -133,6 +133,12 @@ def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "epoch 1/1 [class hemorrhage] d_loss" in printed and "ETA" in printed
     assert "d_fake" not in printed.split("trained:")[1]  # a mean of the last 20 needs 20 epochs
+    assert f"report: {run / 'report.html'}" in printed
+    page = (run / "report.html").read_text()
+    for unit in ("normal", "hemorrhage"):
+        assert (run / f"real_vs_fake_{unit}.png").is_file()
+        assert f"id='unit-{unit}'" in page
+    assert "src='samples/" not in page and page.count("data:image/png;base64,") == 6
 
     from keras_medgan.synthesize import main as synthesize
 

@@ -1,42 +1,8 @@
-"""A full rating session in headless Chromium (Debian's chromium + chromium-driver, Selenium).
-
-Skips with the reason when the browser, the driver or Selenium is missing. Nothing is
-downloaded: the driver and browser paths are given explicitly, so Selenium Manager is
-never asked to fetch one (SE_OFFLINE makes sure).
-"""
+"""A full rating session in headless Chromium (the ``browser`` fixture in tests/conftest.py)."""
 
 import csv
-import os
-import shutil
-
-import pytest
 
 from keras_medgan.turing.score import score_study
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-@pytest.fixture
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed "
-                                    "(pip install selenium)")
-    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not os.path.isfile(path):
-            pytest.skip(f"{path} not found (apt-get install -y {pkg})")
-    os.environ["SE_OFFLINE"] = "true"
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(20)
-    yield driver
-    driver.quit()
 
 
 def _wait_progress(driver, answered):
