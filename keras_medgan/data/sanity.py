@@ -12,7 +12,10 @@ sees them) and say what is wrong and with which files:
   (a label conflict), then across splits (test images seen in training);
 * ``class_imbalance`` -- the largest class over 4× the smallest;
 * ``small_source`` -- source images under half the working size on a side (upscaled
-  ≥ 2×: blurry training data).
+  ≥ 2×: blurry training data);
+* ``mixed_formats`` -- PNG / JPEG files of different bit depths, or grey beside colour, in one
+  set (read from the file headers: each file is scaled by its own type's maximum, so a
+  12-bit scan saved as 16-bit PNG sits at 1/16 of the brightness of an 8-bit one).
 
 Each check is a function in ``CHECKS`` (a registry, like the metrics) returning
 :class:`Finding` s; :func:`check_image_sets` runs them all. A finding's ``files`` lists
@@ -241,3 +244,56 @@ def write_report(findings: list[Finding], path, data: str = "") -> pathlib.Path:
     doc = {"data": data, "checks": CHECKS.names(), "findings": [asdict(f) for f in findings]}
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path
+
+
+#: PNG colour type → channels (palette images are decoded to one grey channel by ours)
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic ...)
+JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def raster_format(path) -> tuple[int, int] | None:
+    """(bits per sample, channels) from a PNG's IHDR or a JPEG's start-of-frame header,
+    without decoding pixels; None for other files or unreadable headers."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(33)
+            if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+                return int(head[24]), PNG_CHANNELS.get(int(head[25]), 0)
+            if head[:2] != b"\xff\xd8":
+                return None
+            fh.seek(2)
+            while True:
+                marker = fh.read(4)
+                if len(marker) < 4 or marker[0] != 0xFF:
+                    return None
+                length = int.from_bytes(marker[2:4], "big")
+                if marker[1] in JPEG_SOF:
+                    frame = fh.read(6)
+                    return int(frame[0]), int(frame[5])
+                fh.seek(length - 2, 1)
+    except (OSError, IndexError):
+        return None
+
+
+@CHECKS.register("mixed_formats")
+def mixed_formats(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding]:
+    # An alpha channel is dropped on reading, so RGB and RGBA (or grey and grey+alpha) of
+    # one bit depth give the same values: only depth and grey-vs-colour are told apart.
+    by_format: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for image_set in sets.values():
+        for path in getattr(image_set, "paths", None) or []:
+            fmt = raster_format(path)
+            if fmt is not None:
+                bits, channels = fmt
+                by_format[(bits, "grey" if channels in (1, 2) else "colour")].append(str(path))
+    if len(by_format) < 2:
+        return []
+    ranked = sorted(by_format.items(), key=lambda kv: -len(kv[1]))
+    parts = [f"{bits}-bit {kind} ({len(p)} files, e.g. {p[0]})" for (bits, kind), p in ranked]
+    minority = [p for _, paths in ranked[1:] for p in paths]
+    return [Finding("mixed_formats",
+                    "files of different formats in one set: " + "; ".join(parts) + " -- each "
+                    "is scaled by its own type's maximum (255 / 65535) and colour is reduced "
+                    "to grey, so the same tissue can get different values; convert them to "
+                    "one format", minority)]

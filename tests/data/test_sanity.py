@@ -41,7 +41,8 @@ def _image_set(images, labels, names=("a", "b"), shapes=None):
 
 
 def test_every_check_is_registered():
-    assert set(CHECKS.names()) == {"near_constant", "duplicate", "class_imbalance", "small_source"}
+    assert set(CHECKS.names()) == {"near_constant", "duplicate", "class_imbalance", "small_source",
+                                   "mixed_formats"}
 
 
 def test_data_info_names_near_black_files_and_writes_all_of_them(tmp_path, capsys, monkeypatch):
@@ -137,3 +138,37 @@ def test_benchmark_splits_carry_the_findings_of_any_loader():
     splits = load_splits("toy", image_size=32, seed=0, loader=loader)
     (finding,) = splits.findings
     assert finding.check == "duplicate" and "across splits test, train" in finding.message
+
+
+def test_mixed_bit_depths_and_channels_are_named_from_the_headers(tmp_path, capsys, monkeypatch):
+    from keras_medgan.data.sanity import raster_format
+
+    layout = {"a": [_texture() for _ in range(6)], "b": [_texture() for _ in range(6)]}
+    paths = _write(tmp_path / "set", layout)
+    deep = tmp_path / "set" / "a" / "deep.png"
+    cv2.imwrite(str(deep), (_texture().astype(np.uint16) * 16))  # 12-bit data in 16-bit PNG
+    colour = tmp_path / "set" / "b" / "colour.jpg"
+    cv2.imwrite(str(colour), np.dstack([_texture()] * 3))
+    assert raster_format(paths[("a", 0)]) == (8, 1)
+    assert raster_format(deep) == (16, 1)
+    assert raster_format(colour) == (8, 3)
+    assert raster_format(tmp_path / "set" / "missing.png") is None
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--data", f"folder:{tmp_path / 'set'}"]) == 0
+    out = capsys.readouterr().out
+    assert "files of different formats in one set: 8-bit grey (12 files" in out
+    assert "16-bit grey (1 files" in out and "8-bit colour (1 files" in out
+    report = json.loads((tmp_path / "data_report.json").read_text())
+    mixed = next(f for f in report["findings"] if f["check"] == "mixed_formats")
+    assert sorted(mixed["files"]) == sorted([str(deep), str(colour)])
+
+
+def test_alpha_alone_is_not_a_different_format(tmp_path):
+    from keras_medgan.data.sanity import mixed_formats
+
+    rgb, rgba = tmp_path / "rgb.png", tmp_path / "rgba.png"
+    cv2.imwrite(str(rgb), np.dstack([_texture()] * 3))
+    cv2.imwrite(str(rgba), np.dstack([_texture()] * 4))
+    image_set = _image_set(np.zeros((2, 4, 4)), [0, 1])
+    image_set.paths = [str(rgb), str(rgba)]
+    assert mixed_formats({"all": image_set}, 32) == []
