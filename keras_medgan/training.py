@@ -43,6 +43,41 @@ class TrainingError(RuntimeError):
     """Training could not finish (NaN losses, ...); the message says what was kept."""
 
 
+class DiskFullError(TrainingError):
+    """No space left on the device: half-written files were removed, complete ones kept."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC as Python raises it, or as TensorFlow's savers report it (ResourceExhausted)."""
+    import errno
+
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or \
+        "No space left on device" in str(exc)
+
+
+def _failed_path(exc: BaseException) -> str | None:
+    """The file a failed write names: ``OSError.filename``, HDF5's ``filename = '…'``, or
+    the first absolute path in TensorFlow's message."""
+    import re
+
+    if getattr(exc, "filename", None):
+        return str(exc.filename)
+    text = str(exc)
+    match = re.search(r"filename = '([^']+)'", text) or re.search(r"(/[^\s;',]+)", text)
+    return match.group(1) if match else None
+
+
+def remove_partial_writes(run_dir) -> list[pathlib.Path]:
+    """TensorFlow's unfinished checkpoint bundles (``ckpt-N_temp/``) and our own ``.tmp-*``
+    files anywhere in the run folder; returns what was removed."""
+    run_dir = pathlib.Path(run_dir)
+    removed = [*run_dir.glob("checkpoints/*/ckpt-*_temp"), *run_dir.rglob(".tmp-*"),
+               *run_dir.rglob(".*.tmp-*")]
+    for path in removed:
+        _remove_leftover(path)
+    return removed
+
+
 class EmptyClassError(ValueError):
     """A class the run should train has no (or too few) training images."""
 
@@ -491,9 +526,22 @@ def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None
 
         tf.config.experimental.enable_op_determinism()  # process-wide, cannot be undone
     config = {**config, "precision": precision}  # what the model cards record
-    with precision_policy(precision):  # process-global: restored when the run ends
-        return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
-                          make_strategy(config["strategy"]))
+    import tensorflow as tf
+
+    try:
+        with precision_policy(precision):  # process-global: restored when the run ends
+            return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
+                              make_strategy(config["strategy"]))
+    except (OSError, tf.errors.OpError) as exc:
+        if not is_disk_full(exc):
+            raise
+        removed = remove_partial_writes(run_dir)
+        where = _failed_path(exc) or f"into {run_dir}"
+        raise DiskFullError(
+            f"no space left on the device while writing {where}; removed {len(removed)} "
+            f"half-written file(s) or folder(s), kept every complete checkpoint and export. "
+            f"Free some space, then resume with: python -m keras_medgan.train --resume "
+            f"{run_dir}") from None
 
 
 def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult]:

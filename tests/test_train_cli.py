@@ -530,3 +530,30 @@ def test_run_folders_are_named_by_the_data_not_its_kind(data, label, tmp_path):
 
     assert data_label(data) == label
     assert new_run_dir(tmp_path, "dcgan64", data).name.endswith(f"-dcgan64-{label}")
+
+
+def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from keras_medgan import training
+
+    def full_disk(generator, export_dir, name, card, formats):
+        tmp = export_dir / f".tmp-generator_{name}.h5"
+        export_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(b"half")  # what a write cut short leaves
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+
+    monkeypatch.setattr(training, "export_generator", full_disk)
+    out = tmp_path / "runs"
+    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1", "--classes",
+                       "normal", "--batch-size", "8", "--out", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no space left on the device while writing")
+    assert ".tmp-generator_normal.h5" in err[0] and "--resume" in err[0]
+    run = out / "00000-tiny32-phantom"
+    assert not list(run.rglob(".tmp-*"))
+    assert (run / "checkpoints" / "normal" / "checkpoint").is_file()  # the complete one is kept
+    monkeypatch.undo()
+    assert train.main(["--resume", str(run)]) == 0  # space again: the export is written
+    assert (run / "export" / "generator_normal.h5").is_file()

@@ -243,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
+    from keras_medgan.training import TrainingError
+
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args, argv)
@@ -254,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TrainingError as exc:  # a GAN cell diverged, or the disk is full
+        print(f"error: {exc}\nfinished cells are kept; rerun the same command to resume",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are kept in OUT/cells/; rerun the same command "
               "to resume", file=sys.stderr)
