@@ -148,6 +148,27 @@ def precision_policy(name: str) -> Iterator[str]:
         keras.mixed_precision.set_global_policy(previous)
 
 
+@contextlib.contextmanager
+def grappler_options(**options: bool) -> Iterator[None]:
+    """TensorFlow graph-optimizer options for the functions traced inside the block, then
+    back to what they were (an option never set explicitly returns to on, its default).
+
+    Why: the remapper's Conv2D + BiasAdd + LeakyReLU fusion fails on the C2ST probe's
+    gradient graph and logs "remapper failed: … Mutation::Apply error" (TF 2.21), an
+    error-level line that falls back to the unfused graph anyway; turning the pass off
+    for that model keeps its result and drops the line.
+    """
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options(dict(options))
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {k: before.get(k, True) for k in options})
+
+
 def current_precision() -> str:
     """The short name of the active global policy (``"fp32"`` for anything unknown)."""
     policy = keras.mixed_precision.global_policy().name

@@ -82,3 +82,14 @@ def test_precision_policy_restores_the_global_policy(restore_policy):
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
         raise RuntimeError("boom")
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_grappler_options_apply_inside_and_restore_after():
+    import tensorflow as tf
+
+    from keras_medgan.runtime import grappler_options
+
+    before = tf.config.optimizer.get_experimental_options().get("remapping", True)
+    with grappler_options(remapping=False):
+        assert tf.config.optimizer.get_experimental_options()["remapping"] is False
+    assert tf.config.optimizer.get_experimental_options().get("remapping", True) == before

@@ -97,6 +97,8 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
     # One model and one traced train step for all folds: each fold restarts from the same
     # seeded initial weights with a zeroed optimizer (tracing per fold costs more than the
     # few hundred tiny steps a fold trains for).
+    from keras_medgan.runtime import grappler_options
+
     keras.utils.set_random_seed(int(seed))
     model = _build(classifier, x.shape[1:])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
@@ -109,8 +111,9 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
         model.set_weights(initial)
         for var, value in zip(model.optimizer.variables, initial_opt):
             var.assign(value)
-        model.fit(x[train], y[train], epochs=int(epochs), batch_size=int(batch_size),
-                  shuffle=True, class_weight=weights, verbose=0)
+        with grappler_options(remapping=False):  # see runtime.grappler_options
+            model.fit(x[train], y[train], epochs=int(epochs), batch_size=int(batch_size),
+                      shuffle=True, class_weight=weights, verbose=0)
         p_real[test] = np.concatenate([
             keras.ops.convert_to_numpy(model(x[test[i:i + 256]], training=False))
             for i in range(0, len(test), 256)])[:, REAL]
