@@ -136,6 +136,17 @@ def build_report_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _find_recipe(path: str) -> str:
+    """A recipe path as given, or, when it is not there, the same relative path in the
+    checkout the package runs from (``experiments/…`` works from any folder)."""
+    import pathlib
+
+    if pathlib.Path(path).exists() or pathlib.Path(path).is_absolute():
+        return path
+    beside = pathlib.Path(__file__).resolve().parents[2] / path
+    return str(beside) if beside.is_file() else path
+
+
 def parse_recipes(values: list[str] | None) -> dict[str, str]:
     recipes = {}
     for value in values or [DEFAULT_RECIPE]:
@@ -148,7 +159,7 @@ def parse_recipes(values: list[str] | None) -> dict[str, str]:
             raise StudyError(f"--recipe {value!r}: give NAME=PATH with a NAME without / or spaces")
         if name in recipes:
             raise StudyError(f"--recipe: two recipes named {name!r}; name them NAME=PATH")
-        recipes[name] = path
+        recipes[name] = _find_recipe(path)
     return recipes
 
 
