@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from keras_medgan.console import format_duration
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.gans.base import labels_to_one_hot
 from keras_medgan.jsonio import jsonable
@@ -37,20 +38,6 @@ WATCHED_LOSSES = ("d_loss", "g_loss")
 
 def _float(value) -> float:
     return float(np.asarray(value, dtype=np.float64))
-
-
-def format_duration(seconds: float) -> str:
-    """``3725`` → ``1h02m``; ``75`` → ``1m15s``; ``4.2`` → ``4s`` (ETA column)."""
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = round(max(seconds, 0.0))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def weights_finite(*models) -> bool:

@@ -23,6 +23,7 @@ import contextlib
 import importlib.abc
 import importlib.util
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -177,7 +178,7 @@ class Progress:
         self.last = now
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else float("inf")
-        line = f"{self.label}: {done}/{self.total} ({rate:.0f}/s, ETA {format_seconds(eta)})"
+        line = f"{self.label}: {done}/{self.total} ({rate:.0f}/s, ETA {format_duration(eta)})"
         self.stream.write(f"\r{line}   " if self.live else f"{line}\n")
         self.stream.flush()
         self.shown = True
@@ -185,7 +186,7 @@ class Progress:
     def close(self) -> None:
         if self.shown:
             elapsed = time.perf_counter() - self.start
-            line = f"{self.label}: {self.total}/{self.total} done in {format_seconds(elapsed)}"
+            line = f"{self.label}: {self.total}/{self.total} done in {format_duration(elapsed)}"
             self.stream.write(f"\r{line}      \n" if self.live else f"{line}\n")
             self.stream.flush()
 
@@ -197,9 +198,16 @@ def _is_terminal(stream) -> bool:
         return False
 
 
-def format_seconds(seconds: float) -> str:
-    """``75`` → ``1:15``; ``4.2`` → ``4s``; infinity → ``?`` (the Progress ETA column)."""
-    if seconds == float("inf"):
+def format_duration(seconds: float) -> str:
+    """``3725`` → ``1h02m``; ``75`` → ``1m15s``; ``4.2`` → ``4s``; not finite → ``?``.
+    The one duration format of every progress line and ETA."""
+    if not math.isfinite(seconds):
         return "?"
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
+    seconds = round(max(seconds, 0.0))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

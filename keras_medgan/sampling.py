@@ -1,5 +1,6 @@
 """The one way a generator set is sampled: ``synthesize``, ``benchmark``, ``evaluate``,
-``turing``, ``load_pretrained`` and the study all draw their images here.
+``turing``, ``load_pretrained`` and the study all draw their images here, plain or
+through the realism filter (:func:`most_realistic_selector`).
 
 The seed rule (documented in docs/INTERFACES.md): the images of class ``c`` for a run seed
 ``seed`` come from ``z ~ N(0, 1)`` drawn by ``numpy.random.default_rng(class_seed(seed, i))``
@@ -10,6 +11,7 @@ other classes are drawn, or on the tool that asks.
 
 from __future__ import annotations
 
+import math
 import pathlib
 from collections.abc import Sequence
 
@@ -106,3 +108,29 @@ def sample_class(generators: dict[str, LoadedGenerator], class_name: str, n: int
     _, gen, label_index = plan[0]
     return gen.generate(n, label=label_index, seed=class_seed(seed, class_names.index(class_name)),
                         batch_size=batch_size)
+
+
+def most_realistic_selector(fraction: float, real_images_of, batch_size: int = 256):
+    """A ``select`` for synthesize_set: generate ⌈n / fraction⌉, keep the n most realistic.
+
+    Realism is scored by the evaluation stage's classifier two-sample test (P1's future
+    work: "discard unrealistic fakes with a C2ST") against ``real_images_of(name, gen)``,
+    the real training images of the same class (the CLI loads them from the data set;
+    the study passes its fold's training part, so the filter never sees a test image).
+    """
+    from keras_medgan.evaluate.c2st import keep_most_realistic  # lazy: heavy, optional
+
+    def select(name: str, gen: LoadedGenerator, n: int, seed: int) -> np.ndarray:
+        real = real_images_of(name, gen)
+        if len(real) == 0:
+            raise ValueError(f"no real images of class {name!r} to score realism against")
+        total = math.ceil(n / fraction)
+        label = gen.label_index(name) if gen.conditional else None
+        fake = gen.generate(total, label=label, seed=seed, batch_size=batch_size)
+        keep = [int(i) for i in keep_most_realistic(fake, real, n / total, seed=0)][:n]
+        if len(keep) < n:  # rounding in the scorer: top up in generation order
+            chosen = set(keep)
+            keep += [i for i in range(total) if i not in chosen][: n - len(keep)]
+        return fake[np.asarray(keep, np.int64)]
+
+    return select

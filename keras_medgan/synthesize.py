@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import math
 import pathlib
 import sys
 from collections.abc import Sequence
@@ -36,7 +35,11 @@ from keras_medgan.export import (
     slug,
 )
 from keras_medgan.registry import Registry
-from keras_medgan.sampling import _as_generators, synthesize_set
+from keras_medgan.sampling import (
+    _as_generators,
+    most_realistic_selector,
+    synthesize_set,
+)
 
 #: Image writers by --format name: (write(path, uint8 image, meta) , file suffix).
 WRITERS: Registry = Registry("output format")
@@ -201,32 +204,6 @@ def write_set(out_dir, images: np.ndarray, labels: np.ndarray, class_names: Sequ
 
 
 # ----------------------------------------------------------------------------- realism
-
-
-def most_realistic_selector(fraction: float, real_images_of, batch_size: int = 256):
-    """A ``select`` for synthesize_set: generate ⌈n / fraction⌉, keep the n most realistic.
-
-    Realism is scored by the evaluation stage's classifier two-sample test (P1's future
-    work: "discard unrealistic fakes with a C2ST") against ``real_images_of(name, gen)``,
-    the real training images of the same class (the CLI loads them from the data set;
-    the study passes its fold's training part, so the filter never sees a test image).
-    """
-    from keras_medgan.evaluate.c2st import keep_most_realistic  # lazy: heavy, optional
-
-    def select(name: str, gen: LoadedGenerator, n: int, seed: int) -> np.ndarray:
-        real = real_images_of(name, gen)
-        if len(real) == 0:
-            raise ValueError(f"no real images of class {name!r} to score realism against")
-        total = math.ceil(n / fraction)
-        label = gen.label_index(name) if gen.conditional else None
-        fake = gen.generate(total, label=label, seed=seed, batch_size=batch_size)
-        keep = [int(i) for i in keep_most_realistic(fake, real, n / total, seed=0)][:n]
-        if len(keep) < n:  # rounding in the scorer: top up in generation order
-            chosen = set(keep)
-            keep += [i for i in range(total) if i not in chosen][: n - len(keep)]
-        return fake[np.asarray(keep, np.int64)]
-
-    return select
 
 
 def real_training_images(real_data: str | None, data_dir: str | None):

@@ -9,13 +9,14 @@ import pytest
 import tensorflow as tf
 
 from keras_medgan import callbacks as cb
+from keras_medgan.console import format_duration
 
 
 def test_format_duration():
-    assert cb.format_duration(4.2) == "4s"
-    assert cb.format_duration(75) == "1m15s"
-    assert cb.format_duration(3725) == "1h02m"
-    assert cb.format_duration(float("nan")) == "?"
+    assert format_duration(4.2) == "4s"
+    assert format_duration(75) == "1m15s"
+    assert format_duration(3725) == "1h02m"
+    assert format_duration(float("nan")) == "?"
 
 
 def test_last_mean_is_over_the_last_min_20_epochs():

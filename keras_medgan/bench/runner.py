@@ -10,6 +10,7 @@ is what makes the paired comparison with the ``real`` arm a paired one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -34,6 +35,7 @@ from keras_medgan.bench.training import (
     score,
     train_classifier,
 )
+from keras_medgan.console import format_duration
 from keras_medgan.data.sanity import report_findings
 from keras_medgan.jsonio import jsonable
 
@@ -183,17 +185,14 @@ def _check_classifier(config: BenchmarkConfig, splits: Splits) -> None:
         raise BenchmarkError(f"--classifier {config.train.classifier}: {exc}") from None
 
 
-def _set_precision(name: str | None) -> None:
-    """Same names and helper as the training CLI (fp32 / bf16 / fp16)."""
-    if name:
-        from keras_medgan.runtime import set_precision
+def _precision_scope(name: str | None):
+    """The training CLI's dtype policy names (fp32 / bf16 / fp16), set for the benchmark and
+    restored when it returns; None leaves the policy alone."""
+    if not name:
+        return contextlib.nullcontext()
+    from keras_medgan.runtime import precision_policy
 
-        set_precision(name)
-
-
-def _fmt_seconds(s: float) -> str:
-    s = round(s)
-    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+    return precision_policy(name)
 
 
 class _Progress:
@@ -209,7 +208,7 @@ class _Progress:
         left = self.total - self.done
         eta = np.mean(self.timed) * left if self.timed else 0.0
         print(f"[{self.done}/{self.total}] repeat {job.repeat} {job.label()}: {summary} "
-              f"({_fmt_seconds(seconds)}; ETA {_fmt_seconds(eta)})", file=self.stream,
+              f"({format_duration(seconds)}; ETA {format_duration(eta)})", file=self.stream,
               flush=True)
 
 
@@ -388,70 +387,69 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
     out = pathlib.Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(out, config)
-    _set_precision(config.precision)
+    with _precision_scope(config.precision):  # the global policy, restored after
+        # Check data and generators before any training: a mismatch fails in seconds.
+        first = load_splits(config.data, image_size=config.image_size, seed=config.split_seed_of(0),
+                            data_dir=config.data_dir, loader=loader)
+        _check_classifier(config, first)
+        report_findings(first.findings, out / "data_report.json", config.data,
+                        lambda line: print(line, file=stream, flush=True))
+        gen_sets = {name: load_generator_set(name, paths, image_size=config.image_size,
+                                             channels=first.image_shape[-1],
+                                             class_names=first.class_names,
+                                             trust_model=config.trust_model)
+                    for name, paths in config.generators.items()}
+        (out / CONFIG_FILE).write_text(json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
+        leakage = split_leakage(gen_sets, config.data, config.repeats, config.split_seed_of)
+        for name, note in leakage.items():
+            print(f"warning: generator set {name!r}: {note['note']}", file=stream, flush=True)
 
-    # Check data and generators before any training: a mismatch fails in seconds.
-    first = load_splits(config.data, image_size=config.image_size, seed=config.split_seed_of(0),
-                        data_dir=config.data_dir, loader=loader)
-    _check_classifier(config, first)
-    report_findings(first.findings, out / "data_report.json", config.data,
-                    lambda line: print(line, file=stream, flush=True))
-    gen_sets = {name: load_generator_set(name, paths, image_size=config.image_size,
-                                         channels=first.image_shape[-1],
-                                         class_names=first.class_names,
-                                         trust_model=config.trust_model)
-                for name, paths in config.generators.items()}
-    (out / CONFIG_FILE).write_text(json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
-    leakage = split_leakage(gen_sets, config.data, config.repeats, config.split_seed_of)
-    for name, note in leakage.items():
-        print(f"warning: generator set {name!r}: {note['note']}", file=stream, flush=True)
+        records_path = out / RECORDS_FILE
+        done = {_record_key(r) for r in read_records(records_path)}
+        jobs = plan_jobs(config.arms, list(gen_sets), config.repeats,
+                         config.gan_train and bool(gen_sets))
+        todo = [j for j in jobs if j.key not in done]
+        if len(todo) < len(jobs):
+            print(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already in "
+                  f"{records_path}", file=stream, flush=True)
+        progress = _Progress(len(jobs), len(jobs) - len(todo), stream)
+        fixed = None
+        if any(j.kind == "gan_train" for j in todo) and config.features not in TRAINED_EXTRACTORS:
+            fixed = _make_extractor(config)  # a bad weights file fails before any training
+        ctx = None  # one repeat's arrays and models at a time (jobs come grouped by repeat)
+        for job in todo:
+            if ctx is None or ctx.repeat != job.repeat:
+                ctx = _RepeatContext(config, job.repeat, gen_sets, loader, fixed)
+                if config.split_seed_of(job.repeat) == config.split_seed_of(0):
+                    ctx._splits = first  # the same split (e.g. --split-seed): already loaded
+            t0 = time.time()
+            run = _run_arm if job.kind == "arm" else _run_gan_train
+            record = run(ctx, job)
+            record["seconds"] = round(time.time() - t0, 2)
+            _append_record(records_path, record)
+            progress.log(job, record["seconds"], _job_summary(record))
 
-    records_path = out / RECORDS_FILE
-    done = {_record_key(r) for r in read_records(records_path)}
-    jobs = plan_jobs(config.arms, list(gen_sets), config.repeats,
-                     config.gan_train and bool(gen_sets))
-    todo = [j for j in jobs if j.key not in done]
-    if len(todo) < len(jobs):
-        print(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already in "
-              f"{records_path}", file=stream, flush=True)
-    progress = _Progress(len(jobs), len(jobs) - len(todo), stream)
-    fixed = None
-    if any(j.kind == "gan_train" for j in todo) and config.features not in TRAINED_EXTRACTORS:
-        fixed = _make_extractor(config)  # a bad weights file fails before any training
-    ctx = None  # one repeat's arrays and models at a time (jobs come grouped by repeat)
-    for job in todo:
-        if ctx is None or ctx.repeat != job.repeat:
-            ctx = _RepeatContext(config, job.repeat, gen_sets, loader, fixed)
-            if config.split_seed_of(job.repeat) == config.split_seed_of(0):
-                ctx._splits = first  # the same split (e.g. --split-seed): already loaded
-        t0 = time.time()
-        run = _run_arm if job.kind == "arm" else _run_gan_train
-        record = run(ctx, job)
-        record["seconds"] = round(time.time() - t0, 2)
-        _append_record(records_path, record)
-        progress.log(job, record["seconds"], _job_summary(record))
-
-    wanted = {j.key for j in jobs}
-    records = [r for r in read_records(records_path) if _record_key(r) in wanted]
-    summary = report.summarize(records, config.arms, list(gen_sets),
-                               num_classes=len(first.class_names),
-                               confidence=config.confidence)
-    results = {
-        "config": config.to_dict(),
-        "class_names": first.class_names,
-        "positive_class": first.class_names[1] if len(first.class_names) == 2 else None,
-        "generators": {n: g.describe() for n, g in gen_sets.items()},
-        "augmentation": report.augmentation_settings(),
-        "split_leakage": leakage,
-        "summary": summary,
-        "references": report.REFERENCES,
-        "jobs": len(jobs),
-        "jobs_run_now": len(todo),
-        "wall_seconds_this_run": round(time.time() - start, 1),
-        "job_seconds_total": round(sum(r.get("seconds", 0.0) for r in records), 1),
-        "environment": report.environment(),
-    }
-    (out / "results.json").write_text(json.dumps(jsonable(results), indent=2) + "\n")
-    (out / "results.md").write_text(report.markdown(results))
-    report.bar_plot(results, out / "results.png")
-    return results
+        wanted = {j.key for j in jobs}
+        records = [r for r in read_records(records_path) if _record_key(r) in wanted]
+        summary = report.summarize(records, config.arms, list(gen_sets),
+                                   num_classes=len(first.class_names),
+                                   confidence=config.confidence)
+        results = {
+            "config": config.to_dict(),
+            "class_names": first.class_names,
+            "positive_class": first.class_names[1] if len(first.class_names) == 2 else None,
+            "generators": {n: g.describe() for n, g in gen_sets.items()},
+            "augmentation": report.augmentation_settings(),
+            "split_leakage": leakage,
+            "summary": summary,
+            "references": report.REFERENCES,
+            "jobs": len(jobs),
+            "jobs_run_now": len(todo),
+            "wall_seconds_this_run": round(time.time() - start, 1),
+            "job_seconds_total": round(sum(r.get("seconds", 0.0) for r in records), 1),
+            "environment": report.environment(),
+        }
+        (out / "results.json").write_text(json.dumps(jsonable(results), indent=2) + "\n")
+        (out / "results.md").write_text(report.markdown(results))
+        report.bar_plot(results, out / "results.png")
+        return results

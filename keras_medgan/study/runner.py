@@ -30,7 +30,7 @@ import numpy as np
 from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
 from keras_medgan.bench.gan_train import gan_train_test
 from keras_medgan.bench.training import predict_proba, score, train_classifier
-from keras_medgan.console import format_seconds
+from keras_medgan.console import format_duration
 from keras_medgan.jsonio import jsonable, write_text_atomic
 from keras_medgan.study import folds as fold_split
 from keras_medgan.study.cells import Cell, finished, plan_cells, read_cell, write_cell
@@ -167,14 +167,14 @@ class _Progress:
         unknown = [k for k, n in self.left.items() if n and k not in self.seconds]
         eta = sum(np.mean(self.seconds[k]) * n for k, n in self.left.items()
                   if n and k in self.seconds)
-        return format_seconds(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
+        return format_duration(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
                                       if unknown else "")
 
     def log(self, cell: Cell, seconds: float, summary: str) -> None:
         self.done += 1
         self.left[cell.kind] -= 1
         self.seconds.setdefault(cell.kind, []).append(seconds)
-        print(f"[{self.done}/{self.total}] {cell.label()}: {summary} ({format_seconds(seconds)};"
+        print(f"[{self.done}/{self.total}] {cell.label()}: {summary} ({format_duration(seconds)};"
               f" ETA {self.eta()})", file=self.stream, flush=True)
 
 
@@ -207,8 +207,7 @@ class _Fold:
 
     def pool(self, recipe: str, keep: float) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic images of one recipe (and realism filter), enough for every arm."""
-        from keras_medgan.sampling import synthesize_set
-        from keras_medgan.synthesize import most_realistic_selector
+        from keras_medgan.sampling import most_realistic_selector, synthesize_set
 
         key = (recipe, keep)
         if key not in self._pools:
@@ -225,9 +224,10 @@ class _Fold:
             images, labels, class_names = synthesize_set(
                 [str(p) for p in self.generator_files(recipe)], n_per_class=n, seed=self.seed,
                 select=select)
-            order = [class_names.index(n) for n in self.study.data.class_names]
-            labels = np.asarray([order.index(int(v)) for v in labels], np.int64) \
-                if order != list(range(len(order))) else labels
+            # the generators' class indices → the study's (the same names, maybe reordered)
+            to_study = {class_names.index(name): i
+                        for i, name in enumerate(self.study.data.class_names)}
+            labels = np.asarray([to_study[int(v)] for v in labels], np.int64)
             self._pools[key] = (images, labels)
         return self._pools[key]
 

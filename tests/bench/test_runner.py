@@ -1,5 +1,6 @@
 """The runner end to end on arrays with tiny exported generators: files, resume, errors."""
 
+import io
 import json
 
 import numpy as np
@@ -145,3 +146,12 @@ def test_pixels_extractor_gan_train(tmp_path, per_class_run):
     # the toy classes are separable in pixel space: the real → real SVM is near perfect
     assert entry["real"]["accuracy"]["mean"] >= 0.875
     assert res["summary"]["fidelity"] == {}
+
+
+def test_precision_is_restored_after_the_benchmark(tmp_path):
+    import keras
+
+    before = keras.mixed_precision.global_policy().name
+    run_benchmark(_config(tmp_path, {}, arms=["real"], precision="bf16"),
+                  loader=toy_loader(), stream=io.StringIO())
+    assert keras.mixed_precision.global_policy().name == before
