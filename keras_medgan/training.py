@@ -37,6 +37,7 @@ from keras_medgan.export import (
     make_model_card,
     slug,
 )
+from keras_medgan.jsonio import write_text_atomic
 
 
 class TrainingError(RuntimeError):
@@ -209,9 +210,7 @@ def drop_metrics_after(run_dir, unit_name: str, epoch: int) -> None:
             continue
         if not (row.get("class") == unit_name and row.get("epoch", 0) > epoch):
             kept.append(line)
-    tmp = path.with_name(".tmp-metrics.jsonl")
-    tmp.write_text("".join(k + "\n" for k in kept))
-    tmp.replace(path)
+    write_text_atomic(path, "".join(k + "\n" for k in kept))
     for csv_path in pathlib.Path(run_dir).glob("metrics*.csv"):
         _drop_csv_rows_after(csv_path, unit_name, epoch)
 
@@ -609,6 +608,6 @@ def _finished_epochs(run_dir: pathlib.Path, unit_name: str) -> int:
 
 def write_summary(run_dir, results: list[UnitResult]) -> pathlib.Path:
     path = pathlib.Path(run_dir) / "summary.json"
-    path.write_text(json.dumps({r.name: dataclasses.asdict(r) for r in results}, indent=2,
-                               default=lambda v: None) + "\n")
+    write_text_atomic(path, json.dumps({r.name: dataclasses.asdict(r) for r in results},
+                                       indent=2, default=lambda v: None) + "\n")
     return path

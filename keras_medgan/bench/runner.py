@@ -37,7 +37,7 @@ from keras_medgan.bench.training import (
 )
 from keras_medgan.console import format_duration
 from keras_medgan.data.sanity import report_findings
-from keras_medgan.jsonio import jsonable
+from keras_medgan.jsonio import jsonable, write_text_atomic
 
 __all__ = ["BenchmarkConfig", "Job", "plan_jobs", "read_records", "run_benchmark"]
 
@@ -399,7 +399,7 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
                                              class_names=first.class_names,
                                              trust_model=config.trust_model)
                     for name, paths in config.generators.items()}
-        (out / CONFIG_FILE).write_text(json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
+        write_text_atomic(out / CONFIG_FILE, json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
         leakage = split_leakage(gen_sets, config.data, config.repeats, config.split_seed_of)
         for name, note in leakage.items():
             print(f"warning: generator set {name!r}: {note['note']}", file=stream, flush=True)
@@ -449,7 +449,7 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
             "job_seconds_total": round(sum(r.get("seconds", 0.0) for r in records), 1),
             "environment": report.environment(),
         }
-        (out / "results.json").write_text(json.dumps(jsonable(results), indent=2) + "\n")
-        (out / "results.md").write_text(report.markdown(results))
+        write_text_atomic(out / "results.json", json.dumps(jsonable(results), indent=2) + "\n")
+        write_text_atomic(out / "results.md", report.markdown(results))
         report.bar_plot(results, out / "results.png")
         return results

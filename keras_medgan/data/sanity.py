@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from keras_medgan.data.pipeline import ImageSet
+from keras_medgan.jsonio import write_text_atomic
 from keras_medgan.registry import Registry
 
 NEAR_CONSTANT_STD = 0.02  # 1 % of the [-1, 1] range
@@ -242,7 +243,7 @@ def write_report(findings: list[Finding], path, data: str = "") -> pathlib.Path:
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"data": data, "checks": CHECKS.names(), "findings": [asdict(f) for f in findings]}
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
     return path
 
 
