@@ -234,12 +234,15 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
     return out
 
 
-def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = None
-                   ) -> dict[str, Any]:
+def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = None,
+                   sources: dict[str, str] | None = None) -> dict[str, Any]:
     """Merge defaults < arch/family recipe < YAML < CLI into one validated config dict.
 
     ``cli`` holds only the flags the user actually gave (argparse defaults are None);
     loss-family options may be given top-level (``label_flip: 0.1``) or under ``options``.
+    ``sources``, when given, is filled with where each value came from: ``default``,
+    ``<arch> / <loss> recipe``, ``config`` (the YAML) or ``flag`` (options as
+    ``options.<name>``); ``train --print-config`` shows it.
     """
     from keras_medgan.gans import training_defaults
     from keras_medgan.models import ARCHS
@@ -261,22 +264,35 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
 
     config = dict(RUN_DEFAULTS)
     config.update(base)
+    where = {k: "default" for k in RUN_DEFAULTS}
+    where.update({k: f"{arch} / {loss} recipe" for k in base})
+    where.update({f"options.{k}": f"{loss} default" for k in family.option_defaults()})
     options: dict[str, Any] = {}
-    for layer in (yaml_config, cli):
+    for name, layer in (("config", yaml_config), ("flag", cli)):
         layer = dict(layer)
-        options.update(layer.pop("options", None) or {})
+        given = dict(layer.pop("options", None) or {})
         for key in list(layer):
             if key in aliases or key in family_option_names:
-                options[key] = layer.pop(key)
+                given[key] = layer.pop(key)
         unknown = sorted(set(layer) - set(config) - {"loss"})
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: "
                               f"{', '.join(sorted(set(config) | set(aliases)))}")
         config.update(layer)
+        where.update({k: name for k in layer})
+        where.update({f"options.{k}": name for k in normalize_options(given, loss)})
+        options.update(given)
     config["arch"], config["loss"] = arch, loss
     config["options"] = {**family.option_defaults(),
                          **normalize_options(options, loss)}
     validate_config(config)
+    if sources is not None:
+        sources.clear()
+        sources.update(where)
+        sources.setdefault("loss", f"{arch} architecture")
+        for key in ("image_size",):  # filled in by validate_config from the architecture
+            if key not in cli and key not in yaml_config and RUN_DEFAULTS.get(key) is None:
+                sources[key] = f"{arch} architecture"
     return config
 
 

@@ -24,6 +24,9 @@ EPILOG = """examples:
   # P0's conditional GAN at 128x128 from a YAML recipe, overriding the epochs
   python -m keras_medgan.train --config experiments/p0_cgan128_rsna.yaml --epochs 50
 
+  # a paper's recipe by name; see every resolved value and where it comes from
+  python -m keras_medgan.train --preset p1_dcgan32_head_ct --print-config
+
   # P4: WGAN (weight clipping, 5 critic steps) at 64x64 in bfloat16
   python -m keras_medgan.train --arch dcgan64 --loss wgan --data folder:/data/brats64 --precision bf16
 
@@ -84,19 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
     from keras_medgan.gans.options import cli_flags
     from keras_medgan.models import ARCHS
+    from keras_medgan.presets import presets_help
     from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
 
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.train",
         description="Train GAN(s) on a medical image set; writes a numbered run folder with "
                     "config, logs, sample grids, loss plots, checkpoints and exported generators.",
-        epilog=EPILOG + arch_defaults_help(ARCHS),
+        epilog=EPILOG + arch_defaults_help(ARCHS) + presets_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_argument_group("what to train")
     what.add_argument("--arch", choices=ARCHS.names(), help="architecture")
     what.add_argument("--data", type=check_data_arg, metavar="DATA", help=data_help())
     what.add_argument("--data-dir", help="folder of the data set (else $KERAS_MEDGAN_DATA/<name>)")
-    what.add_argument("--config", metavar="FILE.yaml", help="settings file (CLI flags win)")
+    source = what.add_mutually_exclusive_group()
+    source.add_argument("--config", metavar="FILE.yaml", help="settings file (CLI flags win)")
+    source.add_argument("--preset", metavar="NAME",
+                        help="a paper's recipe by name (listed below; = --config "
+                             "experiments/NAME.yaml)")
     what.add_argument("--loss", choices=GAN_FAMILIES.names(), help="loss family (default: the arch's)")
     what.add_argument("--image-size", type=_positive_int, help="image size (must suit the arch)")
     what.add_argument("--classes", help="comma-separated classes to train (default: all)")
@@ -163,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
                           "the last good checkpoint, as for NaN (default 1e6)")
     run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
+    run.add_argument("--print-config", action="store_true",
+                     help="print the resolved settings with where each value comes from "
+                          "(default / recipe / config / flag), then exit without training")
     add_verbose_flag(p)
     return p
 
@@ -170,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The flags the user gave, as config keys (argparse defaults are None = not given)."""
     settings = {k: v for k, v in vars(args).items()
-                if v is not None and k not in ("config", "resume", "option", "verbose")}
+                if v is not None and k not in ("config", "preset", "resume", "option", "verbose",
+                                               "print_config")}
     options = dict(args.option or [])
     from keras_medgan.runs import option_aliases  # the loss-family options with a flag
 
@@ -189,8 +201,9 @@ def command_line(argv: list[str] | None) -> str:
     return " ".join(["python -m keras_medgan.train"] + args)
 
 
-def resolve(args, settings):
-    """(config, run_dir or None): a resumed run's dir, or None for a new run."""
+def resolve(args, settings, sources: dict[str, str] | None = None):
+    """(config, run_dir or None): a resumed run's dir, or None for a new run. ``sources``
+    is filled with where each value came from (a new run's only)."""
     import pathlib
 
     from keras_medgan import runs
@@ -206,7 +219,19 @@ def resolve(args, settings):
                                    **runs.normalize_options(settings["options"], saved["loss"])}
         return runs.apply_resume_overrides(saved, settings), run_dir
     yaml_config = runs.read_yaml_config(args.config) if args.config else None
-    return runs.resolve_config(settings, yaml_config), None
+    return runs.resolve_config(settings, yaml_config, sources), None
+
+
+def print_config(config: dict[str, Any], sources: dict[str, str]) -> None:
+    """The resolved settings, one per line, with where each value came from."""
+    import json
+
+    rows = [(k, v, sources.get(k, "")) for k, v in config.items() if k != "options"]
+    rows += [(f"options.{k}", v, sources.get(f"options.{k}", ""))
+             for k, v in config.get("options", {}).items()]
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {json.dumps(value):<28}  # {source}")
 
 
 def main(argv=None) -> int:
@@ -215,11 +240,26 @@ def main(argv=None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not (args.arch or args.config or args.resume):
-        parser.error("give --arch and --data (or --config FILE.yaml, or --resume)")
+    if not (args.arch or args.config or args.preset or args.resume):
+        parser.error("give --arch and --data (or --preset NAME, --config FILE.yaml, or --resume)")
     settings = cli_settings(args)
+    sources: dict[str, str] = {}
     try:
-        config, run_dir = resolve(args, settings)
+        if args.preset:
+            from keras_medgan.presets import find_preset
+
+            try:
+                args.config = str(find_preset(args.preset))
+            except ValueError as exc:
+                raise runs.ConfigError(f"--preset: {exc}") from None
+        config, run_dir = resolve(args, settings, sources)
+        if args.print_config:
+            layer = f"preset {args.preset}" if args.preset else f"config {args.config}"
+            print_config(config, {k: layer if v == "config" else v for k, v in sources.items()}
+                         if run_dir is None else
+                         dict.fromkeys([*config, *(f"options.{k}" for k in config["options"])],
+                                       f"{run_dir}/config.json"))
+            return 0
         prepared = training.prepare_training(config)
     except (runs.ConfigError, DataError, training.EmptyClassError) as exc:
         print(f"error: {exc}", file=sys.stderr)

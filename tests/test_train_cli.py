@@ -557,3 +557,24 @@ def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path, capsys,
     monkeypatch.undo()
     assert train.main(["--resume", str(run)]) == 0  # space again: the export is written
     assert (run / "export" / "generator_normal.h5").is_file()
+
+
+def test_preset_and_print_config_say_where_each_value_comes_from(capsys):
+    assert train.main(["--preset", "p1_dcgan32_head_ct", "--epochs", "300", "--print-config"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["epochs"].split()[1] == "300" and lines["epochs"].endswith("# flag")
+    assert lines["lr"].endswith("# preset p1_dcgan32_head_ct")
+    assert lines["options.gp_weight"].endswith("# preset p1_dcgan32_head_ct")
+    assert lines["options.label_smoothing"].endswith("# bce default")
+    assert lines["checkpoint_minutes"].endswith("# default")
+    assert lines["beta_2"].endswith("# dcgan32 / bce recipe")
+
+
+def test_unknown_or_ambiguous_preset_lists_the_presets(capsys):
+    assert train.main(["--preset", "p9"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown preset 'p9'; presets: p0_cgan128_rsna" in err
+    assert train.main(["--preset", "p1"]) == 2
+    assert "'p1' matches p1_dcgan32_head_ct, p1_dcgan32_head_ct_plain" in capsys.readouterr().err
+    assert train.main(["--preset", "p4_began", "--print-config"]) == 0  # a unique prefix
+    assert '"began"' in capsys.readouterr().out
