@@ -296,6 +296,9 @@ def markdown(results: dict) -> str:
              for k, e in results["arms"].items() if e.get("vs_real", {}).get("in_words")]
     if words:
         lines += ["", "In words (accuracy against the real arm):", ""] + words
+    goal = goal_line(results["arms"])
+    if goal:
+        lines += ["", goal]
     if results["gan_train"]:
         lines += ["", "## GAN-train / GAN-test (P3's SVM, fold means, %)", "",
                   "| recipe | SVM trained on → tested on | sensitivity | specificity | HM | folds |",
@@ -317,6 +320,29 @@ def markdown(results: dict) -> str:
               "60.61 / 93.15 / 68.48, real + synthetic 78.65 / 73.14 / 86.60 "
               "(accuracy / sensitivity / specificity, %)."), ""]
     return "\n".join(lines)
+
+
+GOAL_POINTS = 3.0  # the project's question: does synthesis add >= 3 accuracy points?
+
+
+def goal_line(arms: dict) -> str:
+    """Which arm came closest to "+3 accuracy points over real, interval above 0", and what
+    it did to sensitivity and specificity."""
+    compared = [(k, e["vs_real"]) for k, e in arms.items()
+                if e.get("vs_real", {}).get("accuracy") and e["arm"] != REFERENCE]
+    compared = [(k, v) for k, v in compared if not math.isnan(v["accuracy"]["mean_diff"])]
+    if not compared:
+        return ""
+    key, best = max(compared, key=lambda kv: kv[1]["accuracy"]["mean_diff"])
+    acc = best["accuracy"]
+    met = (100 * acc["mean_diff"] >= GOAL_POINTS and acc["ci_low"] is not None
+           and not math.isnan(acc["ci_low"]) and acc["ci_low"] > 0)
+    parts = [f"{m} {100 * best[m]['mean_diff']:+.1f}" for m in ("sensitivity", "specificity")
+             if best.get(m) and not math.isnan(best[m]["mean_diff"])]
+    return (f"**Goal (≥ +{GOAL_POINTS:g} accuracy points over real, interval above 0): "
+            f"{'met' if met else 'not met'}.** Closest: {key}, {100 * acc['mean_diff']:+.1f} "
+            f"points [{_signed(acc['ci_low'])}, {_signed(acc['ci_high'])}]"
+            + (f" ({', '.join(parts)} points)" if parts else "") + ".")
 
 
 def _signed(v) -> str:

@@ -150,6 +150,7 @@ def test_shards_plus_report_equal_a_full_run(tmp_path, tiny_arch, monkeypatch):
                       cells_wanted=lambda cells, r=r, f=f: runner.select_cells(cells, repeat=r, fold=f))
     partial = write_report(tmp_path / "shards")
     assert partial["missing"] == []
+    assert "not met.** Closest:" in (tmp_path / "full" / "results.md").read_text()
     assert json.dumps(partial["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
     assert (tmp_path / "shards" / "predictions.csv").read_text() == \
         (tmp_path / "full" / "predictions.csv").read_text()
