@@ -34,6 +34,14 @@ class Registry(Generic[T]):
             return _add(obj)
         return _add
 
+    def add(self, item: T) -> T:
+        """Register ``item`` under its own name -- ``item.NAME`` (a class) or ``item.name``
+        (a spec) -- so the name is written once; also a class decorator (``@FAMILIES.add``)."""
+        name = getattr(item, "NAME", None) or getattr(item, "name", None)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.kind} {item!r} has no NAME / name to register it under.")
+        return self.register(name, item)
+
     def unregister(self, name: str) -> T:
         """Remove and return ``name`` (plugins and tests that register stand-ins)."""
         self.get(name)  # the usual error, with the valid names, for an unknown one

@@ -37,3 +37,26 @@ def test_unregister_removes_and_unknown_names_are_listed():
     assert reg.unregister("x") == 1 and "x" not in reg
     with pytest.raises(KeyError, match="Unknown arch 'x'"):
         reg.unregister("x")
+
+
+def test_add_registers_under_the_objects_own_name():
+    from dataclasses import dataclass
+
+    from keras_medgan.registry import Registry
+
+    reg = Registry("thing")
+
+    @reg.add
+    class Family:
+        NAME = "fam"
+
+    @dataclass
+    class Spec:
+        name: str
+
+    spec = reg.add(Spec("spec"))
+    assert reg.get("fam") is Family and reg.get("spec") is spec
+    with pytest.raises(ValueError, match="no NAME / name"):
+        reg.add(object())
+    with pytest.raises(ValueError, match="already registered"):
+        reg.add(Spec("spec"))

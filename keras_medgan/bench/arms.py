@@ -76,7 +76,7 @@ for _spec in (
     ArmSpec("classical+synthetic", "real + synthetic, classical augmentation on the fly",
             True, "ratio", True),
 ):
-    ARMS.register(_spec.name, _spec)
+    ARMS.add(_spec)
 
 #: The arm every other arm is compared with (paired difference and test).
 REFERENCE_ARM = "real"

@@ -37,7 +37,7 @@ from keras_medgan.gans.base import GAN, GAN_FAMILIES
 from keras_medgan.gans.options import Option, at_least, within
 
 
-@GAN_FAMILIES.register("bce")
+@GAN_FAMILIES.add
 class BCEGAN(GAN):
     NAME = "bce"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 2e-4, "beta_1": 0.5, "beta_2": 0.999}

@@ -51,7 +51,7 @@ def convergence_measure(loss_real, loss_fake, gamma):
     return loss_real + ops.abs(gamma * loss_real - loss_fake)
 
 
-@GAN_FAMILIES.register("began")
+@GAN_FAMILIES.add
 class BEGAN(GAN):
     """BEGAN's equilibrium game; see the module docstring."""
 

@@ -91,7 +91,7 @@ def stage_images_for(total_steps: int, num_stages: int, batch_sizes: Sequence[in
     return max(1, int(total_steps / steps_per_image))
 
 
-@GAN_FAMILIES.register("pggan")
+@GAN_FAMILIES.add
 class ProgressiveGAN(GAN):
     """WGAN-GP + drift on growing networks; see the module docstring."""
 

@@ -35,7 +35,7 @@ class Clip(keras.constraints.Constraint):
         return {"clip_value": self.clip_value}
 
 
-@GAN_FAMILIES.register("wgan")
+@GAN_FAMILIES.add
 class WGAN(WassersteinGAN):
     NAME = "wgan"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "rmsprop", "lr": 5e-5, "batch_size": 64, "epochs": 100}

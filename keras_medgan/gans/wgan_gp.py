@@ -21,7 +21,7 @@ GP_EPSILON = Option("gp_epsilon", 1e-12, "epsilon inside the gradient norm's sqr
                     **at_least(0.0))
 
 
-@GAN_FAMILIES.register("wgan-gp")
+@GAN_FAMILIES.add
 class WGANGP(WassersteinGAN):
     NAME = "wgan-gp"
     FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.0, "beta_2": 0.9}

@@ -1,7 +1,7 @@
 """Generator / discriminator builders, looked up by name in ``ARCHS``.
 
 Importing this package imports every builder module, and each module registers its
-architectures (``ARCHS.register(name, ArchSpec(...))``). ``ARCHS.names()`` is therefore
+architectures (``ARCHS.add(ArchSpec(name=..., ...))``). ``ARCHS.names()`` is therefore
 complete as soon as ``from keras_medgan.models import ARCHS`` returns.
 """
 

@@ -107,7 +107,7 @@ def encoder_levels(image_size: int) -> int:
     return int(math.log2(image_size // BASE_RESOLUTION)) + 1
 
 
-ARCHS.register("began", ArchSpec(
+ARCHS.add(ArchSpec(
     name="began",
     build_generator=build_began_generator,
     build_discriminator=build_began_discriminator,

@@ -217,7 +217,7 @@ def build_dcgan128_discriminator(image_size: int = 128, num_classes: int = 0,
 
 
 # --------------------------------------------------------------------------- registry
-ARCHS.register("dcgan32", ArchSpec(
+ARCHS.add(ArchSpec(
     name="dcgan32",
     build_generator=build_dcgan32_generator,
     build_discriminator=build_dcgan32_discriminator,
@@ -227,7 +227,7 @@ ARCHS.register("dcgan32", ArchSpec(
     paper="P1: Data augmentation using GANs (Kaggle head CT, 32x32)",
 ))
 
-ARCHS.register("dcgan64", ArchSpec(
+ARCHS.add(ArchSpec(
     name="dcgan64",
     build_generator=build_dcgan64_generator,
     build_discriminator=build_dcgan64_discriminator,
@@ -239,7 +239,7 @@ ARCHS.register("dcgan64", ArchSpec(
     paper="P2: Medical MR image synthesis using DCGAN (64x64); P4's WGAN network",
 ))
 
-ARCHS.register("dcgan128", ArchSpec(
+ARCHS.add(ArchSpec(
     name="dcgan128",
     build_generator=build_dcgan128_generator,
     build_discriminator=build_dcgan128_discriminator,

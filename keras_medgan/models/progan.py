@@ -330,7 +330,7 @@ def build_pggan_discriminator(image_size: int = 256, num_classes: int = 0, criti
                              mbstd_group_size=mbstd_group_size, name="pggan_critic")
 
 
-ARCHS.register("pggan", ArchSpec(
+ARCHS.add(ArchSpec(
     name="pggan",
     build_generator=build_pggan_generator,
     build_discriminator=build_pggan_discriminator,

@@ -2,7 +2,7 @@
 
 An architecture is a pair of pure builder functions plus the facts a CLI needs to use them
 (supported image sizes, the paper's training recipe). Adding one touches a builder module,
-one ``ARCHS.register`` call and a test -- never a CLI.
+one ``ARCHS.add(ArchSpec(name=...))`` call -- never a CLI; tests/test_conformance.py covers it.
 """
 
 from __future__ import annotations
