@@ -65,7 +65,7 @@ def test_two_steps_change_both_networks(family, num_classes, options, run_eagerl
 
 
 def test_bce_metrics_are_probabilities():
-    history = make_gan("bce").fit(tiny_dataset(), epochs=1, verbose=0).history
+    history = make_gan("bce").fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
     assert 0.0 < history["d_real"][-1] < 1.0 and 0.0 < history["d_fake"][-1] < 1.0
 
 
@@ -73,14 +73,14 @@ def test_weight_clipping_bounds_every_critic_weight():
     gan = make_gan("wgan", n_critic=2, clip_value=0.01)
     # Construction already clips (Glorot/zeros init is outside ±0.01 for some kernels).
     assert max(float(np.abs(w).max()) for w in weights(gan.discriminator)) <= 0.01
-    gan.fit(tiny_dataset(), epochs=1, verbose=0)
+    gan.fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False)
     tops = [float(np.abs(w).max()) for w in weights(gan.discriminator)]
     assert max(tops) <= 0.01 + 1e-7
     assert max(tops) == pytest.approx(0.01)   # clipping was active, not vacuous
 
 
 def test_wgan_gp_logs_w_distance_and_gp():
-    history = make_gan("wgan-gp", n_critic=1).fit(tiny_dataset(), epochs=1, verbose=0).history
+    history = make_gan("wgan-gp", n_critic=1).fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
     assert history["w_distance"][-1] == pytest.approx(history["d_real"][-1] - history["d_fake"][-1],
                                                       abs=1e-5)
     assert history["gp"][-1] >= 0.0
@@ -151,7 +151,7 @@ def test_mixed_precision_steps_are_finite_with_float32_outputs(precision, fp32_p
     if precision == "fp16":
         assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
         assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
-    history = gan.fit(tiny_dataset(), epochs=1, verbose=0).history
+    history = gan.fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
     assert all(np.isfinite(v[-1]) for v in history.values())
     z = np.zeros((2, Z_DIM), "float32")
     assert gan.generator(z).dtype == "float32"
@@ -163,5 +163,5 @@ def test_mixed_precision_steps_are_finite_with_float32_outputs(precision, fp32_p
 def test_xla_step_runs():
     gan = make_gan("wgan-gp", n_critic=1, run_eagerly=False)
     gan.compile(*make_optimizers("wgan-gp", lr=1e-3), jit_compile=True)
-    history = gan.fit(tiny_dataset(), epochs=1, verbose=0).history
+    history = gan.fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
     assert all(np.isfinite(v[-1]) for v in history.values())
