@@ -57,3 +57,19 @@ def write_text_atomic(path, text: str) -> pathlib.Path:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def changed_settings(old: dict, new: dict, keys) -> list[str]:
+    """What differs between two saved settings dicts, for the "--out holds results made with
+    other settings" refusals: ``key (old → new)``, or ``key.sub`` inside a nested dict.
+    A key the old dict lacks (settings added since) is not a difference."""
+    changed = []
+    for key in keys:
+        if key not in old or old[key] == new.get(key):
+            continue
+        if isinstance(old[key], dict) and isinstance(new.get(key), dict):
+            changed += [f"{key}.{sub}" for sub in sorted(set(old[key]) | set(new[key]))
+                        if old[key].get(sub) != new[key].get(sub)]
+        else:
+            changed.append(f"{key} ({old[key]!r} → {new.get(key)!r})")
+    return changed

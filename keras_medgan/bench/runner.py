@@ -37,7 +37,7 @@ from keras_medgan.bench.training import (
 )
 from keras_medgan.console import format_duration
 from keras_medgan.data.sanity import report_findings
-from keras_medgan.jsonio import jsonable, write_text_atomic
+from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
 
 __all__ = ["BenchmarkConfig", "Job", "plan_jobs", "read_records", "run_benchmark"]
 
@@ -158,16 +158,7 @@ def _check_resume(out: pathlib.Path, config: BenchmarkConfig) -> None:
         old = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return
-    new = jsonable(config.to_dict())
-    changed = []
-    for k in RESULT_KEYS:
-        if k not in old or old[k] == new[k]:
-            continue
-        if isinstance(old[k], dict) and isinstance(new[k], dict):
-            changed += [f"{k}.{sub}" for sub in sorted(set(old[k]) | set(new[k]))
-                        if old[k].get(sub) != new[k].get(sub)]
-        else:
-            changed.append(k)
+    changed = changed_settings(old, jsonable(config.to_dict()), RESULT_KEYS)
     if changed:
         raise BenchmarkError(
             f"{out} already holds results made with different settings ({', '.join(changed)} "

@@ -13,7 +13,7 @@ import pathlib
 from dataclasses import asdict, dataclass, field
 
 from keras_medgan.bench.training import TrainConfig
-from keras_medgan.jsonio import jsonable, write_text_atomic
+from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
 
 __all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_config"]
 
@@ -77,15 +77,7 @@ def check_resume(out: pathlib.Path, new: dict) -> None:
     except (OSError, json.JSONDecodeError):
         return
     new = jsonable(new)
-    changed = []
-    for key in RESULT_KEYS:
-        if key not in old or old[key] == new[key]:
-            continue
-        if isinstance(old[key], dict) and isinstance(new[key], dict):
-            changed += [f"{key}.{sub}" for sub in sorted(set(old[key]) | set(new[key]))
-                        if old[key].get(sub) != new[key].get(sub)]
-        else:
-            changed.append(f"{key} ({old[key]!r} → {new[key]!r})")
+    changed = changed_settings(old, new, RESULT_KEYS)
     old_recipes = old.get("resolved_recipes") or {}
     for name, cfg in (new.get("resolved_recipes") or {}).items():
         if name in old_recipes and old_recipes[name] != cfg:

@@ -8,6 +8,7 @@ from keras_medgan.bench.training import TrainConfig
 from keras_medgan.data.pipeline import ImageSet
 from keras_medgan.study import StudyConfig
 from tests.bench.conftest import CLASS_NAMES, toy_images
+from tests.test_train_cli import tiny_registry  # noqa: F401 (fixture: registers tiny32)
 
 ALL_ARMS = ["real", "synthetic", "real+synthetic", "classical", "classical+synthetic"]
 
@@ -38,19 +39,10 @@ def toy_study_loader(n_per_class=15, patients=None):
     return load
 
 
-@pytest.fixture(scope="package")
-def tiny_arch():
-    from keras_medgan.models import ARCHS, ArchSpec
-    from tests.standins import tiny32_discriminator, tiny32_generator
-
-    ARCHS.register("tiny32", ArchSpec(
-        name="tiny32", build_generator=tiny32_generator, build_discriminator=tiny32_discriminator,
-        image_sizes=(32,), defaults={"epochs": 1, "batch_size": 4, "optimizer": "adam",
-                                     "lr": 2e-4, "beta_1": 0.5, "loss": "bce", "z_dim": 100,
-                                     "per_class": True},
-        losses=("bce", "wgan-gp")))
-    yield "tiny32"
-    ARCHS.unregister("tiny32")
+@pytest.fixture(scope="module")
+def tiny_arch(tiny_registry):  # noqa: F811 (the fixture below)
+    """The millisecond 32×32 arch ``tiny32`` (registered by test_train_cli's fixture)."""
+    return "tiny32"
 
 
 def write_recipe(folder, text=TINY_RECIPE, name="tiny.yaml"):
