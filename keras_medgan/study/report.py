@@ -217,10 +217,34 @@ def leakage(out: pathlib.Path, records: list[dict], folds: dict) -> dict:
         cells.append({"cell": rec["cell"], "train_ids": len(ids), "test_images_seen": seen_test,
                       "val_images_seen": seen_val, "ids_outside_training_part": n_out})
     return {"gan_cells_checked": len(cells), "test_images_seen": test_seen,
+            "duplicates_split": duplicates_split(out, folds),
             "val_images_seen": val_seen, "ids_outside_training_part": outside,
             "cards_without_train_ids": unknown,
             "cells": [c for c in cells if c["test_images_seen"] or c["val_images_seen"]
                       or c["ids_outside_training_part"]]}
+
+
+def duplicates_split(out: pathlib.Path, folds: dict) -> list[dict]:
+    """Copies the data checks found (``data_report.json``) that a fold puts on both sides:
+    one in its test part, another in its training part -- a test image whose twin the GANs
+    and classifiers of that fold trained on."""
+    try:
+        findings = json.loads((out / "data_report.json").read_text()).get("findings", [])
+    except (OSError, json.JSONDecodeError):
+        return []
+    ids = set(folds["ids"])
+    split = []
+    for finding in findings:
+        if finding.get("check") != "duplicate":
+            continue
+        members = sorted(i for f in finding.get("files", []) for i in ids
+                         if f == i or f.endswith("/" + i))
+        for r, repeat in enumerate(folds["repeats"]):
+            for f, part in enumerate(repeat):
+                test, train = set(part["test"]), set(part["train"])
+                if any(m in test for m in members) and any(m in train for m in members):
+                    split.append({"repeat": r, "fold": f, "images": members})
+    return split
 
 
 # --------------------------------------------------------------------------- files
@@ -315,7 +339,12 @@ def markdown(results: dict) -> str:
               (f"{leak['gan_cells_checked']} GAN(s) checked: {leak['test_images_seen']} test "
               f"image(s) and {leak['val_images_seen']} validation image(s) of their fold seen in "
               f"training; {leak['ids_outside_training_part']} training id(s) outside the fold's "
-              f"training part; {len(leak['cards_without_train_ids'])} card(s) without ids."), ""]
+              f"training part; {len(leak['cards_without_train_ids'])} card(s) without ids.")]
+    lines += [f"- repeat {item['repeat']} fold {item['fold']}: the copies "
+              f"{', '.join(item['images'])} (data checks) fall on both sides of the test/train "
+              "line: a test image whose twin this fold's GANs and classifiers trained on."
+              for item in leak.get("duplicates_split", [])]
+    lines.append("")
     lines += [("P1's Table 1 (one 22-image test split): real 76.51 / 72.37 / 83.04, synthetic "
               "60.61 / 93.15 / 68.48, real + synthetic 78.65 / 73.14 / 86.60 "
               "(accuracy / sensitivity / specificity, %)."), ""]

@@ -220,3 +220,12 @@ def test_data_checks_run_at_the_start(tmp_path, tiny_arch, monkeypatch, capsys):
     report = json.loads((tmp_path / "out" / "data_report.json").read_text())
     assert any(f["check"] == "duplicate" for f in report["findings"])
     assert "warning: data:" in capsys.readouterr().err
+    # the report says in which folds the two copies sit on both sides of test/train
+    folds = json.loads((tmp_path / "out" / "folds.json").read_text())
+    pair = {"img000.png", "img001.png"}
+    expected = [f for f, part in enumerate(folds["repeats"][0])
+                if pair & set(part["test"]) and pair & set(part["train"])]
+    assert expected  # this toy split does put them on both sides once
+    results = write_report(tmp_path / "out")
+    assert [d["fold"] for d in results["leakage"]["duplicates_split"]] == expected
+    assert all(d["images"] == sorted(pair) for d in results["leakage"]["duplicates_split"])
