@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="repeat r deals its folds with seed + r")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="part of each training fold held out for early stopping (default 0.2)")
+    p.add_argument("--group-duplicates", action="store_true",
+                   help="keep the copies the data checks find (identical or rescaled images) "
+                        "in one fold, as if one patient (head CT: 188/189, 198/199)")
     p.add_argument("--image-size", type=int, default=32, help="image size (P1: 32)")
     p.add_argument("--gan-epochs", type=int, default=None,
                    help="override every recipe's epochs (default: the recipe's; --quick: 3)")
@@ -185,6 +188,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         recipes=parse_recipes(args.recipe), arms=list(args.arms), folds=pick["folds"],
         repeats=args.repeats, seed=args.seed, image_size=args.image_size,
         data_dir=args.data_dir, val_fraction=args.val_fraction,
+        group_duplicates=args.group_duplicates,
         synthetic_ratios=sorted(set(args.synthetic_ratio)),
         keep_fractions=sorted(set(args.keep_most_realistic), reverse=True),
         gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,

@@ -37,6 +37,8 @@ class StudyConfig:
     image_size: int = 32
     data_dir: str | None = None
     val_fraction: float = 0.2
+    #: keep the copies the data checks find (``duplicate``) in one fold, like one patient
+    group_duplicates: bool = False
     synthetic_ratios: list[float] = field(default_factory=lambda: [1.0])
     #: fractions kept by the realism filter; 1.0 = no filter
     keep_fractions: list[float] = field(default_factory=lambda: [1.0])
@@ -60,7 +62,8 @@ class StudyConfig:
 
 
 #: Settings that change the numbers of finished cells.
-RESULT_KEYS = ("data", "data_dir", "folds", "seed", "image_size", "val_fraction", "gan_epochs",
+RESULT_KEYS = ("data", "data_dir", "folds", "seed", "image_size", "val_fraction",
+               "group_duplicates", "gan_epochs",
                "gan_precision", "train", "features", "feature_epochs", "feature_weights")
 
 

@@ -85,9 +85,27 @@ def load_study_data(config: StudyConfig, loader: Callable | None = None) -> Stud
         raise StudyError(f"{config.data!r}: class(es) {empty} have no images (counts: "
                          + ", ".join(f"{n}={c}" for n, c in zip(s.class_names, counts.tolist()))
                          + ")")
-    return StudyData(np.asarray(s.images, np.float32), labels, list(s.class_names),
-                     [str(g) for g in s.patient_ids], image_ids(s.paths),
-                     findings=check_image_sets({"all": s}, config.image_size))
+    findings = check_image_sets({"all": s}, config.image_size)
+    groups = [str(g) for g in s.patient_ids]
+    if config.group_duplicates:
+        groups = group_duplicates(groups, [str(p) for p in s.paths], findings)
+    return StudyData(np.asarray(s.images, np.float32), labels, list(s.class_names), groups,
+                     image_ids(s.paths), findings=findings)
+
+
+def group_duplicates(groups: list[str], paths: list[str], findings) -> list[str]:
+    """Patient groups with every set of copies the data checks found merged into one
+    group, so that the folds keep copies on one side of the test/train line."""
+    index = {p: i for i, p in enumerate(paths)}
+    groups = list(groups)
+    for finding in findings:
+        if finding.check != "duplicate":
+            continue
+        members = [index[f] for f in finding.files if f in index]
+        for i in members[1:]:
+            old = groups[i]
+            groups = [groups[members[0]] if g == old else g for g in groups]
+    return groups
 
 
 @dataclass

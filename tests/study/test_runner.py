@@ -229,3 +229,16 @@ def test_data_checks_run_at_the_start(tmp_path, tiny_arch, monkeypatch, capsys):
     results = write_report(tmp_path / "out")
     assert [d["fold"] for d in results["leakage"]["duplicates_split"]] == expected
     assert all(d["images"] == sorted(pair) for d in results["leakage"]["duplicates_split"])
+
+
+def test_group_duplicates_keeps_copies_on_one_side(tmp_path, tiny_arch):
+    base = toy_study_loader()("toy", 32, "all", 0)
+    base.images[1] = base.images[0]
+    config = study_config(tmp_path / "out", write_recipe(tmp_path), group_duplicates=True)
+    run_study(config, loader=lambda **kw: base, stream=io.StringIO(), cells_wanted=lambda c: [])
+    folds = json.loads((tmp_path / "out" / "folds.json").read_text())
+    for part in folds["repeats"][0]:
+        sides = {k for k in ("train", "val", "test") for i in ("img000.png", "img001.png")
+                 if i in part[k]}
+        assert len(sides) == 1  # one patient: train, val or test together
+    assert write_report(tmp_path / "out")["leakage"]["duplicates_split"] == []
