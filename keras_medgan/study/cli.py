@@ -51,13 +51,10 @@ FULL = {"classifier": "resnet50", "folds": 5, "gan_epochs": None, "epochs": 100,
 DEFAULT_RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
 
 
-def _names(registry_path: str, attr: str) -> list[str]:
-    import importlib
-
-    return getattr(importlib.import_module(registry_path), attr).names()
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from keras_medgan.features import FEATURE_EXTRACTORS
+    from keras_medgan.models.classifiers import CLASSIFIERS
+
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.study",
         description="Do GAN images help a classifier? Repeated stratified k-fold with the "
@@ -93,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-most-realistic", type=float, nargs="+", default=[1.0], metavar="F",
                    help="realism filter levels: keep the fraction F of generated images the "
                         "C2ST finds most realistic (1 = no filter; several = a study factor)")
-    p.add_argument("--classifier", choices=_names("keras_medgan.models.classifiers", "CLASSIFIERS"),
+    p.add_argument("--classifier", choices=CLASSIFIERS.names(),
                    default=None, help="classifier (default resnet50, P1; --quick: small_cnn)")
     p.add_argument("--weights", help="local ImageNet weights file for resnet50 (never downloaded)")
     p.add_argument("--epochs", type=int, default=None,
@@ -105,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="epochs before early stopping watches (default 10; --quick: 8)")
     p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
     p.add_argument("--features", default=None,
-                   choices=_names("keras_medgan.features", "FEATURE_EXTRACTORS"),
+                   choices=FEATURE_EXTRACTORS.names(),
                    help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)")
     p.add_argument("--feature-epochs", type=int, default=None,
                    help="domain_cnn training epochs (default 10; --quick: 3)")
@@ -199,7 +196,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         command="python -m keras_medgan.study " + " ".join(argv))
 
 
-def _cell_filter(args, total_hint=None):
+def _cell_filter(args):
     from keras_medgan.study.cells import parse_cell_ranges
     from keras_medgan.study.runner import select_cells
 

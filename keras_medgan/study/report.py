@@ -17,6 +17,7 @@ cards, so ``study report --out DIR`` works on any machine that has the folder.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import pathlib
@@ -261,8 +262,6 @@ def write_predictions(path: pathlib.Path, records: list[dict], class_names: list
             lines.append([rec["repeat"], rec["fold"], img, class_names[y], rec["arm"],
                           rec.get("recipe") or "", rec.get("variant") or "", class_names[pred],
                           f"{prob:.6f}"])
-    import io
-
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["repeat", "fold", "image_id", "true_label", "arm", "recipe", "variant",
@@ -307,8 +306,9 @@ def markdown(results: dict) -> str:
         p_t = "–" if not acc or acc["pvalue"] is None or math.isnan(acc["pvalue"]) \
             else f"{acc['pvalue']:.3g}"
         p_mc = f"{vs['mcnemar']['pvalue']:.3g}" if vs.get("mcnemar") else "–"
-        ref = P1_TABLE1.get(e["arm"]) if not e.get("variant") or "@x1" in (e["variant"] or "") \
-            or "@match" in (e["variant"] or "") else None
+        # P1's rows are 1:1 and unfiltered: only those variants stand beside them
+        like_p1 = e.get("ratio") in (None, 1.0) and e.get("keep") in (None, 1.0)
+        ref = P1_TABLE1.get(e["arm"]) if like_p1 else None
         ref_s = (f"{ref['accuracy']:.1f} / {ref['sensitivity']:.1f} / {ref['specificity']:.1f}"
                  if ref else "")
         flag = f" ⚠ one class in {len(e['one_class_folds'])}/{e['cells']} folds" \
