@@ -29,6 +29,7 @@ from typing import Any
 
 from keras_medgan.export import slug
 from keras_medgan.jsonio import write_text_atomic
+from keras_medgan.training_config import TrainingConfig
 
 RUN_NAME = re.compile(r"^(\d{5})-")
 CONFIG_FILE = "config.json"
@@ -174,19 +175,27 @@ def latest_run_dir(out_root) -> pathlib.Path:
     return runs[-1]
 
 
-def write_config(run_dir, config: dict[str, Any]) -> pathlib.Path:
+def write_config(run_dir, config: TrainingConfig) -> pathlib.Path:
     path = pathlib.Path(run_dir) / CONFIG_FILE
-    return write_text_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n"
+    return write_text_atomic(path, text)
 
 
-def read_config(run_dir) -> dict[str, Any]:
+def read_config(run_dir) -> TrainingConfig:
+    """A run folder's config.json as the typed value (any earlier version's file)."""
     path = pathlib.Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise ConfigError(f"--resume: {run_dir} is not a run folder (no {CONFIG_FILE})")
     try:
-        return json.loads(path.read_text())
+        values = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(values, dict) or not values.get("arch"):
+        raise ConfigError(f"{path} is not a training config (no arch)")
+    try:
+        return TrainingConfig.from_dict(values)
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def read_yaml_config(path) -> dict[str, Any]:
@@ -235,8 +244,8 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
 
 
 def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = None,
-                   sources: dict[str, str] | None = None) -> dict[str, Any]:
-    """Merge defaults < arch/family recipe < YAML < CLI into one validated config dict.
+                   sources: dict[str, str] | None = None) -> TrainingConfig:
+    """Merge defaults < arch/family recipe < YAML < CLI, validate once, freeze.
 
     ``cli`` holds only the flags the user actually gave (argparse defaults are None);
     loss-family options may be given top-level (``label_flip: 0.1``) or under ``options``.
@@ -293,11 +302,13 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
         for key in ("image_size",):  # filled in by validate_config from the architecture
             if key not in cli and key not in yaml_config and RUN_DEFAULTS.get(key) is None:
                 sources[key] = f"{arch} architecture"
-    return config
+    return TrainingConfig.from_dict(config)
 
 
 def validate_config(config: dict[str, Any]) -> None:
-    """Raise ConfigError for values that cannot work, before any data is read."""
+    """Raise ConfigError for values that cannot work, before any data is read; fills in
+    what the architecture decides (image size, per class). Works on the merged dict,
+    before it is frozen into a :class:`TrainingConfig`."""
     from keras_medgan.models import ARCHS
     from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
 
@@ -370,9 +381,10 @@ def validate_config(config: dict[str, Any]) -> None:
         config["classes"] = list(classes)
 
 
-def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
+def apply_resume_overrides(saved: TrainingConfig, cli: dict[str, Any]) -> TrainingConfig:
     """The saved config with the CLI flags that may change on resume (epochs, cadence...)."""
-    config = dict(saved)
+    config = saved.to_dict()
+    saved = dict(config)
     aliases = option_aliases()
     for key, value in cli.items():
         if value is None or key in ("resume", "config"):
@@ -386,4 +398,4 @@ def apply_resume_overrides(saved: dict[str, Any], cli: dict[str, Any]) -> dict[s
             raise ConfigError(f"unknown setting {key!r}")
         config[key] = value
     validate_config(config)
-    return config
+    return TrainingConfig.from_dict(config)

@@ -215,20 +215,21 @@ def resolve(args, settings, sources: dict[str, str] | None = None):
         if args.config:
             raise runs.ConfigError("--resume uses the run's own config.json; drop --config")
         if "options" in settings:
-            settings["options"] = {**saved["options"],
-                                   **runs.normalize_options(settings["options"], saved["loss"])}
+            settings["options"] = {**saved.options,
+                                   **runs.normalize_options(settings["options"], saved.loss)}
         return runs.apply_resume_overrides(saved, settings), run_dir
     yaml_config = runs.read_yaml_config(args.config) if args.config else None
     return runs.resolve_config(settings, yaml_config, sources), None
 
 
-def print_config(config: dict[str, Any], sources: dict[str, str]) -> None:
-    """The resolved settings, one per line, with where each value came from."""
+def print_config(config, sources: dict[str, str]) -> None:
+    """The resolved settings (a TrainingConfig), one per line, with where each came from."""
     import json
 
-    rows = [(k, v, sources.get(k, "")) for k, v in config.items() if k != "options"]
+    values = config.to_dict()
+    rows = [(k, v, sources.get(k, "")) for k, v in values.items() if k != "options"]
     rows += [(f"options.{k}", v, sources.get(f"options.{k}", ""))
-             for k, v in config.get("options", {}).items()]
+             for k, v in values["options"].items()]
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         print(f"{key:<{width}}  {json.dumps(value):<28}  # {source}")
@@ -257,7 +258,7 @@ def main(argv=None) -> int:
             layer = f"preset {args.preset}" if args.preset else f"config {args.config}"
             print_config(config, {k: layer if v == "config" else v for k, v in sources.items()}
                          if run_dir is None else
-                         dict.fromkeys([*config, *(f"options.{k}" for k in config["options"])],
+                         dict.fromkeys([*config.to_dict(), *(f"options.{k}" for k in config.options)],
                                        f"{run_dir}/config.json"))
             return 0
         prepared = training.prepare_training(config)
@@ -268,11 +269,10 @@ def main(argv=None) -> int:
         print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
         return 130
     if run_dir is None:
-        config["command"] = command_line(argv)
-        run_dir = runs.new_run_dir(config["out"], config["arch"], config["data"])
+        config = config.replace(command=command_line(argv))
+        run_dir = runs.new_run_dir(config.out, config.arch, config.data)
     else:
-        config.setdefault("resumed_by", [])
-        config["resumed_by"] = list(config["resumed_by"]) + [command_line(argv)]
+        config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
     try:
         with runs.run_lock(run_dir):
             runs.write_config(run_dir, config)

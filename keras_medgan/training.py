@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import pathlib
 import sys
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from keras_medgan.export import (
     slug,
 )
 from keras_medgan.jsonio import write_text_atomic
+from keras_medgan.training_config import TrainingConfig
 
 
 class TrainingError(RuntimeError):
@@ -144,40 +144,40 @@ def image_ids(paths) -> list[str]:
 def plan_units(images, labels, class_names: list[str], config, ids=None) -> list[Unit]:
     """Split the training set into units (see the module docstring); check none is empty.
     ``ids`` (one per image) go to each unit's model card: which images trained it."""
-    wanted = config.get("classes") or list(class_names)
+    wanted = list(config.classes or class_names)
     try:
         check_distinct_slugs(wanted)
     except ValueError as exc:
         raise ClassNameError(str(exc)) from None
     for name in wanted:
         if name not in class_names:
-            raise EmptyClassError(f"class {name!r} is not in data {config['data']!r}; "
+            raise EmptyClassError(f"class {name!r} is not in data {config.data!r}; "
                                   f"its classes: {', '.join(class_names)}")
     keep_idx = [class_names.index(n) for n in wanted]
     for name, idx in zip(wanted, keep_idx):
         count = int((labels == idx).sum())
         if count == 0:
-            raise EmptyClassError(f"class {name!r} has no {config['split']} images in data "
-                                  f"{config['data']!r}")
+            raise EmptyClassError(f"class {name!r} has no {config.split} images in data "
+                                  f"{config.data!r}")
     mask = np.isin(labels, keep_idx)
     ids = np.asarray(list(ids) if ids is not None else [""] * len(labels), dtype=object)
 
     def unit(name, label, keep):
         return Unit(name, label, images[keep], labels[keep], [str(i) for i in ids[keep] if i])
 
-    if config["per_class"]:
+    if config.per_class:
         units = [unit(n, n, labels == i) for n, i in zip(wanted, keep_idx)]
-    elif config["conditional"]:
+    elif config.conditional:
         units = [unit("conditional", None, mask)]
     else:
         units = [unit("all", "all", mask)]
     smallest = min(len(u.images) for u in units)
     for unit in units:
-        if len(unit.images) < config["batch_size"]:
+        if len(unit.images) < config.batch_size:
             raise EmptyClassError(
-                f"{'class ' + repr(unit.name) if config['per_class'] else unit.name!r} has "
+                f"{'class ' + repr(unit.name) if config.per_class else unit.name!r} has "
                 f"{len(unit.images)} training images, fewer than one batch "
-                f"(batch_size {config['batch_size']}); give --batch-size {smallest} or less")
+                f"(batch_size {config.batch_size}); give --batch-size {smallest} or less")
     return units
 
 
@@ -244,7 +244,7 @@ class UnitTrainer:
         self.ckpt_dir = self.run_dir / "checkpoints" / slug(unit.name)
         self.samples_dir = self.run_dir / "samples" / slug(unit.name)
         self.export_dir = self.run_dir / "export"
-        self.export_formats = tuple(config.get("export_formats") or DEFAULT_EXPORT_FORMATS)
+        self.export_formats = config.export_formats or DEFAULT_EXPORT_FORMATS
         self._build()
 
     # ---------------------------------------------------------------- build / restore
@@ -256,24 +256,24 @@ class UnitTrainer:
         from keras_medgan.runtime import resolve_jit
 
         c = self.config
-        spec = ARCHS.get(c["arch"])
-        family = GAN_FAMILIES.get(c["loss"])
+        spec = ARCHS.get(c.arch)
+        family = GAN_FAMILIES.get(c.loss)
         self.num_classes = len(self.class_names) if self.unit.label is None else 0
-        seed = int(c["seed"]) * 1000 + self.unit_index
+        seed = c.seed * 1000 + self.unit_index
         keras.utils.set_random_seed(seed)  # weight init: same run → same start
         with self.strategy.scope():
-            width = spec.builder_kwargs(c)
-            g = spec.build_generator(z_dim=c["z_dim"], image_size=c["image_size"],
+            width = spec.builder_kwargs(c.arch_options)
+            g = spec.build_generator(z_dim=c.z_dim, image_size=c.image_size,
                                      num_classes=self.num_classes, **width)
-            d = spec.build_discriminator(image_size=c["image_size"], num_classes=self.num_classes,
+            d = spec.build_discriminator(image_size=c.image_size, num_classes=self.num_classes,
                                          critic=family.CRITIC, **width)
-            self.gan = family(generator=g, discriminator=d, z_dim=c["z_dim"],
-                              num_classes=self.num_classes, seed=seed, **c["options"])
-            d_opt, g_opt = make_optimizers(family, optimizer=c.get("optimizer"), lr=c["lr"],
-                                           beta_1=c.get("beta_1"), beta_2=c.get("beta_2"))
+            self.gan = family(generator=g, discriminator=d, z_dim=c.z_dim,
+                              num_classes=self.num_classes, seed=seed, **c.options)
+            d_opt, g_opt = make_optimizers(family, optimizer=c.optimizer, lr=c.lr,
+                                           beta_1=c.beta_1, beta_2=c.beta_2)
             # compile builds both optimizers, so a restore finds their state (PITFALLS)
             self.gan.compile(d_optimizer=d_opt, g_optimizer=g_opt,
-                             jit_compile=resolve_jit(c["jit"]),
+                             jit_compile=resolve_jit(c.jit),
                              steps_per_execution=self.steps_per_execution())
             self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
@@ -290,25 +290,25 @@ class UnitTrainer:
             parts["layer_rng"] = layer_seed_states(g, d)
         self.checkpoint = tf.train.Checkpoint(**parts)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.ckpt_dir),
-                                                  max_to_keep=c["keep_checkpoints"])
+                                                  max_to_keep=c.keep_checkpoints)
 
     @property
     def steps_per_epoch(self) -> int:
-        return len(self.unit.images) // int(self.config["batch_size"])
+        return len(self.unit.images) // self.config.batch_size
 
     def steps_per_execution(self) -> int:
         """A whole epoch per ``fit`` execution (one Python round trip per epoch instead
         of per step) -- except for staged families, whose callback must see every step to
         re-trace at a stage change, and under tf.distribute strategies, where Keras's
         multi-step loop is not what the distribution tests cover."""
-        if self.config["strategy"] != "default" or self.gan_family().STAGED:
+        if self.config.strategy != "default" or self.gan_family().STAGED:
             return 1
         return self.steps_per_epoch
 
     def gan_family(self):
         from keras_medgan.gans import GAN_FAMILIES
 
-        return GAN_FAMILIES.get(self.config["loss"])
+        return GAN_FAMILIES.get(self.config.loss)
 
     def _extra_state(self) -> list:
         """GAN variables outside G, D and the optimizers (e.g. BEGAN's k)."""
@@ -349,17 +349,17 @@ class UnitTrainer:
 
         c = self.config
         return make_epoch_dataset(self.unit.images, self.unit.labels,
-                                  num_classes=len(self.class_names), batch_size=c["batch_size"],
-                                  seed=int(c["seed"]) + self.unit_index, start_epoch=start_epoch)
+                                  num_classes=len(self.class_names), batch_size=c.batch_size,
+                                  seed=c.seed + self.unit_index, start_epoch=start_epoch)
 
     def card(self, epochs: int, final_metrics: dict[str, float]) -> dict[str, Any]:
         c = self.config
         return make_model_card(
-            arch=c["arch"], data=c["data"], class_names=self.class_names, label=self.unit.label,
-            image_size=c["image_size"], z_dim=c["z_dim"], epochs=epochs, seed=c["seed"],
-            final_metrics=final_metrics, command=c.get("command"), loss=c["loss"],
-            precision=c["precision"], run=self.run_dir.name,
-            train_images=len(self.unit.images), split=c["split"], split_seed=split_seed(c),
+            arch=c.arch, data=c.data, class_names=self.class_names, label=self.unit.label,
+            image_size=c.image_size, z_dim=c.z_dim, epochs=epochs, seed=c.seed,
+            final_metrics=final_metrics, command=c.command, loss=c.loss,
+            precision=c.precision, run=self.run_dir.name,
+            train_images=len(self.unit.images), split=c.split, split_seed=c.data_split_seed,
             train_ids=list(self.unit.ids))
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
@@ -372,7 +372,7 @@ class UnitTrainer:
         for leftover in self.export_dir.glob(f".tmp-generator_{slug(self.unit.name)}*"):
             _remove_leftover(leftover)  # from an export killed half way
         start = self.restore()
-        target = int(c["epochs"])
+        target = c.epochs
         drop_metrics_after(self.run_dir, self.unit.name, start)
         history = read_history(self.run_dir, self.unit.name, start)
         if start >= target:
@@ -387,25 +387,25 @@ class UnitTrainer:
         if start:
             self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
                        f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
-        guard = cb.NonFiniteGuard(limit=float(self.config.get("max_loss", math.inf)))
+        guard = cb.NonFiniteGuard(limit=float(c.max_loss))
         log = cb.MetricsLog(self.run_dir, history, label=self.unit.name,
                             tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name))
-        saver = cb.CheckpointSaver(self.manager, self.epoch_var, c["checkpoint_every"], target,
+        saver = cb.CheckpointSaver(self.manager, self.epoch_var, c.checkpoint_every, target,
                                    guard=guard, models=(self.generator, self.discriminator),
                                    before_save=log.flush,
-                                   max_seconds=60.0 * float(c.get("checkpoint_minutes", 5.0)))
+                                   max_seconds=60.0 * float(c.checkpoint_minutes))
         grid = cb.SampleGrid(self.generator,
-                             cb.fixed_grid_inputs(c["z_dim"], c["sample_count"], c["seed"], self.num_classes),
-                             self.samples_dir, every=c["sample_every"], total_epochs=target)
+                             cb.fixed_grid_inputs(c.z_dim, c.sample_count, c.seed, self.num_classes),
+                             self.samples_dir, every=c.sample_every, total_epochs=target)
         callbacks = [
             guard,
             log,
             grid,
             cb.LossPlot(history, self.run_dir / f"loss_{slug(self.unit.name)}.png",
-                        every=c["sample_every"], title=f"{c['arch']} on {c['data']} — {self.unit.name}"),
+                        every=c.sample_every, title=f"{c.arch} on {c.data} — {self.unit.name}"),
             saver,
             cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print,
-                           every=c.get("log_every") or cb.log_every(target),
+                           every=c.log_every or cb.log_every(target),
                            live=self.print is print and sys.stdout.isatty()),
         ]
         callbacks += self._family_callbacks()
@@ -454,7 +454,7 @@ class UnitTrainer:
     def _family_callbacks(self) -> list:
         """Callbacks a loss family adds to ``fit`` (pggan: per-stage exports when asked)."""
         stage_dir = (self.export_dir / "stages" / slug(self.unit.name)
-                     if self.config.get("export_stages") else None)
+                     if self.config.export_stages else None)
         return list(self.gan.training_callbacks(self.config, stage_export_dir=stage_dir))
 
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
@@ -475,18 +475,12 @@ class UnitTrainer:
             f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
 
 
-def split_seed(config) -> int:
-    """The split the GANs train on: ``split_seed``, or ``seed`` when none is given."""
-    value = config.get("split_seed")
-    return int(config["seed"] if value is None else value)
-
-
 def load_training_set(config):
     from keras_medgan.data import load_image_set
 
-    return load_image_set(config["data"], image_size=config["image_size"], split=config["split"],
-                          classes=None, seed=split_seed(config), data_dir=config.get("data_dir"),
-                          resize=config.get("resize", "pad"))
+    return load_image_set(config.data, image_size=config.image_size, split=config.split,
+                          classes=None, seed=config.data_split_seed, data_dir=config.data_dir,
+                          resize=config.resize)
 
 
 @dataclasses.dataclass
@@ -499,17 +493,17 @@ class PreparedData:
     findings: list = dataclasses.field(default_factory=list)  # data sanity (data/sanity.py)
 
 
-def prepare_training(config: dict[str, Any]) -> PreparedData:
+def prepare_training(config: TrainingConfig) -> PreparedData:
     """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
     data = load_training_set(config)
     class_names = list(data.class_names)
     units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config,
                        ids=image_ids(data.paths))
-    findings = check_image_sets({config["split"]: data}, config["image_size"])
+    findings = check_image_sets({config.split: data}, config.image_size)
     return PreparedData(class_names, units, len(data.images), findings)
 
 
-def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None] = print,
+def run_training(config: TrainingConfig, run_dir, print_fn: Callable[[str], None] = print,
                  prepared: PreparedData | None = None) -> list[UnitResult]:
     """Train every unit of the run in ``run_dir`` (created, config written, by the CLI).
 
@@ -518,19 +512,19 @@ def run_training(config: dict[str, Any], run_dir, print_fn: Callable[[str], None
     """
     from keras_medgan.runtime import make_strategy, precision_policy, resolve_precision
 
-    precision, note = resolve_precision(config["precision"], bool(config.get("force")))
+    precision, note = resolve_precision(config.precision, config.force)
     print_fn(note)
-    if config.get("deterministic"):
+    if config.deterministic:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()  # process-wide, cannot be undone
-    config = {**config, "precision": precision}  # what the model cards record
+    config = config.replace(precision=precision)  # what the model cards record
     import tensorflow as tf
 
     try:
         with precision_policy(precision):  # process-global: restored when the run ends
             return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
-                              make_strategy(config["strategy"]))
+                              make_strategy(config.strategy))
     except (OSError, tf.errors.OpError) as exc:
         if not is_disk_full(exc):
             raise
@@ -549,16 +543,16 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
     remaining = 0
     for unit in units:
         finished = _finished_epochs(run_dir, unit.name)
-        remaining += max(int(config["epochs"]) - finished, 0)
+        remaining += max(config.epochs - finished, 0)
     clock = cb.RunClock(remaining)
-    batches = {u.name: len(u.images) // config["batch_size"] for u in units}
-    print_fn(f"run {run_dir}: {config['arch']} on {config['data']} "
-             f"({prepared.total_images} {config['split']} images, classes "
+    batches = {u.name: len(u.images) // config.batch_size for u in units}
+    print_fn(f"run {run_dir}: {config.arch} on {config.data} "
+             f"({prepared.total_images} {config.split} images, classes "
              f"{', '.join(class_names)}), units: "
              + ", ".join(f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)"
                          for u in units)
-             + f"; {config['epochs']} epochs each")
-    report_findings(prepared.findings, run_dir / "data_report.json", config["data"], print_fn)
+             + f"; {config.epochs} epochs each")
+    report_findings(prepared.findings, run_dir / "data_report.json", config.data, print_fn)
     results = []
     for index, unit in enumerate(units):
         trainer = UnitTrainer(config, run_dir, unit, class_names, index, clock, strategy,

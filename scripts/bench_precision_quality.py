@@ -53,7 +53,7 @@ def train_and_score(precision: str, seed: int, epochs: int, klass: str, out: pat
     config = runs.resolve_config({"arch": "dcgan32", "data": "phantom", "epochs": epochs,
                                   "seed": seed, "split_seed": 0, "precision": precision,
                                   "classes": [klass], "out": str(out / "runs")})
-    run_dir = runs.new_run_dir(config["out"], "dcgan32", "phantom")
+    run_dir = runs.new_run_dir(config.out, "dcgan32", "phantom")
     runs.write_config(run_dir, config)
     start = time.perf_counter()
     training.run_training(config, run_dir, print_fn=lambda line: None)

@@ -53,12 +53,19 @@ def read_run(run_dir: pathlib.Path) -> dict:
     return {"config": config, "wall_seconds": {k: round(v, 1) for k, v in wall.items()}}
 
 
+def split_of(config: dict) -> int:
+    """The split seed a run's config.json (a plain dict here: it is also stored in the
+    results JSON) trained on, by the one rule TrainingConfig holds."""
+    from keras_medgan.training_config import TrainingConfig
+
+    return TrainingConfig.from_dict(config).data_split_seed
+
+
 def load_real(config: dict, split: str):
     from keras_medgan.data import load_image_set
-    from keras_medgan.training import split_seed
 
     return load_image_set(config["data"], image_size=config["image_size"], split=split,
-                          seed=split_seed(config),
+                          seed=split_of(config),
                           resize=config.get("resize", "pad"))
 
 
@@ -228,11 +235,9 @@ def table(evaluation_by_candidate: dict) -> str:
 
 
 def model_readme(name, paper, config, run, evaluation) -> str:
-    from keras_medgan.training import split_seed
-
     return (f"# {name}\n\n{paper}. Arch `{config['arch']}`, loss `{config['loss']}`, "
             f"{config['epochs']} epochs, batch {config['batch_size']}; trained on the "
-            f"`{config['split']}` split (split seed {split_seed(config)}) of `{config['data']}` "
+            f"`{config['split']}` split (split seed {split_of(config)}) of `{config['data']}` "
             "only; the identifiers of its training images are in each generator's card "
             "(`train_ids`).\n\n"
             f"Reproduce: `{portable_command(config.get('command', ''))}` "
@@ -263,7 +268,6 @@ def main(argv=None) -> int:
 
     from keras_medgan.features import get_extractor
     from keras_medgan.pretrained import read_manifest, write_manifest
-    from keras_medgan.training import split_seed
 
     candidates = dict(c.split("=", 1) for c in args.candidate)
     runs = {n: read_run(pathlib.Path(d)) for n, d in candidates.items()}
@@ -271,7 +275,7 @@ def main(argv=None) -> int:
     for n, r in runs.items():
         c = r["config"]
         same = all(c.get(k) == config.get(k) for k in ("data", "image_size", "split")) \
-            and split_seed(c) == split_seed(config)
+            and split_of(c) == split_of(config)
         if not same:
             print(f"error: candidate {n} was trained on other data/split than the first one",
                   file=sys.stderr)
@@ -301,7 +305,7 @@ def main(argv=None) -> int:
                    "wall_seconds": runs[n]["wall_seconds"], "per_class": evaluation[n]}
         results_json.write_text(json.dumps(
             {"command": " ".join(["python scripts/ship_generators.py"] + sys.argv[1:]),
-             "held_out": f"{'+'.join(HELD_OUT)} of split seed {split_seed(config)}: "
+             "held_out": f"{'+'.join(HELD_OUT)} of split seed {split_of(config)}: "
                          f"{len(images)} images", "class_fidelity_on_real": fidelity_real,
              "machine": machine(), "candidates": done}, indent=1, default=float) + "\n")
     shutil.rmtree(scratch, ignore_errors=True)

@@ -8,6 +8,7 @@ import pytest
 
 from keras_medgan.data.datasets import DATASETS
 from keras_medgan.evaluate.metrics import METRICS
+from keras_medgan.evaluate.tables import TABLES, rows_for
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.models import ARCHS
 
@@ -75,6 +76,15 @@ def test_every_metric_returns_values_or_says_what_it_needs(name, tmp_path):
         return
     assert result.name == name and isinstance(result.data, dict) and result.data
     assert metric.description
+    # values only; the report's rows are made from them, apart (evaluate/tables.py)
+    assert not hasattr(result, "rows")
+    rows = rows_for(name, result.data)
+    assert all(len(row) == 4 and all(isinstance(c, str) for c in row) for row in rows)
+    assert rows or name == "tsne"  # t-SNE is a figure, every other metric has a table
+
+
+def test_every_metric_table_belongs_to_a_metric():
+    assert set(TABLES.names()) <= set(METRICS.names())
 
 
 @pytest.mark.parametrize("name", DATASETS.names())

@@ -250,10 +250,10 @@ def test_yaml_config_sits_between_defaults_and_flags(tmp_path):
     yaml_config = {"arch": "dcgan32", "data": "phantom", "epochs": 100, "lr": 1e-3,
                    "label_flip": 0.1}
     config = resolve_config({"epochs": 7}, yaml_config)
-    assert config["epochs"] == 7          # CLI > YAML
-    assert config["lr"] == 1e-3           # YAML > arch default 2e-4
-    assert config["batch_size"] == 16     # arch default (P1)
-    assert config["options"]["flip_prob"] == 0.1  # friendly name → the family's option
+    assert config.epochs == 7          # CLI > YAML
+    assert config.lr == 1e-3           # YAML > arch default 2e-4
+    assert config.batch_size == 16     # arch default (P1)
+    assert config.options["flip_prob"] == 0.1  # friendly name → the family's option
 
 
 def test_every_experiment_yaml_resolves():
@@ -268,7 +268,7 @@ def test_every_experiment_yaml_resolves():
         if raw.get("arch") not in ARCHS:  # an architecture not wired into ARCHS yet
             continue
         config = resolve_config({}, raw)
-        assert config["image_size"] in ARCHS.get(config["arch"]).image_sizes, path.name
+        assert config.image_size in ARCHS.get(config.arch).image_sizes, path.name
         resolved.add(path.name)
     assert {"p0_dcgan128_rsna.yaml", "p0_cgan128_rsna.yaml", "p1_dcgan32_head_ct.yaml",
             "p2_dcgan64_brain_mri.yaml", "p4_wgan64_brats.yaml"} <= resolved
@@ -312,20 +312,20 @@ def test_missing_real_data_set_is_exit_2_without_traceback(tmp_path, capsys):
 
 
 def test_empty_class_is_named():
+    from keras_medgan.runs import resolve_config
     from keras_medgan.training import EmptyClassError, plan_units
 
-    config = {"classes": None, "data": "x", "split": "train", "per_class": True,
-              "conditional": False, "batch_size": 2}
+    config = resolve_config({"arch": "dcgan32", "data": "x", "batch_size": 2})
     images = np.zeros((4, 32, 32, 1), np.float32)
     with pytest.raises(EmptyClassError, match="class 'hemorrhage' has no train images"):
         plan_units(images, np.zeros(4, np.int64), ["normal", "hemorrhage"], config)
 
 
 def test_classes_sharing_a_file_name_are_refused():
+    from keras_medgan.runs import resolve_config
     from keras_medgan.training import ClassNameError, plan_units
 
-    config = {"classes": None, "data": "x", "split": "train", "per_class": True,
-              "conditional": False, "batch_size": 2}
+    config = resolve_config({"arch": "dcgan32", "data": "x", "batch_size": 2})
     images = np.zeros((4, 32, 32, 1), np.float32)
     with pytest.raises(ClassNameError, match="'脑 出血' and '脑_出血' would share"):
         plan_units(images, np.array([0, 0, 1, 1]), ["脑 出血", "脑_出血"], config)
@@ -446,17 +446,15 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
 def test_split_seed_fixes_the_split_while_seed_redraws_the_init():
     """--split-seed keeps the GAN's training images; the model card records that split."""
     from keras_medgan import train
-    from keras_medgan.training import split_seed
-
     def resolved(*flags):
         argv = ["--arch", "dcgan32", "--data", "phantom", *flags]
         args = train.build_parser().parse_args(argv)
         config, _ = train.resolve(args, train.cli_settings(args))
         return config
 
-    assert split_seed(resolved("--seed", "3")) == 3
+    assert resolved("--seed", "3").data_split_seed == 3
     both = resolved("--seed", "3", "--split-seed", "0")
-    assert both["seed"] == 3 and split_seed(both) == 0
+    assert both.seed == 3 and both.data_split_seed == 0
 
 
 def test_pggan_export_stages_writes_each_finished_stage(tmp_path):

@@ -3,8 +3,9 @@
 A metric is a function ``(EvalContext) -> MetricResult``. The context holds the two image
 sets, lazily computed features of the chosen extractor (computed once, shared by FID, KID,
 t-SNE and the memorization audit), the output folder for figures and the options. Each
-result carries the numbers for the JSON, the rows for the Markdown/HTML tables (with the
-real-vs-real baseline beside the value where one exists), figures and notes.
+result carries VALUES only -- the numbers for the JSON, figures and notes on the protocol;
+the report's table rows are made from those values in ``evaluate/tables.py``, so a script
+that wants numbers never parses strings.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from keras_medgan.registry import Registry
 @dataclass
 class MetricResult:
     name: str
-    data: dict[str, object]
-    rows: list[list[str]] = field(default_factory=list)   # [quantity, value, real-vs-real, good]
+    data: dict[str, object]                                # the values (results.json)
     figures: list[str] = field(default_factory=list)       # paths relative to the out dir
     notes: list[str] = field(default_factory=list)
 
@@ -96,14 +96,6 @@ def register_metric(name: str, description: str, needs_features: bool = False):
     return deco
 
 
-def _f(value, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and not np.isfinite(value):
-        return "∞" if value > 0 else "nan"
-    return f"{value:.{digits}f}"
-
-
 # ------------------------------------------------------------------------------ SWD
 
 @register_metric("swd", "multi-scale sliced Wasserstein distance on Laplacian-pyramid 7×7 "
@@ -115,16 +107,9 @@ def metric_swd(ctx: EvalContext) -> MetricResult:
     baseline = swd_mod.swd_repeats(ctx.real[a], ctx.real[b], seeds=seeds)
     n = min(len(a), len(ctx.fake))
     same_n = swd_mod.swd_repeats(ctx.real[a][:n], ctx.fake[:n], seeds=seeds)
-    rows = [["SWD mean (all images)", f"{_f(full['mean'], 2)} ± {_f(full['std'], 2)}", "–",
-             "lower is better"],
-            [f"SWD mean at n = {n} per side", f"{_f(same_n['mean'], 2)} ± {_f(same_n['std'], 2)}",
-             f"{_f(baseline['mean'], 2)} ± {_f(baseline['std'], 2)}", "≈ real-vs-real"]]
-    for r in full["resolutions"]:
-        rows.append([f"SWD level {r}×{r}", _f(same_n["levels"][r], 2),
-                     _f(baseline["levels"][r], 2), "≈ real-vs-real"])
     return MetricResult("swd", {"all": full, "same_size": same_n, "real_vs_real": baseline,
                                 "n_per_side_same_size": n},
-                        rows, notes=[(f"{len(seeds)} repeats (seeds {list(seeds)}), 128 patches "
+                        notes=[(f"{len(seeds)} repeats (seeds {list(seeds)}), 128 patches "
                                      "per image and level, 4×128 projections; ± is the std "
                                      "over repeats")])
 
@@ -148,15 +133,10 @@ def metric_fid(ctx: EvalContext) -> MetricResult:
     base = fid_mod.fid_from_features(fr[a], fr[b])
     base_ci = fid_mod.bootstrap_distance(fr[a], fr[b], fid_mod.fid_from_features, nb,
                                          seed=ctx.seed)
-    rows = [["FID (all images)", f"{_f(value, 2)} [{_f(ci['low'], 2)}, {_f(ci['high'], 2)}]",
-             "–", "lower is better"],
-            [f"FID at n = {n} per side", _f(same_n, 2),
-             f"{_f(base, 2)} [{_f(base_ci['low'], 2)}, {_f(base_ci['high'], 2)}]",
-             "≈ real-vs-real"]]
     return MetricResult("fid", {"fid": value, "ci": ci, "fid_same_size": same_n,
                                 "real_vs_real": base, "real_vs_real_ci": base_ci,
                                 "n_per_side_same_size": n, "extractor": ctx.extractor.describe()},
-                        rows, notes=[_extractor_note(ctx),
+                        notes=[_extractor_note(ctx),
                                      (f"95 % interval: {ci['method']}, {nb} resamples; FID is "
                                      "biased upwards at small n — compare with the "
                                      "real-vs-real value at the same n")])
@@ -175,14 +155,9 @@ def metric_kid(ctx: EvalContext) -> MetricResult:
     base = fid_mod.kid_from_features(fr[a], fr[b], num_subsets=subsets, seed=ctx.seed)
     base_ci = fid_mod.bootstrap_distance(fr[a], fr[b], fid_mod.polynomial_mmd2_unbiased, nb,
                                          seed=ctx.seed, clip_at_zero=False)
-
-    def show(v, c):
-        return f"{_f(v['mean'] * 1e3)} [{_f(c['low'] * 1e3)}, {_f(c['high'] * 1e3)}]"
-
-    rows = [["KID ×10³", show(value, ci), show(base, base_ci), "≈ real-vs-real (0 = same)"]]
     return MetricResult("kid", {"kid": value, "ci": ci, "real_vs_real": base,
                                 "real_vs_real_ci": base_ci,
-                                "extractor": ctx.extractor.describe()}, rows,
+                                "extractor": ctx.extractor.describe()},
                         notes=[_extractor_note(ctx),
                                (f"kernel (xᵀy/d + 1)³, mean over {subsets} subsets of "
                                 f"{value['subset_size']}; interval: {ci['method']}, {nb} "
@@ -197,10 +172,7 @@ def metric_ms_ssim(ctx: EvalContext) -> MetricResult:
     pairs = int(ctx.opt("ms_ssim_pairs", 500))
     fake = ssim_mod.pairwise_ms_ssim(ctx.fake, pairs, ctx.seed)
     real = ssim_mod.pairwise_ms_ssim(ctx.real, pairs, ctx.seed)
-    rows = [["MS-SSIM among pairs", f"{_f(fake['mean'])} [{_f(fake['ci_low'])}, {_f(fake['ci_high'])}]",
-             f"{_f(real['mean'])} [{_f(real['ci_low'])}, {_f(real['ci_high'])}]",
-             "≈ real; higher = less diverse"]]
-    return MetricResult("ms_ssim", {"fake": fake, "real": real}, rows,
+    return MetricResult("ms_ssim", {"fake": fake, "real": real},
                         notes=[(f"MS-SSIM protocol: {fake['protocol']['note']}; {pairs} random "
                                "pairs of distinct images")])
 
@@ -210,13 +182,9 @@ def metric_nearest_real(ctx: EvalContext) -> MetricResult:
     q = ssim_mod.nearest_real_quality(ctx.fake, ctx.real)
     a, b = ctx.halves()
     base = ssim_mod.nearest_real_quality(ctx.real[a], ctx.real[b])
-    rows = [["PSNR to nearest real (dB, median)", _f(q["psnr_median"], 2),
-             _f(base["psnr_median"], 2), "≈ real-vs-real; far higher = copying"],
-            ["SSIM to nearest real (mean)", _f(q["ssim_mean"]), _f(base["ssim_mean"]),
-             "≈ real-vs-real"]]
     data = {k: v for k, v in q.items()}
     data["real_vs_real"] = {k: v for k, v in base.items() if not isinstance(v, list)}
-    return MetricResult("nearest_real", data, rows,
+    return MetricResult("nearest_real", data,
                         notes=[("nearest = smallest pixel L2 among the real images; baseline: "
                                "each image of one real half to its nearest in the other half; "
                                "PSNR with peak-to-peak range 2 ([-1, 1])")])
@@ -229,11 +197,7 @@ def metric_nearest_real(ctx: EvalContext) -> MetricResult:
 def metric_c2st(ctx: EvalContext) -> MetricResult:
     r = c2st_mod.c2st(ctx.real, ctx.fake, folds=int(ctx.opt("c2st_folds", 5)),
                       epochs=int(ctx.opt("c2st_epochs", 10)), seed=ctx.seed, verbose=ctx.verbose)
-    rows = [["C2ST accuracy", f"{r['accuracy']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]",
-             "50 %", "≈ 50 %"],
-            ["C2ST p-value (one-sided, acc > 50 %)", f"{r['p_value']:.3g}", "–", "≥ 0.05"],
-            ["C2ST AUC", _f(r["auc"]), "0.5", "≈ 0.5"]]
-    return MetricResult("c2st", r, rows,
+    return MetricResult("c2st", r,
                         notes=[(f"{r['classifier']}, {r['folds']}-fold stratified CV, {r['epochs']} "
                                f"epochs, {r['n_per_set']} images per set; exact (Clopper–Pearson) "
                                f"95 % CI; {r['interpretation']}")])
@@ -250,19 +214,10 @@ def metric_memorization(ctx: EvalContext) -> MetricResult:
                                        ctx.features("real"), threshold)
     pairs = mem_mod.closest_pairs(audit, k=int(ctx.opt("closest_pairs", 8)))
     fig = save_pairs_grid(ctx.fake, ctx.real, pairs, ctx.figure_path("memorization_pairs.png"))
-    px, ft = audit["pixels"], audit["features"]
-    rows = [["near-copies flagged (pixel ratio < threshold)", f"{px['num_flagged']} / {len(ctx.fake)}",
-             "–", "0"],
-            ["NN distance ratio, pixels (median / min)",
-             f"{_f(px['ratio_median'], 2)} / {_f(px['ratio_min'], 2)}", "1.00 (median, by definition)",
-             "≈ 1; ≪ 1 = copy"],
-            ["NN distance ratio, features (median / min)",
-             f"{_f(ft['ratio_median'], 2)} / {_f(ft['ratio_min'], 2)}", "1.00", "≈ 1"]]
     audit["closest_pairs"] = [{"fake": f, "train": t, "ratio": r} for f, t, r in pairs]
     if ctx.fake_paths:
         audit["flagged_files"] = [ctx.fake_paths[i] for i in audit["flagged"]]
-    return MetricResult("memorization", audit, rows,
-                        [os.path.relpath(fig, ctx.out_dir)],
+    return MetricResult("memorization", audit, [os.path.relpath(fig, ctx.out_dir)],
                         notes=[audit["rule"], _extractor_note(ctx)])
 
 
@@ -275,7 +230,7 @@ def metric_tsne(ctx: EvalContext) -> MetricResult:
                     ctx.real_labels, ctx.fake_labels, ctx.class_names, seed=ctx.seed,
                     title=f"t-SNE of {ctx.extractor.name} features: real (o) vs synthetic (x)")
     return MetricResult("tsne", {"figure": os.path.relpath(fig, ctx.out_dir),
-                                 "extractor": ctx.extractor.describe()}, [],
+                                 "extractor": ctx.extractor.describe()},
                         [os.path.relpath(fig, ctx.out_dir)], notes=[_extractor_note(ctx)])
 
 
@@ -291,8 +246,6 @@ def metric_d_fake(ctx: EvalContext) -> MetricResult:
     fig = save_curve(r["epochs"], r["values"], ctx.figure_path("d_fake.png"), "mean D(G(z))",
                      "Discriminator output on fakes per epoch",
                      highlight_from=len(r["values"]) - r["last_epochs"])
-    rows = [[f"mean D(G(z)), last {r['last_epochs']} epochs", _f(r["mean"]), "–",
-             "→ 0.5 (bce family; P0: 0.314)"]]
-    return MetricResult("d_fake", r, rows, [os.path.relpath(fig, ctx.out_dir)],
+    return MetricResult("d_fake", r, [os.path.relpath(fig, ctx.out_dir)],
                         notes=[("d_fake is mean sigmoid(D(G(z))) for the bce family; for "
                                "Wasserstein families it is the raw critic value")])

@@ -12,6 +12,7 @@ import html
 import json
 import os
 
+from keras_medgan.evaluate.tables import rows_for
 from keras_medgan.jsonio import jsonable as _jsonable
 from keras_medgan.jsonio import write_text_atomic
 
@@ -30,10 +31,11 @@ def markdown(meta: dict[str, object], results: list) -> str:
     lines.append("")
     for r in results:
         lines += [f"## {r.name}", ""]
-        if r.rows:
+        rows = rows_for(r.name, r.data)
+        if rows:
             lines.append("| " + " | ".join(HEADER) + " |")
             lines.append("|" + "---|" * len(HEADER))
-            for row in r.rows:
+            for row in rows:
                 lines.append("| " + " | ".join(str(c) for c in row) + " |")
             lines.append("")
         for fig in r.figures:
@@ -55,9 +57,10 @@ def html_report(meta: dict[str, object], results: list) -> str:
     parts.append("</ul>")
     for r in results:
         parts.append(f"<h2>{e(r.name)}</h2>")
-        if r.rows:
+        rows = rows_for(r.name, r.data)
+        if rows:
             parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr>")
-            for row in r.rows:
+            for row in rows:
                 parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
             parts.append("</table>")
         parts += [f"<p><img src='{e(fig)}' alt='{e(r.name)}'></p>" for fig in r.figures]

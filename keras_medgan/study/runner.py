@@ -40,6 +40,7 @@ from keras_medgan.study.config import (
     check_resume,
     write_config,
 )
+from keras_medgan.training_config import TrainingConfig
 
 __all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
 
@@ -112,11 +113,11 @@ def group_duplicates(groups: list[str], paths: list[str], findings) -> list[str]
 class Recipe:
     name: str
     path: str
-    config: dict  # the resolved training config, as train would run it
+    config: TrainingConfig  # the resolved training config, as train would run it
     units: list[str]  # class names, or ["conditional"]
 
     def comparable(self) -> dict:
-        return {k: v for k, v in self.config.items() if k not in VOLATILE_RECIPE_KEYS}
+        return {k: v for k, v in self.config.to_dict().items() if k not in VOLATILE_RECIPE_KEYS}
 
 
 def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Recipe]:
@@ -136,11 +137,10 @@ def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Re
             resolved = resolve_config(cli, yaml_config)
         except ConfigError as exc:
             raise StudyError(f"recipe {name!r} ({path}): {exc}") from None
-        resolved["export_formats"] = ["h5"]
-        resolved["keep_checkpoints"] = 1
-        if resolved["per_class"]:
+        resolved = resolved.replace(export_formats=("h5",), keep_checkpoints=1)
+        if resolved.per_class:
             units = list(class_names)
-        elif resolved["conditional"]:
+        elif resolved.conditional:
             units = ["conditional"]
         else:
             raise StudyError(
@@ -277,9 +277,10 @@ class _Study:
 
         f = self.fold(cell.repeat, cell.fold)
         recipe = self.recipes[cell.recipe]
-        config = {**recipe.config, "seed": int(recipe.config["seed"]) + f.seed,
-                  "split_seed": None, "classes": None if cell.unit == "conditional" else [cell.unit],
-                  "command": self.config.command + f"  # cell {cell.id}"}
+        config = recipe.config.replace(
+            seed=recipe.config.seed + f.seed, split_seed=None,
+            classes=None if cell.unit == "conditional" else (cell.unit,),
+            command=self.config.command + f"  # cell {cell.id}")
         run_dir = self.out / "gans" / f"r{cell.repeat}-f{cell.fold}" / cell.recipe / cell.unit
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, config)
@@ -384,7 +385,7 @@ def prepare_study(config: StudyConfig, loader: Callable | None = None):
     _check_inputs(config)
     data = load_study_data(config, loader)
     recipes = resolve_recipes(config, data.class_names)
-    min_train = max([int(r.config["batch_size"]) for r in recipes.values()] or [1])
+    min_train = max([r.config.batch_size for r in recipes.values()] or [1])
     try:
         fold_split.check_fold_counts(data.labels, data.groups, data.class_names, config.folds,
                                      min_train=min_train, val_fraction=config.val_fraction)
