@@ -49,7 +49,7 @@ RESULT_KEYS = ("data", "data_dir", "image_size", "synthetic_ratio", "train", "ge
                "features", "feature_weights", "feature_epochs", "precision", "split_seed")
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchmarkConfig:
     data: str
     out: str

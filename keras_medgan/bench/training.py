@@ -28,7 +28,7 @@ from keras_medgan.stats import binary_metrics
 __all__ = ["TrainConfig", "predict_proba", "score", "train_classifier"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """P1's defaults; ``epochs`` is the cap early stopping works under."""
 

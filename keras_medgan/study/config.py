@@ -24,7 +24,7 @@ class StudyError(ValueError):
     """Bad input or settings; the message is one line a user can act on."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class StudyConfig:
     data: str
     out: str
