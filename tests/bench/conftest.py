@@ -51,28 +51,12 @@ def toy_loader(n_per_class=20, size=32, fractions=(0.6, 0.2, 0.2)):
     return load
 
 
-def tiny_generator(z_dim=8, image_size=32, num_classes=0, seed=0):
-    import keras
-    from keras import layers
-
-    init = keras.initializers.RandomNormal(stddev=0.3, seed=seed)
-    z = keras.Input((z_dim,), name="z")
-    inputs, x = [z], z
-    if num_classes:
-        y = keras.Input((num_classes,), name="label")
-        inputs.append(y)
-        x = layers.Concatenate()([z, y])
-    x = layers.Dense(image_size * image_size, kernel_initializer=init)(x)
-    x = layers.Reshape((image_size, image_size, 1))(x)
-    out = layers.Activation("tanh", dtype="float32")(x)
-    return keras.Model(inputs if num_classes else z, out)
-
-
 def export_tiny(export_dir, label, class_names=CLASS_NAMES, image_size=32, seed=0):
     """Save a tiny generator as export/generator_<label>.h5 + model card (export API)."""
     import json
 
     from keras_medgan.export import export_paths, make_model_card
+    from tests.standins import tiny_generator
 
     conditional = label is None
     model = tiny_generator(image_size=image_size,
