@@ -383,15 +383,15 @@ def validate_config(config: dict[str, Any]) -> None:
 
 def apply_resume_overrides(saved: TrainingConfig, cli: dict[str, Any]) -> TrainingConfig:
     """The saved config with the CLI flags that may change on resume (epochs, cadence...)."""
-    config = saved.to_dict()
-    saved = dict(config)
+    before = saved.to_dict()
+    config = dict(before)
     aliases = option_aliases()
     for key, value in cli.items():
         if value is None or key in ("resume", "config"):
             continue
         if key in STRUCTURAL_KEYS or key in aliases:
-            if saved.get(key) != value:
-                raise ConfigError(f"--resume cannot change {key} (run has {saved.get(key)!r}, "
+            if before.get(key) != value:
+                raise ConfigError(f"--resume cannot change {key} (run has {before.get(key)!r}, "
                                   f"got {value!r}); start a new run instead")
             continue
         if key not in config and key not in RUN_DEFAULTS:  # RUN_DEFAULTS: keys newer than the run
