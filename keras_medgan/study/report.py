@@ -447,13 +447,14 @@ def write_report(out) -> dict:
 
 
 #: What ``archive_results`` copies: everything the report reads, nothing large.
-ARCHIVED = ("config.json", "folds.json", "cells/*.json", "gans/*/*/*/export/generator_*.json",
-            "gans/*/*/*/loss_*.png")
+#: data_report.json too: the leakage section's copies-across-folds check reads it
+ARCHIVED = ("config.json", "folds.json", "data_report.json", "cells/*.json",
+            "gans/*/*/*/export/generator_*.json", "gans/*/*/*/loss_*.png")
 
 
 def archive_results(out, dest) -> pathlib.Path:
-    """Copy the study's small files (settings, folds, finished cells, the GANs' model cards
-    and loss plots) to ``dest`` and report there: a folder to commit or send that
+    """Copy the study's small files (settings, folds, data checks, finished cells, the GANs'
+    model cards and loss plots) to ``dest`` and report there: a folder to commit or send that
     ``study report`` and the leakage check work on, without the generator files. A rerun
     of the study into ``out`` on another machine can start from such a copy: finished
     cells are kept and only the GANs of unfinished folds are trained again."""

@@ -229,6 +229,12 @@ def test_data_checks_run_at_the_start(tmp_path, tiny_arch, monkeypatch, capsys):
     results = write_report(tmp_path / "out")
     assert [d["fold"] for d in results["leakage"]["duplicates_split"]] == expected
     assert all(d["images"] == sorted(pair) for d in results["leakage"]["duplicates_split"])
+    # ... and so does the report of an archived copy (it keeps data_report.json)
+    from keras_medgan.study.report import archive_results
+
+    archived = archive_results(tmp_path / "out", tmp_path / "archive")
+    again = json.loads((archived / "results.json").read_text())
+    assert again["leakage"]["duplicates_split"] == results["leakage"]["duplicates_split"]
 
 
 def test_group_duplicates_keeps_copies_on_one_side(tmp_path, tiny_arch):
