@@ -193,7 +193,25 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         feature_epochs=pick["feature_epochs"], feature_weights=args.feature_weights,
         confidence=args.confidence, n_boot=args.bootstrap,
         profile="quick" if args.quick else "full",
-        command="python -m keras_medgan.study " + " ".join(argv))
+        command=study_command(argv))
+
+
+#: Flags that pick which cells THIS process runs: not part of what the study is
+SHARD_FLAGS = ("--cells", "--repeat", "--fold")
+
+
+def study_command(argv: list[str]) -> str:
+    """The command of the whole study: ``argv`` without the shard selectors, so the report
+    and the GANs' cards of a study run as one process per fold name the same command."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in SHARD_FLAGS:
+            skip = True
+        elif not word.startswith(tuple(f + "=" for f in SHARD_FLAGS)):
+            kept.append(word)
+    return " ".join(["python -m keras_medgan.study", *kept])
 
 
 def _cell_filter(args):

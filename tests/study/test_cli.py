@@ -55,3 +55,10 @@ def test_list_cells_numbers_every_cell(capsys, tmp_path, tiny_arch):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 * (2 + 5 + 1)
     assert lines[0].split() == ["0", "todo", "r0-f0-gan-tiny-normal"]
+
+
+def test_the_recorded_command_is_the_whole_study_not_one_shard():
+    """Folds run as separate processes record one command: the one that runs them all."""
+    argv = ["--data", "phantom", "--quick", "--out", "s", "--fold", "3", "--repeat=0",
+            "--cells", "0-4"]
+    assert cli.study_command(argv) == "python -m keras_medgan.study --data phantom --quick --out s"
