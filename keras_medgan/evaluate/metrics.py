@@ -110,8 +110,8 @@ def metric_swd(ctx: EvalContext) -> MetricResult:
     return MetricResult("swd", {"all": full, "same_size": same_n, "real_vs_real": baseline,
                                 "n_per_side_same_size": n},
                         notes=[(f"{len(seeds)} repeats (seeds {list(seeds)}), 128 patches "
-                                     "per image and level, 4×128 projections; ± is the std "
-                                     "over repeats")])
+                                "per image and level, 4×128 projections; ± is the std "
+                                "over repeats")])
 
 
 # ------------------------------------------------------------------------- FID / KID
@@ -137,9 +137,9 @@ def metric_fid(ctx: EvalContext) -> MetricResult:
                                 "real_vs_real": base, "real_vs_real_ci": base_ci,
                                 "n_per_side_same_size": n, "extractor": ctx.extractor.describe()},
                         notes=[_extractor_note(ctx),
-                                     (f"95 % interval: {ci['method']}, {nb} resamples; FID is "
-                                     "biased upwards at small n — compare with the "
-                                     "real-vs-real value at the same n")])
+                               (f"95 % interval: {ci['method']}, {nb} resamples; FID is "
+                                "biased upwards at small n — compare with the "
+                                "real-vs-real value at the same n")])
 
 
 @register_metric("kid", "kernel inception distance (unbiased polynomial MMD²) on extractor "
@@ -174,7 +174,7 @@ def metric_ms_ssim(ctx: EvalContext) -> MetricResult:
     real = ssim_mod.pairwise_ms_ssim(ctx.real, pairs, ctx.seed)
     return MetricResult("ms_ssim", {"fake": fake, "real": real},
                         notes=[(f"MS-SSIM protocol: {fake['protocol']['note']}; {pairs} random "
-                               "pairs of distinct images")])
+                                "pairs of distinct images")])
 
 
 @register_metric("nearest_real", "PSNR / SSIM of each fake to its nearest real image (P4)")
@@ -186,8 +186,8 @@ def metric_nearest_real(ctx: EvalContext) -> MetricResult:
     data["real_vs_real"] = {k: v for k, v in base.items() if not isinstance(v, list)}
     return MetricResult("nearest_real", data,
                         notes=[("nearest = smallest pixel L2 among the real images; baseline: "
-                               "each image of one real half to its nearest in the other half; "
-                               "PSNR with peak-to-peak range 2 ([-1, 1])")])
+                                "each image of one real half to its nearest in the other half; "
+                                "PSNR with peak-to-peak range 2 ([-1, 1])")])
 
 
 # ------------------------------------------------------------------------------ C2ST
@@ -199,8 +199,8 @@ def metric_c2st(ctx: EvalContext) -> MetricResult:
                       epochs=int(ctx.opt("c2st_epochs", 10)), seed=ctx.seed, verbose=ctx.verbose)
     return MetricResult("c2st", r,
                         notes=[(f"{r['classifier']}, {r['folds']}-fold stratified CV, {r['epochs']} "
-                               f"epochs, {r['n_per_set']} images per set; exact (Clopper–Pearson) "
-                               f"95 % CI; {r['interpretation']}")])
+                                f"epochs, {r['n_per_set']} images per set; exact (Clopper–Pearson) "
+                                f"95 % CI; {r['interpretation']}")])
 
 
 # ---------------------------------------------------------------------- memorization
@@ -248,4 +248,4 @@ def metric_d_fake(ctx: EvalContext) -> MetricResult:
                      highlight_from=len(r["values"]) - r["last_epochs"])
     return MetricResult("d_fake", r, [os.path.relpath(fig, ctx.out_dir)],
                         notes=[("d_fake is mean sigmoid(D(G(z))) for the bce family; for "
-                               "Wasserstein families it is the raw critic value")])
+                                "Wasserstein families it is the raw critic value")])

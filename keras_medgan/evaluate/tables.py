@@ -44,6 +44,12 @@ def _interval(value, ci: dict, scale: float = 1.0, digits: int = 2) -> str:
             f"{_f(ci['high'] * scale, digits)}]")
 
 
+def _level(swd: dict, resolution: int):
+    """One pyramid level's SWD; keys are ints in memory and strings once read from JSON."""
+    levels = swd["levels"]
+    return levels[resolution] if resolution in levels else levels[str(resolution)]
+
+
 @TABLES.register("swd")
 def swd_rows(d: dict) -> Rows:
     same, base = d["same_size"], d["real_vs_real"]
@@ -51,7 +57,7 @@ def swd_rows(d: dict) -> Rows:
             [f"SWD mean at n = {d['n_per_side_same_size']} per side", _mean_std(same),
              _mean_std(base), "≈ real-vs-real"]]
     for r in d["all"]["resolutions"]:
-        rows.append([f"SWD level {r}×{r}", _f(same["levels"][r], 2), _f(base["levels"][r], 2),
+        rows.append([f"SWD level {r}×{r}", _f(_level(same, r), 2), _f(_level(base, r), 2),
                      "≈ real-vs-real"])
     return rows
 
