@@ -28,7 +28,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 VERBOSE_ENV = "KERAS_MEDGAN_VERBOSE"
 
@@ -211,3 +211,18 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Run a tool's ``main`` and exit with its code. Output cut short by a closed pipe
+    (``... --print-config | head``) ends quietly with 141 (128 + SIGPIPE, what a shell
+    reports for a C tool), not with a BrokenPipeError traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # stdout is gone: point it at /dev/null so the interpreter's final flush is silent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141
+    sys.exit(code)

@@ -328,4 +328,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from keras_medgan.console import run_main
+
+    run_main(main)

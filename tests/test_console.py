@@ -75,3 +75,23 @@ def test_progress_rewrites_one_line_on_a_terminal_and_writes_whole_lines_to_a_lo
     lines = in_log.splitlines()
     assert len(lines) == 11 and lines[0].startswith("decoding: 1/10")
     assert lines[-1].startswith("decoding: 10/10 done in")
+
+
+def test_output_cut_by_a_closed_pipe_ends_quietly():
+    """`python -m keras_medgan.<tool> ... | head`: no BrokenPipeError traceback, exit 141."""
+    import subprocess
+    import sys
+
+    code = ("from keras_medgan.console import run_main\n"
+            "def main():\n"
+            "    for i in range(200000):\n"
+            "        print('line', i)\n"
+            "    return 0\n"
+            "run_main(main)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b"line 0\n"
+    proc.stdout.close()  # what `head -1` does after its first line
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert proc.returncode == 141

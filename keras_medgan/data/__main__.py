@@ -1,7 +1,6 @@
 """``python -m keras_medgan.data``: see keras_medgan/data/cli.py."""
 
-import sys
-
+from keras_medgan.console import run_main
 from keras_medgan.data.cli import main
 
-sys.exit(main())
+run_main(main)

@@ -1,8 +1,7 @@
 """``python -m keras_medgan.study`` — see ``keras_medgan.study.cli``."""
 
-import sys
-
+from keras_medgan.console import run_main
 from keras_medgan.study.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)
