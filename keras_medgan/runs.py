@@ -194,7 +194,7 @@ def read_config(run_dir) -> TrainingConfig:
         raise ConfigError(f"{path} is not a training config (no arch)")
     try:
         return TrainingConfig.from_dict(values)
-    except (ConfigError, TypeError) as exc:
+    except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 

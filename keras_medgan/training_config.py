@@ -13,8 +13,8 @@ The file format is unchanged: ``to_dict`` writes the same flat ``config.json`` a
 version added are filled from ``runs.RUN_DEFAULTS``, keys it does not know are kept in
 ``extra`` and written back, so old run folders still resume.
 
-Defaults live in one place: ``runs.RUN_DEFAULTS`` (run settings no paper fixes) and the
-paper recipes (``experiments/*.yaml``, the arch / loss family declarations); this class
+No default is written here: run settings come from ``runs.RUN_DEFAULTS``, training
+recipes from the arch / loss family declarations and ``experiments/*.yaml``; this class
 only names and types the settings.
 """
 
