@@ -4,17 +4,49 @@ Why the YAML files stay where they are (``experiments/``) instead of moving into
 presets module: they are what a reader of a paper opens — one file per reproduction with
 the paper's numbers and, beside each value we had to choose, why — and what ``--config``
 already reads; a preset is that file found by name, so there is one copy of each recipe.
-A preset's description is the first line of its comment header (the paper it follows).
+An architecture names its recipe (``ArchSpec.recipe``) and takes its training values from
+it (:func:`recipe_defaults`), so ``--arch dcgan32`` alone and ``--preset`` agree by
+construction. A preset's description is the first line of its comment header.
+
+Where the files are: a source checkout (editable install) reads ``experiments/`` itself;
+a built wheel carries a copy as package data in ``keras_medgan/recipes/`` (setup.py's
+build step), which is preferred when present.
 """
 
 from __future__ import annotations
 
+import functools
 import pathlib
+from typing import Any
 
-__all__ = ["PRESETS_DIR", "find_preset", "preset_paths", "presets_help"]
+__all__ = ["PRESETS_DIR", "RECIPE_KEYS", "find_preset", "preset_paths", "presets_help",
+           "recipe_defaults"]
 
-#: The checkout's experiments/ folder (an editable install; the recipes are not package data)
-PRESETS_DIR = pathlib.Path(__file__).resolve().parents[1] / "experiments"
+_PACKAGED = pathlib.Path(__file__).resolve().parent / "recipes"
+_CHECKOUT = pathlib.Path(__file__).resolve().parents[1] / "experiments"
+#: Where the recipe files are: the wheel's copy, else the checkout's experiments/
+PRESETS_DIR = _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+
+#: The keys of a recipe file that are an architecture's training defaults (data, image
+#: size, split, loss options and logging cadence belong to the reproduction, not the arch)
+RECIPE_KEYS = ("loss", "epochs", "batch_size", "optimizer", "lr", "beta_1", "beta_2", "z_dim",
+               "per_class")
+
+
+def recipe_defaults(name: str, directory: pathlib.Path = PRESETS_DIR) -> dict[str, Any]:
+    """The :data:`RECIPE_KEYS` a recipe file sets, by its preset name (exact); a new dict."""
+    return dict(_recipe_values(directory / f"{name}.yaml"))
+
+
+@functools.cache
+def _recipe_values(path: pathlib.Path) -> tuple[tuple[str, Any], ...]:
+    import yaml
+
+    if not path.is_file():
+        raise FileNotFoundError(f"recipe {path.stem!r} is not in {path.parent} (an "
+                                "architecture names it; reinstall keras_medgan or restore it)")
+    values = yaml.safe_load(path.read_text()) or {}
+    return tuple((k, values[k]) for k in RECIPE_KEYS if k in values)
 
 
 def preset_paths(directory: pathlib.Path = PRESETS_DIR) -> dict[str, pathlib.Path]:

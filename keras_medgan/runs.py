@@ -264,7 +264,7 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     if arch not in ARCHS:
         raise ConfigError(f"unknown architecture {arch!r}; valid names: {', '.join(ARCHS.names())}")
     spec = ARCHS.get(arch)
-    loss = cli.get("loss") or yaml_config.get("loss") or spec.defaults.get("loss", "bce")
+    loss = cli.get("loss") or yaml_config.get("loss") or spec.paper_defaults().get("loss", "bce")
     family = _family(loss)
     recipe = training_defaults(spec, loss)
     family_option_names = set(family.option_defaults())
@@ -274,7 +274,7 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     config = dict(RUN_DEFAULTS)
     config.update(base)
     where = {k: "default" for k in RUN_DEFAULTS}
-    where.update({k: f"{arch} / {loss} recipe" for k in base})
+    where.update({k: _recipe_origin(spec, family, loss, k) for k in base})
     where.update({f"options.{k}": f"{loss} default" for k in family.option_defaults()})
     options: dict[str, Any] = {}
     for name, layer in (("config", yaml_config), ("flag", cli)):
@@ -305,6 +305,16 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     return TrainingConfig.from_dict(config)
 
 
+def _recipe_origin(spec, family, loss: str, key: str) -> str:
+    """Which layer of ``training_defaults`` gave ``key``: the architecture's recipe file
+    (its own loss, or a key the loss family leaves open) or the loss family's paper."""
+    arch_values = spec.paper_defaults()
+    if key in arch_values and (arch_values.get("loss") == loss
+                               or key not in family.FAMILY_DEFAULTS):
+        return f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture"
+    return f"{loss} family"
+
+
 def validate_config(config: dict[str, Any]) -> None:
     """Raise ConfigError for values that cannot work, before any data is read; fills in
     what the architecture decides (image size, per class). Works on the merged dict,
@@ -316,7 +326,7 @@ def validate_config(config: dict[str, Any]) -> None:
     if not config.get("data"):
         raise ConfigError("no data set: give --data (or data: in --config)")
     if config.get("image_size") is None:
-        config["image_size"] = int(spec.defaults.get("image_size", spec.image_sizes[0]))
+        config["image_size"] = int(spec.paper_defaults().get("image_size", spec.image_sizes[0]))
     if int(config["image_size"]) not in tuple(spec.image_sizes):
         raise ConfigError(f"architecture {config['arch']!r} cannot build image size "
                           f"{config['image_size']}; supported: "
@@ -326,7 +336,7 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"architecture {config['arch']!r} cannot be trained with loss "
                           f"{config.get('loss')!r}; valid: {', '.join(spec.losses)}")
     if config.get("per_class") is None:
-        config["per_class"] = bool(spec.defaults.get("per_class", False))
+        config["per_class"] = bool(spec.paper_defaults().get("per_class", False))
     if config["conditional"]:
         if not getattr(spec, "supports_conditional", True):
             raise ConfigError(f"architecture {config['arch']!r} has no conditional variant")

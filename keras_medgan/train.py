@@ -71,14 +71,16 @@ def _option(text: str):
 
 def arch_defaults_help(archs) -> str:
     """One line per architecture with its paper defaults (what a flag left out means)."""
-    lines = ["\narchitecture defaults (from the papers; flags and --config override them):"]
+    lines = [("\narchitecture defaults (each from the recipe file it names in experiments/; "
+              "--config, --preset and flags override them):")]
     for name in archs.names():
         spec = archs.get(name)
-        d = spec.defaults
+        d = spec.paper_defaults()
         keys = ("loss", "epochs", "batch_size", "optimizer", "lr", "beta_1", "z_dim", "per_class")
         shown = ", ".join(f"{k} {d[k]}" for k in keys if k in d)
         sizes = "/".join(str(s) for s in spec.image_sizes)
-        lines.append(f"  {name} ({sizes} px): {shown}")
+        source = f" [{spec.recipe}]" if spec.recipe else ""
+        lines.append(f"  {name} ({sizes} px){source}: {shown}")
     return "\n".join(lines) + "\n"
 
 

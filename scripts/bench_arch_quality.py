@@ -29,7 +29,7 @@ SETTINGS = {
 keras.utils.set_random_seed(0)
 data = load_image_set("phantom", image_size=64, split="train")
 spec = ARCHS.get(arch)
-loss = spec.defaults["loss"]
+loss = spec.paper_defaults()["loss"]
 family = GAN_FAMILIES.get(loss)
 rec = training_defaults(spec, loss)
 g = spec.build_generator(z_dim=SETTINGS["z_dim"], image_size=64, num_classes=0, **SETTINGS["g"])

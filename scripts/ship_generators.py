@@ -18,6 +18,11 @@ format the papers and the user asked for) into ``models_h5/NAME/`` with a model 
 (JSON: the training card plus paper, recipe, reproduce command, split, machine, evaluation,
 license, intended use; and a README.md) and records them, hashed, in
 ``models_h5/manifest.json``. Rerunning replaces the named models and keeps the others.
+
+A candidate may also be a model already shipped (``--candidate bce_gp=models_h5/p1_head_ct``):
+its cards give the config (with the recipe file they name), wall time and machine, so a new
+candidate is compared with the shipped one in the same run (same domain-CNN extractor, same
+machine) without its training folder, which lives only where it was trained.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ import pathlib
 import platform
 import shutil
 import sys
+import tempfile
+
+from keras_medgan.console import add_verbose_flag, quiet_tensorflow
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -42,6 +50,35 @@ INTENDED_USE = ("research and data augmentation experiments on 32×32 head CT sl
                 "diagnosis, not a medical device, not evidence about any patient")
 
 
+def read_candidate(path: pathlib.Path) -> dict:
+    """A candidate's config, per-generator wall time and training machine: from a training
+    run folder, or from the cards of a shipped model folder (see the module docstring)."""
+    if (path / "config.json").is_file():
+        return read_run(path)
+    cards = sorted(path.glob("generator_*.json"))
+    if not cards:
+        raise SystemExit(f"error: {path} is neither a training run (no config.json) nor a "
+                         "shipped model folder (no generator_*.json cards)")
+    return read_shipped([json.loads(c.read_text()) for c in cards])
+
+
+def read_shipped(cards: list[dict]) -> dict:
+    """What :func:`read_run` gives, rebuilt from a shipped model's cards: the recipe file
+    they name (the paper's numbers), overlaid with what each card records of the run."""
+    import yaml
+
+    card = cards[0]
+    recipe = REPO / card["recipe"] if card.get("recipe") else None
+    config = yaml.safe_load(recipe.read_text()) if recipe and recipe.is_file() else {}
+    config.update({k: card[k] for k in ("arch", "data", "image_size", "z_dim", "loss", "epochs",
+                                        "split", "split_seed", "seed", "precision")
+                   if card.get(k) is not None})
+    config["command"] = card.get("command", "")
+    return {"config": config, "machine": card.get("machine"),
+            "wall_seconds": {c.get("label") or "conditional": c.get("wall_seconds")
+                             for c in cards}}
+
+
 def read_run(run_dir: pathlib.Path) -> dict:
     config = json.loads((run_dir / "config.json").read_text())
     times: dict[str, list[float]] = {}
@@ -50,7 +87,8 @@ def read_run(run_dir: pathlib.Path) -> dict:
         times.setdefault(row["class"], []).append(float(row["time"]))
     # first to last epoch end, plus one mean epoch for the first (tracing included)
     wall = {unit: (t[-1] - t[0]) * len(t) / max(1, len(t) - 1) for unit, t in times.items()}
-    return {"config": config, "wall_seconds": {k: round(v, 1) for k, v in wall.items()}}
+    return {"config": config, "wall_seconds": {k: round(v, 1) for k, v in wall.items()},
+            "machine": machine()}  # a run folder is evaluated where it was trained
 
 
 def split_of(config: dict) -> int:
@@ -161,13 +199,19 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
     from keras_medgan.pretrained import manifest_entry
 
     target = models_root / name
+    models_root.mkdir(parents=True, exist_ok=True)
+    staged = pathlib.Path(tempfile.mkdtemp(prefix=".ship-", dir=models_root))
+    sources = {}  # copied first: the candidate may be the very folder being replaced
+    for key, source in find_generators(run_dir).items():
+        for suffix in (".h5", ".json"):
+            shutil.copyfile(source.with_suffix(suffix), staged / source.with_suffix(suffix).name)
+        sources[key] = staged / source.with_suffix(".h5").name
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     config = run["config"]
     files = {}
-    for key, source in find_generators(run_dir / "export").items():
-        source = run_dir / "export" / source.with_suffix(".h5").name
+    for key, source in sources.items():
         card = json.loads(source.with_suffix(".json").read_text())
         card.pop("files_sha256", None)  # the run's formats; the manifest hashes what ships
         evaluated = {k: v["summary"] for k, v in evaluation.items()}
@@ -178,7 +222,7 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
             "reproduce": ("KERAS_MEDGAN_DATA=<folder holding head_ct/> "
                           f"{portable_command(config.get('command', ''))}"),
             "wall_seconds": run["wall_seconds"].get(key),
-            "machine": machine(),
+            "machine": run["machine"],
             "evaluation": evaluated if key == "conditional" else {key: evaluated[key]},
             "evaluation_protocol": (f"{N_FAKES} fakes per class (seed 0, fp32) against the "
                                     f"{'+'.join(HELD_OUT)} real images of the same split seed; "
@@ -189,6 +233,7 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
         shutil.copyfile(source, dest)
         dest.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
         files[key] = dest
+    shutil.rmtree(staged)
     (target / "README.md").write_text(model_readme(name, paper, config, run, evaluation))
     save_real_beside_fake(run_dir, real, grid_dir / f"{name}_grid.png", name)
     keys = ("swd_x1e3", "kid_x1e3", "c2st_accuracy", "class_fidelity")
@@ -242,7 +287,7 @@ def model_readme(name, paper, config, run, evaluation) -> str:
             "(`train_ids`).\n\n"
             f"Reproduce: `{portable_command(config.get('command', ''))}` "
             f"(with `KERAS_MEDGAN_DATA` pointing at the folder holding `head_ct/`).\n\n"
-            f"Wall time (s, per generator): {run['wall_seconds']} on {machine()}.\n\n"
+            f"Wall time (s, per generator): {run['wall_seconds']} on {run['machine']}.\n\n"
             "Evaluation against the held-out real images (val + test of the same split seed), "
             f"{N_FAKES} fakes per class, by `scripts/ship_generators.py`:\n\n"
             + table({name: evaluation}) +
@@ -261,7 +306,9 @@ def main(argv=None) -> int:
     p.add_argument("--grid-dir", default=str(REPO / "docs"),
                    help="where <model>_grid.png (held-out real beside fake) goes")
     p.add_argument("--results", default=str(REPO / "experiments/results/shipped_p1_candidates"))
+    add_verbose_flag(p)
     args = p.parse_args(argv)
+    quiet_tensorflow(args.verbose)
 
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -270,7 +317,7 @@ def main(argv=None) -> int:
     from keras_medgan.pretrained import read_manifest, write_manifest
 
     candidates = dict(c.split("=", 1) for c in args.candidate)
-    runs = {n: read_run(pathlib.Path(d)) for n, d in candidates.items()}
+    runs = {n: read_candidate(pathlib.Path(d)) for n, d in candidates.items()}
     config = next(iter(runs.values()))["config"]
     for n, r in runs.items():
         c = r["config"]
@@ -302,7 +349,8 @@ def main(argv=None) -> int:
         print(f"{n}: evaluating {d} …", flush=True)
         evaluation[n] = evaluate_candidate(pathlib.Path(d), real, extractor, fidelity, scratch / n)
         done[n] = {"run": str(d), "config": runs[n]["config"],
-                   "wall_seconds": runs[n]["wall_seconds"], "per_class": evaluation[n]}
+                   "wall_seconds": runs[n]["wall_seconds"], "trained_on": runs[n]["machine"],
+                   "per_class": evaluation[n]}
         results_json.write_text(json.dumps(
             {"command": " ".join(["python scripts/ship_generators.py"] + sys.argv[1:]),
              "held_out": f"{'+'.join(HELD_OUT)} of split seed {split_of(config)}: "

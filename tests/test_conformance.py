@@ -22,10 +22,10 @@ def test_every_arch_builds_exports_reloads_safely_and_generates(arch, num_classe
     if num_classes and not spec.supports_conditional:
         pytest.skip(f"{arch} has no conditional form")
     size = min(spec.image_sizes)
-    z_dim = int(spec.defaults.get("z_dim", 100))
-    width = spec.builder_kwargs(spec.defaults)
+    z_dim = int(spec.paper_defaults().get("z_dim", 100))
+    width = spec.builder_kwargs(spec.paper_defaults())
     g = spec.build_generator(z_dim=z_dim, image_size=size, num_classes=num_classes, **width)
-    family = GAN_FAMILIES.get(spec.defaults.get("loss", "bce"))
+    family = GAN_FAMILIES.get(spec.paper_defaults().get("loss", "bce"))
     d = spec.build_discriminator(image_size=size, num_classes=num_classes, critic=family.CRITIC,
                                  **width)
     assert g.count_params() > 0 and d.count_params() > 0

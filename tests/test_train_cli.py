@@ -565,7 +565,20 @@ def test_preset_and_print_config_say_where_each_value_comes_from(capsys):
     assert lines["options.gp_weight"].endswith("# preset p1_dcgan32_head_ct")
     assert lines["options.label_smoothing"].endswith("# bce default")
     assert lines["checkpoint_minutes"].endswith("# default")
-    assert lines["beta_2"].endswith("# dcgan32 / bce recipe")
+    assert lines["beta_2"].endswith("# bce family")  # P1 gives none: Adam's, via the family
+
+
+def test_print_config_names_the_arch_recipe_file_and_the_switched_loss(capsys):
+    """--arch alone: its numbers come from the recipe file it names; with another loss,
+    the optimizer is that loss's paper's (P4: dcgan64 + wgan = RMSprop 5e-5)."""
+    assert train.main(["--arch", "dcgan64", "--data", "phantom", "--print-config"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["lr"].endswith("# recipe p2_dcgan64_brain_mri")
+    assert train.main(["--arch", "dcgan64", "--data", "phantom", "--loss", "wgan",
+                       "--print-config"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["optimizer"].split()[1] == '"rmsprop"' and lines["lr"].endswith("# wgan family")
+    assert lines["z_dim"].endswith("# recipe p2_dcgan64_brain_mri")
 
 
 def test_unknown_or_ambiguous_preset_lists_the_presets(capsys):

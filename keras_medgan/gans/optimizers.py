@@ -78,7 +78,7 @@ def training_defaults(arch, family) -> dict[str, Any]:
     name = family if isinstance(family, str) else family.NAME
     cls = GAN_FAMILIES.get(name)
     fam = dict(cls.FAMILY_DEFAULTS)
-    arch_defaults = dict(spec.defaults)
+    arch_defaults = dict(spec.paper_defaults())
     if arch_defaults.get("loss") == name:
         merged = {**fam, **arch_defaults}
     else:

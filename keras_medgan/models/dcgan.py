@@ -222,8 +222,7 @@ ARCHS.add(ArchSpec(
     build_generator=build_dcgan32_generator,
     build_discriminator=build_dcgan32_discriminator,
     image_sizes=(32,),
-    defaults={"epochs": 2500, "batch_size": 16, "optimizer": "adam", "lr": 2e-4,
-              "beta_1": 0.5, "loss": "bce", "z_dim": 100, "per_class": True},
+    recipe="p1_dcgan32_head_ct_plain",  # P1's numbers; P1's BCE+GP is the p1_dcgan32_head_ct preset
     paper="P1: Data augmentation using GANs (Kaggle head CT, 32x32)",
 ))
 
@@ -232,10 +231,7 @@ ARCHS.add(ArchSpec(
     build_generator=build_dcgan64_generator,
     build_discriminator=build_dcgan64_discriminator,
     image_sizes=(64,),
-    # P2 trains "up to 20K epochs" on a few hundred MR images; 500 is a default that
-    # shows the loss curves' shape in hours on one GPU. Pass --epochs 20000 to match P2.
-    defaults={"epochs": 500, "batch_size": 128, "optimizer": "adam", "lr": 2e-4,
-              "beta_1": 0.5, "loss": "bce", "z_dim": 100, "per_class": False},
+    recipe="p2_dcgan64_brain_mri",
     paper="P2: Medical MR image synthesis using DCGAN (64x64); P4's WGAN network",
 ))
 
@@ -244,9 +240,6 @@ ARCHS.add(ArchSpec(
     build_generator=build_dcgan128_generator,
     build_discriminator=build_dcgan128_discriminator,
     image_sizes=(128,),
-    # P0 does not state its batch size or epoch count; 32 fits 128×128 on one GPU and
-    # 200 epochs is our choice, not the paper's.
-    defaults={"epochs": 200, "batch_size": 32, "optimizer": "adam", "lr": 2e-4,
-              "beta_1": 0.5, "loss": "bce", "z_dim": 100, "per_class": False},
+    recipe="p0_dcgan128_rsna",
     paper="P0: Generating CT brain scans with a DCGAN (RSNA ICH, 128x128)",
 ))

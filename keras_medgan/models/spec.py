@@ -1,8 +1,11 @@
-"""The architecture registry: one entry per named G/D pair with its paper's defaults.
+"""The architecture registry: one entry per named G/D pair and the recipe file it follows.
 
 An architecture is a pair of pure builder functions plus the facts a CLI needs to use them
-(supported image sizes, the paper's training recipe). Adding one touches a builder module,
-one ``ARCHS.add(ArchSpec(name=...))`` call -- never a CLI; tests/test_conformance.py covers it.
+(supported image sizes, structural defaults such as network width, and the name of the
+paper recipe -- an ``experiments/*.yaml`` preset -- whose training values are what
+``--arch NAME`` alone means). The paper's numbers live in that file only. Adding one touches
+a builder module, one ``ARCHS.add(ArchSpec(name=...))`` call -- never a CLI;
+tests/test_conformance.py covers it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ class ArchSpec:
     functional ``keras.Model`` (inputs ``image`` or ``[image, one_hot]``) with a float32
     LOGIT output of shape ``[B, 1]``; ``critic=True`` swaps BatchNorm for a per-sample
     normalisation (what a WGAN-GP critic needs).
-    ``defaults`` is the paper's recipe: ``epochs, batch_size, optimizer, lr, beta_1, loss,
-    z_dim`` and anything the architecture adds (e.g. ``per_class``).
+    ``recipe`` names the preset (``experiments/<recipe>.yaml``) whose training values
+    (``presets.RECIPE_KEYS``: epochs, batch size, optimizer, loss, z_dim, per class) are
+    this architecture's paper defaults; ``defaults`` holds only what is structural (width),
+    or, for an architecture with no recipe file (a test's tiny one), its training values.
+    :meth:`paper_defaults` is the two merged, the recipe winning.
     ``builder_options`` names the resolved-config keys handed to both builders (network
     width, e.g. pggan's ``fmap_base``), so a YAML file can shrink a network without a CLI
     change. ``losses`` lists the loss families that can train this pair: a BEGAN
@@ -37,10 +43,19 @@ class ArchSpec:
     build_discriminator: Callable[..., Any]
     image_sizes: tuple[int, ...]
     defaults: dict[str, Any] = field(default_factory=dict)
+    recipe: str | None = None
     supports_conditional: bool = True
     paper: str = ""
     builder_options: tuple[str, ...] = ()
     losses: tuple[str, ...] = ("bce", "wgan", "wgan-gp")
+
+    def paper_defaults(self) -> dict[str, Any]:
+        """Structural ``defaults`` overlaid with the training values of ``recipe``."""
+        if self.recipe is None:
+            return dict(self.defaults)
+        from keras_medgan.presets import recipe_defaults
+
+        return {**self.defaults, **recipe_defaults(self.recipe)}
 
     def builder_kwargs(self, config: dict[str, Any]) -> dict[str, Any]:
         """The ``builder_options`` present in a resolved config, for both builders."""

@@ -13,7 +13,7 @@ from keras_medgan.models import (
 def test_registered():
     spec = ARCHS.get("began")
     assert spec.image_sizes == (32, 64, 128)
-    assert spec.defaults["loss"] == "began" and spec.defaults["lr"] == 1e-4
+    assert spec.paper_defaults()["loss"] == "began" and spec.paper_defaults()["lr"] == 1e-4
 
 
 @pytest.mark.parametrize("size", [32, 64])

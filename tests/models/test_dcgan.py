@@ -140,12 +140,12 @@ def test_conditional_generator_h5_roundtrip_needs_no_custom_objects(tmp_path):
 
 def test_registry_defaults():
     assert {"dcgan32", "dcgan64", "dcgan128"} <= set(ARCHS.names())
-    p1 = ARCHS.get("dcgan32").defaults
+    p1 = ARCHS.get("dcgan32").paper_defaults()
     assert (p1["epochs"], p1["batch_size"], p1["lr"], p1["beta_1"], p1["loss"], p1["z_dim"],
             p1["per_class"]) == (2500, 16, 2e-4, 0.5, "bce", 100, True)
-    p2 = ARCHS.get("dcgan64").defaults
+    p2 = ARCHS.get("dcgan64").paper_defaults()
     assert (p2["batch_size"], p2["lr"], p2["beta_1"], p2["loss"]) == (128, 2e-4, 0.5, "bce")
-    p0 = ARCHS.get("dcgan128").defaults
+    p0 = ARCHS.get("dcgan128").paper_defaults()
     assert (p0["batch_size"], p0["lr"], p0["beta_1"]) == (32, 2e-4, 0.5)
     for name in ("dcgan32", "dcgan64", "dcgan128"):
         spec = ARCHS.get(name)

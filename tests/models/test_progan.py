@@ -29,8 +29,8 @@ def _z(n=4):
 def test_registered():
     spec = ARCHS.get("pggan")
     assert spec.image_sizes == (8, 16, 32, 64, 128, 256)
-    assert spec.defaults["batch_size"] == 4 and spec.defaults["lr"] == 2e-4
-    assert spec.defaults["loss"] == "pggan"
+    assert spec.paper_defaults()["batch_size"] == 4 and spec.paper_defaults()["lr"] == 2e-4
+    assert spec.paper_defaults()["loss"] == "pggan"
 
 
 def test_stage_arithmetic():

@@ -14,7 +14,7 @@ def _config(arch, loss, **extra):
               "z_dim": 8, "checkpoint_every": 1, "sample_every": 1, "sample_count": 4,
               "keep_checkpoints": 1, "lr": 1e-4, "precision": "fp32", "strategy": "default",
               "jit": "off", "classes": None}
-    config.update({k: v for k, v in spec.defaults.items() if k not in config})
+    config.update({k: v for k, v in spec.paper_defaults().items() if k not in config})
     config.update(extra)
     return config
 
