@@ -310,7 +310,7 @@ def _recipe_origin(spec, family, loss: str, key: str) -> str:
     (its own loss, or a key the loss family leaves open) or the loss family's paper."""
     arch_values = spec.paper_defaults()
     if key in arch_values and (arch_values.get("loss") == loss
-                               or key not in family.FAMILY_DEFAULTS):
+                               or key not in family.family_defaults()):
         return f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture"
     return f"{loss} family"
 

@@ -6,6 +6,7 @@ import pathlib
 import pytest
 
 from keras_medgan import presets
+from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.models import ARCHS
 from keras_medgan.runs import resolve_config
 
@@ -69,3 +70,16 @@ def test_a_built_package_carries_the_recipes(tmp_path):
     found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                            text=True, env={"PYTHONPATH": str(build), "PATH": ""}, check=False)
     assert found.stdout.strip() == str(build / "keras_medgan" / "recipes"), found.stderr
+
+
+@pytest.mark.parametrize("loss", GAN_FAMILIES.names())
+def test_every_loss_family_reads_its_paper_optimizer_from_a_recipe_file(loss):
+    """A family's optimizer recipe (used when --loss switches an arch's loss) is the keys it
+    names of one recipe file, all present there; the family class holds no paper number
+    beyond Adam's own beta_2."""
+    family = GAN_FAMILIES.get(loss)
+    name, keys = family.RECIPE
+    recipe = presets.recipe_defaults(name)
+    assert set(keys) <= set(recipe), f"{loss}: {name}.yaml lacks {set(keys) - set(recipe)}"
+    assert {k: family.family_defaults()[k] for k in keys} == {k: recipe[k] for k in keys}
+    assert set(family.FAMILY_DEFAULTS) <= {"beta_2"}

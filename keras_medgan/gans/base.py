@@ -123,8 +123,13 @@ def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
 class GAN(keras.Model):
     """Base class of every loss family: the one train-step skeleton (module docstring)."""
 
-    #: Optimizer recipe of the loss family's paper; keys: optimizer, lr, beta_1, beta_2,
-    #: and optionally batch_size, epochs. See ``gans.optimizers.training_defaults``.
+    #: Where the loss paper's optimizer recipe is written: ``(preset name, keys)`` -- the
+    #: ``experiments/*.yaml`` that states it and which of its keys (optimizer, lr, beta_1,
+    #: beta_2, and for WGAN batch_size, epochs) belong to the loss rather than the
+    #: reproduction. Used when ``--loss`` moves an architecture off its own loss (see
+    #: ``gans.optimizers.training_defaults``). A family with no recipe file (a test's tiny
+    #: one) may give the values inline as ``FAMILY_DEFAULTS``.
+    RECIPE: ClassVar[tuple[str, tuple[str, ...]] | None] = None
     FAMILY_DEFAULTS: ClassVar[dict[str, Any]] = {}
     #: Value to pass as ``critic=`` to the architecture's discriminator builder.
     CRITIC: bool = False
@@ -228,6 +233,19 @@ class GAN(keras.Model):
         self.d_optimizer = _maybe_loss_scale(d_optimizer)
         self.g_optimizer = _maybe_loss_scale(g_optimizer)
         self.build_optimizers()
+
+    @classmethod
+    def family_defaults(cls) -> dict[str, Any]:
+        """The loss paper's optimizer recipe: ``FAMILY_DEFAULTS`` overlaid with the
+        ``RECIPE`` keys read from their recipe file (the one place the numbers live)."""
+        values = dict(cls.FAMILY_DEFAULTS)
+        if cls.RECIPE is not None:
+            from keras_medgan.presets import recipe_defaults
+
+            name, keys = cls.RECIPE
+            recipe = recipe_defaults(name)
+            values.update({k: recipe[k] for k in keys if k in recipe})
+        return values
 
     def build_optimizers(self) -> None:
         """Create both optimizers' slot variables now (before restoring a checkpoint, so

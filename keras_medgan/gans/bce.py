@@ -40,7 +40,8 @@ from keras_medgan.gans.options import Option, at_least, within
 @GAN_FAMILIES.add
 class BCEGAN(GAN):
     NAME = "bce"
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
+    RECIPE = ("p2_dcgan64_brain_mri", ("optimizer", "lr", "beta_1"))  # Radford's Adam, as P2
+    FAMILY_DEFAULTS: ClassVar[dict] = {"beta_2": 0.999}  # Adam's own; no paper changes it
     CRITIC = False
     FORWARD = "fresh"
     OPTIONS: ClassVar[tuple] = (

@@ -56,7 +56,7 @@ class BEGAN(GAN):
     """BEGAN's equilibrium game; see the module docstring."""
 
     NAME = "began"
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.999}
+    RECIPE = ("p4_began64", ("optimizer", "lr", "beta_1", "beta_2"))  # Berthelot et al., as P4 trains it
     CRITIC = False
     FORWARD = "joint"
     OPTIONS: ClassVar[tuple] = (

@@ -45,12 +45,12 @@ def make_optimizers(
 ) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
     """``(d_optimizer, g_optimizer)`` for a family name or class.
 
-    Arguments left ``None`` come from ``family.FAMILY_DEFAULTS`` (e.g. "wgan": RMSprop
+    Arguments left ``None`` come from ``family.family_defaults()`` (e.g. "wgan": RMSprop
     5e-5; "wgan-gp": Adam 1e-4, beta_1 0, beta_2 0.9; "bce": Adam 2e-4, beta_1 0.5).
     Call it inside ``strategy.scope()`` when training distributed.
     """
     cls = _family_class(family)
-    d = cls.FAMILY_DEFAULTS
+    d = cls.family_defaults()
     args: dict[str, Any] = {
         "lr": d.get("lr") if lr is None else lr,
         "beta_1": d.get("beta_1", 0.9) if beta_1 is None else beta_1,
@@ -77,7 +77,7 @@ def training_defaults(arch, family) -> dict[str, Any]:
     spec = ARCHS.get(arch) if isinstance(arch, str) else arch
     name = family if isinstance(family, str) else family.NAME
     cls = GAN_FAMILIES.get(name)
-    fam = dict(cls.FAMILY_DEFAULTS)
+    fam = cls.family_defaults()
     arch_defaults = dict(spec.paper_defaults())
     if arch_defaults.get("loss") == name:
         merged = {**fam, **arch_defaults}

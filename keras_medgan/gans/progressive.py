@@ -96,9 +96,8 @@ class ProgressiveGAN(GAN):
     """WGAN-GP + drift on growing networks; see the module docstring."""
 
     NAME = "pggan"
-    # Karras et al. 2018: Adam lr 1e-3, β1 0, β2 0.99. The "pggan" ArchSpec carries P3's
-    # preset (Adam 2e-4, batch 4), which wins when the arch's own loss is used.
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-3, "beta_1": 0.0, "beta_2": 0.99}
+    # P3's Adam (2e-4; β1 0, β2 0.99 as Karras et al., whose own lr was 1e-3)
+    RECIPE = ("p3_pggan", ("optimizer", "lr", "beta_1", "beta_2"))
     CRITIC = True
     STAGED = True
     OPTIONS: ClassVar[tuple] = (

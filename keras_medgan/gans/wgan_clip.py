@@ -38,7 +38,7 @@ class Clip(keras.constraints.Constraint):
 @GAN_FAMILIES.add
 class WGAN(WassersteinGAN):
     NAME = "wgan"
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "rmsprop", "lr": 5e-5, "batch_size": 64, "epochs": 100}
+    RECIPE = ("p4_wgan64_brats", ("optimizer", "lr", "batch_size", "epochs"))  # P4 / Arjovsky
     CRITIC = False
     OPTIONS: ClassVar[tuple] = (
         Option("clip_value", 0.01, "weight clipping value", flag="clip", **above(0.0)),

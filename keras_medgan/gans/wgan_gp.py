@@ -24,7 +24,7 @@ GP_EPSILON = Option("gp_epsilon", 1e-12, "epsilon inside the gradient norm's sqr
 @GAN_FAMILIES.add
 class WGANGP(WassersteinGAN):
     NAME = "wgan-gp"
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.0, "beta_2": 0.9}
+    RECIPE = ("p1_dcgan32_head_ct_wgangp", ("optimizer", "lr", "beta_1", "beta_2"))  # Gulrajani et al.'s Adam
     CRITIC = True
     OPTIONS: ClassVar[tuple] = (
         Option("gp_weight", 10.0, "gradient penalty weight", flag="gp_weight", **at_least(0.0)),
