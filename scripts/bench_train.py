@@ -35,6 +35,9 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from keras_medgan.console import quiet_tensorflow, wants_verbose
+
+quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
 IMAGES = 72   # P1: 144 training images, one GAN per class
 BATCH = 16    # P1's batch size

@@ -5,13 +5,15 @@
 #
 #   KERAS_MEDGAN_DATA=../shared/data bash scripts/train_shipped_p1.sh [OUT]
 #
-# Each candidate trains in OUT/<candidate>/ (default runs/shipped). Then
-# `python scripts/ship_generators.py` evaluates them and writes models_h5/.
+# Each candidate trains in OUT/<candidate>/ (default runs/shipped), in fp32 whatever the CPU
+# (auto would pick bf16 on an AVX512_BF16/AMX machine; the shipped generators are fp32,
+# docs/train.md's precision study). Then `python scripts/ship_generators.py` evaluates them
+# and writes models_h5/.
 set -euo pipefail
 OUT=${1:-runs/shipped}
-BCE_GP_EPOCHS=${BCE_GP_EPOCHS:-400}
-COND_EPOCHS=${COND_EPOCHS:-400}
-WGAN_GP_EPOCHS=${WGAN_GP_EPOCHS:-150}
+BCE_GP_EPOCHS=${BCE_GP_EPOCHS:-200}  # the defaults are the shipped candidates' epochs
+COND_EPOCHS=${COND_EPOCHS:-100}
+WGAN_GP_EPOCHS=${WGAN_GP_EPOCHS:-200}
 
 train() {
     local name=$1
@@ -21,7 +23,7 @@ train() {
     if [ -n "$dir" ]; then
         python -m keras_medgan.train --resume "$dir"
     else
-        python -m keras_medgan.train --out "$OUT/$name" "$@"
+        python -m keras_medgan.train --out "$OUT/$name" --precision fp32 "$@"
     fi
 }
 
