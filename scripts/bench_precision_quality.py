@@ -68,6 +68,22 @@ def train_and_score(precision: str, seed: int, epochs: int, klass: str, out: pat
     return result
 
 
+def paired(rows: list[dict]) -> dict:
+    """bf16 − fp32 per seed (same seed: same initial weights and batch order), with an
+    exact two-sided sign test: robust to the one run in a few that fails outright, which
+    dominates a mean of a handful of runs."""
+    from scipy.stats import binomtest
+
+    by = {(r["precision"], r["seed"]): r["swd"] for r in rows}
+    seeds = sorted(s for p, s in by if p == "fp32" and ("bf16", s) in by)
+    diffs = [round(by["bf16", s] - by["fp32", s], 2) for s in seeds]
+    worse = sum(d > 0 for d in diffs)
+    decided = sum(d != 0 for d in diffs)
+    return {"seeds": seeds, "bf16_minus_fp32": diffs, "bf16_worse_on": worse,
+            "bf16_better_on": decided - worse,
+            "sign_test_p": round(binomtest(worse, decided).pvalue, 3) if decided else None}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,6 +109,7 @@ def main(argv=None) -> int:
     for precision in args.precisions:
         values = np.array([r["swd"] for r in rows if r["precision"] == precision])
         summary[precision] = {"mean": round(float(values.mean()), 2),
+                              "median": round(float(np.median(values)), 2),
                               "sd": round(float(values.std(ddof=1)), 2) if len(values) > 1 else None,
                               "min": float(values.min()), "max": float(values.max()),
                               "values": values.tolist()}
@@ -101,6 +118,7 @@ def main(argv=None) -> int:
         low, high = ref["mean"] - 2 * (ref["sd"] or 0), ref["mean"] + 2 * (ref["sd"] or 0)
         summary["bf16_mean_within_fp32_range"] = ref["min"] <= bf["mean"] <= ref["max"]
         summary["bf16_mean_within_fp32_mean_2sd"] = low <= bf["mean"] <= high
+        summary["paired"] = paired(rows)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     return 0

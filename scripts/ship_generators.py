@@ -357,9 +357,13 @@ def main(argv=None) -> int:
                          f"{len(images)} images", "class_fidelity_on_real": fidelity_real,
              "machine": machine(), "candidates": done}, indent=1, default=float) + "\n")
     shutil.rmtree(scratch, ignore_errors=True)
+    trained = "; ".join(f"{n} on {done[n].get('trained_on') or 'the evaluating machine'}"
+                        for n in evaluation)
     pathlib.Path(args.results + ".md").write_text(
         f"Held-out real images: {len(images)}; class-fidelity classifier on them: "
-        f"{fidelity_real:.3f}\n\n" + table(evaluation))
+        f"{fidelity_real:.3f}. Evaluated on {machine()}; trained: {trained}. The domain "
+        "CNN behind KID/FID is retrained per evaluation, so a card's KID/FID measured on "
+        "another CPU may differ in the last digits.\n\n" + table(evaluation))
     print(table(evaluation))
 
     models_root = pathlib.Path(args.models)
