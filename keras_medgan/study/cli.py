@@ -7,6 +7,7 @@ this module is the command line: argparse, the --quick profile, early clear erro
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from keras_medgan.bench.arms import ARM_ORDER
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", nargs="+", default=None, metavar="[NAME=]YAML",
                    help=f"GAN training recipes (train --config files), side by side; the name "
                         f"defaults to the file's stem (default: {DEFAULT_RECIPE})")
+    p.add_argument("--generators", metavar="NAME|DIR",
+                   help="not accepted here, on purpose: a fixed generator set (a shipped model "
+                        "such as p1_head_ct, or a run) saw images that other folds test on; "
+                        "the study trains its GANs inside each fold (--recipe). Use "
+                        "`benchmark --generators NAME --split-seed S` for a fixed set")
     p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=list(ARM_ORDER),
                    help="training sets to compare (default: all five)")
     p.add_argument("--out", required=False, help="study folder (default studies/<data>)")
@@ -261,6 +267,26 @@ def report_main(argv: list[str]) -> int:
     return 0
 
 
+def fixed_generators_refused(name: str) -> str:
+    """Why ``--generators`` is refused: one line naming the set and the benchmark command
+    that evaluates it without leakage (its split seed read from a shipped model's cards)."""
+    split = "S"
+    try:
+        from keras_medgan.pretrained import models_dir, read_manifest
+
+        entry = read_manifest().get(name)
+        if entry:
+            card = next(iter(entry["files"].values()))["card"]
+            split = str(json.loads((models_dir() / card).read_text()).get("split_seed", "S"))
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        split = "S"  # the message must come out whatever the manifest holds
+    return (f"error: --generators {name}: the study trains its GANs inside each fold, so no "
+            "GAN is tested on images it trained on; a fixed generator set trained on part of "
+            f"these images would be. Evaluate it with `python -m keras_medgan.benchmark "
+            f"--generators {name} --split-seed {split}` (tests only on images it never saw), "
+            "or give the study its recipe with --recipe")
+
+
 def parser_for(argv: list[str]) -> tuple[argparse.ArgumentParser, list[str]]:
     """(parser, its arguments): ``report …`` → the report parser and what follows the word;
     anything else → the run parser and every argument."""
@@ -276,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     from keras_medgan.training import TrainingError
 
     args = build_parser().parse_args(argv)
+    if args.generators:
+        print(fixed_generators_refused(args.generators), file=sys.stderr)
+        return 2
     try:
         config = config_from_args(args, argv)
         if args.list_cells:

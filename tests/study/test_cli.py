@@ -62,3 +62,14 @@ def test_the_recorded_command_is_the_whole_study_not_one_shard():
     argv = ["--data", "phantom", "--quick", "--out", "s", "--fold", "3", "--repeat=0",
             "--cells", "0-4"]
     assert cli.study_command(argv) == "python -m keras_medgan.study --data phantom --quick --out s"
+
+
+def test_fixed_generators_are_refused_with_the_leak_free_command(capsys, tmp_path):
+    """A shipped model saw images other folds test on: one line, exit 2, nothing written,
+    and the benchmark command (with the model's own split seed) that evaluates it."""
+    assert cli.main(["--data", "head_ct", "--generators", "p1_head_ct",
+                     "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "benchmark --generators p1_head_ct --split-seed 0" in err
+    assert not (tmp_path / "s").exists()
