@@ -266,7 +266,8 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     spec = ARCHS.get(arch)
     loss = cli.get("loss") or yaml_config.get("loss") or spec.paper_defaults().get("loss", "bce")
     family = _family(loss)
-    recipe = training_defaults(spec, loss)
+    origins: dict[str, str] = {}
+    recipe = training_defaults(spec, loss, origins)
     family_option_names = set(family.option_defaults())
     aliases = option_aliases()
     base = {k: v for k, v in recipe.items() if k not in family_option_names and k != "critic"}
@@ -274,7 +275,7 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
     config = dict(RUN_DEFAULTS)
     config.update(base)
     where = {k: "default" for k in RUN_DEFAULTS}
-    where.update({k: _recipe_origin(spec, family, loss, k) for k in base})
+    where.update({k: origins.get(k, f"{arch} / {loss} recipe") for k in base})
     where.update({f"options.{k}": f"{loss} default" for k in family.option_defaults()})
     options: dict[str, Any] = {}
     for name, layer in (("config", yaml_config), ("flag", cli)):
@@ -303,16 +304,6 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
             if key not in cli and key not in yaml_config and RUN_DEFAULTS.get(key) is None:
                 sources[key] = f"{arch} architecture"
     return TrainingConfig.from_dict(config)
-
-
-def _recipe_origin(spec, family, loss: str, key: str) -> str:
-    """Which layer of ``training_defaults`` gave ``key``: the architecture's recipe file
-    (its own loss, or a key the loss family leaves open) or the loss family's paper."""
-    arch_values = spec.paper_defaults()
-    if key in arch_values and (arch_values.get("loss") == loss
-                               or key not in family.family_defaults()):
-        return f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture"
-    return f"{loss} family"
 
 
 def validate_config(config: dict[str, Any]) -> None:

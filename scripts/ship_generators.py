@@ -363,7 +363,7 @@ def main(argv=None) -> int:
         f"Held-out real images: {len(images)}; class-fidelity classifier on them: "
         f"{fidelity_real:.3f}. Evaluated on {machine()}; trained: {trained}. The domain "
         "CNN behind KID/FID is retrained per evaluation, so a card's KID/FID measured on "
-        "another CPU may differ in the last digits.\n\n" + table(evaluation))
+        "another CPU may differ slightly (most where KID is near zero).\n\n" + table(evaluation))
     print(table(evaluation))
 
     models_root = pathlib.Path(args.models)

@@ -62,14 +62,16 @@ def make_optimizers(
     return build(**args), build(**args)
 
 
-def training_defaults(arch, family) -> dict[str, Any]:
+def training_defaults(arch, family, origins: dict[str, str] | None = None) -> dict[str, Any]:
     """The merged recipe for an architecture (name or ``ArchSpec``) and a loss family.
 
     Rule: the paper that defines an architecture's default loss also defines its
-    optimizer, so when ``family`` is the architecture's own ``defaults["loss"]`` the
-    architecture's values win; when the user switches loss (e.g. dcgan64 + "wgan" = P4),
-    the loss family's paper recipe wins (RMSprop 5e-5, batch 64, 100 epochs).
+    optimizer, so when ``family`` is the architecture's own recipe loss the architecture's
+    values win; when the user switches loss (e.g. dcgan64 + "wgan" = P4), the loss
+    family's paper recipe wins (RMSprop 5e-5, batch 64, 100 epochs).
     Family constructor options (``OPTIONS``) are included under their own names.
+    ``origins``, when given, is filled with which layer gave each recipe value
+    (``recipe <file>`` or ``<loss> family``), what ``train --print-config`` shows.
     """
     from keras_medgan.gans import GAN_FAMILIES
     from keras_medgan.models import ARCHS
@@ -77,12 +79,16 @@ def training_defaults(arch, family) -> dict[str, Any]:
     spec = ARCHS.get(arch) if isinstance(arch, str) else arch
     name = family if isinstance(family, str) else family.NAME
     cls = GAN_FAMILIES.get(name)
-    fam = cls.family_defaults()
-    arch_defaults = dict(spec.paper_defaults())
-    if arch_defaults.get("loss") == name:
-        merged = {**fam, **arch_defaults}
-    else:
-        merged = {**arch_defaults, **fam}
+    arch_defaults = spec.paper_defaults()
+    layers = [(cls.family_defaults(), f"{name} family"),
+              (arch_defaults, f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture")]
+    if arch_defaults.get("loss") != name:
+        layers.reverse()  # the later layer wins
+    merged: dict[str, Any] = {}
+    for values, label in layers:
+        merged.update(values)
+        if origins is not None:
+            origins.update(dict.fromkeys(values, label))
     merged["loss"] = name
     merged.update(cls.option_defaults())
     merged["critic"] = cls.CRITIC
