@@ -226,8 +226,13 @@ def _family(loss: str):
 
 
 def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
-    """Friendly option names (label_flip, clip) → the loss family's own; unknown → error."""
-    family_options = _family(loss).option_defaults()
+    """Friendly option names (label_flip, clip) → the loss family's own; unknown names and
+    values out of an option's range → ``ConfigError`` (a one-line message, before any
+    training starts, instead of a traceback from the GAN's constructor)."""
+    from keras_medgan.gans.options import resolve_options
+
+    family = _family(loss)
+    family_options = family.option_defaults()
     aliases = option_aliases()
     out = {}
     for key, value in (options or {}).items():
@@ -240,6 +245,10 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
             raise ConfigError(f"option {key!r} does not apply to loss {loss!r} "
                               f"(its options: {valid})")
         out[targets[0]] = value
+    try:
+        resolve_options(family.OPTIONS, out, loss)
+    except ValueError as exc:
+        raise ConfigError(f"loss {loss!r}: {exc}") from None
     return out
 
 

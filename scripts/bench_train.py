@@ -15,7 +15,9 @@ like on a shared machine (never run it beside a training run or the test suite).
 * ``cli-<precision>``: :func:`keras_medgan.training.run_training` exactly as
   ``python -m keras_medgan.train --arch dcgan32`` runs it (every callback at its default
   cadence: metrics, progress, sample grids every 10 epochs, a checkpoint every 50),
-  on one unit of 72 images. ``cli-default`` leaves ``--precision`` at its default.
+  on one unit of 72 images. ``cli-default`` leaves ``--precision`` at its default;
+  ``cli-<precision>-<forward>`` (``cli-default-reuse``) also sets BCE's ``--forward``
+  (fresh by default; reuse and joint run the generator once per step, as the reference).
 
 Speed = images trained between the end of warm-up epoch ``--warmup`` and the last epoch,
 divided by the wall time between them (the CLI's epoch-end times come from its
@@ -94,7 +96,8 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
     return steps * BATCH / seconds, seconds
 
 
-def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: int = 0):
+def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: int = 0,
+             forward: str | None = None):
     """img/s of run_training as the train CLI calls it, and the precision it chose."""
     import numpy as np
 
@@ -103,6 +106,8 @@ def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: in
     cli = {"arch": "dcgan32", "data": "phantom", "epochs": epochs, "jit": jit, "seed": seed}
     if precision is not None:
         cli["precision"] = precision
+    if forward is not None:
+        cli["forward"] = forward
     config = runs.resolve_config(cli)
     images = np.random.default_rng(seed).uniform(-1, 1, (IMAGES, 32, 32, 1)).astype("float32")
     unit = training.Unit("normal", "normal", images, np.zeros(IMAGES, np.int64))
@@ -126,7 +131,7 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--modes", nargs="+",
                    default=["ref-fp32", "cli-fp32", "cli-bf16", "cli-default", "ref-bf16"],
-                   help="ref-<fp32|bf16|fp16>, cli-<fp32|bf16|fp16|default>")
+                   help="ref-<fp32|bf16|fp16>, cli-<fp32|bf16|fp16|default>[-<fresh|reuse|joint>]")
     p.add_argument("--epochs", type=int, default=55, help="epochs per mode (4 steps each)")
     p.add_argument("--warmup", type=int, default=5, help="epochs not timed (tracing)")
     p.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"],
@@ -141,13 +146,13 @@ def main(argv=None) -> int:
     rows = []
     for jit in args.jit:
         for mode in args.modes:
-            kind, _, precision = mode.partition("-")
+            kind, precision, forward = (mode.split("-") + [None])[:3]
             if kind == "ref":
                 speed, seconds = reference_loop(precision, args.epochs, args.warmup, jit == "on")
                 chosen = precision
             else:
                 speed, seconds, chosen = cli_path(None if precision == "default" else precision,
-                                                  args.epochs, args.warmup, jit)
+                                                  args.epochs, args.warmup, jit, forward=forward)
             row = {"mode": mode, "jit": jit, "images_per_s": round(speed, 2),
                    "timed_seconds": round(seconds, 2), "epochs_timed": args.epochs - args.warmup,
                    "chosen": chosen, "cpus": multiprocessing.cpu_count()}

@@ -281,6 +281,10 @@ def test_every_experiment_yaml_resolves():
      "class 'tumour' is not in data"),
     (["--arch", "dcgan32", "--data", PHANTOM, "--n-critic", "5"],
      "option 'n_critic' does not apply to loss 'bce'"),
+    (["--arch", "dcgan32", "--data", PHANTOM, "--forward", "sideways"],
+     "loss 'bce': forward must be one of fresh, reuse, joint. Received: forward='sideways'"),
+    (["--arch", "dcgan32", "--data", PHANTOM, "--label-flip", "2"],
+     "loss 'bce': flip_prob must be in [0, 1). Received: flip_prob=2.0"),
     (["--arch", "dcgan32", "--data", PHANTOM, "--batch-size", "64"],
      "fewer than one batch (batch_size 64); give --batch-size 14 or less"),
 ])

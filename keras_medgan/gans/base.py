@@ -9,9 +9,12 @@ A loss family is a ``keras.Model`` subclass of :class:`GAN` trained with the ord
 * optional regularisers: gradient penalty on interpolates (``gp_weight``), R1 on reals
   (``r1_weight``), both in :meth:`GAN.penalty`; ProGAN adds drift; weight clipping is a
   variable constraint the optimizer applies (``wgan_clip``);
-* its schedule: ``n_critic`` D updates per G update, and ``FORWARD``: whether each update
-  draws its own fakes ("fresh": D, then G on new z through the updated D) or one
-  generator forward feeds both gradients before either network moves ("joint": BEGAN);
+* its schedule: ``n_critic`` D updates per G update, and how a step gets its fakes
+  (``FORWARD``, or a ``forward`` option where the family lets the user choose): each
+  update draws its own ("fresh": D, then G on new z through the updated D), one
+  generator forward feeds D's update and then G's loss through the updated D ("reuse":
+  the PyTorch DCGAN tutorial), or one forward feeds both gradients before either
+  network moves ("joint": the TF DCGAN tutorial, BEGAN's code);
 * optional hooks: ``d_view`` (augmentation / instance noise), ``begin_step`` (per-step
   draws), ``end_step`` (BEGAN's k, ProGAN's counters);
 * its options as one declaration (``OPTIONS``, see :mod:`keras_medgan.gans.options`).
@@ -139,13 +142,15 @@ class GAN(keras.Model):
     #: True for families that grow through resolution stages (pggan): they can export
     #: each finished stage's generator (``--export-stages``).
     STAGED: bool = False
-    #: How a step with ``n_critic == 1`` gets its fakes (with more critic updates: "fresh"):
-    #: "fresh": the D update and the G update each run G on their own z (BCE, WGAN,
-    #: WGAN-GP, ProGAN, as their papers); "joint": one forward and both gradients before
-    #: either network moves (simultaneous; the BEGAN paper's code). A "reuse" mode (one
-    #: forward, D first, G through the updated D) trained worse on the phantom and was
-    #: removed; docs/train.md has the numbers, commit 3482f65 the code.
+    #: How a step with ``n_critic == 1`` gets its fakes (with more critic updates: "fresh"),
+    #: one of ``FORWARDS``: "fresh": the D update and the G update each run G on their own
+    #: z (WGAN, WGAN-GP, ProGAN, as their papers; BCE's default, Goodfellow's algorithm);
+    #: "reuse": ONE G forward, D updated on it first, then G's loss through the UPDATED D
+    #: on the same fakes (the PyTorch DCGAN tutorial P0 follows); "joint": one forward and
+    #: both gradients before either network moves (the TF DCGAN tutorial, BEGAN's code).
+    #: A family whose ``OPTIONS`` declare ``forward`` lets a run choose (bce).
     FORWARD: str = "fresh"
+    FORWARDS: ClassVar[tuple[str, ...]] = ("fresh", "reuse", "joint")
     #: Logged metric names, in order.
     METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
     #: Critic updates per generator update (families with an ``n_critic`` option set it).
@@ -306,19 +311,23 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ the step skeleton
     @property
     def forward_mode(self) -> str:
-        if self.FORWARD not in ("fresh", "joint"):
-            raise ValueError(f"FORWARD must be fresh or joint. Received: {self.FORWARD!r}")
-        return self.FORWARD if self.n_critic == 1 else "fresh"
+        mode = getattr(self, "forward", self.FORWARD)
+        if mode not in self.FORWARDS:
+            raise ValueError(f"forward must be one of {', '.join(self.FORWARDS)}. "
+                             f"Received: {mode!r}")
+        return mode if self.n_critic == 1 else "fresh"
 
     def train_batch(self, images, labels) -> dict[str, Any]:
-        """One training step: ``n_critic`` D updates then one G update (or, for
-        ``FORWARD = "joint"``, both gradients on one generator forward). Returns a value
-        for every ``METRIC_NAMES``. Families change the pieces below, not this order."""
+        """One training step: ``n_critic`` D updates then one G update (or, for the
+        "reuse" / "joint" forward modes, both updates on one generator forward). Returns a
+        value for every ``METRIC_NAMES``. Families change the pieces below, not this order."""
         ctx = self.begin_step(images, labels)
         real, labels = ctx.get("real", images), ctx.get("labels", labels)
         mode = self.forward_mode
         if mode == "joint":
             logs = self._joint_update(real, labels, ctx)
+        elif mode == "reuse":
+            logs = self._reuse_update(real, labels, ctx)
         else:
             for _ in range(self.n_critic):
                 logs = self._d_update(real, labels, ctx)
@@ -334,8 +343,9 @@ class GAN(keras.Model):
         logs.update(penalty_logs, d_loss=d_loss)
         return d_loss, logs, fake_out
 
-    def _d_update(self, real, labels, ctx) -> dict[str, Any]:
-        fake = self.generate_fake(self.sample_z(ops.shape(real)[0]), labels, ctx)
+    def _d_update(self, real, labels, ctx, fake=None) -> dict[str, Any]:
+        if fake is None:
+            fake = self.generate_fake(self.sample_z(ops.shape(real)[0]), labels, ctx)
         with tf.GradientTape() as tape:
             d_loss, logs, _ = self._d_objective(real, fake, labels, ctx)
             scaled = self.replica_scaled(self.d_optimizer, d_loss)
@@ -351,6 +361,19 @@ class GAN(keras.Model):
             scaled = self.replica_scaled(self.g_optimizer, g_loss)
         self.apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return g_loss
+
+    def _reuse_update(self, real, labels, ctx) -> dict[str, Any]:
+        z = self.sample_z(ops.shape(real)[0])
+        with tf.GradientTape() as g_tape:
+            fake = self.generate_fake(z, labels, ctx)
+            with g_tape.stop_recording():  # D's update is not part of G's gradient
+                logs = self._d_update(real, labels, ctx, fake=ops.stop_gradient(fake))
+            fake_out = self.discriminate(self.d_view(fake, ctx), labels, ctx)
+            g_loss = self.generator_loss(fake_out, fake, ctx)
+            g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
+        self.apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
+        logs["g_loss"] = g_loss
+        return logs
 
     def _joint_update(self, real, labels, ctx) -> dict[str, Any]:
         z = self.sample_z(ops.shape(real)[0])

@@ -1,11 +1,11 @@
 """The (non-saturating) BCE GAN of P0-P2 with the small-data tricks as options.
 
 D minimises the minimax BCE on logits; G minimises the non-saturating ``-log D(G(z))``
-(Goodfellow's practical variant; what Radford's DCGAN and P0-P2 train with). Each update
-draws its own fakes (``FORWARD = "fresh"``): D steps, then G on new z through the updated
-D. One-forward variants were faster and measured worse on the phantom (80 epochs, seed 0,
-SWD x10^3; fresh 35): D first then G through the updated D on the same fakes 608, both
-gradients before either update ("joint") 760; see docs/train.md.
+(Goodfellow's practical variant; what Radford's DCGAN and P0-P2 train with). By default
+each update draws its own fakes (``forward="fresh"``, Goodfellow's Algorithm 1): D steps,
+then G on new z through the updated D. ``forward="reuse"`` (the PyTorch DCGAN tutorial P0
+follows) and ``"joint"`` (the TF DCGAN tutorial) run G once per step; docs/train.md
+compares the three on the phantom.
 
 Options (all off by default = the papers' plain DCGAN):
 
@@ -34,7 +34,7 @@ from keras import ops
 from keras_medgan import losses
 from keras_medgan.gans.augment import diff_augment, parse_policy
 from keras_medgan.gans.base import GAN, GAN_FAMILIES
-from keras_medgan.gans.options import Option, at_least, within
+from keras_medgan.gans.options import Option, at_least, one_of, within
 
 
 @GAN_FAMILIES.add
@@ -43,8 +43,11 @@ class BCEGAN(GAN):
     RECIPE = ("p2_dcgan64_brain_mri", ("optimizer", "lr", "beta_1"))  # Radford's Adam, as P2
     FAMILY_DEFAULTS: ClassVar[dict] = {"beta_2": 0.999}  # Adam's own; no paper changes it
     CRITIC = False
-    FORWARD = "fresh"
     OPTIONS: ClassVar[tuple] = (
+        Option("forward", "fresh", "fakes per step: fresh (new z for D and for G), reuse "
+               "(one G forward, D first: PyTorch DCGAN tutorial), joint (one forward, "
+               "both gradients: TF DCGAN tutorial)", flag="forward", kind=str,
+               **one_of(*GAN.FORWARDS)),
         Option("label_smoothing", 0.0, "one-sided, real target 1-s", flag="label_smoothing",
                **within(0.0, 0.5)),
         Option("flip_prob", 0.0, "probability of flipping D's labels", flag="label_flip",

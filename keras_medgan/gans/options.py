@@ -64,6 +64,10 @@ def within(low: float, high: float, closed_high: bool = False) -> dict:
     return {"valid": lambda v: low <= v < high, "rule": f"in [{low:g}, {high:g})"}
 
 
+def one_of(*choices: str) -> dict:
+    return {"valid": lambda v: v in choices, "rule": "one of " + ", ".join(choices)}
+
+
 def option_defaults(options: Iterable[Option]) -> dict[str, Any]:
     return {o.name: o.default for o in options}
 
