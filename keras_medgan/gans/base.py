@@ -367,7 +367,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as g_tape:
             fake = self.generate_fake(z, labels, ctx)
             with g_tape.stop_recording():  # D's update is not part of G's gradient
-                logs = self._d_update(real, labels, ctx, fake=ops.stop_gradient(fake))
+                logs = self._d_update(real, labels, ctx, fake=fake)
             fake_out = self.discriminate(self.d_view(fake, ctx), labels, ctx)
             g_loss = self.generator_loss(fake_out, fake, ctx)
             g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
