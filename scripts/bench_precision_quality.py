@@ -1,13 +1,15 @@
-"""Does bf16 -- or a one-forward BCE step -- cost quality? dcgan32 on the phantom, same seeds.
+"""Does bf16 -- or a one-forward BCE step -- cost quality? dcgan32, same seeds, one class.
 
     python scripts/bench_precision_quality.py --epochs 150 --seeds 0 1 2 --out /tmp/precq
     python scripts/bench_precision_quality.py --precisions bf16 --forwards fresh reuse joint \
         --epochs 150 --seeds 0 1 2 3 4 5 --out /tmp/forwardq
+    KERAS_MEDGAN_DATA=../shared/data python scripts/bench_precision_quality.py --data head_ct \
+        --precisions bf16 --forwards fresh joint --epochs 150 --seeds 0 1 2 3 4 5 --out /tmp/ctq
 
-For each arm (precision × BCE ``forward`` mode) and seed, trains ONE class of the phantom
-(the train CLI's path: ``keras_medgan.training.run_training``, P1's dcgan32 recipe, batch
-16) for ``--epochs``, then scores 256 fakes of the exported generator (computed in fp32)
-against every phantom image of that class by SWD (``keras_medgan.evaluate.swd.swd_repeats``,
+For each arm (precision × BCE ``forward`` mode) and seed, trains ONE class of ``--data``
+(the embedded phantom by default; the train CLI's path: ``keras_medgan.training.run_training``,
+P1's dcgan32 recipe, batch 16, the training split) for ``--epochs``, then scores 256 fakes
+of the exported generator (computed in fp32) against every image of that class by SWD (``keras_medgan.evaluate.swd.swd_repeats``,
 ×10³, lower is better). Prints a JSON line per run and a summary: each arm's runs, and
 each arm against the FIRST arm seed by seed (same seed: same initial weights and batch
 order) with a sign test. Resumable: a finished run's JSON in ``--out`` is reused.
@@ -28,9 +30,9 @@ from keras_medgan.console import quiet_tensorflow, wants_verbose
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
 
-def score_run(run_dir: pathlib.Path, klass: str, seed: int) -> float:
-    """SWD (×10³, as ``swd_repeats`` reports it) of 256 fakes against every phantom image of
-    ``klass``; fakes computed in fp32 whatever the run trained in."""
+def score_run(run_dir: pathlib.Path, klass: str, seed: int, data: str = "phantom") -> float:
+    """SWD (×10³, as ``swd_repeats`` reports it) of 256 fakes against every image of ``klass``
+    in ``data`` (all splits); fakes computed in fp32 whatever the run trained in."""
     import numpy as np
 
     from keras_medgan.data import load_image_set
@@ -39,7 +41,7 @@ def score_run(run_dir: pathlib.Path, klass: str, seed: int) -> float:
 
     generator = load_generator(run_dir / "export" / f"generator_{klass}.h5", precision="fp32")
     fakes = generator.generate(256, seed=1000 + seed)
-    every = load_image_set("phantom", image_size=32, split="all", seed=0)
+    every = load_image_set(data, image_size=32, split="all", seed=0, progress=False)
     real = every.images[every.labels == every.class_names.index(klass)]
     return round(swd_repeats(np.asarray(real), fakes)["mean"], 2)
 
@@ -51,7 +53,7 @@ def arm_name(precision: str, forward: str) -> str:
 
 
 def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass: str,
-                    out: pathlib.Path):
+                    out: pathlib.Path, data: str = "phantom"):
     from keras_medgan import runs, training
 
     arm = arm_name(precision, forward)
@@ -59,22 +61,24 @@ def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass:
     if result_path.is_file():
         result = json.loads(result_path.read_text())
         if "swd" not in result:  # written by an earlier version: score its run again
-            result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed)
+            result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed,
+                                      result.get("data", "phantom"))
             result.pop("swd_x1e3", None)
             result_path.write_text(json.dumps(result) + "\n")
         return {"arm": arm, "forward": forward, **result}
-    config = runs.resolve_config({"arch": "dcgan32", "data": "phantom", "epochs": epochs,
+    config = runs.resolve_config({"arch": "dcgan32", "data": data, "epochs": epochs,
                                   "seed": seed, "split_seed": 0, "precision": precision,
                                   "classes": [klass], "out": str(out / "runs"),
                                   "forward": forward})
-    run_dir = runs.new_run_dir(config.out, "dcgan32", "phantom")
+    run_dir = runs.new_run_dir(config.out, "dcgan32", data)
     runs.write_config(run_dir, config)
     start = time.perf_counter()
     training.run_training(config, run_dir, print_fn=lambda line: None)
     seconds = time.perf_counter() - start
     result = {"arm": arm, "precision": precision, "forward": forward, "seed": seed,
-              "epochs": epochs, "class": klass, "train_seconds": round(seconds, 1),
-              "swd": score_run(run_dir, klass, seed), "run": str(run_dir)}
+              "epochs": epochs, "data": data, "class": klass,
+              "train_seconds": round(seconds, 1), "swd": score_run(run_dir, klass, seed, data),
+              "run": str(run_dir)}
     result_path.write_text(json.dumps(result) + "\n")
     return result
 
@@ -103,8 +107,11 @@ def main(argv=None) -> int:
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
     p.add_argument("--forwards", nargs="+", default=["fresh"], choices=["fresh", "reuse", "joint"],
                    help="BCE step forward modes to compare (train --forward)")
+    p.add_argument("--data", default="phantom",
+                   help="dataset, as train --data names it (default: the embedded phantom; "
+                        "head_ct reads $KERAS_MEDGAN_DATA/head_ct)")
     p.add_argument("--class", dest="klass", default="hemorrhage",
-                   help="phantom class to train (default hemorrhage)")
+                   help="class to train (default hemorrhage)")
     p.add_argument("--out", default="precision_quality")
     args = p.parse_args(argv)
     out = pathlib.Path(args.out)
@@ -116,7 +123,8 @@ def main(argv=None) -> int:
     rows = []
     for seed in args.seeds:
         for precision, forward in arms:
-            row = train_and_score(precision, forward, seed, args.epochs, args.klass, out)
+            row = train_and_score(precision, forward, seed, args.epochs, args.klass, out,
+                                  args.data)
             rows.append(row)
             print(json.dumps(row), flush=True)
     names = [arm_name(*a) for a in arms]

@@ -126,6 +126,104 @@ def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: in
     return steps * BATCH / seconds, seconds, chosen
 
 
+#: Passes of each network per step and image, in units of one forward pass: a backward pass
+#: costs about two forwards (input and weight gradients), one through D to reach G only about
+#: one (D's weight gradients are pruned). "fresh" runs G twice (D's update, then G's).
+STEP_PASSES = {
+    "joint": {"g": 1 + 2, "d": 2 + 4 + 1},      # the reference: one G forward, two tapes
+    "reuse": {"g": 1 + 2, "d": 2 + 4 + 1 + 1},  # + D's forward on the fakes after its update
+    "fresh": {"g": 1 + 1 + 2, "d": 2 + 4 + 1 + 1},
+}
+
+
+def forward_flops(model) -> float:
+    """FLOPs (2 × multiply-adds) of one forward pass of ONE image through ``model``'s
+    convolutions and dense layers (what dominates a DCGAN step; element-wise work is left
+    out, so this is a floor, not a prediction)."""
+    import math
+
+    from keras import layers
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2DTranspose):  # before Conv2D: it subclasses it
+            _, h, w, c_in = layer.input.shape
+            total += h * w * c_in * math.prod(layer.kernel_size) * layer.filters
+        elif isinstance(layer, layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            total += h * w * c_out * math.prod(layer.kernel_size) * layer.input.shape[-1]
+        elif isinstance(layer, layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return 2.0 * total
+
+
+def step_flops(g_flops: float, d_flops: float) -> dict[str, float]:
+    """FLOPs per image of one training step in each forward mode (``STEP_PASSES``)."""
+    return {mode: n["g"] * g_flops + n["d"] * d_flops for mode, n in STEP_PASSES.items()}
+
+
+def compute_note() -> str:
+    """One line: dcgan32's FLOPs per image and the speed "fresh" can reach against the
+    one-forward reference at equal efficiency (the ceiling a faster loop cannot lift)."""
+    from keras_medgan.models import ARCHS
+
+    spec = ARCHS.get("dcgan32")
+    g = forward_flops(spec.build_generator(z_dim=100, image_size=32))
+    d = forward_flops(spec.build_discriminator(image_size=32))
+    step = step_flops(g, d)
+    return (f"dcgan32 per image: G forward {g / 1e9:.2f} GFLOP, D forward {d / 1e9:.2f}; "
+            f"step: joint (the reference) {step['joint'] / 1e9:.1f}, reuse "
+            f"{step['reuse'] / 1e9:.1f}, fresh {step['fresh'] / 1e9:.1f} GFLOP: at the same "
+            f"precision and efficiency fresh runs at {step['joint'] / step['fresh']:.2f}× the "
+            f"reference, reuse at {step['joint'] / step['reuse']:.2f}×")
+
+
+def measure(mode: str, jit: str, epochs: int, warmup: int, round_: int = 1) -> dict:
+    """One timed run of ``mode`` (``ref-fp32``, ``cli-default-reuse``, ...) as a JSON-able row."""
+    import multiprocessing
+
+    kind, precision, forward = (mode.split("-") + [None])[:3]
+    if kind == "ref":
+        speed, seconds = reference_loop(precision, epochs, warmup, jit == "on")
+        chosen = precision
+    else:
+        speed, seconds, chosen = cli_path(None if precision == "default" else precision,
+                                          epochs, warmup, jit, forward=forward)
+    return {"mode": mode, "jit": jit, "round": round_, "images_per_s": round(speed, 2),
+            "timed_seconds": round(seconds, 2), "epochs_timed": epochs - warmup,
+            "chosen": chosen, "cpus": multiprocessing.cpu_count()}
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Markdown: each (mode, XLA) with its median img/s and its ratio to ``ref-fp32``.
+
+    A ratio is taken within a round (same minutes, same host load), then the median and
+    the range over rounds are shown, so a slow minute for one mode does not pass for a
+    difference between modes.
+    """
+    import statistics
+
+    def ref_speed(row):
+        return next((r["images_per_s"] for r in rows if r["mode"] == "ref-fp32"
+                     and r["jit"] == row["jit"] and r.get("round", 1) == row.get("round", 1)),
+                    None)
+
+    lines = ["", "| mode | XLA | rounds | img/s (median) | × ref-fp32, same round: median (range) |",
+             "|---|---|---|---|---|"]
+    for key in dict.fromkeys((r["mode"], r["jit"]) for r in rows):
+        group = [r for r in rows if (r["mode"], r["jit"]) == key]
+        speeds = [r["images_per_s"] for r in group]
+        ratios = [r["images_per_s"] / ref_speed(r) for r in group if ref_speed(r)]
+        ratio = "—"
+        if ratios:
+            ratio = f"{statistics.median(ratios):.2f}"
+            if len(ratios) > 1:
+                ratio += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+        lines.append(f"| {key[0]} | {key[1]} | {len(group)} | {statistics.median(speeds):.1f} "
+                     f"| {ratio} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,35 +234,27 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=5, help="epochs not timed (tracing)")
     p.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"],
                    help="XLA settings to measure (each mode × each)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the whole list of modes this many times, interleaved, and report "
+                        "each mode's median (the host's speed drifts between minutes; a ratio "
+                        "is taken within a round)")
     p.add_argument("--json", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     if args.epochs <= args.warmup:
         p.error("--epochs must exceed --warmup")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
 
-    import multiprocessing
-
+    print(compute_note(), flush=True)
     rows = []
-    for jit in args.jit:
-        for mode in args.modes:
-            kind, precision, forward = (mode.split("-") + [None])[:3]
-            if kind == "ref":
-                speed, seconds = reference_loop(precision, args.epochs, args.warmup, jit == "on")
-                chosen = precision
-            else:
-                speed, seconds, chosen = cli_path(None if precision == "default" else precision,
-                                                  args.epochs, args.warmup, jit, forward=forward)
-            row = {"mode": mode, "jit": jit, "images_per_s": round(speed, 2),
-                   "timed_seconds": round(seconds, 2), "epochs_timed": args.epochs - args.warmup,
-                   "chosen": chosen, "cpus": multiprocessing.cpu_count()}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    print("\n| mode | XLA | img/s | × ref-fp32 (same XLA) |\n|---|---|---|---|")
-    for row in rows:
-        ref = next((r for r in rows if r["mode"] == "ref-fp32" and r["jit"] == row["jit"]), None)
-        ratio = f"{row['images_per_s'] / ref['images_per_s']:.2f}" if ref else "—"
-        print(f"| {row['mode']} | {row['jit']} | {row['images_per_s']:.1f} | {ratio} |")
-    if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    for round_ in range(1, args.rounds + 1):
+        for jit in args.jit:
+            for mode in args.modes:
+                rows.append(measure(mode, jit, args.epochs, args.warmup, round_))
+                print(json.dumps(rows[-1]), flush=True)
+                if args.json:  # as it goes: a killed run keeps the rounds it finished
+                    pathlib.Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    print(summary_table(rows))
     return 0
 
 
