@@ -60,6 +60,10 @@ def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass:
     result_path = out / f"{arm}_seed{seed}.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text())
+        if (result.get("data", "phantom"), result.get("epochs", epochs)) != (data, epochs):
+            raise SystemExit(f"{result_path}: a run of {result.get('data', 'phantom')}, "
+                             f"{result.get('epochs')} epochs; this call asks for {data}, "
+                             f"{epochs} epochs: give another --out")
         if "swd" not in result:  # written by an earlier version: score its run again
             result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed,
                                       result.get("data", "phantom"))
