@@ -9,8 +9,8 @@
 For each arm (precision × BCE ``forward`` mode) and seed, trains ONE class of ``--data``
 (the embedded phantom by default; the train CLI's path: ``keras_medgan.training.run_training``,
 P1's dcgan32 recipe, batch 16, the training split) for ``--epochs``, then scores 256 fakes
-of the exported generator (computed in fp32) against every image of that class by SWD (``keras_medgan.evaluate.swd.swd_repeats``,
-×10³, lower is better). Prints a JSON line per run and a summary: each arm's runs, and
+of the exported generator (computed in fp32) against every image of that class by SWD
+(``keras_medgan.evaluate.swd.swd_repeats``, ×10³, lower is better). Prints a JSON line per run and a summary: each arm's runs, and
 each arm against the FIRST arm seed by seed (same seed: same initial weights and batch
 order) with a sign test. Resumable: a finished run's JSON in ``--out`` is reused.
 """
@@ -60,13 +60,12 @@ def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass:
     result_path = out / f"{arm}_seed{seed}.json"
     if result_path.is_file():
         result = json.loads(result_path.read_text())
-        if (result.get("data", "phantom"), result.get("epochs", epochs)) != (data, epochs):
-            raise SystemExit(f"{result_path}: a run of {result.get('data', 'phantom')}, "
-                             f"{result.get('epochs')} epochs; this call asks for {data}, "
-                             f"{epochs} epochs: give another --out")
+        made = (result.get("data", "phantom"), result.get("epochs", epochs))
+        if made != (data, epochs):
+            raise SystemExit(f"{result_path}: a run of {made[0]}, {made[1]} epochs; this call "
+                             f"asks for {data}, {epochs} epochs: give another --out")
         if "swd" not in result:  # written by an earlier version: score its run again
-            result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed,
-                                      result.get("data", "phantom"))
+            result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed, data)
             result.pop("swd_x1e3", None)
             result_path.write_text(json.dumps(result) + "\n")
         return {"arm": arm, "forward": forward, **result}

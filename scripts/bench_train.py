@@ -203,17 +203,17 @@ def summary_table(rows: list[dict]) -> str:
     """
     import statistics
 
-    def ref_speed(row):
-        return next((r["images_per_s"] for r in rows if r["mode"] == "ref-fp32"
-                     and r["jit"] == row["jit"] and r.get("round", 1) == row.get("round", 1)),
-                    None)
+    ref_speed = {(r["jit"], r.get("round", 1)): r["images_per_s"]
+                 for r in rows if r["mode"] == "ref-fp32"}
 
-    lines = ["", "| mode | XLA | rounds | img/s (median) | × ref-fp32, same round: median (range) |",
+    lines = ["",
+             "| mode | XLA | rounds | img/s (median) | × ref-fp32, same round: median (range) |",
              "|---|---|---|---|---|"]
     for key in dict.fromkeys((r["mode"], r["jit"]) for r in rows):
         group = [r for r in rows if (r["mode"], r["jit"]) == key]
         speeds = [r["images_per_s"] for r in group]
-        ratios = [r["images_per_s"] / ref_speed(r) for r in group if ref_speed(r)]
+        ratios = [r["images_per_s"] / ref_speed[r["jit"], r.get("round", 1)] for r in group
+                  if (r["jit"], r.get("round", 1)) in ref_speed]
         ratio = "—"
         if ratios:
             ratio = f"{statistics.median(ratios):.2f}"
