@@ -13,10 +13,13 @@ import argparse
 import sys
 
 from keras_medgan.bench.arms import ARM_ORDER, ARMS
+from keras_medgan.bench.classifier_flags import (
+    add_classifier_arguments,
+    train_config_from_args,
+)
 from keras_medgan.bench.errors import BenchmarkError
 from keras_medgan.bench.generators import image_size_from_cards, parse_generator_specs
 from keras_medgan.bench.runner import BenchmarkConfig, run_benchmark
-from keras_medgan.bench.training import TrainConfig
 from keras_medgan.models.classifiers import CLASSIFIERS
 
 EPILOG = """examples:
@@ -50,11 +53,9 @@ Outputs: OUT/results.json, OUT/results.md (P1 Table 1 layout), OUT/results.png, 
 """
 
 #: The --quick profile: what it sets unless given explicitly.
-QUICK = {"classifier": "small_cnn", "repeats": 3, "epochs": 15, "feature_epochs": 5,
-         "warmup_epochs": 8}
+QUICK = {"repeats": 3, "feature_epochs": 5}
 IMAGENET_FEATURES = ("vgg16", "inception_v3")
-FULL = {"classifier": "resnet50", "repeats": 5, "epochs": 100, "feature_epochs": 10,
-        "warmup_epochs": 10}
+FULL = {"repeats": 5, "feature_epochs": 10}
 
 
 def _feature_names() -> list[str]:
@@ -87,26 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training sets to compare (default: all five with --generators, "
                         "else real and classical)")
     p.add_argument("--out", default=None, help="output folder (default bench/<data>)")
-    p.add_argument("--classifier", choices=CLASSIFIERS.names(), default=None,
-                   help="classifier (default resnet50; --quick: small_cnn)")
-    p.add_argument("--weights", help="local ImageNet weights file (never downloaded) for the resnet50 classifier "
-                        "and/or the vgg16/inception_v3 extractor")
     p.add_argument("--repeats", "-k", type=int, default=None,
                    help="K repeats; repeat i uses split seed i (default 5; --quick: 3)")
     p.add_argument("--split-seed", type=int, default=None, metavar="S",
                    help="use split seed S in every repeat (repeats then vary only the "
                         "classifier seed and the synthetic draw); give the generators' "
                         "training --seed so no test image was a GAN training image")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="epoch cap under early stopping (default 100; --quick: 15)")
-    p.add_argument("--batch-size", type=int, default=32, help="P1: 32")
-    p.add_argument("--lr", type=float, default=1e-3, help="RMSprop learning rate (P1: 1e-3)")
-    p.add_argument("--patience", type=int, default=5, help="early-stopping patience (P1: 5)")
-    p.add_argument("--warmup-epochs", type=int, default=None,
-                   help="epochs before early stopping starts watching (default 10; --quick: "
-                        "8); 0 = P1's literal recipe, which stops BatchNorm nets too early "
-                        "on 144 images (see docs/benchmark.md)")
-    p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
+    add_classifier_arguments(p, CLASSIFIERS.names())
     p.add_argument("--synthetic-ratio", type=float, default=1.0,
                    help="synthetic images per real image, per class, in the +synthetic arms")
     p.add_argument("--image-size", type=int, default=None,
@@ -125,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dtype policy as in training (fp32 default)")
     p.add_argument("--confidence", type=float, default=0.95, help="CI level")
     p.add_argument("--quick", action="store_true",
-                   help="fast profile: small_cnn, K=3, 15 epochs, warm-up 8 (explicit flags win)")
+                   help="fast profile: small_cnn, K=3, 60 steps (explicit flags win)")
     p.add_argument("--verbose", action="store_true",
                    help="Keras progress bars, and TensorFlow's start-up and warning messages")
     return p
@@ -138,27 +126,23 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConf
     generators = parse_generator_specs(args.generators)
     arms = args.arms or (list(ARM_ORDER) if generators else
                          [a for a in ARM_ORDER if not ARMS.get(a).uses_synthetic])
-    for name, value in (("--repeats", pick["repeats"]), ("--epochs", pick["epochs"]),
-                        ("--batch-size", args.batch_size), ("--patience", args.patience)):
-        if value < 1:
-            raise BenchmarkError(f"{name} must be >= 1, got {value}")
-    if pick["warmup_epochs"] < 0:
-        raise BenchmarkError(f"--warmup-epochs must be >= 0, got {pick['warmup_epochs']}")
+    if pick["repeats"] < 1:
+        raise BenchmarkError(f"--repeats must be >= 1, got {pick['repeats']}")
     if args.synthetic_ratio < 0:
         raise BenchmarkError(f"--synthetic-ratio must be >= 0, got {args.synthetic_ratio}")
+    classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
     # --weights is the local ImageNet file of whichever ImageNet network is in use: the
     # resnet50 classifier, and the vgg16/inception_v3 extractor unless --feature-weights.
     imagenet_features = args.features in IMAGENET_FEATURES
-    if args.weights and pick["classifier"] != "resnet50" and not imagenet_features:
+    if args.weights and classifier != "resnet50" and not imagenet_features:
         raise BenchmarkError(f"--weights is a local ImageNet file for --classifier resnet50 "
                              f"or --features {'/'.join(IMAGENET_FEATURES)}; neither is used")
     feature_weights = args.feature_weights or (args.weights if imagenet_features else None)
-    classifier_weights = args.weights if pick["classifier"] == "resnet50" else None
-    train = TrainConfig(classifier=pick["classifier"], weights=classifier_weights,
-                        dropout=args.dropout, epochs=pick["epochs"],
-                        batch_size=args.batch_size, learning_rate=args.lr,
-                        patience=args.patience, warmup_epochs=pick["warmup_epochs"],
-                        verbose=1 if args.verbose else 0)
+    try:
+        train = train_config_from_args(args, args.quick,
+                                       args.weights if classifier == "resnet50" else None)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
     return BenchmarkConfig(
         data=args.data, out=args.out or f"bench/{args.data.replace(':', '_').replace('/', '_')}",
         arms=arms, generators=generators, repeats=pick["repeats"],

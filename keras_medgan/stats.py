@@ -24,8 +24,13 @@ __all__ = [
     "binary_metrics",
     "binomial_test",
     "bootstrap_ci",
+    "brier_score",
+    "choose_threshold",
+    "corrected_mean_ci",
     "corrected_resampled_t",
+    "detectable_difference",
     "harmonic_mean",
+    "log_loss",
     "mcnemar_exact",
     "mean_ci",
     "paired_test",
@@ -343,3 +348,114 @@ def stratified_resamples(strata, n_boot: int = 1000, seed: int = 0):
     rng = np.random.default_rng(seed)
     for _ in range(int(n_boot)):
         yield np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in groups])
+
+
+# --------------------------------------------------------------------------- probabilities
+
+#: Probabilities are clipped to [EPS, 1 - EPS] before a log: one confident mistake costs
+#: -log(1e-7) = 16.1 nats, not infinity (sklearn's log_loss clips the same way).
+PROBABILITY_EPS = 1e-7
+
+
+def _prob_matrix(probs, n: int) -> np.ndarray:
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim == 1:  # positive-class probabilities of a binary task
+        p = np.stack([1.0 - p, p], axis=1)
+    if p.ndim != 2 or p.shape[0] != n:
+        raise ValueError(f"probabilities must be [N] or [N, C] with N = {n}. "
+                         f"Received shape {np.asarray(probs).shape}")
+    return p
+
+
+def log_loss(y_true, probs) -> float:
+    """Mean negative log-probability of the true class (nats): the threshold-free measure
+    of how well calibrated AND how sharp the predictions are; 0.693 = a coin flip for two
+    classes. ``probs``: [N, C] class probabilities, or [N] positive-class ones."""
+    y = np.asarray(y_true, np.int64).reshape(-1)
+    p = _prob_matrix(probs, y.size)
+    picked = np.clip(p[np.arange(y.size), y], PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+    return float(-np.mean(np.log(picked)))
+
+
+def brier_score(y_true, probs) -> float:
+    """Half the multi-class Brier score, so that for two classes it is the usual
+    ``mean((p_positive - y)²)``: 0 is perfect, 0.25 a constant 0.5."""
+    y = np.asarray(y_true, np.int64).reshape(-1)
+    p = _prob_matrix(probs, y.size)
+    onehot = np.zeros_like(p)
+    onehot[np.arange(y.size), y] = 1.0
+    return float(np.mean(np.sum((p - onehot) ** 2, axis=1)) / 2.0)
+
+
+def _threshold_score(rule: str, y: np.ndarray, s: np.ndarray, t: float) -> float:
+    pred = s >= t
+    tpr = np.mean(pred[y == 1])
+    tnr = np.mean(~pred[y == 0])
+    if rule == "youden":
+        return float(tpr + tnr - 1.0)
+    return float(np.mean(pred == (y == 1)))  # "accuracy"
+
+
+#: How a decision threshold is chosen on validation predictions. ``youden``: maximise
+#: sensitivity + specificity − 1 (balanced; the default); ``accuracy``: maximise accuracy
+#: (follows the class balance); ``fixed``: 0.5, P1's argmax.
+THRESHOLD_RULES = ("youden", "accuracy", "fixed")
+
+
+def choose_threshold(y_true, positive_scores, rule: str = "youden") -> float:
+    """The threshold ``t`` (predict positive when score >= t) that maximises ``rule`` on
+    these (validation) predictions. Candidates are the midpoints between consecutive
+    distinct scores (plus one below and one above all); ties go to the candidate closest
+    to 0.5, so a validation set that cannot tell thresholds apart leaves P1's argmax.
+    ValueError when the labels hold one class only (no threshold can be chosen)."""
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"threshold rule {rule!r}; valid: {', '.join(THRESHOLD_RULES)}")
+    if rule == "fixed":
+        return 0.5
+    y = _as_labels(y_true, "y_true")
+    s = np.asarray(positive_scores, np.float64).reshape(-1)
+    if s.size != y.size:
+        raise ValueError(f"scores and labels differ in length: {s.size} and {y.size}")
+    if y.min(initial=1) == y.max(initial=0):
+        raise ValueError("the validation predictions hold one class only: no threshold "
+                         "can be chosen on them")
+    u = np.unique(s)
+    candidates = np.concatenate([[u[0] - 1e-6], (u[:-1] + u[1:]) / 2.0, [u[-1] + 1e-6]])
+    scores = np.array([_threshold_score(rule, y, s, t) for t in candidates])
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
+
+
+def corrected_mean_ci(values: Sequence[float], n_train: float, n_test: float,
+                      confidence: float = 0.95) -> dict:
+    """Mean of J per-fold values with the corrected-resampled-t interval (Nadeau & Bengio
+    2003; Bouckaert & Frank 2004): variance ``(1/J + n_test/n_train) · s²`` because folds
+    share training images, so their scores are correlated. Same keys as :func:`mean_ci`."""
+    v = np.asarray([np.nan if x is None else x for x in values], dtype=np.float64)
+    v = v[~np.isnan(v)]
+    j = int(v.size)
+    nan = float("nan")
+    if j == 0:
+        return {"mean": nan, "std": nan, "ci_low": nan, "ci_high": nan, "n": 0}
+    mean = float(v.mean())
+    if j == 1 or n_train <= 0:
+        return {"mean": mean, "std": 0.0, "ci_low": nan, "ci_high": nan, "n": j}
+    std = float(v.std(ddof=1))
+    se = math.sqrt(1.0 / j + float(n_test) / float(n_train)) * std
+    half = float(_sp.t.ppf((1.0 + confidence) / 2.0, j - 1)) * se
+    return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": j}
+
+
+def detectable_difference(std: float, j: int, n_train: float, n_test: float,
+                          alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest true mean difference the corrected resampled t-test over ``j`` fold
+    differences with standard deviation ``std`` detects with probability ``power`` at
+    two-sided level ``alpha``: ``(t_{1-α/2, j-1} + t_{power, j-1}) · se`` with the corrected
+    ``se = std · sqrt(1/j + n_test/n_train)`` (the usual normal-approximation formula with
+    t quantiles). NaN for j < 2. The ``n_test/n_train`` term does not shrink with more
+    repeats: repeated CV buys power only down to ``std · sqrt(n_test/n_train) · (t + t)``."""
+    if j < 2 or math.isnan(std) or n_train <= 0:
+        return float("nan")
+    se = float(std) * math.sqrt(1.0 / j + float(n_test) / float(n_train))
+    df = j - 1
+    return float((_sp.t.ppf(1.0 - alpha / 2.0, df) + _sp.t.ppf(power, df)) * se)

@@ -26,7 +26,10 @@ from keras_medgan.stats import mean_ci, paired_test, wilson_ci
 
 __all__ = ["METRICS", "REFERENCES", "bar_plot", "markdown", "summarize"]
 
-METRICS = ("accuracy", "sensitivity", "specificity", "hm", "auc")
+#: Threshold-free endpoints first (the primary table), then those at the validation
+#: threshold and accuracy at 0.5 (keras_medgan.bench.endpoints).
+METRICS = ("auc", "log_loss", "brier", "accuracy", "sensitivity", "specificity", "hm",
+           "accuracy_at_0.5", "threshold")
 SVM_METRICS = ("sensitivity", "specificity", "hm", "accuracy", "auc")
 
 #: P1 Table 1 (test set, %), P3's GAN-train table, P0's class-fidelity number.
@@ -131,7 +134,8 @@ def summarize(
             row["one_class_repeats"] = sum(answers_one_class(c) for c in confusions)
             row["n_train"] = float(np.mean([r["n_train"] for r in recs]))
             row["n_synthetic"] = float(np.mean([r["n_synthetic"] for r in recs]))
-            row["epochs_run"] = float(np.mean([r["training"]["epochs_run"] for r in recs]))
+            row["steps"] = sorted({int(v) for r in recs for v in r["training"]["steps"]})
+            row["seeds"] = int(np.mean([r["metrics"].get("seeds", 1) for r in recs]))
         if arm != REFERENCE_ARM and ref:
             common = [r for r in recs if r["repeat"] in ref]
             for m in METRICS:
@@ -226,11 +230,23 @@ def _pvalue(p) -> str:
     return f"{p:.3f}" if p >= 0.001 else "<0.001"
 
 
-def _diff(test: dict | None) -> str:
+def _diff(test: dict | None, scale: float = 100.0) -> str:
+    """Mean paired difference (points for proportions, as is for AUC / log-loss)."""
     if not test or test.get("mean_diff") is None or math.isnan(_value(test["mean_diff"])):
         return "—"
-    return (f"{100 * test['mean_diff']:+.1f} (t p={_pvalue(test.get('t_pvalue'))}, "
+    value = f"{100 * test['mean_diff']:+.1f}" if scale == 100.0 else f"{test['mean_diff']:+.3f}"
+    return (f"{value} (t p={_pvalue(test.get('t_pvalue'))}, "
             f"W p={_pvalue(test.get('wilcoxon_pvalue'))})")
+
+
+def protocol_words(tr: dict) -> str:
+    """How the classifier trained, in one clause of the report."""
+    if tr.get("protocol", "p1") == "steps":
+        return (f"{tr['steps']} RMSprop steps in every arm (lr {tr['learning_rate']} cosine-"
+                "decayed to 0, final weights kept, no early stopping)")
+    return (f"RMSprop {tr['learning_rate']}, ≤ {tr['epochs']} epochs, early stopping on the "
+            f"real validation split (patience {tr['patience']}, watched from epoch "
+            f"{tr.get('warmup_epochs', 0) + 1}, best weights restored)")
 
 
 def markdown(results: dict) -> str:
@@ -243,12 +259,10 @@ def markdown(results: dict) -> str:
     lines = [f"# Augmentation benchmark — {cfg['data']} ({cfg['image_size']}×{cfg['image_size']})",
              "",
              (f"Classifier `{tr['classifier']}` (weights: {tr['weights'] or 'random init'}), "
-             f"dropout {tr['dropout']}, RMSprop {tr['learning_rate']}, batch {tr['batch_size']}, "
-             f"≤ {tr['epochs']} epochs, early stopping on the real validation split "
-             f"(patience {tr['patience']}, watched from epoch {tr.get('warmup_epochs', 0) + 1}, best "
-             "weights restored). "
-             f"K = {k} repeats ({_split_mode(cfg)}). Synthetic ratio {cfg['synthetic_ratio']}:1. "
-             f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."),
+              f"dropout {tr['dropout']}, batch {tr['batch_size']}, {protocol_words(tr)}; "
+              f"{tr.get('seeds', 1)} classifier seed(s) per repeat, metrics averaged over them. "
+              f"K = {k} repeats ({_split_mode(cfg)}). Synthetic ratio {cfg['synthetic_ratio']}:1. "
+              f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."),
              ""]
     if results.get("generators"):
         lines.append("Generators: " + "; ".join(
@@ -262,25 +276,32 @@ def markdown(results: dict) -> str:
     if results.get("positive_class"):
         lines.append(f"Positive class: `{results['positive_class']}` (sensitivity = its recall).")
         lines.append("")
-    lines += [
-        (
-            f"## Classifier on the held-out real test split (%, value [{level} % interval])"
-        ),
-        "",
-        (
-            "| Training set | n train | Accuracy | Sensitivity | Specificity | HM | AUC "
-            "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    lines += [(f"## Primary: threshold-free, on the held-out real test split (mean [{level} % "
+              "t-interval] over repeats)"), "",
+              ("| Training set | n train | AUC | Δ AUC vs real (paired) | log-loss | Δ log-loss "
+              "| Brier | steps |"), "|---|---|---|---|---|---|---|---|"]
+    for row in summ["arms"]:
+        n_train = f"{row['n_train']:.0f}" if "n_train" in row else "—"
+        steps = "/".join(str(v) for v in row.get("steps", []))
+        lines.append(f"| {_label(row)} | {n_train} | {_num(row['metrics']['auc'])} | "
+                     f"{_diff(row['vs_real'].get('auc'), 1.0)} | "
+                     f"{_num(row['metrics']['log_loss'])} | "
+                     f"{_diff(row['vs_real'].get('log_loss'), 1.0)} | "
+                     f"{_num(row['metrics']['brier'])} | {steps} |")
+    lines += ["", (f"## Secondary: at the threshold chosen on the validation split "
+                   f"(rule: {tr.get('threshold_rule', 'fixed')}) (%, value [{level} % interval])"),
+              "",
+              ("| Training set | Accuracy | Sensitivity | Specificity | HM | Accuracy at 0.5 "
+               "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"),
+              "|---|---|---|---|---|---|---|---|"]
     for row in summ["arms"]:
         p1 = P1_TABLE1.get(row["arm"])
         p1_text = (f"{p1['accuracy']:.2f} / {p1['sensitivity']:.2f} / {p1['specificity']:.2f}"
                    if p1 else "—")
-        n_train = f"{row['n_train']:.0f}" if "n_train" in row else "—"
         lines.append(
-            f"| {_label(row)} | {n_train} | {_cell(row, 'accuracy')} | {_cell(row, 'sensitivity')} | "
-            f"{_cell(row, 'specificity')} | {_cell(row, 'hm')} | {_cell(row, 'auc')} | "
+            f"| {_label(row)} | {_cell(row, 'accuracy')} | {_cell(row, 'sensitivity')} | "
+            f"{_cell(row, 'specificity')} | {_cell(row, 'hm')} | "
+            f"{_pct(row['metrics']['accuracy_at_0.5'])} | "
             f"{_diff(row['vs_real'].get('accuracy'))} | {p1_text} |"
         )
     lines += [
@@ -356,15 +377,15 @@ def markdown(results: dict) -> str:
 # ------------------------------------------------------------------------- figure
 
 def bar_plot(results: dict, path) -> None:
-    """Grouped bars (accuracy, sensitivity, specificity, HM) per arm with CI error bars;
-    P1's Table 1 values as black markers where P1 has the arm."""
+    """Grouped bars (AUC, then accuracy, sensitivity, specificity at the validation
+    threshold) per arm with CI error bars; P1's Table 1 values as black markers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = results["summary"]["arms"]
-    shown = ("accuracy", "sensitivity", "specificity", "hm")
+    shown = ("auc", "accuracy", "sensitivity", "specificity")
     width = 0.8 / len(shown)
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows) + 2), 4.8))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import pathlib
 import sys
@@ -24,17 +23,13 @@ import numpy as np
 
 from keras_medgan.bench import report
 from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
+from keras_medgan.bench.cell import cell_summary, classifier_cell
 from keras_medgan.bench.errors import BenchmarkError
 from keras_medgan.bench.fidelity import class_agreement
 from keras_medgan.bench.gan_train import gan_train_test
 from keras_medgan.bench.generators import GeneratorSet, load_generator_set
 from keras_medgan.bench.splits import Splits, load_splits
-from keras_medgan.bench.training import (
-    TrainConfig,
-    predict_proba,
-    score,
-    train_classifier,
-)
+from keras_medgan.bench.training import TrainConfig, check_train_config, predict_proba
 from keras_medgan.console import format_duration
 from keras_medgan.data.sanity import report_findings
 from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
@@ -310,21 +305,24 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
     ts = build_training_set(job.arm, *splits.train, *synth, num_classes=num_classes,
                             class_names=splits.class_names,
                             synthetic_ratio=cfg.synthetic_ratio, seed=job.repeat)
-    model, info = train_classifier(ts.images, ts.labels, *splits.val, num_classes=num_classes,
-                                   config=cfg.train, augment=ts.augment, seed=job.repeat)
-    test_x, test_y = splits.test
-    metrics = score(test_y, predict_proba(model, test_x))
-    record = {"kind": "arm", "arm": job.arm, "generator": job.generator,
-              "repeat": job.repeat, "split_seed": cfg.split_seed_of(job.repeat), "metrics": metrics,
-              "training": info, "n_train": len(ts.labels), "n_real": ts.n_real,
-              "n_synthetic": ts.n_synthetic, "train_class_counts": ts.class_counts(num_classes),
-              "split_counts": splits.counts()}
-    if job.arm == "real" and cfg.fidelity and ctx.gen_sets:
-        record["fidelity"] = {}
+    fidelity: dict = {}
+
+    def label_fakes(model, seed):
+        """P0's class fidelity: the real arm's first classifier labels each set's fakes."""
+        if job.arm != "real" or not cfg.fidelity or fidelity or not ctx.gen_sets:
+            return
         for name in ctx.gen_sets:
             images, labels = ctx.pool(name)
             pred = predict_proba(model, images).argmax(axis=1)
-            record["fidelity"][name] = class_agreement(labels, pred, splits.class_names)
+            fidelity[name] = class_agreement(labels, pred, splits.class_names)
+
+    cell = classifier_cell(ts, splits.val, splits.test, num_classes=num_classes,
+                           config=cfg.train, seed=job.repeat, on_model=label_fakes)
+    record = {"kind": "arm", "arm": job.arm, "generator": job.generator,
+              "repeat": job.repeat, "split_seed": cfg.split_seed_of(job.repeat), **cell,
+              "split_counts": splits.counts()}
+    if fidelity:
+        record["fidelity"] = fidelity
     return record
 
 
@@ -345,13 +343,7 @@ def _run_gan_train(ctx: _RepeatContext, job: Job) -> dict:
 
 def _job_summary(record: dict) -> str:
     if record["kind"] == "arm":
-        m = record["metrics"]
-        parts = [f"acc {m['accuracy']:.3f}"]
-        for key, short in (("sensitivity", "sen"), ("specificity", "spe"), ("auc", "auc")):
-            if m.get(key) is not None and not (isinstance(m[key], float) and math.isnan(m[key])):
-                parts.append(f"{short} {m[key]:.3f}")
-        parts.append(f"{record['training']['epochs_run']} epochs")
-        return ", ".join(parts)
+        return cell_summary(record)
     s = record["scores"]
     return ", ".join(f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k} HM n/a"
                      for k, v in s.items())
@@ -375,6 +367,10 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
                              "--generators, or choose --arms real classical")
     if config.repeats < 1:
         raise BenchmarkError(f"--repeats must be >= 1, got {config.repeats}")
+    try:
+        check_train_config(config.train)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
     out = pathlib.Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(out, config)

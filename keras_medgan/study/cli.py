@@ -11,7 +11,10 @@ import json
 import sys
 
 from keras_medgan.bench.arms import ARM_ORDER
-from keras_medgan.bench.training import TrainConfig
+from keras_medgan.bench.classifier_flags import (
+    add_classifier_arguments,
+    train_config_from_args,
+)
 from keras_medgan.study.config import StudyConfig, StudyError
 
 EPILOG = """examples:
@@ -45,10 +48,8 @@ exported generators and model cards).
 """
 
 #: The --quick profile: what it sets unless given explicitly.
-QUICK = {"classifier": "small_cnn", "folds": 3, "gan_epochs": 3, "epochs": 15,
-         "warmup_epochs": 8, "feature_epochs": 3, "features": "pixels"}
-FULL = {"classifier": "resnet50", "folds": 5, "gan_epochs": None, "epochs": 100,
-        "warmup_epochs": 10, "feature_epochs": 10, "features": "domain_cnn"}
+QUICK = {"folds": 3, "gan_epochs": 3, "feature_epochs": 3, "features": "pixels"}
+FULL = {"folds": 5, "gan_epochs": None, "feature_epochs": 10, "features": "domain_cnn"}
 DEFAULT_RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
 
 
@@ -96,17 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-most-realistic", type=float, nargs="+", default=[1.0], metavar="F",
                    help="realism filter levels: keep the fraction F of generated images the "
                         "C2ST finds most realistic (1 = no filter; several = a study factor)")
-    p.add_argument("--classifier", choices=CLASSIFIERS.names(),
-                   default=None, help="classifier (default resnet50, P1; --quick: small_cnn)")
-    p.add_argument("--weights", help="local ImageNet weights file for resnet50 (never downloaded)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="classifier epoch cap under early stopping (default 100; --quick: 15)")
-    p.add_argument("--batch-size", type=int, default=32, help="classifier batch (P1: 32)")
-    p.add_argument("--lr", type=float, default=1e-3, help="RMSprop learning rate (P1: 1e-3)")
-    p.add_argument("--patience", type=int, default=5, help="early-stopping patience (P1: 5)")
-    p.add_argument("--warmup-epochs", type=int, default=None,
-                   help="epochs before early stopping watches (default 10; --quick: 8)")
-    p.add_argument("--dropout", type=float, default=0.4, help="dropout before softmax (P1: 0.4)")
+    add_classifier_arguments(p, CLASSIFIERS.names())
     p.add_argument("--features", default=None,
                    choices=FEATURE_EXTRACTORS.names(),
                    help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)")
@@ -122,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-cells", action="store_true",
                    help="print every cell with its number and state, run nothing")
     p.add_argument("--quick", action="store_true",
-                   help="fast profile: small_cnn, 3 folds, 3 GAN epochs, 15 classifier epochs, "
+                   help="fast profile: small_cnn, 3 folds, 3 GAN epochs, 60 classifier steps, "
                         "pixel features (explicit flags win)")
     p.add_argument("--verbose", action="store_true",
                    help="Keras progress bars, and TensorFlow's start-up and warning messages")
@@ -173,19 +164,18 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
     pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
             for k, v in (QUICK if args.quick else FULL).items()}
     for name, value in (("--folds", pick["folds"]), ("--repeats", args.repeats),
-                        ("--epochs", pick["epochs"]), ("--batch-size", args.batch_size),
                         ("--bootstrap", args.bootstrap)):
         if value < 1:
             raise StudyError(f"{name} must be >= 1, got {value}")
     if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
         raise StudyError(f"--gan-epochs must be >= 1, got {pick['gan_epochs']}")
-    if args.weights and pick["classifier"] != "resnet50":
+    classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
+    if args.weights and classifier != "resnet50":
         raise StudyError("--weights is a local ImageNet file for --classifier resnet50")
-    train = TrainConfig(classifier=pick["classifier"],
-                        weights=args.weights if pick["classifier"] == "resnet50" else None,
-                        dropout=args.dropout, epochs=pick["epochs"], batch_size=args.batch_size,
-                        learning_rate=args.lr, patience=args.patience,
-                        warmup_epochs=pick["warmup_epochs"], verbose=1 if args.verbose else 0)
+    try:
+        train = train_config_from_args(args, args.quick, args.weights)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
     return StudyConfig(
         data=args.data, out=args.out or f"studies/{args.data.replace(':', '_').replace('/', '_')}",
         recipes=parse_recipes(args.recipe), arms=list(args.arms), folds=pick["folds"],

@@ -54,6 +54,8 @@ class StudyConfig:
     n_boot: int = 1000
     profile: str = "full"
     command: str = ""
+    #: the classifier cell's record layout (keras_medgan.bench.cell.PROTOCOL_VERSION)
+    protocol_version: int = 2
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -80,6 +82,14 @@ def check_resume(out: pathlib.Path, new: dict) -> None:
     except (OSError, json.JSONDecodeError):
         return
     new = jsonable(new)
+    old_version = old.get("protocol_version", 1)
+    if old_version != new.get("protocol_version"):
+        raise StudyError(
+            f"{out} holds a study made by classifier protocol v{old_version} (before "
+            f"validation predictions, classifier seeds and equal steps); its cells cannot be "
+            f"mixed with v{new.get('protocol_version')} ones. Report it as it is with "
+            f"`python -m keras_medgan.study report --out {out}`, or start fresh with another "
+            f"--out")
     changed = changed_settings(old, new, RESULT_KEYS)
     old_recipes = old.get("resolved_recipes") or {}
     for name, cfg in (new.get("resolved_recipes") or {}).items():

@@ -2,12 +2,14 @@
 
 Statistics (docs/benchmark.md, "Cross-validated study"):
 
-* per arm, on the pooled out-of-fold predictions (every image once per repeat): accuracy,
-  sensitivity, specificity, HM and AUC, each with a 95 % percentile bootstrap interval that
-  resamples images within (repeat, true class) — always inside [0, 100] %;
-* per arm against the real arm: the mean of the r × f paired fold differences with
-  Nadeau & Bengio's corrected resampled t-test, and an exact McNemar test on the pooled,
-  image-matched predictions; both are reported and the interval is put in plain words;
+* every (repeat, fold) cell is scored on its own test images (``bench.endpoints``):
+  primary, threshold-free — AUC, log-loss, Brier; secondary — accuracy, sensitivity,
+  specificity at the threshold the validation predictions chose, and accuracy at 0.5;
+* per arm: the mean over the r × f cells with the corrected repeated-CV interval (Nadeau &
+  Bengio; Bouckaert & Frank), because folds share training images;
+* per arm against the real arm: the paired fold differences of every endpoint with the
+  corrected resampled t-test, the smallest difference this design detects at 80 % power
+  (from the observed spread), and one sentence on whether the endpoints agree;
 * a classifier that predicts one class for every test image of a fold is flagged.
 
 Reads only ``<out>/config.json``, ``folds.json``, ``cells/*.json`` and the GANs' model
@@ -24,22 +26,20 @@ import pathlib
 
 import numpy as np
 
-from keras_medgan.bench.report import P1_TABLE1, environment
+from keras_medgan.bench.endpoints import PRIMARY, SECONDARY, score_predictions
+from keras_medgan.bench.report import P1_TABLE1, answers_one_class, environment
 from keras_medgan.jsonio import jsonable, write_text_atomic
 from keras_medgan.stats import (
-    binary_metrics,
+    corrected_mean_ci,
     corrected_resampled_t,
-    mcnemar_exact,
+    detectable_difference,
     mean_ci,
-    stratified_resamples,
 )
 from keras_medgan.study.cells import Cell, Variant, finished, plan_cells
 from keras_medgan.study.config import CONFIG_FILE, StudyError
 
-__all__ = ["METRICS", "archive_results", "load_plan", "summarize_arms", "write_report"]
+__all__ = ["ENDPOINTS", "agreement", "archive_results", "fold_metrics", "load_plan", "summarize_arms", "write_report"]
 
-METRICS = ("accuracy", "sensitivity", "specificity", "hm", "auc")
-DIFF_METRICS = ("accuracy", "sensitivity", "specificity")
 REFERENCE = "real"
 
 
@@ -65,112 +65,140 @@ def load_plan(out) -> tuple[dict, dict, list[Cell]]:
 
 # --------------------------------------------------------------------------- arms
 
+#: Endpoints reported per arm: the threshold-free ones first (PRIMARY), then those at the
+#: validation threshold (SECONDARY); True where higher is better.
+ENDPOINTS = {**PRIMARY, **SECONDARY}
+#: The endpoints whose differences the "do the metrics agree?" sentence compares.
+AGREEMENT = ("auc", "log_loss", "brier", "accuracy")
+POWER = 0.8
+
 
 def _row_key(rec: dict) -> str:
     return rec["arm"] + (f" [{rec['variant']}]" if rec.get("variant") else "")
 
 
-def _pooled(records: list[dict]) -> dict:
-    """Concatenated predictions of a row's cells, in (repeat, fold) order."""
-    records = sorted(records, key=lambda r: (r["repeat"], r["fold"]))
-    labels = np.concatenate([np.asarray(r["labels"], np.int64) for r in records])
-    probs = np.concatenate([np.asarray(r["probs"], np.float64) for r in records])
-    repeats = np.concatenate([np.full(len(r["labels"]), r["repeat"]) for r in records])
-    ids = [(r["repeat"], i) for r in records for i in r["ids"]]
-    return {"labels": labels, "probs": probs, "pred": probs.argmax(axis=1), "repeat": repeats,
-            "ids": ids}
+def fold_metrics(rec: dict) -> dict:
+    """A cell's endpoints. Protocol-2 cells carry them (mean over classifier seeds, each at
+    its validation threshold); older cells kept only test probabilities, so their
+    endpoints are computed here with the threshold at 0.5."""
+    if rec.get("seeds"):
+        return rec["metrics"]
+    return score_predictions(rec["labels"], np.asarray(rec["probs"], np.float64))
 
 
-def _metrics(labels, pred, probs) -> dict:
-    if probs.shape[1] == 2:
-        return binary_metrics(labels, pred, probs[:, 1])
-    return {"accuracy": float(np.mean(labels == pred)), "sensitivity": None,
-            "specificity": None, "hm": None, "auc": None}
+def fold_steps(rec: dict) -> list[int]:
+    """Optimizer steps the cell's final weights trained for (one entry per distinct value
+    over its seeds); for old cells, the restored epoch × batches per epoch."""
+    t = rec.get("training") or {}
+    if "steps" in t:
+        return list(t["steps"]) if isinstance(t["steps"], list) else [int(t["steps"])]
+    if "best_epoch" in t:
+        return [int(t["best_epoch"]) * math.ceil(rec["n_train"] / 32)]
+    return []
 
 
-def _bootstrap(p: dict, num_classes: int, n_boot: int, confidence: float) -> dict:
-    """Percentile intervals of every metric, resampling within (repeat, true class)."""
-    strata = p["repeat"] * num_classes + p["labels"]
-    draws = {m: [] for m in METRICS}
-    for idx in stratified_resamples(strata, n_boot, seed=0):
-        m = _metrics(p["labels"][idx], p["pred"][idx], p["probs"][idx])
-        for k in METRICS:
-            v = m.get(k)
-            if v is not None and not math.isnan(v):
-                draws[k].append(v)
-    alpha = (1.0 - confidence) / 2.0
-    return {k: ([float(x) for x in np.quantile(v, [alpha, 1 - alpha])] if v else [None, None])
-            for k, v in draws.items()}
+def _value(v) -> float:
+    return float("nan") if v is None else float(v)
 
 
-def _paired(row: list[dict], real: list[dict], p_row: dict, p_real: dict,
-            confidence: float) -> dict:
-    """Corrected resampled t on fold differences + exact McNemar on matched images."""
-    by_fold = {(r["repeat"], r["fold"]): r for r in real}
-    pairs = [(rec, by_fold[(rec["repeat"], rec["fold"])]) for rec in row
-             if (rec["repeat"], rec["fold"]) in by_fold]
-    out = {"folds_paired": len(pairs)}
-    if not pairs:
-        return out
-    n_train = float(np.mean([b["n_train"] for _, b in pairs]))
-    n_test = float(np.mean([len(b["labels"]) for _, b in pairs]))
-    for m in DIFF_METRICS:
-        diffs = [(a["metrics"].get(m) if a["metrics"].get(m) is not None else np.nan)
-                 - (b["metrics"].get(m) if b["metrics"].get(m) is not None else np.nan)
-                 for a, b in pairs]
-        out[m] = corrected_resampled_t(diffs, n_train, n_test, confidence)
-    right_real = dict(zip(p_real["ids"], p_real["pred"] == p_real["labels"]))
-    b = c = 0
-    for key, ok in zip(p_row["ids"], p_row["pred"] == p_row["labels"]):
-        if key in right_real:
-            b += int(right_real[key] and not ok)
-            c += int(ok and not right_real[key])
-    out["mcnemar"] = {"real_right_arm_wrong": b, "arm_right_real_wrong": c,
-                      "pvalue": mcnemar_exact(b, c), "images": len(p_row["ids"])}
-    out["in_words"] = in_words(out["accuracy"])
-    return out
+def _direction(diff: dict, higher_better: bool) -> str:
+    """'better' / 'worse' when the interval excludes 0, else 'no detectable difference'."""
+    lo, hi = diff.get("ci_low"), diff.get("ci_high")
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi) or lo <= 0.0 <= hi:
+        return "no detectable difference"
+    return "better" if (diff["mean_diff"] > 0) == higher_better else "worse"
 
 
-def in_words(diff: dict, what: str = "accuracy") -> str:
-    """One sentence on a difference's interval, in percentage points."""
-    lo, hi, mean = diff.get("ci_low"), diff.get("ci_high"), diff.get("mean_diff")
-    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
-        return f"too few folds to put an interval on the {what} difference"
-    span = f"[{100 * lo:+.1f}, {100 * hi:+.1f}] points"
-    if lo <= 0.0 <= hi:
-        return (f"the interval {span} includes 0: no detectable {what} difference from "
-                f"real-only at this sample size")
-    side = "better" if mean > 0 else "worse"
-    return f"{side} than real-only by {100 * abs(mean):.1f} {what} points, interval {span}"
+def agreement(vs_real: dict) -> str:
+    """One sentence: what AUC, log-loss, Brier and accuracy each say against real, and
+    whether they agree."""
+    said = {m: _direction(vs_real[m], ENDPOINTS[m]) for m in AGREEMENT if m in vs_real}
+    if not said:
+        return "no paired folds with the real arm"
+    names = {"auc": "AUC", "log_loss": "log-loss", "brier": "Brier", "accuracy": "accuracy"}
+    verdicts = set(said.values())
+    parts = "; ".join(f"{names[m]}: {v}" for m, v in said.items())
+    if len(verdicts) == 1:
+        return f"the metrics agree ({parts})"
+    return f"the metrics disagree ({parts})"
 
 
 def summarize_arms(records: list[dict], planned: dict[str, int], num_classes: int,
                    n_boot: int, confidence: float) -> dict:
-    """Per row (arm [variant]): pooled metrics, intervals, flags, paired tests."""
+    """Per row (arm [variant]): per-fold endpoints, their mean with the corrected
+    repeated-CV interval, paired differences against real (corrected resampled t), the
+    smallest difference the design detects at 80 % power, the steps trained, flags."""
     rows: dict[str, list[dict]] = {}
     for rec in records:
         rows.setdefault(_row_key(rec), []).append(rec)
-    real = rows.get(REFERENCE, [])
-    p_real = _pooled(real) if real else None
+    real = {(r["repeat"], r["fold"]): r for r in rows.get(REFERENCE, [])}
     summary = {}
     for key in [k for k in planned if k in rows]:
-        recs = rows[key]
-        p = _pooled(recs)
-        one_class = [f"r{r['repeat']}-f{r['fold']}" for r in recs
-                     if len(set(np.asarray(r["probs"]).argmax(axis=1).tolist())) == 1]
+        recs = sorted(rows[key], key=lambda r: (r["repeat"], r["fold"]))
+        per_fold = [fold_metrics(r) for r in recs]
+        n_train = float(np.mean([r["n_train"] for r in recs]))
+        n_test = float(np.mean([len(r["labels"]) for r in recs]))
+        one_class = [f"r{r['repeat']}-f{r['fold']}" for r, m in zip(recs, per_fold)
+                     if m.get("confusion") is not None and answers_one_class(m["confusion"])]
         entry = {"arm": recs[0]["arm"], "variant": recs[0].get("variant"),
                  "recipe": recs[0].get("recipe"), "ratio": recs[0].get("ratio"),
                  "keep": recs[0].get("keep"), "cells": len(recs), "cells_planned": planned[key],
-                 "images_predicted": len(p["labels"]),
-                 "metrics": _metrics(p["labels"], p["pred"], p["probs"]),
-                 "ci": _bootstrap(p, num_classes, n_boot, confidence),
+                 "protocol_version": recs[0].get("protocol_version", 1),
+                 "seeds": int(np.mean([m.get("seeds", 1) for m in per_fold])),
+                 "folds": [{"repeat": r["repeat"], "fold": r["fold"],
+                            **{m: pm.get(m) for m in (*ENDPOINTS, "threshold")}}
+                           for r, pm in zip(recs, per_fold)],
+                 "metrics": {m: corrected_mean_ci([_value(pm.get(m)) for pm in per_fold],
+                                                  n_train, n_test, confidence)
+                             for m in (*ENDPOINTS, "threshold")},
+                 "steps": sorted({s for r in recs for s in fold_steps(r)}),
                  "one_class_folds": one_class,
-                 "epochs_run_mean": float(np.mean([r["training"]["epochs_run"] for r in recs])),
-                 "n_train_mean": float(np.mean([r["n_train"] for r in recs]))}
-        if key != REFERENCE and p_real is not None:
-            entry["vs_real"] = _paired(recs, real, p, p_real, confidence)
+                 "threshold_rule": per_fold[0].get("threshold_rule"),
+                 "n_train_mean": n_train}
+        if key != REFERENCE and real:
+            entry["vs_real"] = _paired(recs, per_fold, real, confidence)
         summary[key] = entry
     return summary
+
+
+def _paired(recs: list[dict], per_fold: list[dict], real: dict, confidence: float) -> dict:
+    """Corrected resampled t on the fold-by-fold differences to the real arm (same repeat,
+    fold and classifier seeds), for every endpoint, with the detectable difference."""
+    pairs = [(pm, fold_metrics(real[(r["repeat"], r["fold"])]), real[(r["repeat"], r["fold"])])
+             for r, pm in zip(recs, per_fold) if (r["repeat"], r["fold"]) in real]
+    out: dict = {"folds_paired": len(pairs)}
+    if not pairs:
+        return out
+    n_train = float(np.mean([b["n_train"] for _, _, b in pairs]))
+    n_test = float(np.mean([len(b["labels"]) for _, _, b in pairs]))
+    for m, higher_better in ENDPOINTS.items():
+        diffs = [_value(a.get(m)) - _value(b.get(m)) for a, b, _ in pairs]
+        test = corrected_resampled_t(diffs, n_train, n_test, confidence)
+        finite = [d for d in diffs if not math.isnan(d)]
+        test["folds_better"] = sum((d > 0) == higher_better and d != 0 for d in finite)
+        test["detectable"] = detectable_difference(
+            float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
+            len(finite), n_train, n_test, 1.0 - confidence, POWER)
+        out[m] = test
+    out["in_words"] = in_words(out["auc"], "AUC", scale=1.0, unit="")
+    out["agreement"] = agreement(out)
+    return out
+
+
+def in_words(diff: dict, what: str = "accuracy", scale: float = 100.0,
+             unit: str = " points") -> str:
+    """One sentence on a difference's interval (accuracy in percentage points; AUC as is)."""
+    lo, hi, mean = diff.get("ci_low"), diff.get("ci_high"), diff.get("mean_diff")
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return f"too few folds to put an interval on the {what} difference"
+    fmt = "{:+.1f}" if scale == 100.0 else "{:+.3f}"
+    span = f"[{fmt.format(scale * lo)}, {fmt.format(scale * hi)}]{unit}"
+    if lo <= 0.0 <= hi:
+        return (f"the interval {span} includes 0: no detectable {what} difference from "
+                f"real-only at this sample size")
+    side = "better" if mean > 0 else "worse"
+    size = f"{scale * abs(mean):.1f}" if scale == 100.0 else f"{abs(mean):.3f}"
+    return f"{side} than real-only by {size} {what}{unit}, interval {span}"
 
 
 # --------------------------------------------------------------------------- GAN-train, leakage
@@ -293,33 +321,7 @@ def markdown(results: dict) -> str:
     if results["missing"]:
         lines += [f"**Incomplete**: {len(results['missing'])} cell(s) not finished, e.g. "
                   + ", ".join(results["missing"][:5]) + ". Rows below use what exists.", ""]
-    lines += ["## Arms (pooled out-of-fold predictions, % with 95 % bootstrap intervals)", "",
-              ("| arm | accuracy | sensitivity | specificity | HM | AUC | Δ accuracy vs real "
-              "(corrected t) | p (t) | p (McNemar) | P1 acc / sen / spe | cells |"),
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key, e in results["arms"].items():
-        m, ci = e["metrics"], e["ci"]
-        vs = e.get("vs_real") or {}
-        acc = vs.get("accuracy") or {}
-        diff = ("–" if not acc else
-                f"{100 * acc['mean_diff']:+.1f} [{_signed(acc['ci_low'])}, {_signed(acc['ci_high'])}]")
-        p_t = "–" if not acc or acc["pvalue"] is None or math.isnan(acc["pvalue"]) \
-            else f"{acc['pvalue']:.3g}"
-        p_mc = f"{vs['mcnemar']['pvalue']:.3g}" if vs.get("mcnemar") else "–"
-        # P1's rows are 1:1 and unfiltered: only those variants stand beside them
-        like_p1 = e.get("ratio") in (None, 1.0) and e.get("keep") in (None, 1.0)
-        ref = P1_TABLE1.get(e["arm"]) if like_p1 else None
-        ref_s = (f"{ref['accuracy']:.1f} / {ref['sensitivity']:.1f} / {ref['specificity']:.1f}"
-                 if ref else "")
-        flag = f" ⚠ one class in {len(e['one_class_folds'])}/{e['cells']} folds" \
-            if e["one_class_folds"] else ""
-        lines.append(f"| {key}{flag} | " + " | ".join(_with_ci(m.get(k), ci[k]) for k in METRICS)
-                     + f" | {diff} | {p_t} | {p_mc} | {ref_s} | {e['cells']}/{e['cells_planned']} |")
-    words = [f"- **{k}**: {e['vs_real']['in_words']} (McNemar p = "
-             f"{e['vs_real']['mcnemar']['pvalue']:.3g})"
-             for k, e in results["arms"].items() if e.get("vs_real", {}).get("in_words")]
-    if words:
-        lines += ["", "In words (accuracy against the real arm):", ""] + words
+    lines += arm_tables(results["arms"], float(c.get("confidence", 0.95)))
     goal = goal_line(results["arms"])
     if goal:
         lines += ["", goal]
@@ -351,12 +353,104 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _num(v, digits: int = 3) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+#: Where an endpoint can lie: a t-interval's bounds are clipped to it (AUC and the
+#: proportions to [0, 1], Brier to [0, 1], log-loss to [0, ∞)).
+VALID_RANGE = {"log_loss": (0.0, math.inf)}
+
+
+def _level(ci: dict, pct: bool = False, metric: str = "") -> str:
+    """``0.914 [0.87, 0.95]`` (or in % for proportions), bounds clipped to the endpoint's
+    range; the bare mean with one fold."""
+    scale, digits = (100.0, 1) if pct else (1.0, 3)
+    mean = ci.get("mean")
+    if mean is None or math.isnan(mean):
+        return "–"
+    text = f"{scale * mean:.{digits}f}"
+    lo, hi = ci.get("ci_low"), ci.get("ci_high")
+    if lo is None or math.isnan(lo):
+        return text
+    low, high = VALID_RANGE.get(metric, (0.0, 1.0))
+    lo, hi = max(low, lo), min(high, hi)
+    return f"{text} [{scale * lo:.{digits}f}, {scale * hi:.{digits}f}]"
+
+
+def _delta(test: dict | None, pct: bool = False) -> str:
+    if not test or math.isnan(_value(test.get("mean_diff"))):
+        return "–"
+    scale, fmt = (100.0, "{:+.1f}") if pct else (1.0, "{:+.3f}")
+    text = fmt.format(scale * test["mean_diff"])
+    if not math.isnan(_value(test.get("ci_low"))):
+        text += f" [{fmt.format(scale * test['ci_low'])}, {fmt.format(scale * test['ci_high'])}]"
+    p = test.get("pvalue")
+    if p is not None and not math.isnan(p):
+        text += f", p {p:.2g}"
+    return text + f", {test.get('folds_better', 0)}/{test.get('n', 0)} folds better"
+
+
+def arm_tables(arms: dict, confidence: float) -> list[str]:
+    """The primary (threshold-free) and secondary (validation threshold) tables, the
+    agreement sentences and the power line."""
+    level = round(100 * confidence)
+    lines = [(f"## Primary endpoints: threshold-free (mean over folds, {level} % corrected "
+              "repeated-CV interval; Δ vs real: corrected resampled t)"), "",
+             ("| arm | AUC | Δ AUC vs real | log-loss | Δ log-loss | Brier | Δ Brier | steps "
+              "| seeds | cells |"), "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, e in arms.items():
+        m, vs = e["metrics"], e.get("vs_real") or {}
+        flag = (f" ⚠ one class in {len(e['one_class_folds'])}/{e['cells']} folds"
+                if e["one_class_folds"] else "")
+        steps = "/".join(str(s) for s in e["steps"]) if len(e["steps"]) <= 3 else \
+            f"{e['steps'][0]}–{e['steps'][-1]}"
+        lines.append(f"| {key}{flag} | {_level(m['auc'])} | {_delta(vs.get('auc'))} | "
+                     f"{_level(m['log_loss'], metric='log_loss')} | "
+                     f"{_delta(vs.get('log_loss'))} | "
+                     f"{_level(m['brier'])} | {_delta(vs.get('brier'))} | {steps} | "
+                     f"{e['seeds']} | {e['cells']}/{e['cells_planned']} |")
+    rule = next(iter(arms.values()), {}).get("threshold_rule") if arms else None
+    lines += ["", (f"## Secondary: at the threshold chosen on the validation predictions "
+                   f"(rule: {rule}), and accuracy at 0.5"), "",
+              ("| arm | threshold | accuracy | sensitivity | specificity | Δ accuracy vs real "
+               "| accuracy at 0.5 | Δ accuracy at 0.5 | P1 acc / sen / spe |"),
+              "|---|---|---|---|---|---|---|---|---|"]
+    for key, e in arms.items():
+        m, vs = e["metrics"], e.get("vs_real") or {}
+        like_p1 = e.get("ratio") in (None, 1.0) and e.get("keep") in (None, 1.0)
+        ref = P1_TABLE1.get(e["arm"]) if like_p1 else None
+        ref_s = (f"{ref['accuracy']:.1f} / {ref['sensitivity']:.1f} / {ref['specificity']:.1f}"
+                 if ref else "")
+        lines.append(f"| {key} | {_num(m['threshold']['mean'], 2)} | "
+                     f"{_level(m['accuracy'], True)} | {_level(m['sensitivity'], True)} | "
+                     f"{_level(m['specificity'], True)} | {_delta(vs.get('accuracy'), True)} | "
+                     f"{_level(m['accuracy_at_0.5'], True)} | "
+                     f"{_delta(vs.get('accuracy_at_0.5'), True)} | {ref_s} |")
+    words = [f"- **{k}**: by AUC, {e['vs_real']['in_words']}; {e['vs_real']['agreement']}."
+             for k, e in arms.items() if e.get("vs_real", {}).get("in_words")]
+    if words:
+        lines += ["", ("Against the real arm, per arm (an endpoint counts as better or worse "
+                       "only when its interval excludes 0):"), ""] + words
+    power = [(k, e["vs_real"]) for k, e in arms.items() if e.get("vs_real", {}).get("auc")]
+    if power:
+        parts = [f"{k}: Δ AUC {_num(v['auc']['detectable'])}, Δ accuracy "
+                 f"{_num(100 * _value(v['accuracy']['detectable']), 1)} points"
+                 for k, v in power]
+        j = power[0][1]["auc"]["n"]
+        lines += ["", (f"**Power.** Smallest true difference this design ({j} paired folds) "
+                  f"detects with 80 % probability at α = {1 - confidence:.2g}, from the "
+                  f"observed spread of each arm's fold differences: " + "; ".join(parts)
+                  + ".")]
+    return lines
+
+
 GOAL_POINTS = 3.0  # the project's question: does synthesis add >= 3 accuracy points?
 
 
 def goal_line(arms: dict) -> str:
-    """Which arm came closest to "+3 accuracy points over real, interval above 0", and what
-    it did to sensitivity and specificity."""
+    """Which arm came closest to "+3 accuracy points over real (at the validation
+    threshold), interval above 0", and what AUC said for it."""
     compared = [(k, e["vs_real"]) for k, e in arms.items()
                 if e.get("vs_real", {}).get("accuracy") and e["arm"] != REFERENCE]
     compared = [(k, v) for k, v in compared if not math.isnan(v["accuracy"]["mean_diff"])]
@@ -379,6 +473,8 @@ def _signed(v) -> str:
 
 
 def bar_plot(results: dict, path: pathlib.Path) -> None:
+    """Per arm: AUC, log-loss and accuracy at the validation threshold, fold means with
+    their corrected intervals; the real arm's value as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -387,24 +483,27 @@ def bar_plot(results: dict, path: pathlib.Path) -> None:
     rows = list(results["arms"].items())
     if not rows:
         return
+    shown = (("auc", "AUC (higher is better)"), ("log_loss", "log-loss (lower is better)"),
+             ("accuracy", "accuracy at the validation threshold"))
     fig, axes = plt.subplots(1, 3, figsize=(13, 0.45 * len(rows) + 1.8), sharey=True)
     y = np.arange(len(rows))
-    for ax, metric in zip(axes, ("accuracy", "sensitivity", "specificity")):
-        vals = [100 * (e["metrics"].get(metric) or np.nan) for _, e in rows]
-        lo = [100 * (e["ci"][metric][0] if e["ci"][metric][0] is not None else np.nan)
-              for _, e in rows]
-        hi = [100 * (e["ci"][metric][1] if e["ci"][metric][1] is not None else np.nan)
-              for _, e in rows]
-        err = np.array([np.subtract(vals, lo), np.subtract(hi, vals)])
-        ax.barh(y, vals, xerr=np.nan_to_num(err), color="#4c72b0", alpha=0.8, capsize=3)
+    for ax, (metric, title) in zip(axes, shown):
+        cis = [e["metrics"][metric] for _, e in rows]
+        vals = np.array([_value(c["mean"]) for c in cis])
+        lo = np.array([_value(c["ci_low"]) for c in cis])
+        hi = np.array([_value(c["ci_high"]) for c in cis])
+        err = np.clip(np.nan_to_num(np.array([vals - lo, hi - vals])), 0.0, None)
+        ax.barh(y, np.nan_to_num(vals), xerr=err, color="#4c72b0", alpha=0.8, capsize=3)
         if rows[0][0] == REFERENCE:
             ax.axvline(vals[0], color="k", lw=0.8, ls="--")
-        ax.set_xlim(0, 100)
-        ax.set_title(f"{metric} (%)")
+        if metric != "log_loss":
+            ax.set_xlim(0, 1)
+        ax.set_title(title, fontsize=9)
     axes[0].set_yticks(y, [k for k, _ in rows])
     axes[0].invert_yaxis()
+    level = round(100 * float(results["config"].get("confidence", 0.95)))
     fig.suptitle(f"{results['config']['data']}: {results['config']['repeats']}×"
-                 f"{results['config']['folds']}-fold CV, 95 % bootstrap intervals")
+                 f"{results['config']['folds']}-fold CV, {level} % corrected intervals")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

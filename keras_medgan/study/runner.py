@@ -17,7 +17,6 @@ is what makes the comparison with the real arm a paired one).
 from __future__ import annotations
 
 import json
-import math
 import pathlib
 import shutil
 import sys
@@ -28,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
+from keras_medgan.bench.cell import cell_summary, classifier_cell
 from keras_medgan.bench.gan_train import gan_train_test
-from keras_medgan.bench.training import predict_proba, score, train_classifier
 from keras_medgan.console import format_duration
 from keras_medgan.jsonio import jsonable, write_text_atomic
 from keras_medgan.study import folds as fold_split
@@ -309,18 +308,12 @@ class _Study:
         ts = build_training_set(cell.arm, train_x, train_y, *synth, num_classes=num_classes,
                                 class_names=self.data.class_names,
                                 synthetic_ratio=v.ratio if v and v.ratio else 1.0, seed=f.seed)
-        model, info = train_classifier(ts.images, ts.labels, *f.xy("val"),
-                                       num_classes=num_classes, config=self.config.train,
-                                       augment=ts.augment, seed=f.seed)
-        test_x, test_y = f.xy("test")
-        probs = predict_proba(model, test_x)
+        cell_fields = classifier_cell(ts, f.xy("val"), f.xy("test"), num_classes=num_classes,
+                                      config=self.config.train, seed=f.seed)
         return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "arm": cell.arm,
                 "recipe": v.recipe if v else None, "variant": v.name if v else None,
                 "ratio": v.ratio if v else None, "keep": v.keep if v else None,
-                "ids": f.ids("test"), "labels": test_y.tolist(),
-                "probs": np.round(probs, 6).tolist(), "metrics": score(test_y, probs),
-                "training": info, "n_train": len(ts.labels), "n_real": ts.n_real,
-                "n_synthetic": ts.n_synthetic, "train_class_counts": ts.class_counts(num_classes)}
+                "ids": f.ids("test"), "val_ids": f.ids("val"), **cell_fields}
 
     def run_gan_train(self, cell: Cell) -> dict:
         from keras_medgan.features import get_extractor
@@ -354,12 +347,7 @@ def _summary(record: dict) -> str:
         s = record["scores"]
         return ", ".join(f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k}"
                          for k, v in s.items())
-    m = record["metrics"]
-    parts = [f"acc {m['accuracy']:.3f}"]
-    for key, short in (("sensitivity", "sen"), ("specificity", "spe")):
-        if isinstance(m.get(key), float) and not math.isnan(m[key]):
-            parts.append(f"{short} {m[key]:.3f}")
-    return ", ".join(parts) + f", {record['training']['epochs_run']} epochs"
+    return cell_summary(record)
 
 
 def _folds_record(config: StudyConfig, data: StudyData) -> dict:

@@ -16,7 +16,7 @@ TINY_PHANTOM = "phantom:n=40"
 def test_quick_end_to_end_on_tiny_phantom(tmp_path, per_class_run, capsys):
     out = tmp_path / "bench"
     rc = benchmark.main(["--data", TINY_PHANTOM, "--generators", f"tiny={per_class_run}",
-                         "--quick", "--repeats", "1", "--epochs", "1", "--no-gan-train",
+                         "--quick", "--repeats", "1", "--steps", "2", "--seeds", "1", "--no-gan-train",
                          "--arms", "real", "real+synthetic", "--out", str(out)])
     captured = capsys.readouterr()
     assert rc == 0, captured.err

@@ -2,17 +2,19 @@
 
 import json
 
+import numpy as np
 import pytest
 
+from keras_medgan.bench.endpoints import score_predictions
 from keras_medgan.bench.report import bar_plot, markdown, summarize
-from keras_medgan.stats import binary_metrics
 
 
 def _arm(arm, repeat, y_pred, generator=None, n_train=10):
     y_true = [0, 0, 1, 1]
+    p1 = 0.05 + 0.9 * np.asarray(y_pred, float)  # 0.05 / 0.95: ranks as y_pred does
     return {"kind": "arm", "arm": arm, "generator": generator, "repeat": repeat,
-            "metrics": binary_metrics(y_true, y_pred, [p * 0.9 for p in y_pred]),
-            "n_train": n_train, "n_synthetic": 0, "training": {"epochs_run": 3}}
+            "metrics": score_predictions(y_true, np.stack([1 - p1, p1], 1)),
+            "n_train": n_train, "n_synthetic": 0, "training": {"steps": [5]}}
 
 
 def _records():
@@ -36,6 +38,13 @@ def test_summarize_means_and_paired_difference():
     # summed confusion of real: TN 2+2+2, FP 0, FN 2+1+0, TP 0+1+2
     assert real["confusion_sum"] == [[6, 0], [3, 3]]
     assert "accuracy" not in real["vs_real"]
+    # AUC (ties count ½): real 0.5, 0.75, 1.0; real+synthetic 0.75, 1.0, 1.0
+    assert real["metrics"]["auc"]["mean"] == pytest.approx(0.75)
+    assert rs["vs_real"]["auc"]["mean_diff"] == pytest.approx(1 / 6)
+    # log-loss: every image scored 0.05 or 0.95; a wrong one costs -log 0.05
+    wrong, right = -np.log(0.05), -np.log(0.95)
+    assert real["metrics"]["log_loss"]["mean"] == pytest.approx((3 * wrong + 9 * right) / 12)
+    assert real["steps"] == [5]
 
 
 def test_markdown_and_plot(tmp_path):
@@ -44,15 +53,19 @@ def test_markdown_and_plot(tmp_path):
                           "precision": None, "profile": "quick",
                           "train": {"classifier": "small_cnn", "weights": None, "dropout": 0.4,
                                     "learning_rate": 1e-3, "batch_size": 32, "epochs": 5,
-                                    "patience": 5, "warmup_epochs": 0}},
+                                    "patience": 5, "warmup_epochs": 0, "protocol": "steps",
+                                    "steps": 5, "seeds": 1, "threshold_rule": "youden"}},
                "summary": summary, "generators": {}, "positive_class": "hemorrhage",
                "wall_seconds_this_run": 1.0, "jobs_run_now": 6, "jobs": 6,
                "job_seconds_total": 6.0}
     text = markdown(results)
     # real: pooled 9 of 12 correct, but one split of 4 images → Wilson on 3 of 4
-    assert "| real ⚠ one class in 1/3 | 10 | 75.0 [30.1, 95.4] | " in text
-    assert "| real+synthetic | 10 | 91.7 [" in text and "⚠ one class in k/K" in text
-    assert "+16.7 (t p=" in text  # mean paired difference in points
+    assert "| real ⚠ one class in 1/3 | 10 | 0.750 ± " in text  # primary: AUC
+    assert "| real ⚠ one class in 1/3 | 75.0 [30.1, 95.4] | " in text  # secondary: accuracy
+    assert "| real+synthetic | 91.7 [" in text and "⚠ one class in k/K" in text
+    assert "+16.7 (t p=" in text  # mean paired accuracy difference in points
+    assert "+0.167 (t p=" in text  # mean paired AUC difference
+    assert "5 RMSprop steps in every arm" in text
     assert "78.65 / 73.14 / 86.60" in text and "76.51 / 72.37 / 83.04" in text
     bar_plot(json.loads(json.dumps(results)), tmp_path / "r.png")
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

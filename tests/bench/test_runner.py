@@ -22,7 +22,7 @@ ALL_ARMS = ["real", "synthetic", "real+synthetic", "classical", "classical+synth
 def _config(out, generators, arms=ALL_ARMS, repeats=1, **kw):
     return BenchmarkConfig(data="toy", out=str(out), arms=list(arms), generators=generators,
                            repeats=repeats,
-                           train=TrainConfig(classifier="small_cnn", epochs=2, patience=1,
+                           train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1,
                                              run_eagerly=True),
                            feature_epochs=1, **kw)
 

@@ -54,5 +54,5 @@ def write_recipe(folder, text=TINY_RECIPE, name="tiny.yaml"):
 def study_config(out, recipe_path, arms=ALL_ARMS, **kw) -> StudyConfig:
     kw = {"folds": 2, "repeats": 1, "features": "pixels", "n_boot": 100, **kw}
     return StudyConfig(data="toy", out=str(out), recipes={"tiny": recipe_path}, arms=list(arms),
-                       train=TrainConfig(classifier="small_cnn", epochs=2, patience=1,
-                                         warmup_epochs=0, run_eagerly=True), **kw)
+                       train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1,
+                                         run_eagerly=True), **kw)

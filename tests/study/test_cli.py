@@ -44,6 +44,24 @@ def test_quick_profile_and_explicit_flags(tmp_path):
     assert config.recipes["p1_dcgan32_head_ct"].endswith(cli.DEFAULT_RECIPE)
     full = cli.config_from_args(cli.build_parser().parse_args(["--data", "head_ct"]), [])
     assert (full.folds, full.gan_epochs, full.train.classifier) == (5, None, "resnet50")
+    # equal steps, three classifier seeds and a validation threshold by default
+    assert (full.train.protocol, full.train.steps, full.train.seeds) == ("steps", 400, 3)
+    assert full.train.threshold_rule == "youden"
+    assert (config.train.steps, config.train.eval_every) == (60, 20)
+    p1 = cli.config_from_args(cli.build_parser().parse_args(
+        ["--data", "head_ct", "--protocol", "p1", "--steps", "70"]), [])
+    assert (p1.train.protocol, p1.train.patience, p1.train.eval_every) == ("p1", 5, 35)
+
+
+@pytest.mark.parametrize("flags, flag", [
+    (["--steps", "0"], "--steps"), (["--steps", "60", "--eval-every", "7"], "--eval-every"),
+    (["--seeds", "0"], "--seeds"), (["--batch-size", "0"], "--batch-size"),
+])
+def test_classifier_settings_that_cannot_work_exit_2_naming_the_flag(capsys, flags, flag):
+    rc = cli.main(["--data", "phantom", "--quick", *flags])
+    err = capsys.readouterr().err
+    assert rc == 2 and flag in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_list_cells_numbers_every_cell(capsys, tmp_path, tiny_arch):

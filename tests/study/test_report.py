@@ -1,5 +1,8 @@
 """The study report's words: the goal line names the closest arm and stays honest."""
 
+import numpy as np
+import pytest
+
 from keras_medgan.study.report import goal_line, in_words
 
 
@@ -25,3 +28,71 @@ def test_in_words_says_when_an_interval_includes_zero():
     assert "includes 0" in in_words({"mean_diff": 0.01, "ci_low": -0.02, "ci_high": 0.04})
     assert in_words({"mean_diff": -0.05, "ci_low": -0.08, "ci_high": -0.02}).startswith(
         "worse than real-only by 5.0 accuracy points")
+
+
+def _cell(arm, fold, auc, log_loss, accuracy, variant=None):
+    m = {"auc": auc, "log_loss": log_loss, "brier": log_loss / 4, "accuracy": accuracy,
+         "sensitivity": accuracy, "specificity": accuracy, "hm": accuracy,
+         "accuracy_at_0.5": accuracy, "threshold": 0.5, "threshold_rule": "youden",
+         "confusion": [[2, 1], [1, 2]], "seeds": 3}
+    return {"kind": "arm", "arm": arm, "variant": variant, "repeat": 0, "fold": fold,
+            "labels": [0] * 20 + [1] * 20, "n_train": 120, "seeds": [{}, {}, {}], "metrics": m,
+            "training": {"steps": [400]}, "protocol_version": 2}
+
+
+def test_the_report_says_when_auc_and_accuracy_disagree():
+    from keras_medgan.study.report import summarize_arms
+
+    noise = [0.01, -0.01, 0.0, 0.02, -0.02]
+    real = [_cell("real", f, 0.80 + n, 0.60 + n, 0.80 + n) for f, n in enumerate(noise)]
+    jitter = [0.005, -0.005, 0.0, 0.01, -0.01]
+    # about +0.05 AUC and −0.1 log-loss in every fold, but 5 accuracy points worse
+    arm = [_cell("real+synthetic", f, 0.85 + n + j, 0.50 + n - j, 0.75 + n + j, "g@x1")
+           for f, (n, j) in enumerate(zip(noise, jitter))]
+    out = summarize_arms(real + arm, {"real": 5, "real+synthetic [g@x1]": 5}, 2, 100, 0.95)
+    vs = out["real+synthetic [g@x1]"]["vs_real"]
+    assert vs["auc"]["mean_diff"] == pytest.approx(0.05) and vs["auc"]["ci_low"] > 0
+    assert vs["auc"]["folds_better"] == 5 and vs["log_loss"]["folds_better"] == 5
+    assert vs["accuracy"]["folds_better"] == 0
+    assert vs["agreement"].startswith("the metrics disagree")
+    assert "AUC: better" in vs["agreement"] and "log-loss: better" in vs["agreement"]
+    assert "accuracy: worse" in vs["agreement"]
+    assert vs["in_words"].startswith("better than real-only by 0.050 AUC")
+    # the smallest detectable Δ from the spread of the fold differences (by hand)
+    import math
+
+    from scipy import stats as sp
+
+    for metric, diffs in (("auc", [0.05 + j for j in jitter]),
+                          ("accuracy", [-0.05 + j for j in jitter])):
+        se = float(np.std(diffs, ddof=1)) * math.sqrt(1 / 5 + 40 / 120)
+        assert vs[metric]["detectable"] == pytest.approx(
+            (sp.t.ppf(0.975, 4) + sp.t.ppf(0.8, 4)) * se)
+    # the level of one arm carries the corrected interval, clipped in the table only
+    assert out["real"]["metrics"]["auc"]["mean"] == pytest.approx(0.80)
+    assert out["real"]["steps"] == [400] and out["real"]["seeds"] == 3
+
+
+def test_cells_of_the_old_protocol_are_scored_from_their_test_probabilities():
+    from keras_medgan.study.report import fold_metrics, fold_steps
+
+    old = {"labels": [0, 0, 1, 1], "probs": [[0.9, 0.1], [0.6, 0.4], [0.55, 0.45], [0.2, 0.8]],
+           "metrics": {"accuracy": 0.75}, "training": {"best_epoch": 12, "epochs_run": 17},
+           "n_train": 144}
+    m = fold_metrics(old)
+    assert m["auc"] == 1.0 and m["accuracy"] == 0.75 and m["threshold"] == 0.5
+    assert m["threshold_rule"].startswith("fixed")
+    assert fold_steps(old) == [12 * 5]  # 144 images, batch 32: 5 steps an epoch
+
+
+def test_a_study_of_the_old_protocol_is_not_resumed(tmp_path):
+    import json
+
+    from keras_medgan.study.config import StudyError, check_resume
+
+    (tmp_path / "config.json").write_text(json.dumps({"data": "head_ct", "folds": 5}))
+    with pytest.raises(StudyError) as err:
+        check_resume(tmp_path, {"data": "head_ct", "folds": 5, "protocol_version": 2})
+    msg = str(err.value)
+    assert "protocol v1" in msg and f"study report --out {tmp_path}" in msg
+    assert "another --out" in msg

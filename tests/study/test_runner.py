@@ -71,14 +71,19 @@ def test_every_image_is_predicted_once_per_arm(study):
         assert sorted(ids) == sorted(f"img{i:03d}.png" for i in range(30))
     assert results["cells_done"] == results["cells_planned"] == 16
     assert results["missing"] == []
+    # every arm's every cell trained the same optimizer steps, whatever its set size
+    assert {tuple(row["steps"]) for row in results["arms"].values()} == {(2,)}
     for key, row in results["arms"].items():
-        assert row["images_predicted"] == 30, key
-        for metric, (lo, hi) in row["ci"].items():
-            if lo is not None:
-                assert 0.0 <= lo <= hi <= 1.0, (key, metric)
+        assert row["cells"] == 2 and len(row["folds"]) == 2, key
+        assert 0.0 <= row["metrics"]["auc"]["mean"] <= 1.0
+        assert row["threshold_rule"] == "youden"
         if key != "real":
             assert row["vs_real"]["folds_paired"] == 2
-            assert 0.0 <= row["vs_real"]["mcnemar"]["pvalue"] <= 1.0
+            assert "agree" in row["vs_real"]["agreement"]
+    cell = json.loads(next((out / "cells").glob("*-arm-real.json")).read_text())
+    assert len(cell["seeds"][0]["val_probs"]) == len(cell["val_labels"]) == len(cell["val_ids"])
+    assert set(cell["val_ids"]).isdisjoint(cell["ids"])
+    assert cell["protocol_version"] == 2
     for name in ("results.md", "results.png", "results.json", "folds.json", "config.json"):
         assert (out / name).is_file()
 
@@ -128,12 +133,13 @@ def _fake_run(study, cell):
     rng = np.random.default_rng(zlib.crc32(cell.id.encode()))
     p1 = np.clip(0.6 * y + 0.2 + rng.normal(0, 0.2, len(y)), 0, 1)
     probs = np.stack([1 - p1, p1], 1)
-    from keras_medgan.bench.training import score
+    from keras_medgan.bench.endpoints import score_predictions
 
     return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "arm": cell.arm,
             "recipe": cell.recipe, "variant": cell.variant.name if cell.variant else None,
-            "ids": ids, "labels": y.tolist(), "probs": probs.tolist(), "metrics": score(y, probs),
-            "training": {"epochs_run": 1}, "n_train": 20}
+            "ids": ids, "labels": y.tolist(), "probs": probs.tolist(),
+            "seeds": [{"seed": 0}], "metrics": score_predictions(y, probs),
+            "training": {"steps": [1]}, "n_train": 20}
 
 
 def test_shards_plus_report_equal_a_full_run(tmp_path, tiny_arch, monkeypatch):
