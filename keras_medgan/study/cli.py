@@ -37,6 +37,13 @@ EPILOG = """examples:
   python -m keras_medgan.study report --out studies/p1
   python -m keras_medgan.study report --out studies/p1 --archive experiments/results/study_p1
 
+  # before training anything: cells, time and the smallest detectable differences
+  python -m keras_medgan.study --data head_ct --folds 5 --repeats 3 --out studies/p1 --plan
+
+  # P1's literal classifier recipe (early stopping) instead of equal steps
+  python -m keras_medgan.study --data head_ct --protocol p1 --threshold fixed --seeds 1 \
+      --out studies/p1_literal
+
   # list the cells with their numbers, then run cells 0-9
   python -m keras_medgan.study --data phantom --quick --out studies/phantom --list-cells
   python -m keras_medgan.study --data phantom --quick --out studies/phantom --cells 0-9
@@ -44,7 +51,8 @@ EPILOG = """examples:
 A rerun of the same command resumes: finished cells (OUT/cells/*.json) are skipped; a
 killed GAN cell continues from its last checkpoint. Outputs: OUT/results.md (P1 Table 1
 layout), results.json, results.png, predictions.csv, folds.json, gans/ (every fold's
-exported generators and model cards).
+exported generators and model cards). Every classifier cell keeps each seed's validation
+and test probabilities and its training curve, so any endpoint can be recomputed later.
 """
 
 #: The --quick profile: what it sets unless given explicitly.
@@ -61,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m keras_medgan.study",
         description="Do GAN images help a classifier? Repeated stratified k-fold with the "
                     "GANs trained inside every training fold, every image tested once per "
-                    "repeat, bootstrap intervals, the corrected resampled t-test and McNemar "
-                    "against the real arm, and a leakage check from the model cards.",
+                    "repeat; AUC, log-loss and Brier first, accuracy at a validation-chosen "
+                    "threshold second; corrected repeated-CV intervals and t-tests against "
+                    "the real arm, the detectable difference, and a leakage check from the "
+                    "model cards.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True,
                    help="dataset registry name (head_ct, phantom, …) or folder:/csv:/nifti: PATH")
@@ -106,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature-weights", help="local weights for --features vgg16/inception_v3")
     p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--cells", metavar="N-M[,K]", help="run only these cells (see --list-cells)")
     p.add_argument("--repeat", type=int, default=None, help="run only this repeat's cells")
     p.add_argument("--fold", type=int, default=None, help="run only this fold's cells")
+    p.add_argument("--plan", action="store_true",
+                   help="print the cell count, a time estimate and the smallest differences "
+                        "this design detects at 80 %% power, then stop (trains nothing)")
     p.add_argument("--list-cells", action="store_true",
                    help="print every cell with its number and state, run nothing")
     p.add_argument("--quick", action="store_true",
@@ -163,8 +175,7 @@ def parse_recipes(values: list[str] | None) -> dict[str, str]:
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
     pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
             for k, v in (QUICK if args.quick else FULL).items()}
-    for name, value in (("--folds", pick["folds"]), ("--repeats", args.repeats),
-                        ("--bootstrap", args.bootstrap)):
+    for name, value in (("--folds", pick["folds"]), ("--repeats", args.repeats)):
         if value < 1:
             raise StudyError(f"{name} must be >= 1, got {value}")
     if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
@@ -187,7 +198,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,
         gan_train=not args.no_gan_train, features=pick["features"],
         feature_epochs=pick["feature_epochs"], feature_weights=args.feature_weights,
-        confidence=args.confidence, n_boot=args.bootstrap,
+        confidence=args.confidence,
         profile="quick" if args.quick else "full",
         command=study_command(argv))
 
@@ -233,6 +244,75 @@ def _list_cells(config: StudyConfig) -> int:
     for i, cell in enumerate(cells):
         state = "done" if read_cell(config.out, cell) is not None else "todo"
         print(f"{i:5d}  {state}  {cell.id}")
+    return 0
+
+
+def _observed_sd(out) -> tuple[dict | None, str | None]:
+    """SD of the real+synthetic − real fold differences among the finished cells in
+    ``out`` (the recipes' variances pooled), when at least two folds are paired."""
+    import math
+
+    from keras_medgan.study.cells import Variant, finished
+    from keras_medgan.study.report import load_plan, summarize_arms
+
+    try:
+        _, _, cells = load_plan(out)
+    except StudyError:
+        return None, None
+    done = finished(out, cells)
+    arms = [done[c.id] for c in cells if c.id in done and c.kind == "arm"]
+    planned = {c.arm + (f" [{c.variant.name}]" if isinstance(c.variant, Variant) else ""): 1
+               for c in cells if c.kind == "arm"}
+    rows = summarize_arms(arms, planned, 2, 0.95)
+    sd, n = {}, 0
+    for metric in ("auc", "accuracy"):
+        var, n = [], 0
+        for row in rows.values():
+            test = (row.get("vs_real") or {}).get(metric) or {}
+            if row["arm"] == "real+synthetic" and test.get("n", 0) >= 2:
+                var.append(_fold_variance(row, rows.get("real"), metric))
+                n += test["n"]
+        if not var:
+            return None, None
+        sd[metric] = math.sqrt(sum(var) / len(var))
+    return sd, f"the {n} paired real+synthetic folds finished in {out}"
+
+
+def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
+    import numpy as np
+
+    real_by = {(f["repeat"], f["fold"]): f[metric] for f in (real or {}).get("folds", [])}
+    diffs = [f[metric] - real_by[(f["repeat"], f["fold"])] for f in row["folds"]
+             if (f["repeat"], f["fold"]) in real_by and f[metric] is not None]
+    return float(np.var(diffs, ddof=1))
+
+
+def _print_plan(config: StudyConfig) -> int:
+    import numpy as np
+
+    from keras_medgan.study.plan import format_plan, plan_study
+    from keras_medgan.study.runner import prepare_study
+
+    data, recipes, cells = prepare_study(config)
+    parts = [data.parts(config, 0, f) for f in range(config.folds)]
+    n_train = float(np.mean([len(p.train) for p in parts]))
+    n_test = float(np.mean([len(p.test) for p in parts]))
+    counts = np.bincount(data.labels[parts[0].train], minlength=len(data.class_names))
+    gan_images = {}
+    for c in cells:
+        if c.kind == "gan":
+            rc = recipes[c.recipe].config
+            n = counts.sum() if c.unit == "conditional" else counts[data.class_names.index(c.unit)]
+            gan_images[c.id] = (float(n) * rc.epochs, (rc.arch, rc.loss))
+    sd, source = _observed_sd(config.out)
+    t = config.train
+    plan = plan_study(cells=cells, folds=config.folds, repeats=config.repeats, n_train=n_train,
+                      n_test=n_test, seeds=t.seeds,
+                      steps=t.steps if t.protocol == "steps" else None,
+                      classifier=t.classifier, gan_images=gan_images, sd=sd, sd_source=source)
+    print(f"plan for {config.out} ({len(data.labels)} images, {config.repeats} repeat(s) × "
+          f"{config.folds} folds); nothing is trained")
+    print(format_plan(plan))
     return 0
 
 
@@ -299,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args, argv)
         if args.list_cells:
             return _list_cells(config)
+        if args.plan:
+            return _print_plan(config)
         from keras_medgan.study.runner import run_study
 
         results = run_study(config, cells_wanted=_cell_filter(args))

@@ -51,6 +51,8 @@ class StudyConfig:
     feature_epochs: int = 10
     feature_weights: str | None = None
     confidence: float = 0.95
+    #: unused since protocol v2 (intervals are corrected repeated-CV t); read from old
+    #: config.json files
     n_boot: int = 1000
     profile: str = "full"
     command: str = ""

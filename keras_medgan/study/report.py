@@ -124,7 +124,7 @@ def agreement(vs_real: dict) -> str:
 
 
 def summarize_arms(records: list[dict], planned: dict[str, int], num_classes: int,
-                   n_boot: int, confidence: float) -> dict:
+                   confidence: float) -> dict:
     """Per row (arm [variant]): per-fold endpoints, their mean with the corrected
     repeated-CV interval, paired differences against real (corrected resampled t), the
     smallest difference the design detects at 80 % power, the steps trained, flags."""
@@ -529,7 +529,7 @@ def write_report(out) -> dict:
         "cells_planned": len(cells),
         "cells_done": len(records),
         "missing": [c.id for c in cells if c.id not in done],
-        "arms": summarize_arms(arms, planned, len(class_names), int(config.get("n_boot", 1000)),
+        "arms": summarize_arms(arms, planned, len(class_names),
                                float(config.get("confidence", 0.95))),
         "gan_train": summarize_gan_train([r for r in records if r["kind"] == "gan_train"],
                                          float(config.get("confidence", 0.95))),

@@ -49,7 +49,7 @@ def test_the_report_says_when_auc_and_accuracy_disagree():
     # about +0.05 AUC and −0.1 log-loss in every fold, but 5 accuracy points worse
     arm = [_cell("real+synthetic", f, 0.85 + n + j, 0.50 + n - j, 0.75 + n + j, "g@x1")
            for f, (n, j) in enumerate(zip(noise, jitter))]
-    out = summarize_arms(real + arm, {"real": 5, "real+synthetic [g@x1]": 5}, 2, 100, 0.95)
+    out = summarize_arms(real + arm, {"real": 5, "real+synthetic [g@x1]": 5}, 2, 0.95)
     vs = out["real+synthetic [g@x1]"]["vs_real"]
     assert vs["auc"]["mean_diff"] == pytest.approx(0.05) and vs["auc"]["ci_low"] > 0
     assert vs["auc"]["folds_better"] == 5 and vs["log_loss"]["folds_better"] == 5
