@@ -226,3 +226,27 @@ def run_main(main: Callable[[], int]) -> None:
         os.dup2(devnull, sys.stdout.fileno())
         code = 141
     sys.exit(code)
+
+
+class CellProgress:
+    """One line per finished unit of work (a benchmark job, a study cell) with an ETA from
+    the mean time of each kind so far; kinds not yet timed are named, not guessed."""
+
+    def __init__(self, kinds_left: dict[str, int], total: int, done: int, stream):
+        self.left = dict(kinds_left)
+        self.total, self.done, self.stream = total, done, stream
+        self.seconds: dict[str, list[float]] = {}
+
+    def eta(self) -> str:
+        unknown = [k for k, n in self.left.items() if n and k not in self.seconds]
+        eta = sum(sum(self.seconds[k]) / len(self.seconds[k]) * n
+                  for k, n in self.left.items() if n and k in self.seconds)
+        return format_duration(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
+                                      if unknown else "")
+
+    def log(self, kind: str, label: str, seconds: float, summary: str) -> None:
+        self.done += 1
+        self.left[kind] = self.left.get(kind, 1) - 1
+        self.seconds.setdefault(kind, []).append(seconds)
+        print(f"[{self.done}/{self.total}] {label}: {summary} ({format_duration(seconds)}; "
+              f"ETA {self.eta()})", file=self.stream, flush=True)

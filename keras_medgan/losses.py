@@ -25,14 +25,13 @@ from keras import ops
 
 def sigmoid_cross_entropy(targets, logits):
     """Elementwise BCE of ``sigmoid(logits)`` against ``targets``, stable for any logit:
-    ``max(x, 0) - x·t + log(1 + exp(-|x|))``."""
+    ``softplus(x) - x·t``, whose gradient is ``sigmoid(x) - t`` everywhere. (The common
+    ``max(x, 0) - x·t + log(1 + exp(-|x|))`` has the same value, but autodiff takes the
+    derivative of ``|x|`` at 0 as 0 and of ``max`` as 1, giving gradient 0 instead of
+    ``0.5 - t`` at a logit of exactly 0.)"""
     logits = ops.cast(logits, "float32")
     targets = ops.cast(targets, "float32")
-    return (
-        ops.maximum(logits, 0.0)
-        - logits * targets
-        + ops.log1p(ops.exp(-ops.abs(logits)))
-    )
+    return ops.softplus(logits) - logits * targets
 
 
 def minimax_discriminator_loss(real_logits, fake_logits, real_targets=1.0, fake_targets=0.0):

@@ -19,7 +19,7 @@ from sklearn.svm import SVC
 
 from keras_medgan.stats import binary_metrics
 
-__all__ = ["P3_REFERENCE", "gan_train_test", "make_svm", "svm_score"]
+__all__ = ["P3_REFERENCE", "gan_train_cell", "gan_train_test", "make_svm", "svm_score"]
 
 #: P3's table (Sen / Spe / HM of an SVM on VGG-16 features, tested on real images).
 P3_REFERENCE = {
@@ -67,3 +67,18 @@ def gan_train_test(real_train: tuple, real_test: tuple, synthetic: tuple,
         "gan_train": svm_score(*synthetic, *real_test, seed=seed),
         "gan_test": svm_score(*real_train, *synthetic, seed=seed),
     }
+
+
+def gan_train_cell(extractor, real_train: tuple, real_test: tuple, synthetic: tuple,
+                   seed: int = 0) -> dict:
+    """One GAN-train / GAN-test job, the same for the benchmark and the study: the
+    synthetic pool cut to the real training split's per-class counts (so the three SVMs
+    train on sets of one size and balance), every set through ``extractor``, then
+    :func:`gan_train_test`. ``*_train``/``*_test``/``synthetic``: (images, labels)."""
+    (train_x, train_y), (test_x, test_y) = real_train, real_test
+    images, labels = (np.asarray(a) for a in synthetic)
+    counts = np.bincount(np.asarray(train_y, np.int64))
+    keep = np.concatenate([np.flatnonzero(labels == c)[:n] for c, n in enumerate(counts)])
+    scores = gan_train_test((extractor(train_x), train_y), (extractor(test_x), test_y),
+                            (extractor(images[keep]), labels[keep]), seed=seed)
+    return {"features": extractor.describe(), "scores": scores, "n_synthetic": len(keep)}

@@ -26,11 +26,11 @@ from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
 from keras_medgan.bench.cell import cell_summary, classifier_cell
 from keras_medgan.bench.errors import BenchmarkError
 from keras_medgan.bench.fidelity import class_agreement
-from keras_medgan.bench.gan_train import gan_train_test
+from keras_medgan.bench.gan_train import gan_train_cell
 from keras_medgan.bench.generators import GeneratorSet, load_generator_set
 from keras_medgan.bench.splits import Splits, load_splits
 from keras_medgan.bench.training import TrainConfig, check_train_config, predict_proba
-from keras_medgan.console import format_duration
+from keras_medgan.console import CellProgress
 from keras_medgan.data.sanity import report_findings
 from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
 
@@ -181,23 +181,6 @@ def _precision_scope(name: str | None):
     return precision_policy(name)
 
 
-class _Progress:
-    """One line per finished job with the time it took and an ETA for the rest."""
-
-    def __init__(self, total: int, already: int, stream):
-        self.total, self.done, self.stream = total, already, stream
-        self.timed: list[float] = []
-
-    def log(self, job: Job, seconds: float, summary: str) -> None:
-        self.done += 1
-        self.timed.append(seconds)
-        left = self.total - self.done
-        eta = np.mean(self.timed) * left if self.timed else 0.0
-        print(f"[{self.done}/{self.total}] repeat {job.repeat} {job.label()}: {summary} "
-              f"({format_duration(seconds)}; ETA {format_duration(eta)})", file=self.stream,
-              flush=True)
-
-
 class _RepeatContext:
     """What one repeat's jobs share, built lazily: splits, synthetic pools, extractor."""
 
@@ -328,17 +311,10 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
 
 def _run_gan_train(ctx: _RepeatContext, job: Job) -> dict:
     splits = ctx.splits
-    ext = ctx.extractor()
-    images, labels = ctx.pool(job.generator)
-    counts = splits.counts()["train"]
-    keep = np.concatenate([np.flatnonzero(labels == c)[:n] for c, n in enumerate(counts)])
-    real_train = (ext(splits.train[0]), splits.train[1])
-    real_test = (ext(splits.test[0]), splits.test[1])
-    synthetic = (ext(images[keep]), labels[keep])
-    scores = gan_train_test(real_train, real_test, synthetic, seed=job.repeat)
+    cell = gan_train_cell(ctx.extractor(), splits.train, splits.test, ctx.pool(job.generator),
+                          seed=job.repeat)
     return {"kind": "gan_train", "arm": None, "generator": job.generator,
-            "repeat": job.repeat, "split_seed": ctx.config.split_seed_of(job.repeat), "features": ext.describe(),
-            "scores": scores, "n_synthetic": len(keep)}
+            "repeat": job.repeat, "split_seed": ctx.config.split_seed_of(job.repeat), **cell}
 
 
 def _job_summary(record: dict) -> str:
@@ -399,7 +375,8 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
         if len(todo) < len(jobs):
             print(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already in "
                   f"{records_path}", file=stream, flush=True)
-        progress = _Progress(len(jobs), len(jobs) - len(todo), stream)
+        progress = CellProgress({k: sum(j.kind == k for j in todo) for k in ("arm", "gan_train")},
+                                len(jobs), len(jobs) - len(todo), stream)
         fixed = None
         if any(j.kind == "gan_train" for j in todo) and config.features not in TRAINED_EXTRACTORS:
             fixed = _make_extractor(config)  # a bad weights file fails before any training
@@ -414,7 +391,8 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
             record = run(ctx, job)
             record["seconds"] = round(time.time() - t0, 2)
             _append_record(records_path, record)
-            progress.log(job, record["seconds"], _job_summary(record))
+            progress.log(job.kind, f"repeat {job.repeat} {job.label()}", record["seconds"],
+                         _job_summary(record))
 
         wanted = {j.key for j in jobs}
         records = [r for r in read_records(records_path) if _record_key(r) in wanted]

@@ -28,8 +28,8 @@ import numpy as np
 
 from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
 from keras_medgan.bench.cell import cell_summary, classifier_cell
-from keras_medgan.bench.gan_train import gan_train_test
-from keras_medgan.console import format_duration
+from keras_medgan.bench.gan_train import gan_train_cell
+from keras_medgan.console import CellProgress
 from keras_medgan.jsonio import jsonable, write_text_atomic
 from keras_medgan.study import folds as fold_split
 from keras_medgan.study.cells import Cell, finished, plan_cells, read_cell, write_cell
@@ -172,29 +172,6 @@ def _check_inputs(config: StudyConfig) -> None:
             raise StudyError(f"recipe {name!r}: file {path} not found")
 
 
-class _Progress:
-    """A line per finished cell with an ETA from the mean time of each cell kind so far."""
-
-    def __init__(self, todo: list[Cell], total: int, done: int, stream):
-        self.left = {k: sum(c.kind == k for c in todo) for k in ("gan", "arm", "gan_train")}
-        self.total, self.done, self.stream = total, done, stream
-        self.seconds: dict[str, list[float]] = {}
-
-    def eta(self) -> str:
-        unknown = [k for k, n in self.left.items() if n and k not in self.seconds]
-        eta = sum(np.mean(self.seconds[k]) * n for k, n in self.left.items()
-                  if n and k in self.seconds)
-        return format_duration(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
-                                      if unknown else "")
-
-    def log(self, cell: Cell, seconds: float, summary: str) -> None:
-        self.done += 1
-        self.left[cell.kind] -= 1
-        self.seconds.setdefault(cell.kind, []).append(seconds)
-        print(f"[{self.done}/{self.total}] {cell.label()}: {summary} ({format_duration(seconds)};"
-              f" ETA {self.eta()})", file=self.stream, flush=True)
-
-
 class _Fold:
     """What one (repeat, fold)'s cells share: the indices and the synthetic pools."""
 
@@ -319,21 +296,17 @@ class _Study:
         from keras_medgan.features import get_extractor
 
         f = self.fold(cell.repeat, cell.fold)
-        (train_x, train_y), (test_x, test_y) = f.xy("train"), f.xy("test")
-        images, labels = f.pool(cell.recipe, 1.0)
-        counts = np.bincount(train_y, minlength=len(self.data.class_names))
-        keep = np.concatenate([np.flatnonzero(labels == c)[:n] for c, n in enumerate(counts)])
+        train_x, train_y = f.xy("train")
         try:
             ext = get_extractor(self.config.features, real_images=train_x, real_labels=train_y,
                                 seed=f.seed, epochs=self.config.feature_epochs,
                                 weights=self.config.feature_weights)
         except ValueError as exc:
             raise StudyError(f"--features {self.config.features}: {exc}") from None
-        scores = gan_train_test((ext(train_x), train_y), (ext(test_x), test_y),
-                                (ext(images[keep]), labels[keep]), seed=f.seed)
+        result = gan_train_cell(ext, (train_x, train_y), f.xy("test"),
+                                f.pool(cell.recipe, 1.0), seed=f.seed)
         return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
-                "recipe": cell.recipe, "features": ext.describe(), "scores": scores,
-                "n_synthetic": len(keep)}
+                "recipe": cell.recipe, **result}
 
     def run(self, cell: Cell) -> dict:
         return {"gan": self.run_gan, "arm": self.run_arm, "gan_train": self.run_gan_train
@@ -414,13 +387,14 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
           f"{config.repeats} repeat(s) × {config.folds} folds, recipes "
           f"{', '.join(recipes) or 'none'}; {len(cells)} cells, {len(wanted) - len(todo)} of "
           f"the {len(wanted)} asked for already done", file=stream, flush=True)
-    progress = _Progress(todo, len(wanted), len(wanted) - len(todo), stream)
+    progress = CellProgress({k: sum(c.kind == k for c in todo) for k in ("gan", "arm", "gan_train")},
+                            len(wanted), len(wanted) - len(todo), stream)
     study = _Study(config, data, recipes, stream)
     (out / "locks").mkdir(exist_ok=True)
     waiting = []
     for cell in todo:
         if cell.id not in done and read_cell(out, cell) is not None:
-            progress.log(cell, 0.0, "finished by another process")
+            progress.log(cell.kind, cell.label(), 0.0, "finished by another process")
             continue
         start = time.time()
         try:
@@ -435,7 +409,7 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
             continue
         record["seconds"] = round(time.time() - start, 2)
         write_cell(out, cell, record)
-        progress.log(cell, record["seconds"], _summary(record))
+        progress.log(cell.kind, cell.label(), record["seconds"], _summary(record))
     if waiting:
         print(f"{len(waiting)} cell(s) wait for GANs of their fold; run those cells "
               f"(e.g. --repeat R --fold F), then rerun", file=stream, flush=True)

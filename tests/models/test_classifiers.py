@@ -12,7 +12,17 @@ from keras_medgan.models.classifiers import (
 
 
 def test_registry_names():
-    assert CLASSIFIERS.names() == ["resnet50", "small_cnn"]
+    assert CLASSIFIERS.names() == ["resnet18_cifar", "resnet50", "small_cnn"]
+
+
+def test_resnet18_cifar_keeps_resolution_in_its_first_stage_and_has_features():
+    model = build_classifier("resnet18_cifar", (32, 32, 1), 2)
+    assert model.get_layer("s0b1_out").output.shape[1:3] == (32, 32)  # 3×3 stem, no pooling
+    assert model.get_layer("s3b1_out").output.shape[1:] == (4, 4, 128)  # strides 1-2-2-2
+    assert model.get_layer("features").output.shape[-1] == 128
+    assert 650_000 < model.count_params() < 750_000
+    probs = model.predict(np.zeros((2, 32, 32, 1), "float32"), verbose=0)
+    assert np.allclose(probs.sum(axis=1), 1.0)
 
 
 def test_small_cnn_outputs_softmax_and_has_features_layer():
