@@ -34,6 +34,7 @@ __all__ = [
     "mcnemar_exact",
     "mean_ci",
     "paired_test",
+    "percentile_interval",
     "stratified_bootstrap_ci",
     "stratified_resamples",
     "wilson_ci",
@@ -335,8 +336,16 @@ def stratified_bootstrap_ci(
             values.append(float(value))
     if not values:
         return float("nan"), float("nan")
+    return percentile_interval(values, confidence)
+
+
+def percentile_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """The central ``confidence`` interval of resampled values: their ``(1 − c)/2`` and
+    ``(1 + c)/2`` quantiles. The one place a bootstrap turns draws into bounds."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1). Received {confidence}")
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    low, high = np.quantile(np.asarray(values, np.float64), [alpha, 1.0 - alpha])
     return float(low), float(high)
 
 

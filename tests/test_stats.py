@@ -192,3 +192,43 @@ def test_stratified_bootstrap_keeps_strata_sizes_and_covers():
                                                seed=int(rng.integers(1 << 30)))
         hits += lo <= 0.7 <= hi
     assert 85 <= hits <= 100  # nominal 95 %
+
+
+def test_percentile_interval_is_the_stated_level_not_a_neighbour():
+    values = np.random.default_rng(0).normal(size=5000)
+    for level in (0.8, 0.9, 0.95):
+        lo, hi = stats.percentile_interval(values, level)
+        a = (1 - level) / 2
+        assert (lo, hi) == tuple(np.quantile(values, [a, 1 - a]))
+    assert stats.percentile_interval(values, 0.95)[1] > stats.percentile_interval(values, 0.9)[1]
+    with pytest.raises(ValueError, match="confidence"):
+        stats.percentile_interval(values, 95)
+
+
+def test_bootstrap_interval_covers_at_its_stated_level():
+    """300 samples of 40 from N(0, 1): the 95 % percentile bootstrap of the mean must cover
+    0 in about 95 % of them. Binomial SD at 300 draws is 1.3 points; the window (91.5, 98.5)
+    excludes a 90 % interval called 95 % (and a 99 % one)."""
+    rng = np.random.default_rng(1)
+    covered = 0
+    for _ in range(300):
+        x = rng.normal(size=40)
+        lo, hi = stats.bootstrap_ci(np.mean, x, n_boot=400, confidence=0.95,
+                                    seed=int(rng.integers(1 << 31)))
+        covered += lo <= 0.0 <= hi
+    assert 0.915 < covered / 300 < 0.985, covered / 300
+
+
+def test_corrected_and_plain_t_intervals_cover_at_their_level():
+    """Independent fold scores (no overlap): the plain t-interval of the mean covers the
+    truth at its level; the corrected one (n_test/n_train > 0) is wider, so it covers more."""
+    rng = np.random.default_rng(2)
+    plain = corrected = 0
+    for _ in range(2000):
+        v = rng.normal(0.8, 0.05, size=5)
+        ci = stats.mean_ci(v, 0.9)
+        plain += ci["ci_low"] <= 0.8 <= ci["ci_high"]
+        cc = stats.corrected_mean_ci(v, n_train=128, n_test=40, confidence=0.9)
+        corrected += cc["ci_low"] <= 0.8 <= cc["ci_high"]
+    assert 0.88 < plain / 2000 < 0.92  # SD 0.7 points: excludes 0.85 and 0.95
+    assert corrected / 2000 > 0.95

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from keras_medgan.stats import percentile_interval
+
 
 def gaussian_stats(features: np.ndarray):
     """Mean and (unbiased) covariance of ``[N, D]`` activations."""
@@ -109,8 +111,7 @@ def bootstrap_distance(real: np.ndarray, fake: np.ndarray,
         distance(real[rng.integers(0, len(real), len(real))],
                  fake[rng.integers(0, len(fake), len(fake))])
         for _ in range(num_bootstrap)])
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(vals, alpha), np.quantile(vals, 1 - alpha)
+    lo, hi = percentile_interval(vals, confidence)
     bias = float(vals.mean() - value)
     floor = 0.0 if clip_at_zero else -np.inf
     return {"low": float(max(lo - bias, floor)), "high": float(max(hi - bias, floor)),
