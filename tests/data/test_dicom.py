@@ -36,6 +36,26 @@ def test_ct_small_hu_uses_slope_and_intercept():
     np.testing.assert_allclose(img, np.clip(expected / 80.0, 0, 1), atol=1e-6)
 
 
+def test_slope_and_intercept_other_than_one_and_zero(tmp_path):
+    """A copy of CT_small with slope 2.5 and intercept -1000: HU = raw × 2.5 − 1000 from the
+    raw bytes (a reader computing (raw + intercept) × slope, or ignoring the slope, fails),
+    and a window on those values."""
+    src = pydicom_file("CT_small.dcm")
+    ds = pydicom.dcmread(src)
+    ds.RescaleSlope, ds.RescaleIntercept = "2.5", "-1000"
+    path = tmp_path / "ct_slope.dcm"
+    ds.save_as(path)
+    raw = _raw(src, "<i2")
+    expected = raw * 2.5 - 1000.0
+    hu = hounsfield(read_dicom_dataset(path), path)
+    np.testing.assert_allclose(hu, expected, rtol=0, atol=1e-3)
+    assert not np.allclose(hu, (raw - 1000.0) * 2.5)
+    # brain window 40/80 on the rescaled values: (hu − 0) / 80, clipped to [0, 1]
+    img = read_dicom(path, window="brain")[0]
+    np.testing.assert_allclose(img, np.clip(expected / 80.0, 0, 1), atol=1e-6)
+    assert 0.0 < img.mean() < 1.0  # the window bites: not all black or all white
+
+
 def test_mr_small_without_rescale_tags_is_stored_value():
     path = pydicom_file("MR_small.dcm")
     ds = read_dicom_dataset(path)
