@@ -117,6 +117,27 @@ def test_leakage_counts_a_test_image_a_gan_trained_on(tmp_path, tiny_arch, monke
     assert "1 test image(s)" in (tmp_path / "out" / "results.md").read_text()
 
 
+def test_leakage_counts_a_validation_image_a_gan_trained_on(tmp_path, tiny_arch, monkeypatch):
+    """The same check for the other held-out part: a validation image in a GAN's training
+    set is counted as such (and not as a test image)."""
+    real_parts = fold_split.fold_parts
+
+    def leaky(labels, *args, **kw):
+        p = real_parts(labels, *args, **kw)
+        one = p.val[np.asarray(labels)[p.val] == 0][:1]  # one validation image of class 0
+        return fold_split.FoldParts(train=np.append(p.train, one), val=p.val, test=p.test)
+
+    monkeypatch.setattr(fold_split, "fold_parts", leaky)
+    config = study_config(tmp_path / "out", write_recipe(tmp_path), arms=["real"])
+    results = run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
+                        cells_wanted=lambda cells: [c for c in cells if c.kind == "gan"][:1])
+    leak = results["leakage"]
+    assert leak["val_images_seen"] == 1 and leak["test_images_seen"] == 0
+    (cell,) = leak["cells"]
+    assert len(cell["val_images_seen"]) == 1 and cell["test_images_seen"] == []
+    assert "1 validation image(s)" in (tmp_path / "out" / "results.md").read_text()
+
+
 def _fake_run(study, cell):
     """Deterministic stand-in records: no training, so shards and full runs can be compared."""
     f = study.fold(cell.repeat, cell.fold)
