@@ -83,7 +83,10 @@ def test_wgan_gp_logs_w_distance_and_gp():
     history = make_gan("wgan-gp", n_critic=1).fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
     assert history["w_distance"][-1] == pytest.approx(history["d_real"][-1] - history["d_fake"][-1],
                                                       abs=1e-5)
-    assert history["gp"][-1] >= 0.0
+    # the critic's loss is E[D(fake)] − E[D(real)] + λ·gp with λ = 10 (sign and weight)
+    assert history["d_loss"][-1] == pytest.approx(
+        history["d_fake"][-1] - history["d_real"][-1] + 10.0 * history["gp"][-1], abs=1e-4)
+    assert history["gp"][-1] > 0.0  # a random critic's gradient norm is not exactly 1
 
 
 def test_conditional_generator_depends_on_label():
