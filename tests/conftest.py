@@ -23,6 +23,18 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED_HEAD_CT = REPO.parent / "shared" / "data" / "head_ct"
 
+# Subprocesses (`python -m keras_medgan.…`) must run THIS checkout, not whatever copy of
+# the package the interpreter has installed (another worktree's editable install, an old
+# wheel): the checkout goes first on their PYTHONPATH.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+
+
+def subprocess_env(**extra) -> dict:
+    """A minimal environment for a tool run in a subprocess, importing this checkout."""
+    return {"PYTHONPATH": os.environ["PYTHONPATH"], "PATH": "/usr/bin:/bin",
+            "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
+
 
 @pytest.fixture
 def shared_head_ct():

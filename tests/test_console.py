@@ -95,3 +95,14 @@ def test_output_cut_by_a_closed_pipe_ends_quietly():
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert proc.returncode == 141
+
+
+def test_subprocesses_import_the_checkout_under_test(tmp_path):
+    """Tools started by tests run this checkout, not an installed copy elsewhere."""
+    from tests.conftest import REPO, subprocess_env
+
+    code = "import keras_medgan, pathlib; print(pathlib.Path(keras_medgan.__file__).resolve())"
+    for env in (dict(os.environ), subprocess_env()):
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                             text=True, env=env, check=True, timeout=120).stdout.strip()
+        assert out == str(REPO / "keras_medgan" / "__init__.py")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from keras_medgan import callbacks as cb
+from tests.conftest import subprocess_env
 
 PHANTOM = "phantom:n=40,size=128"  # 14 training images per class: one batch of 8 per epoch
 
@@ -29,12 +30,7 @@ def _start(*argv, cwd):
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "CUDA_VISIBLE_DEVICES": "",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(cwd),
-        },
+        env=subprocess_env(HOME=str(cwd)),
     )
 
 
