@@ -1,6 +1,7 @@
 """A stopped run resumed ends with the weights of an unbroken run (``--deterministic``),
 and checkpoints come on time as well as on epoch counts."""
 
+import json
 import math
 import pathlib
 import subprocess
@@ -75,6 +76,23 @@ def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
     b = _weights(run_b / "export" / "generator_normal.h5")
     assert sorted(a) == sorted(b)
     assert all(np.array_equal(a[k], b[k]) for k in a)
+    # what a user reads, not only the weights: every epoch's logged metrics (the resumed
+    # run keeps epoch 1 from before the stop), and the card's final metrics incl. d_fake_last20
+    run_a = tmp_path / "a" / "00000-dcgan32-phantom"
+    assert _epochs(run_a) == _epochs(run_b)
+    assert [e["epoch"] for e in _epochs(run_b)] == [1, 2, 3]
+    card_a, card_b = (json.loads((r / "export" / "generator_normal.json").read_text())
+                      for r in (run_a, run_b))
+    assert card_a["final_metrics"] == card_b["final_metrics"]
+    assert card_b["final_metrics"]["epochs_trained"] == 3
+    assert "d_fake_last20" in card_b["final_metrics"]
+
+
+def _epochs(run: pathlib.Path) -> list[dict]:
+    """metrics.jsonl's epoch records without their wall-clock time."""
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
+            if line.strip()]
+    return [{k: v for k, v in r.items() if k != "time"} for r in rows if "epoch" in r]
 
 
 class _Manager:
