@@ -60,3 +60,40 @@ def test_missing_nibabel_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "nibabel", None)  # import now raises ImportError
     with pytest.raises(DataError, match=NIFTI_HINT.replace("[", r"\[").replace("]", r"\]")):
         read_nifti(path)
+
+
+def test_a_flipped_affine_is_read_by_voxel_values_in_ras(tmp_path):
+    """The same anatomy stored twice: once with identity axes, once with x reversed in the
+    array AND in the affine. Read in RAS+, both give the same slices, voxel for voxel; the
+    marker (a bright block at the subject's right, high x) lands on the same pixels."""
+    ras = np.zeros((10, 12, 14), np.float32)
+    ras[6:9, 3:6, 5:9] = 100.0  # right side of the volume
+    ras[2:4, 3:6, 5:9] = 40.0   # a dimmer block on the left, so a flip is visible
+    nib.save(nib.Nifti1Image(ras, np.eye(4)), str(tmp_path / "ras.nii"))
+    flipped = np.ascontiguousarray(ras[::-1])  # x stored left-to-right reversed
+    affine = np.diag([-1.0, 1.0, 1.0, 1.0])
+    affine[0, 3] = 9.0  # voxel 0 sits at x = 9: the same world positions
+    nib.save(nib.Nifti1Image(flipped, affine), str(tmp_path / "las.nii"))
+    a = read_nifti(tmp_path / "ras.nii", window="minmax")
+    b = read_nifti(tmp_path / "las.nii", window="minmax")
+    assert len(a) == len(b) == 14
+    for sa, sb in zip(a, b):
+        np.testing.assert_array_equal(sa, sb)
+    # slice z = 6 after rot90: columns are x; the bright block at x 6..8, the dim at x 2..3
+    s = b[6]
+    assert s[:, 6:9].max() == 1.0 and s[:, 2:4].max() == pytest.approx(0.4)
+    # reading the reversed array as if its affine were identity would swap the two blocks
+    nib.save(nib.Nifti1Image(flipped, np.eye(4)), str(tmp_path / "wrong.nii"))
+    wrong = read_nifti(tmp_path / "wrong.nii", window="minmax")[6]
+    assert wrong[:, 6:9].max() == pytest.approx(0.4)
+
+
+def test_percentile_scaling_by_value(tmp_path):
+    """Default window: 0.5th → 0 and 99.5th percentile → 1 of the whole volume, clipped."""
+    vol = np.arange(10 * 10 * 10, dtype=np.float32).reshape(10, 10, 10)
+    nib.save(nib.Nifti1Image(vol, np.eye(4)), str(tmp_path / "v.nii"))
+    lo, hi = np.percentile(vol, [0.5, 99.5])
+    slices = read_nifti(tmp_path / "v.nii", plane="axial")
+    got = np.stack([np.rot90(s, k=-1) for s in slices], axis=-1)  # back to (x, y, z)
+    np.testing.assert_allclose(got, np.clip((vol - lo) / (hi - lo), 0, 1), atol=1e-6)
+    assert lo == pytest.approx(4.995) and hi == pytest.approx(994.005)
