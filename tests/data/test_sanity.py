@@ -172,3 +172,17 @@ def test_alpha_alone_is_not_a_different_format(tmp_path):
     image_set = _image_set(np.zeros((2, 4, 4)), [0, 1])
     image_set.paths = [str(rgb), str(rgba)]
     assert mixed_formats({"all": image_set}, 32) == []
+
+
+def test_near_pairs_across_a_chunk_boundary_and_at_the_limit():
+    """Pairs are found whichever chunk each member falls in (the first image of one chunk
+    with the last of another), none twice, none with itself; a pair just inside NEAR_RMS
+    is near, just outside is not."""
+    from keras_medgan.data.sanity import NEAR_RMS, _near_pairs
+
+    rng = np.random.default_rng(0)
+    thumbs = rng.uniform(-1, 1, (10, 256)).astype(np.float64)
+    thumbs[9] = thumbs[0] + 0.5 * NEAR_RMS  # rms 0.5·NEAR_RMS: near
+    thumbs[5] = thumbs[3] + 1.5 * NEAR_RMS  # rms 1.5·NEAR_RMS: not near
+    for chunk in (1, 3, 4, 2048):
+        assert _near_pairs(thumbs, chunk=chunk) == [(0, 9)], chunk
