@@ -44,11 +44,16 @@ def run_key(part: str, classifier: str, steps: int, augment: str, fold: int, see
 
 
 def summarize(runs: dict, part: str) -> dict:
-    """(classifier, steps, augment) → mean AUC, SD over runs, mean within-fold seed SD."""
+    """(classifier, steps, augment) → mean AUC, SD over runs, mean within-fold seed SD;
+    over the folds that every setting of the part has finished (a stopped run compares
+    like with like)."""
     groups: dict[tuple, list[dict]] = {}
     for r in runs.values():
         if r["part"] == part:
             groups.setdefault((r["classifier"], r["steps"], r["augment"]), []).append(r)
+    common = set.intersection(*({r["fold"] for r in rs} for rs in groups.values())) \
+        if groups else set()
+    groups = {k: [r for r in rs if r["fold"] in common] for k, rs in groups.items()}
     out = {}
     for key, rs in sorted(groups.items()):
         aucs = np.array([r["val_auc"] for r in rs])
@@ -58,6 +63,7 @@ def summarize(runs: dict, part: str) -> dict:
         seed_sd = [np.std(v, ddof=1) for v in by_fold.values() if len(v) > 1]
         out["|".join(map(str, key))] = {
             "classifier": key[0], "steps": key[1], "augment": key[2], "runs": len(rs),
+            "folds": sorted({r["fold"] for r in rs}),
             "val_auc_mean": float(aucs.mean()), "val_auc_sd": float(aucs.std(ddof=1))
             if len(aucs) > 1 else None,
             "seed_sd_mean": float(np.mean(seed_sd)) if seed_sd else None,
@@ -138,7 +144,8 @@ def main(argv=None) -> int:
     start, done_now = time.time(), 0
     for part in args.parts:
         n_seeds = args.seeds if part == "classifiers" else (args.augment_seeds or args.seeds)
-        todo = [(c, s, a, f, seed) for c, s, a in plan_for(part) for f in range(args.folds)
+        # fold-major: a run stopped early still compares every setting on the same folds
+        todo = [(c, s, a, f, seed) for f in range(args.folds) for c, s, a in plan_for(part)
                 for seed in seeds_of(f, n_seeds)
                 if run_key(part, c, s, a, f, seed) not in runs]
         print(f"{part}: {len(todo)} runs to do", flush=True)
