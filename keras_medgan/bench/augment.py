@@ -32,8 +32,8 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-__all__ = ["AUGMENTATION", "AUGMENT_OPS", "ClassicalAugmentation", "check_ops",
-           "with_augmentation"]
+__all__ = ["AUGMENTATION", "AUGMENT_OPS", "DEFAULT_AUGMENT_OPS", "ClassicalAugmentation",
+           "check_ops", "with_augmentation"]
 
 #: The settings, written into results files so a report says what "classical" meant.
 AUGMENTATION = {
@@ -46,6 +46,9 @@ AUGMENTATION = {
 }
 #: Op names, in the order they act (geometry first, one resampling, then intensity).
 AUGMENT_OPS = ("flip", "shift", "rotation", "intensity")
+#: What the classical arms apply unless --augment says otherwise: the op set with the best
+#: validation AUC in scripts/pilot_classifier.py on head CT (docs/benchmark.md).
+DEFAULT_AUGMENT_OPS = AUGMENT_OPS
 
 
 def check_ops(names: Sequence[str]) -> tuple[str, ...]:

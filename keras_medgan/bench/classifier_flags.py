@@ -19,16 +19,19 @@ PROFILES = {
     "quick": {"classifier": "small_cnn", "steps": 60, "eval_every": 20, "seeds": 3,
               "epochs": 15, "warmup_epochs": 8},
 }
-PROTOCOL_NAMES = ("steps", "p1")
-THRESHOLD_NAMES = ("youden", "accuracy", "fixed")
-AUGMENT_NAMES = ("flip", "shift", "rotation", "intensity")
 
 
 def add_classifier_arguments(p: argparse.ArgumentParser, classifiers: list[str]) -> None:
+    # the names and defaults live where they are used; a plain --help is answered from
+    # the stored texts (keras_medgan/help) before this runs
+    from keras_medgan.bench.augment import AUGMENT_OPS, DEFAULT_AUGMENT_OPS
+    from keras_medgan.bench.training import PROTOCOLS
+    from keras_medgan.stats import THRESHOLD_RULES
+
     g = p.add_argument_group("classifier (the same in every arm)")
     g.add_argument("--classifier", choices=classifiers, default=None,
                    help="network (default resnet50, P1; --quick: small_cnn)")
-    g.add_argument("--protocol", choices=PROTOCOL_NAMES, default="steps",
+    g.add_argument("--protocol", choices=list(PROTOCOLS), default="steps",
                    help="steps: every arm trains the same --steps optimizer steps with a "
                         "cosine-decayed learning rate and keeps its final weights (default); "
                         "p1: P1's recipe, early stopping on the validation loss")
@@ -40,14 +43,15 @@ def add_classifier_arguments(p: argparse.ArgumentParser, classifiers: list[str])
                         "(default 50; --quick: 20); must divide --steps")
     g.add_argument("--seeds", type=int, default=None,
                    help="classifiers per cell, metrics averaged over them (default 3)")
-    g.add_argument("--threshold", choices=THRESHOLD_NAMES, default="youden",
+    g.add_argument("--threshold", choices=THRESHOLD_RULES, default="youden",
                    help="decision threshold for accuracy/sensitivity/specificity, chosen on "
                         "the validation predictions: youden (max sensitivity + specificity, "
                         "default), accuracy, or fixed (0.5, P1)")
-    g.add_argument("--augment", nargs="+", choices=AUGMENT_NAMES, default=list(AUGMENT_NAMES),
-                   metavar="OP", help="what the classical arms apply, each op with "
-                                      "probability 0.5: flip shift rotation intensity "
-                                      "(default: all)")
+    g.add_argument("--augment", nargs="+", choices=AUGMENT_OPS,
+                   default=list(DEFAULT_AUGMENT_OPS), metavar="OP",
+                   help=f"what the classical arms apply, each op with probability 0.5: "
+                        f"{' '.join(AUGMENT_OPS)} (default: {' '.join(DEFAULT_AUGMENT_OPS)}, "
+                        f"the best on the head CT pilot's validation parts)")
     g.add_argument("--weights", help="local ImageNet weights file (never downloaded) for "
                                      "resnet50 (benchmark: also the vgg16/inception_v3 "
                                      "feature extractor's)")

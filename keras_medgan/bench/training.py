@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from keras_medgan.bench.augment import AUGMENT_OPS, check_ops, with_augmentation
+from keras_medgan.bench.augment import DEFAULT_AUGMENT_OPS, check_ops, with_augmentation
 from keras_medgan.models.classifiers import build_classifier
 from keras_medgan.stats import THRESHOLD_RULES
 
@@ -55,7 +55,7 @@ class TrainConfig:
     seeds: int = 3
     threshold_rule: str = "youden"
     #: what the classical arms' augmentation does (keras_medgan.bench.augment)
-    augment_ops: tuple[str, ...] = AUGMENT_OPS
+    augment_ops: tuple[str, ...] = DEFAULT_AUGMENT_OPS
     epochs: int = 100
     batch_size: int = 32
     learning_rate: float = 1e-3
