@@ -4,8 +4,11 @@ Modules, one job each:
 
 - ``arms``       the training sets compared (registry ``ARMS``): real, synthetic,
                  real+synthetic, classical, classical+synthetic — pure array functions;
-- ``augment``    classical augmentation as Keras random layers, applied on the fly;
-- ``training``   P1's classifier recipe (RMSprop 1e-3, batch 32, early stopping 5);
+- ``augment``    classical augmentation (one affine + intensity, each op with p = 0.5);
+- ``training``   the classifier protocols: equal steps (default) or P1's early stopping;
+- ``endpoints``  AUC / log-loss / Brier, and accuracy etc. at a validation threshold;
+- ``cell``       one classifier cell (seeds, probabilities, endpoints) for benchmark and study;
+- ``classifier_flags`` the classifier flags both command lines share;
 - ``splits``     per-repeat train/val/test splits with count checks;
 - ``generators`` ``--generators`` parsing, checks against the data, synthetic pools;
 - ``gan_train``  P3's GAN-train / GAN-test SVM on features;
