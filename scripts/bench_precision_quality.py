@@ -3,7 +3,7 @@
     python scripts/bench_precision_quality.py --epochs 150 --seeds 0 1 2 --out /tmp/precq
     python scripts/bench_precision_quality.py --precisions bf16 --forwards fresh reuse joint \
         --epochs 150 --seeds 0 1 2 3 4 5 --out /tmp/forwardq
-    KERAS_MEDGAN_DATA=../shared/data python scripts/bench_precision_quality.py --data head_ct \
+    KERAS_MEDGAN_DATA=/path/to/data python scripts/bench_precision_quality.py --data head_ct \
         --precisions bf16 --forwards fresh joint --epochs 150 --seeds 0 1 2 3 4 5 --out /tmp/ctq
 
 For each arm (precision × BCE ``forward`` mode) and seed, trains ONE class of ``--data``

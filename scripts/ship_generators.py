@@ -1,6 +1,6 @@
 """Evaluate candidate generator sets on held-out real images and ship the chosen ones.
 
-    KERAS_MEDGAN_DATA=../shared/data python scripts/ship_generators.py \\
+    KERAS_MEDGAN_DATA=/path/to/data python scripts/ship_generators.py \\
         --candidate bce_gp=runs/shipped/p1_bce_gp/00000-dcgan32-head_ct \\
         --candidate wgan_gp=runs/shipped/p1_wgan_gp/00000-dcgan32-head_ct \\
         --candidate cond_wgan_gp=runs/shipped/p1_cond_wgan_gp/00000-dcgan32-head_ct \\

@@ -3,7 +3,7 @@
 # split seed 0, training split only. Safe to rerun: a finished run is skipped, a killed one
 # resumes from its last checkpoint.
 #
-#   KERAS_MEDGAN_DATA=../shared/data bash scripts/train_shipped_p1.sh [OUT]
+#   KERAS_MEDGAN_DATA=/path/to/data bash scripts/train_shipped_p1.sh [OUT]
 #
 # Each candidate trains in OUT/<candidate>/ (default runs/shipped), in fp32 whatever the CPU
 # (auto would pick bf16 on an AVX512_BF16/AMX machine; the shipped generators are fp32,
