@@ -8,9 +8,14 @@ A cell is one of:
   arm[, synthetic variant]);
 * ``gan_train``: P3's GAN-train / GAN-test SVM for one recipe on the fold.
 
-Cells are planned fold-major (all of fold 0 of repeat 0, then fold 1, …) with a fold's
-GANs first, so a killed study leaves whole folds behind and ``--repeat R --fold F`` is a
-self-contained subset. A finished cell is one JSON file ``cells/<id>.json``, written
+A learning-curve study (``--real-per-class``) adds a size to every cell: the fold's
+training part cut to that many real images per class (``folds.subsample_per_class``);
+the GANs of that size train on exactly those images. Size ``None`` ("all") is the whole
+training part, and its cells keep the ids they had before sizes existed.
+
+Cells are planned fold-major (all of fold 0 of repeat 0, then fold 1, …; within a fold
+the sizes smallest first, each size's GANs before its classifiers), so a killed study
+leaves whole folds behind and ``--repeat R --fold F`` is a self-contained subset. A finished cell is one JSON file ``cells/<id>.json``, written
 atomically: that file existing is what "done" means, so processes sharing ``--out``
 (separate shells, a job array, machines on a shared disk) never append to one file.
 """
@@ -28,9 +33,11 @@ from keras_medgan.jsonio import jsonable, write_text_atomic
 __all__ = [
     "Cell",
     "Variant",
+    "order_sizes",
     "parse_cell_ranges",
     "plan_cells",
     "read_cell",
+    "size_label",
     "variants_for",
     "write_cell",
 ]
@@ -79,10 +86,12 @@ class Cell:
     unit: str | None = None  # gan cells: class name, or "conditional"
     arm: str | None = None
     variant: Variant | None = None
+    #: real training images per class; None = the whole training part
+    size: int | None = None
 
     @property
     def id(self) -> str:
-        head = f"r{self.repeat}-f{self.fold}"
+        head = f"r{self.repeat}-f{self.fold}" + (f"-n{self.size}" if self.size else "")
         if self.kind == "gan":
             return f"{head}-gan-{self.recipe}-{self.unit}"
         if self.kind == "gan_train":
@@ -90,7 +99,8 @@ class Cell:
         return f"{head}-arm-{self.arm}" + (f"-{self.variant.name}" if self.variant else "")
 
     def label(self) -> str:
-        where = f"repeat {self.repeat} fold {self.fold}"
+        where = f"repeat {self.repeat} fold {self.fold}" + (
+            f" ({self.size} real/class)" if self.size else "")
         if self.kind == "gan":
             return f"{where}: GAN {self.recipe} [{self.unit}]"
         if self.kind == "gan_train":
@@ -99,24 +109,36 @@ class Cell:
 
 
 def plan_cells(*, repeats: int, folds: int, recipes: dict[str, list[str]], arms: Sequence[str],
-               ratios: Sequence[float], keeps: Sequence[float], gan_train: bool) -> list[Cell]:
+               ratios: Sequence[float], keeps: Sequence[float], gan_train: bool,
+               sizes: Sequence[int | None] = (None,)) -> list[Cell]:
     """Every cell in run order. ``recipes``: name → its GAN units (class names, or
-    ["conditional"]). Recipes are only trained when some arm uses synthetic images."""
+    ["conditional"]); ``sizes``: real images per class (None = all). Recipes are only
+    trained when some arm uses synthetic images."""
     ordered_arms = [a for a in ARM_ORDER if a in arms] + [a for a in arms if a not in ARM_ORDER]
     needs_gans = any(ARMS.get(a).uses_synthetic for a in arms) or gan_train
     cells = []
     for r in range(repeats):
         for f in range(folds):
-            if needs_gans:
-                cells += [Cell("gan", r, f, recipe=name, unit=u)
-                          for name, units in recipes.items() for u in units]
-            for arm in ordered_arms:
-                cells += [Cell("arm", r, f, arm=arm, variant=v,
-                               recipe=v.recipe if v else None)
-                          for v in variants_for(arm, list(recipes), ratios, keeps)]
-            if gan_train:
-                cells += [Cell("gan_train", r, f, recipe=name) for name in recipes]
+            for n in order_sizes(sizes):
+                if needs_gans:
+                    cells += [Cell("gan", r, f, recipe=name, unit=u, size=n)
+                              for name, units in recipes.items() for u in units]
+                for arm in ordered_arms:
+                    cells += [Cell("arm", r, f, arm=arm, variant=v, size=n,
+                                   recipe=v.recipe if v else None)
+                              for v in variants_for(arm, list(recipes), ratios, keeps)]
+                if gan_train:
+                    cells += [Cell("gan_train", r, f, recipe=name, size=n) for name in recipes]
     return cells
+
+
+def order_sizes(sizes: Sequence[int | None]) -> list[int | None]:
+    """Distinct sizes, smallest first, "all" (None) last."""
+    return sorted(set(sizes), key=lambda n: (n is None, n or 0))
+
+
+def size_label(size: int | None) -> str:
+    return "all" if size is None else str(size)
 
 
 def parse_cell_ranges(text: str, total: int) -> list[int]:

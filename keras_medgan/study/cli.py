@@ -31,6 +31,11 @@ EPILOG = """examples:
   python -m keras_medgan.study --data head_ct --recipe experiments/p1_dcgan32_head_ct.yaml \\
       --synthetic-ratio 0.5 1 2 4 --keep-most-realistic 1 0.5 --out studies/p1_ratios
 
+  # learning curve: the training part cut to 8, 16, 32 real images per class and all of
+  # them; the GANs of each point train on exactly those images (nested subsets)
+  python -m keras_medgan.study --data head_ct --recipe p1=experiments/p1_dcgan32_head_ct.yaml \
+      --real-per-class 8 16 32 all --gan-batch-size 8 --out studies/p1_curve
+
   # shard: one fold per process (or per job-array task) sharing --out, then aggregate
   python -m keras_medgan.study --data head_ct --recipe p1=experiments/p1_dcgan32_head_ct.yaml \\
       --out studies/p1 --repeat 0 --fold 3
@@ -99,11 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=int, default=32, help="image size (P1: 32)")
     p.add_argument("--gan-epochs", type=int, default=None,
                    help="override every recipe's epochs (default: the recipe's; --quick: 3)")
+    p.add_argument("--gan-batch-size", type=int, default=None,
+                   help="override every recipe's batch size (a --real-per-class below the "
+                        "recipe's batch needs it; P1: 16)")
     p.add_argument("--gan-precision", default=None,
                    help="override the recipes' precision (auto / fp32 / bf16 / fp16)")
     p.add_argument("--synthetic-ratio", type=float, nargs="+", default=[1.0], metavar="R",
                    help="synthetic images per real image in the +synthetic arms; several "
                         "values = a study factor (default 1, P1)")
+    p.add_argument("--real-per-class", nargs="+", default=["all"], metavar="N|all",
+                   help="learning curve: cut each fold's training part to N real images per "
+                        "class (stratified, seeded, nested), GANs trained on exactly those; "
+                        "several values = one curve point each (default: all)")
     p.add_argument("--keep-most-realistic", type=float, nargs="+", default=[1.0], metavar="F",
                    help="realism filter levels: keep the fraction F of generated images the "
                         "C2ST finds most realistic (1 = no filter; several = a study factor)")
@@ -172,6 +184,26 @@ def parse_recipes(values: list[str] | None) -> dict[str, str]:
     return recipes
 
 
+def parse_sizes(values: list[str]) -> list[int | None]:
+    """``["8", "16", "all"]`` → [8, 16, None]; StudyError naming a value that is neither."""
+    from keras_medgan.study.cells import order_sizes
+
+    sizes = []
+    for value in values:
+        if str(value).lower() == "all":
+            sizes.append(None)
+            continue
+        try:
+            n = int(value)
+        except ValueError:
+            raise StudyError(f"--real-per-class {value!r}: give whole numbers of images per "
+                             f"class, or all") from None
+        if n < 1:
+            raise StudyError(f"--real-per-class {n}: give a number of images >= 1, or all")
+        sizes.append(n)
+    return order_sizes(sizes)
+
+
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
     pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
             for k, v in (QUICK if args.quick else FULL).items()}
@@ -180,6 +212,8 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
             raise StudyError(f"{name} must be >= 1, got {value}")
     if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
         raise StudyError(f"--gan-epochs must be >= 1, got {pick['gan_epochs']}")
+    if args.gan_batch_size is not None and args.gan_batch_size < 1:
+        raise StudyError(f"--gan-batch-size must be >= 1, got {args.gan_batch_size}")
     classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
     if args.weights and classifier != "resnet50":
         raise StudyError("--weights is a local ImageNet file for --classifier resnet50")
@@ -194,6 +228,8 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         data_dir=args.data_dir, val_fraction=args.val_fraction,
         group_duplicates=args.group_duplicates,
         synthetic_ratios=sorted(set(args.synthetic_ratio)),
+        real_per_class=parse_sizes(args.real_per_class),
+        gan_batch_size=args.gan_batch_size,
         keep_fractions=sorted(set(args.keep_most_realistic), reverse=True),
         gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,
         gan_train=not args.no_gan_train, features=pick["features"],
@@ -302,7 +338,9 @@ def _print_plan(config: StudyConfig) -> int:
     for c in cells:
         if c.kind == "gan":
             rc = recipes[c.recipe].config
-            n = counts.sum() if c.unit == "conditional" else counts[data.class_names.index(c.unit)]
+            per_class = counts if c.size is None else np.full_like(counts, c.size)
+            n = per_class.sum() if c.unit == "conditional" \
+                else per_class[data.class_names.index(c.unit)]
             gan_images[c.id] = (float(n) * rc.epochs, (rc.arch, rc.loss))
     sd, source = _observed_sd(config.out)
     t = config.train

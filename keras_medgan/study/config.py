@@ -2,8 +2,8 @@
 
 A rerun into the same ``--out`` resumes. Settings that change the numbers of cells
 already finished (data, folds, seeds, GAN epochs, the classifier, a recipe's resolved
-training config, …) must match; adding arms, recipes, ratios or filter levels only adds
-cells and is allowed.
+training config, …) must match; adding arms, recipes, ratios, filter levels or
+learning-curve sizes only adds cells and is allowed.
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ class StudyConfig:
     synthetic_ratios: list[float] = field(default_factory=lambda: [1.0])
     #: fractions kept by the realism filter; 1.0 = no filter
     keep_fractions: list[float] = field(default_factory=lambda: [1.0])
+    #: real training images per class, one learning-curve point each; None = all of them
+    real_per_class: list[int | None] = field(default_factory=lambda: [None])
     #: None = each recipe's own epoch count
     gan_epochs: int | None = None
+    #: None = each recipe's own batch size (a small --real-per-class may need a smaller one)
+    gan_batch_size: int | None = None
     gan_precision: str | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     gan_train: bool = True
@@ -67,7 +71,7 @@ class StudyConfig:
 
 #: Settings that change the numbers of finished cells.
 RESULT_KEYS = ("data", "data_dir", "folds", "seed", "image_size", "val_fraction",
-               "group_duplicates", "gan_epochs",
+               "group_duplicates", "gan_epochs", "gan_batch_size",
                "gan_precision", "train", "features", "feature_epochs", "feature_weights")
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FoldError", "FoldParts", "assign_test_folds", "check_fold_counts", "fold_parts"]
+__all__ = ["FoldError", "FoldParts", "assign_test_folds", "check_fold_counts", "check_sizes",
+           "fold_parts", "subsample_per_class"]
 
 
 class FoldError(ValueError):
@@ -60,6 +61,62 @@ def fold_parts(labels: Sequence[int], groups: Sequence[str], folds: int, repeat:
     inner = max(2, round(1.0 / float(val_fraction)))
     inner_which = _deal(labels[rest], groups[rest], inner, seed + repeat + 7919 * (fold + 1))
     return FoldParts(train=rest[inner_which != 0], val=rest[inner_which == 0], test=test)
+
+
+#: Offset of the subsampling seed, so it never equals a seed the folds are dealt with.
+SUBSAMPLE_SEED = 104729
+
+
+def subsample_per_class(labels: Sequence[int], train: np.ndarray, size: int | None,
+                        seed: int) -> np.ndarray:
+    """``size`` indices of every class drawn from ``train`` (all of it for ``None``).
+
+    One seeded permutation per class, of which the first ``size`` are kept: the subsets
+    of one fold are NESTED (the 8 images of a class are among its 16), so a learning curve
+    adds images rather than swapping them, and its points differ only by what was added.
+    The result keeps ``train``'s order. A ValueError when a class has fewer than ``size``.
+    """
+    train = np.asarray(train)
+    if size is None:
+        return train
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(int(seed) + SUBSAMPLE_SEED)
+    keep = []
+    for c in np.unique(labels[train]):
+        members = train[labels[train] == c]
+        if len(members) < size:
+            raise ValueError(f"class {int(c)} has {len(members)} training images, fewer than "
+                             f"{size}")
+        keep.append(members[rng.permutation(len(members))[:size]])
+    chosen = set(np.concatenate(keep).tolist())
+    return np.asarray([i for i in train if i in chosen], train.dtype)
+
+
+def check_sizes(sizes: Sequence[int | None], smallest_train: dict[str, int],
+                gan_batches: dict[str, tuple[int, int]]) -> None:
+    """A FoldError for a ``--real-per-class`` value no fold can give or no recipe can train
+    on. ``smallest_train``: class → its fewest training images over every (repeat, fold);
+    ``gan_batches``: recipe → (its batch size, classes one of its GANs sees: 1 for a
+    per-class recipe, every class for a conditional one)."""
+    for size in sizes:
+        if size is None:
+            continue
+        if size < 1:
+            raise FoldError(f"--real-per-class {size}: give a number of images >= 1, or all")
+        short = {n: c for n, c in smallest_train.items() if c < size}
+        if short:
+            raise FoldError(
+                f"--real-per-class {size}: a training part has only "
+                + ", ".join(f"{c} {n}" for n, c in short.items())
+                + f" images; give sizes up to {min(smallest_train.values())}, or all")
+        too_big = {n: b for n, (b, k) in gan_batches.items() if b > size * k}
+        if too_big:
+            raise FoldError(
+                f"--real-per-class {size}: recipe(s) "
+                + ", ".join(f"{n} (batch_size {b})" for n, b in too_big.items())
+                + f" cannot train one batch on {size} images per class; give "
+                f"--gan-batch-size {size} (or smaller), or sizes >= "
+                f"{max(too_big.values())}")
 
 
 def check_fold_counts(labels: Sequence[int], groups: Sequence[str], class_names: Sequence[str],

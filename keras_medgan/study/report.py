@@ -35,10 +35,18 @@ from keras_medgan.stats import (
     detectable_difference,
     mean_ci,
 )
-from keras_medgan.study.cells import Cell, Variant, finished, plan_cells
+from keras_medgan.study.cells import (
+    Cell,
+    Variant,
+    finished,
+    order_sizes,
+    plan_cells,
+    size_label,
+)
 from keras_medgan.study.config import CONFIG_FILE, StudyError
 
-__all__ = ["ENDPOINTS", "agreement", "archive_results", "fold_metrics", "load_plan", "summarize_arms", "write_report"]
+__all__ = ["ENDPOINTS", "agreement", "archive_results", "fold_metrics", "learning_curve",
+           "load_plan", "summarize_arms", "write_report"]
 
 REFERENCE = "real"
 
@@ -59,7 +67,8 @@ def load_plan(out) -> tuple[dict, dict, list[Cell]]:
     cells = plan_cells(repeats=int(config["repeats"]), folds=int(config["folds"]), recipes=units,
                        arms=config["arms"], ratios=config["synthetic_ratios"],
                        keeps=config["keep_fractions"],
-                       gan_train=bool(config.get("gan_train")) and bool(units))
+                       gan_train=bool(config.get("gan_train")) and bool(units),
+                       sizes=config.get("real_per_class") or [None])
     return config, folds, cells
 
 
@@ -201,6 +210,134 @@ def in_words(diff: dict, what: str = "accuracy", scale: float = 100.0,
     return f"{side} than real-only by {size} {what}{unit}, interval {span}"
 
 
+# --------------------------------------------------------------------------- learning curve
+
+#: What the learning curve follows per arm and size: the primary endpoints.
+CURVE_METRICS = ("auc", "log_loss")
+
+
+def learning_curve(by_size: dict[str, dict], full_records: list[dict], num_classes: int) -> dict:
+    """Per arm row and size: the endpoints' fold means with their corrected intervals and
+    the paired difference to the real arm at the same size. ``x``: real images per class
+    at each size (for "all", the mean over the finished cells' training parts)."""
+    x = {}
+    for label in by_size:
+        if label != "all":
+            x[label] = float(label)
+        elif full_records:
+            x[label] = float(np.mean([r["n_real"] / num_classes for r in full_records]))
+    rows: dict[str, dict] = {}
+    for label, arms in by_size.items():
+        for key, e in arms.items():
+            point = {m: {k: e["metrics"][m].get(k) for k in ("mean", "ci_low", "ci_high")}
+                     for m in CURVE_METRICS}
+            point["cells"] = e["cells"]
+            vs = e.get("vs_real") or {}
+            point["vs_real"] = {m: {k: vs[m].get(k) for k in ("mean_diff", "ci_low", "ci_high",
+                                                                "pvalue", "folds_better", "n")}
+                                for m in CURVE_METRICS if m in vs}
+            rows.setdefault(key, {})[label] = point
+    return {"sizes": list(by_size), "real_per_class": x, "rows": rows,
+            "in_words": curve_words(rows, x)}
+
+
+def curve_words(rows: dict, x: dict) -> list[str]:
+    """Per arm: at which sizes its Δ AUC interval lies above 0, below 0, or covers 0."""
+    words = []
+    for key, points in rows.items():
+        if key == REFERENCE:
+            continue
+        said = []
+        for label, point in points.items():
+            d = point["vs_real"].get("auc")
+            if not d or d.get("mean_diff") is None or math.isnan(_value(d["mean_diff"])):
+                continue
+            verdict = _direction(d, True)
+            where = f"{x[label]:.0f}" if label in x else label
+            said.append(f"{where}/class: {d['mean_diff']:+.3f} ({verdict})")
+        if said:
+            words.append(f"**{key}** (Δ AUC vs real, by real images per class): "
+                         + "; ".join(said))
+    return words
+
+
+def curve_markdown(curve: dict, confidence: float) -> list[str]:
+    labels = curve["sizes"]
+    head = [f"{curve['real_per_class'][lab]:.0f}" if lab in curve["real_per_class"] else lab
+            for lab in labels]
+    level = round(100 * confidence)
+    lines = ["## Learning curve: AUC by real training images per class", "",
+             (f"Each fold's training part cut to N real images per class (stratified, seeded, "
+              f"nested: the smaller sets are inside the larger); the GANs of each point "
+              f"trained on exactly those images; validation and test parts unchanged. Fold "
+              f"means with {level} % corrected intervals; ![learning curve](learning_curve.png)"),
+             "", "| arm | " + " | ".join(f"AUC at {h}/class" for h in head) + " |",
+             "|---|" + "---|" * len(labels)]
+    for key, points in curve["rows"].items():
+        lines.append(f"| {key} | " + " | ".join(
+            _level({"mean": points[lab]["auc"]["mean"], "ci_low": points[lab]["auc"]["ci_low"],
+                    "ci_high": points[lab]["auc"]["ci_high"]}) if lab in points else "–"
+            for lab in labels) + " |")
+    lines += ["", "| arm | " + " | ".join(f"Δ AUC vs real at {h}/class" for h in head) + " |",
+              "|---|" + "---|" * len(labels)]
+    for key, points in curve["rows"].items():
+        if key == REFERENCE:
+            continue
+        cells = []
+        for lab in labels:
+            d = (points.get(lab) or {}).get("vs_real", {}).get("auc")
+            cells.append(_delta(d) if d else "–")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    if curve["in_words"]:
+        lines += [""] + [f"- {w}" for w in curve["in_words"]]
+    return lines + [""]
+
+
+def curve_plot(results: dict, path: pathlib.Path) -> None:
+    """AUC (left) and Δ AUC vs real (right) against real images per class, one line per
+    arm, error bars = the corrected intervals; x on a log2 scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = results["learning_curve"]
+    x = curve["real_per_class"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, (key, points) in enumerate(curve["rows"].items()):
+        labs = [lab for lab in curve["sizes"] if lab in points and lab in x]
+        if not labs:
+            continue
+        shift = 1.0 + 0.015 * (i - len(curve["rows"]) / 2)  # keep error bars apart
+        xs = np.array([x[lab] for lab in labs]) * shift
+        for ax, get in ((left, lambda p: p["auc"]),
+                        (right, lambda p: p["vs_real"].get("auc"))):
+            vals = [get(points[lab]) for lab in labs]
+            keep = [j for j, v in enumerate(vals) if v]
+            if not keep or (ax is right and key == REFERENCE):
+                continue
+            mean_key = "mean" if ax is left else "mean_diff"
+            m = np.array([_value(vals[j][mean_key]) for j in keep])
+            lo = np.array([_value(vals[j]["ci_low"]) for j in keep])
+            hi = np.array([_value(vals[j]["ci_high"]) for j in keep])
+            err = np.clip(np.nan_to_num(np.array([m - lo, hi - m])), 0.0, None)
+            ax.errorbar(xs[keep], m, yerr=err, marker="o", capsize=3, label=key)
+    right.axhline(0.0, color="k", lw=0.8, ls="--")
+    for ax, title in ((left, "AUC (higher is better)"), (right, "Δ AUC vs real-only")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("real training images per class")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    c = results["config"]
+    level = round(100 * float(c.get("confidence", 0.95)))
+    fig.suptitle(f"{c['data']}: learning curve, {c['repeats']}×{c['folds']}-fold CV, "
+                 f"{level} % corrected intervals")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------- GAN-train, leakage
 
 
@@ -239,7 +376,10 @@ def leakage(out: pathlib.Path, records: list[dict], folds: dict) -> dict:
         part = folds["repeats"][rec["repeat"]][rec["fold"]]
         seen_test = sorted(set(ids) & set(part["test"]))
         seen_val = sorted(set(ids) & set(part["val"]))
-        n_out = len(set(ids) - set(part["train"]))
+        # a learning-curve GAN must train on its size's subset, not the whole training part
+        allowed = (part.get("train_by_size", {}).get(str(rec["size"]))
+                   if rec.get("size") else None) or part["train"]
+        n_out = len(set(ids) - set(allowed))
         test_seen += len(seen_test)
         val_seen += len(seen_val)
         outside += n_out
@@ -321,6 +461,9 @@ def markdown(results: dict) -> str:
     if results["missing"]:
         lines += [f"**Incomplete**: {len(results['missing'])} cell(s) not finished, e.g. "
                   + ", ".join(results["missing"][:5]) + ". Rows below use what exists.", ""]
+    if results.get("learning_curve"):
+        lines += [(f"Tables below: the {results['size']} size of the learning curve (its "
+                  "last section)."), ""]
     lines += arm_tables(results["arms"], float(c.get("confidence", 0.95)))
     goal = goal_line(results["arms"])
     if goal:
@@ -336,6 +479,9 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {recipe} | {label} | " + " | ".join(
                     _with_ci(t[which][m]["mean"], t[which][m]["ci"])
                     for m in ("sensitivity", "specificity", "hm")) + f" | {t['folds']} |")
+    if results.get("learning_curve"):
+        lines += [""] + curve_markdown(results["learning_curve"],
+                                       float(c.get("confidence", 0.95)))
     leak = results["leakage"]
     lines += ["", "## Leakage (from the generators' model cards)", "",
               (f"{leak['gan_cells_checked']} GAN(s) checked: {leak['test_images_seen']} test "
@@ -515,13 +661,14 @@ def write_report(out) -> dict:
     config, folds, cells = load_plan(out)
     done = finished(out, cells)
     records = [done[c.id] for c in cells if c.id in done]
-    planned: dict[str, int] = {}
-    for c in cells:
-        if c.kind == "arm":
-            key = c.arm + (f" [{c.variant.name}]" if isinstance(c.variant, Variant) else "")
-            planned[key] = planned.get(key, 0) + 1
     arms = [r for r in records if r["kind"] == "arm"]
     class_names = folds["class_names"]
+    confidence = float(config.get("confidence", 0.95))
+    sizes = order_sizes({c.size for c in cells})
+    main = None if None in sizes else sizes[-1]  # the headline tables: the largest size
+    by_size = {size_label(n): summarize_arms([r for r in arms if r.get("size") == n],
+                                             _planned(cells, n), len(class_names), confidence)
+               for n in sizes}
     results = {
         "config": {k: v for k, v in config.items() if k != "resolved_recipes"},
         "recipes": config.get("resolved_recipes", {}),
@@ -529,10 +676,12 @@ def write_report(out) -> dict:
         "cells_planned": len(cells),
         "cells_done": len(records),
         "missing": [c.id for c in cells if c.id not in done],
-        "arms": summarize_arms(arms, planned, len(class_names),
-                               float(config.get("confidence", 0.95))),
-        "gan_train": summarize_gan_train([r for r in records if r["kind"] == "gan_train"],
-                                         float(config.get("confidence", 0.95))),
+        "size": size_label(main),
+        "arms": by_size[size_label(main)],
+        "learning_curve": (learning_curve(by_size, [r for r in arms if r.get("size") is None],
+                                          len(class_names)) if len(sizes) > 1 else None),
+        "gan_train": summarize_gan_train([r for r in records if r["kind"] == "gan_train"
+                                          and r.get("size") == main], confidence),
         "leakage": leakage(out, [r for r in records if r["kind"] == "gan"], folds),
         "seconds": {k: round(sum(r.get("seconds", 0.0) for r in records if r["kind"] == k), 1)
                     for k in ("gan", "arm", "gan_train")},
@@ -542,12 +691,24 @@ def write_report(out) -> dict:
     write_text_atomic(out / "results.json", json.dumps(jsonable(results), indent=2) + "\n")
     write_text_atomic(out / "results.md", markdown(results))
     bar_plot(results, out / "results.png")
+    if results["learning_curve"]:
+        curve_plot(results, out / "learning_curve.png")
     return results
+
+
+def _planned(cells: list[Cell], size) -> dict[str, int]:
+    """Row key (arm [variant]) → arm cells planned at one learning-curve size."""
+    planned: dict[str, int] = {}
+    for c in cells:
+        if c.kind == "arm" and c.size == size:
+            key = c.arm + (f" [{c.variant.name}]" if isinstance(c.variant, Variant) else "")
+            planned[key] = planned.get(key, 0) + 1
+    return planned
 
 
 #: What ``archive_results`` copies: everything the report reads, nothing large.
 #: data_report.json too: the leakage section's copies-across-folds check reads it
-ARCHIVED = ("config.json", "folds.json", "data_report.json", "cells/*.json",
+ARCHIVED = ("config.json", "folds.json", "data_report.json", "cells/*.json", "*.log",
             "gans/*/*/*/export/generator_*.json", "gans/*/*/*/loss_*.png")
 
 

@@ -61,9 +61,18 @@ class StudyData:
     ids: list[str]  # image identifiers, as model cards list them
     findings: list = field(default_factory=list)  # data sanity (keras_medgan.data.sanity)
 
-    def parts(self, config: StudyConfig, repeat: int, fold: int) -> fold_split.FoldParts:
-        return fold_split.fold_parts(self.labels, self.groups, config.folds, repeat, fold,
-                                     seed=config.seed, val_fraction=config.val_fraction)
+    def parts(self, config: StudyConfig, repeat: int, fold: int,
+              size: int | None = None) -> fold_split.FoldParts:
+        """The fold's indices; with ``size``, its training part cut to ``size`` images per
+        class (nested over sizes; validation and test parts untouched, so every point of
+        a learning curve is scored on the same images)."""
+        parts = fold_split.fold_parts(self.labels, self.groups, config.folds, repeat, fold,
+                                      seed=config.seed, val_fraction=config.val_fraction)
+        if size is None:
+            return parts
+        train = fold_split.subsample_per_class(self.labels, parts.train, size,
+                                               seed=config.seed + 100 * repeat + fold)
+        return fold_split.FoldParts(train=train, val=parts.val, test=parts.test)
 
 
 def load_study_data(config: StudyConfig, loader: Callable | None = None) -> StudyData:
@@ -133,6 +142,8 @@ def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Re
                 cli["epochs"] = int(config.gan_epochs)
             if config.gan_precision is not None:
                 cli["precision"] = config.gan_precision
+            if config.gan_batch_size is not None:
+                cli["batch_size"] = int(config.gan_batch_size)
             resolved = resolve_config(cli, yaml_config)
         except ConfigError as exc:
             raise StudyError(f"recipe {name!r} ({path}): {exc}") from None
@@ -159,6 +170,11 @@ def _check_inputs(config: StudyConfig) -> None:
         raise StudyError(f"arm(s) {synthetic_arms or ['GAN-train']} need GANs: give --recipe")
     if config.repeats < 1:
         raise StudyError(f"--repeats must be >= 1, got {config.repeats}")
+    if config.gan_batch_size is not None and config.gan_batch_size < 1:
+        raise StudyError(f"--gan-batch-size must be >= 1, got {config.gan_batch_size}")
+    for n in config.real_per_class:
+        if n is not None and n < 1:
+            raise StudyError(f"--real-per-class {n}: give a number of images >= 1, or all")
     if not 0.0 < config.val_fraction < 0.5:
         raise StudyError(f"--val-fraction must be in (0, 0.5), got {config.val_fraction}")
     for r in config.synthetic_ratios:
@@ -175,9 +191,9 @@ def _check_inputs(config: StudyConfig) -> None:
 class _Fold:
     """What one (repeat, fold)'s cells share: the indices and the synthetic pools."""
 
-    def __init__(self, study: _Study, repeat: int, fold: int):
-        self.study, self.repeat, self.fold = study, repeat, fold
-        self.parts = study.data.parts(study.config, repeat, fold)
+    def __init__(self, study: _Study, repeat: int, fold: int, size: int | None = None):
+        self.study, self.repeat, self.fold, self.size = study, repeat, fold, size
+        self.parts = study.data.parts(study.config, repeat, fold, size)
         self.seed = 100 * repeat + fold
         self._pools: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -191,11 +207,10 @@ class _Fold:
     def generator_files(self, recipe: str) -> list[pathlib.Path]:
         files = []
         for unit in self.study.recipes[recipe].units:
-            rec = read_cell(self.study.out, Cell("gan", self.repeat, self.fold, recipe=recipe,
-                                                 unit=unit))
+            gan = Cell("gan", self.repeat, self.fold, recipe=recipe, unit=unit, size=self.size)
+            rec = read_cell(self.study.out, gan)
             if rec is None:
-                raise _NotReady(f"GAN {recipe} [{unit}] of repeat {self.repeat} fold "
-                                f"{self.fold} has not finished")
+                raise _NotReady(f"GAN {gan.id} has not finished")
             files.append(self.study.out / rec["export"])
         return files
 
@@ -236,9 +251,10 @@ class _Study:
         self.out = pathlib.Path(config.out)
         self._fold: _Fold | None = None
 
-    def fold(self, repeat: int, fold: int) -> _Fold:
-        if self._fold is None or (self._fold.repeat, self._fold.fold) != (repeat, fold):
-            self._fold = _Fold(self, repeat, fold)  # one fold's arrays at a time
+    def fold(self, cell: Cell) -> _Fold:
+        key = (cell.repeat, cell.fold, cell.size)
+        if self._fold is None or (self._fold.repeat, self._fold.fold, self._fold.size) != key:
+            self._fold = _Fold(self, *key)  # one fold's (and size's) arrays at a time
         return self._fold
 
     def print(self, line: str) -> None:
@@ -251,13 +267,14 @@ class _Study:
         from keras_medgan.runs import write_config as write_run_config
         from keras_medgan.training import PreparedData, plan_units, run_training
 
-        f = self.fold(cell.repeat, cell.fold)
+        f = self.fold(cell)
         recipe = self.recipes[cell.recipe]
         config = recipe.config.replace(
             seed=recipe.config.seed + f.seed, split_seed=None,
             classes=None if cell.unit == "conditional" else (cell.unit,),
             command=self.config.command + f"  # cell {cell.id}")
-        run_dir = self.out / "gans" / f"r{cell.repeat}-f{cell.fold}" / cell.recipe / cell.unit
+        where = f"r{cell.repeat}-f{cell.fold}" + (f"-n{cell.size}" if cell.size else "")
+        run_dir = self.out / "gans" / where / cell.recipe / cell.unit
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, config)
         train_x, train_y = f.xy("train")
@@ -267,7 +284,8 @@ class _Study:
             (result,) = run_training(config, run_dir, print_fn=lambda s: self.print("    " + s),
                                      prepared=prepared)
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # the export is what counts
-        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "recipe": cell.recipe,
+        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
+                "recipe": cell.recipe,
                 "unit": cell.unit, "run_dir": str(run_dir.relative_to(self.out)),
                 "export": str(pathlib.Path(result.export["h5"]).resolve().relative_to(
                     self.out.resolve())),
@@ -275,7 +293,7 @@ class _Study:
                 "n_train": len(units[0].images), "final_metrics": result.final_metrics}
 
     def run_arm(self, cell: Cell) -> dict:
-        f = self.fold(cell.repeat, cell.fold)
+        f = self.fold(cell)
         num_classes = len(self.data.class_names)
         train_x, train_y = f.xy("train")
         synth = (None, None)
@@ -287,7 +305,8 @@ class _Study:
                                 synthetic_ratio=v.ratio if v and v.ratio else 1.0, seed=f.seed)
         cell_fields = classifier_cell(ts, f.xy("val"), f.xy("test"), num_classes=num_classes,
                                       config=self.config.train, seed=f.seed)
-        return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "arm": cell.arm,
+        return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
+                "arm": cell.arm,
                 "recipe": v.recipe if v else None, "variant": v.name if v else None,
                 "ratio": v.ratio if v else None, "keep": v.keep if v else None,
                 "ids": f.ids("test"), "val_ids": f.ids("val"), **cell_fields}
@@ -295,7 +314,7 @@ class _Study:
     def run_gan_train(self, cell: Cell) -> dict:
         from keras_medgan.features import get_extractor
 
-        f = self.fold(cell.repeat, cell.fold)
+        f = self.fold(cell)
         train_x, train_y = f.xy("train")
         try:
             ext = get_extractor(self.config.features, real_images=train_x, real_labels=train_y,
@@ -306,7 +325,7 @@ class _Study:
         result = gan_train_cell(ext, (train_x, train_y), f.xy("test"),
                                 f.pool(cell.recipe, 1.0), seed=f.seed)
         return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
-                "recipe": cell.recipe, **result}
+                "size": cell.size, "recipe": cell.recipe, **result}
 
     def run(self, cell: Cell) -> dict:
         return {"gan": self.run_gan, "arm": self.run_arm, "gan_train": self.run_gan_train
@@ -324,12 +343,23 @@ def _summary(record: dict) -> str:
 
 
 def _folds_record(config: StudyConfig, data: StudyData) -> dict:
-    """Which images each fold trains, validates and tests on (the leakage check reads it)."""
+    """Which images each fold trains, validates and tests on (the leakage check reads it);
+    with learning-curve sizes, ``train_by_size``: the images each size trains on."""
+    from keras_medgan.study.cells import order_sizes
+
+    sizes = [n for n in order_sizes(config.real_per_class) if n is not None]
     repeats = []
     for r in range(config.repeats):
-        parts = [data.parts(config, r, f) for f in range(config.folds)]
-        repeats.append([{k: [data.ids[i] for i in getattr(p, k)] for k in ("train", "val", "test")}
-                        for p in parts])
+        folds = []
+        for f in range(config.folds):
+            p = data.parts(config, r, f)
+            entry = {k: [data.ids[i] for i in getattr(p, k)] for k in ("train", "val", "test")}
+            if sizes:
+                entry["train_by_size"] = {str(n): [data.ids[i] for i in
+                                                   data.parts(config, r, f, n).train]
+                                          for n in sizes}
+            folds.append(entry)
+        repeats.append(folds)
     return {"class_names": data.class_names, "ids": data.ids, "labels": data.labels.tolist(),
             "groups": data.groups, "repeats": repeats}
 
@@ -350,13 +380,30 @@ def prepare_study(config: StudyConfig, loader: Callable | None = None):
     try:
         fold_split.check_fold_counts(data.labels, data.groups, data.class_names, config.folds,
                                      min_train=min_train, val_fraction=config.val_fraction)
+        fold_split.check_sizes(config.real_per_class, _smallest_train(config, data),
+                               {n: (r.config.batch_size, 1 if r.config.per_class
+                                    else len(data.class_names)) for n, r in recipes.items()})
     except fold_split.FoldError as exc:
         raise StudyError(str(exc)) from None
     cells = plan_cells(repeats=config.repeats, folds=config.folds,
                        recipes={n: r.units for n, r in recipes.items()}, arms=config.arms,
                        ratios=config.synthetic_ratios, keeps=config.keep_fractions,
-                       gan_train=config.gan_train and bool(recipes))
+                       gan_train=config.gan_train and bool(recipes),
+                       sizes=config.real_per_class)
     return data, recipes, cells
+
+
+def _smallest_train(config: StudyConfig, data: StudyData) -> dict[str, int]:
+    """Class → its fewest images in any training part of the study (what the largest
+    learning-curve size may ask for)."""
+    smallest = {n: len(data.labels) for n in data.class_names}
+    for r in range(config.repeats):
+        for f in range(config.folds):
+            counts = np.bincount(data.labels[data.parts(config, r, f).train],
+                                 minlength=len(data.class_names))
+            for n, c in zip(data.class_names, counts.tolist()):
+                smallest[n] = min(smallest[n], c)
+    return smallest
 
 
 def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[Cell]] | None = None,
@@ -423,7 +470,7 @@ def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -
     if cell.kind != "gan" or (out / done[cell.id]["export"]).is_file():
         return False
     return any(c.id not in done for c in cells if c.kind != "gan" and c.recipe == cell.recipe
-               and (c.repeat, c.fold) == (cell.repeat, cell.fold))
+               and (c.repeat, c.fold, c.size) == (cell.repeat, cell.fold, cell.size))
 
 
 def _cell_lock(out: pathlib.Path, cell: Cell):

@@ -140,7 +140,7 @@ def test_leakage_counts_a_validation_image_a_gan_trained_on(tmp_path, tiny_arch,
 
 def _fake_run(study, cell):
     """Deterministic stand-in records: no training, so shards and full runs can be compared."""
-    f = study.fold(cell.repeat, cell.fold)
+    f = study.fold(cell)
     if cell.kind == "gan":
         return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "recipe": cell.recipe,
                 "unit": cell.unit, "export": "none.h5", "status": "trained", "epochs": 1,

@@ -1,0 +1,172 @@
+"""The learning curve (``--real-per-class``): stratified, seeded, nested subsets of each
+fold's training part; GANs trained on exactly those images; validation and test parts
+untouched; the report's curve; bad sizes refused before anything trains."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from keras_medgan.export import read_model_card
+from keras_medgan.study import StudyError, runner
+from keras_medgan.study import folds as fold_split
+from keras_medgan.study.cells import order_sizes, plan_cells
+from keras_medgan.study.cli import main as study_main
+from keras_medgan.study.cli import parse_sizes
+from keras_medgan.study.report import learning_curve
+from keras_medgan.study.runner import run_study
+from tests.study.conftest import study_config, toy_study_loader, write_recipe
+
+LABELS = np.array([0] * 10 + [1] * 12)
+TRAIN = np.array([0, 2, 3, 5, 7, 8, 9, 11, 12, 14, 15, 16, 18, 20, 21])  # 7 of class 0, 8 of 1
+
+
+def test_subsample_is_stratified_inside_train_and_nested():
+    subsets = {n: fold_split.subsample_per_class(LABELS, TRAIN, n, seed=3) for n in (2, 4, 7)}
+    for n, sub in subsets.items():
+        assert set(sub) <= set(TRAIN)
+        assert np.bincount(LABELS[sub]).tolist() == [n, n]
+        assert list(sub) == sorted(sub, key=list(TRAIN).index)  # training order kept
+    assert set(subsets[2]) < set(subsets[4]) < set(subsets[7])
+    same = fold_split.subsample_per_class(LABELS, TRAIN, 4, seed=3)
+    other = [fold_split.subsample_per_class(LABELS, TRAIN, 4, seed=s) for s in range(4, 9)]
+    assert np.array_equal(same, subsets[4])
+    assert any(not np.array_equal(o, same) for o in other)  # the seed matters
+    assert np.array_equal(fold_split.subsample_per_class(LABELS, TRAIN, None, 0), TRAIN)
+    with pytest.raises(ValueError, match="7 training images, fewer than 8"):
+        fold_split.subsample_per_class(LABELS, TRAIN, 8, seed=0)
+
+
+def test_subsample_draws_every_image_with_equal_chance():
+    """Over many seeds each training image of a class is kept about size/count of the time
+    (a bias toward the first images, e.g. a slice instead of a permutation, fails)."""
+    kept = np.zeros(len(LABELS))
+    for seed in range(600):
+        kept[fold_split.subsample_per_class(LABELS, TRAIN, 2, seed)] += 1
+    rate0 = kept[TRAIN[LABELS[TRAIN] == 0]] / 600  # 2 of 7
+    rate1 = kept[TRAIN[LABELS[TRAIN] == 1]] / 600  # 2 of 8
+    assert np.allclose(rate0, 2 / 7, atol=0.07) and np.allclose(rate1, 2 / 8, atol=0.07)
+
+
+def test_sizes_parse_order_and_refuse_bad_values():
+    assert parse_sizes(["all", "16", "8", "16"]) == [8, 16, None]
+    assert order_sizes([None, 32, 8]) == [8, 32, None]
+    for bad, why in (("0", ">= 1"), ("-4", ">= 1"), ("eight", "whole numbers")):
+        with pytest.raises(StudyError, match=why):
+            parse_sizes([bad])
+
+
+def test_check_sizes_names_the_value_and_the_fix():
+    fold_split.check_sizes([8, None], {"normal": 50, "hemorrhage": 49}, {"p1": (8, 1)})
+    with pytest.raises(fold_split.FoldError, match=r"--real-per-class 64: .*49 hemorrhage.*"
+                                                   r"up to 49, or all"):
+        fold_split.check_sizes([64], {"normal": 50, "hemorrhage": 49}, {"p1": (16, 1)})
+    with pytest.raises(fold_split.FoldError, match=r"p1 \(batch_size 16\).*--gan-batch-size 8"):
+        fold_split.check_sizes([8], {"normal": 50, "hemorrhage": 49}, {"p1": (16, 1)})
+    # a conditional GAN sees every class: 8 per class x 2 classes fill a batch of 16
+    fold_split.check_sizes([8], {"normal": 50, "hemorrhage": 49}, {"cgan": (16, 2)})
+
+
+def test_cells_carry_the_size_and_all_keeps_the_old_ids():
+    kw = {"repeats": 1, "folds": 1, "recipes": {"p": ["a", "b"]}, "arms": ["real", "synthetic"],
+          "ratios": [1.0], "keeps": [1.0], "gan_train": False}
+    old = plan_cells(**kw)
+    curve = plan_cells(**kw, sizes=[None, 8])
+    assert [c.id for c in old] == [c.id for c in curve if c.size is None]
+    assert [c.id for c in curve][:3] == ["r0-f0-n8-gan-p-a", "r0-f0-n8-gan-p-b", "r0-f0-n8-arm-real"]
+
+
+@pytest.fixture(scope="module")
+def curve_study(tmp_path_factory, tiny_arch):
+    tmp = tmp_path_factory.mktemp("curve")
+    config = study_config(tmp / "out", write_recipe(tmp), arms=["real", "real+synthetic"],
+                          real_per_class=[4, None], gan_train=False)
+    loader = toy_study_loader()
+    results = run_study(config, loader=loader, stream=io.StringIO())
+    data = runner.load_study_data(config, loader)
+    return tmp / "out", config, data, results
+
+
+def test_gans_and_classifiers_of_a_size_train_on_exactly_its_subset(curve_study):
+    out, config, data, _ = curve_study
+    folds = json.loads((out / "folds.json").read_text())
+    for f in range(config.folds):
+        part = data.parts(config, 0, f)
+        small = data.parts(config, 0, f, 4)
+        assert np.array_equal(small.val, part.val) and np.array_equal(small.test, part.test)
+        expected = {data.ids[i] for i in small.train}
+        assert folds["repeats"][0][f]["train_by_size"]["4"] == [data.ids[i] for i in small.train]
+        seen = set()
+        for unit in data.class_names:
+            rec = json.loads((out / "cells" / f"r0-f{f}-n4-gan-tiny-{unit}.json").read_text())
+            ids = read_model_card(out / rec["export"])["train_ids"]
+            assert len(ids) == 4 and rec["n_train"] == 4
+            seen |= set(ids)
+        assert seen == expected
+        real = json.loads((out / "cells" / f"r0-f{f}-n4-arm-real.json").read_text())
+        assert real["n_real"] == 8 and real["train_class_counts"] == [4, 4]
+        assert real["ids"] == [data.ids[i] for i in part.test]
+
+
+def test_report_draws_the_curve(curve_study):
+    out, _, _, results = curve_study
+    curve = results["learning_curve"]
+    assert curve["sizes"] == ["4", "all"]
+    assert curve["real_per_class"]["4"] == 4.0 and curve["real_per_class"]["all"] > 4.0
+    assert set(curve["rows"]) == {"real", "real+synthetic [tiny@x1]"}
+    assert results["size"] == "all" and results["leakage"]["ids_outside_training_part"] == 0
+    assert results["leakage"]["gan_cells_checked"] == 8
+    assert (out / "learning_curve.png").stat().st_size > 10_000
+    text = (out / "results.md").read_text()
+    assert "## Learning curve" in text and "AUC at 4/class" in text
+
+
+def test_a_gan_trained_outside_its_subset_is_counted(curve_study, tmp_path):
+    """The leakage check compares a sized GAN's card with ITS subset: a GAN of size 4 that
+    trained on the whole training part shows up."""
+    import shutil
+
+    from keras_medgan.study.report import write_report
+
+    out, *_ = curve_study
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    folds = json.loads((copy / "folds.json").read_text())
+    whole = folds["repeats"][0][0]["train"]
+    sized = folds["repeats"][0][0]["train_by_size"]["4"]
+    folds["repeats"][0][0]["train_by_size"]["4"] = sized[:2]  # as if two others were meant
+    (copy / "folds.json").write_text(json.dumps(folds))
+    leak = write_report(copy)["leakage"]
+    assert leak["ids_outside_training_part"] == len(sized) - 2
+    assert len(whole) > len(sized)
+
+
+def test_curve_summary_reads_direction_and_x_from_the_cells():
+    def arm(mean, lo, hi, vs=None):
+        m = {k: {"mean": mean, "ci_low": lo, "ci_high": hi} for k in ("auc", "log_loss")}
+        e = {"metrics": m, "cells": 5}
+        if vs:
+            e["vs_real"] = {k: {"mean_diff": vs[0], "ci_low": vs[1], "ci_high": vs[2],
+                                "pvalue": 0.01, "folds_better": 5, "n": 5}
+                            for k in ("auc", "log_loss")}
+        return e
+
+    by_size = {"8": {"real": arm(0.70, 0.6, 0.8), "real+synthetic": arm(0.80, 0.7, 0.9,
+                                                                         (0.10, 0.02, 0.18))},
+               "all": {"real": arm(0.90, 0.85, 0.95), "real+synthetic": arm(0.89, 0.84, 0.94,
+                                                                            (-0.01, -0.05, 0.03))}}
+    full = [{"n_real": 128}, {"n_real": 124}]
+    curve = learning_curve(by_size, full, num_classes=2)
+    assert curve["real_per_class"] == {"8": 8.0, "all": 63.0}
+    (words,) = curve["in_words"]
+    assert "8/class: +0.100 (better)" in words and "63/class: -0.010 (no detectable" in words
+
+
+def test_cli_refuses_a_size_larger_than_a_training_part_before_training(tmp_path, capsys):
+    code = study_main(["--data", "phantom", "--quick", "--out", str(tmp_path / "s"),
+                       "--real-per-class", "500", "--list-cells"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--real-per-class 500" in err and "or all" in err
+    assert not (tmp_path / "s" / "cells").exists()
