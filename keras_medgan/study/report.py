@@ -416,6 +416,61 @@ def duplicates_split(out: pathlib.Path, folds: dict) -> list[dict]:
     return split
 
 
+# --------------------------------------------------------------------------- cost
+
+
+def study_cost(records: list[dict]) -> dict:
+    """Where the study's time went, from the cells' own clocks: per GAN recipe the seconds
+    per epoch and per 1 000 training images seen; per classifier cell the milliseconds per
+    optimizer step (training only) and the seconds outside training (building, synthetic
+    pools, predicting). Machines and sharing differ: compare ratios within one study."""
+    gans: dict[str, dict] = {}
+    for r in records:
+        if r["kind"] != "gan" or not r.get("seconds") or not r.get("epochs"):
+            continue
+        g = gans.setdefault(r["recipe"], {"cells": 0, "seconds": 0.0, "epochs": 0,
+                                          "images_seen": 0})
+        g["cells"] += 1
+        g["seconds"] += r["seconds"]
+        g["epochs"] += int(r["epochs"])
+        g["images_seen"] += int(r["epochs"]) * int(r.get("n_train") or 0)
+    for g in gans.values():
+        g["seconds_per_epoch"] = g["seconds"] / g["epochs"]
+        g["seconds_per_1000_images"] = (1000 * g["seconds"] / g["images_seen"]
+                                        if g["images_seen"] else None)
+    arm = {"cells": 0, "seconds": 0.0, "train_seconds": 0.0, "steps": 0}
+    for r in records:
+        t = r.get("training") or {}
+        if r["kind"] != "arm" or not r.get("seconds") or "train_seconds" not in t:
+            continue
+        arm["cells"] += 1
+        arm["seconds"] += r["seconds"]
+        arm["train_seconds"] += t["train_seconds"]
+        arm["steps"] += sum(int(seed["training"]["steps"]) for seed in r.get("seeds", [])
+                            if "training" in seed)
+    arm["ms_per_step"] = 1000 * arm["train_seconds"] / arm["steps"] if arm["steps"] else None
+    arm["seconds_outside_training_per_cell"] = (
+        (arm["seconds"] - arm["train_seconds"]) / arm["cells"] if arm["cells"] else None)
+    return {"gan": gans, "classifier": arm}
+
+
+def cost_markdown(cost: dict) -> list[str]:
+    lines = ["## Cost (from the cells' clocks; other work may have shared the machine)", "",
+             "| cells | count | seconds | per unit |", "|---|---|---|---|"]
+    for recipe, g in cost["gan"].items():
+        per = f"{g['seconds_per_epoch']:.2f} s per GAN epoch"
+        if g["seconds_per_1000_images"]:
+            per += f", {g['seconds_per_1000_images']:.1f} s per 1 000 images seen"
+        lines.append(f"| GAN {recipe} | {g['cells']} | {g['seconds']:.0f} | {per} |")
+    a = cost["classifier"]
+    if a["cells"]:
+        lines.append(f"| classifier | {a['cells']} | {a['seconds']:.0f} | "
+                     f"{a['ms_per_step']:.1f} ms per step; "
+                     f"{a['seconds_outside_training_per_cell']:.1f} s per cell outside "
+                     f"training |")
+    return lines + [""]
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -482,6 +537,8 @@ def markdown(results: dict) -> str:
     if results.get("learning_curve"):
         lines += [""] + curve_markdown(results["learning_curve"],
                                        float(c.get("confidence", 0.95)))
+    if results.get("cost") and (results["cost"]["gan"] or results["cost"]["classifier"]["cells"]):
+        lines += [""] + cost_markdown(results["cost"])
     leak = results["leakage"]
     lines += ["", "## Leakage (from the generators' model cards)", "",
               (f"{leak['gan_cells_checked']} GAN(s) checked: {leak['test_images_seen']} test "
@@ -685,6 +742,7 @@ def write_report(out) -> dict:
         "leakage": leakage(out, [r for r in records if r["kind"] == "gan"], folds),
         "seconds": {k: round(sum(r.get("seconds", 0.0) for r in records if r["kind"] == k), 1)
                     for k in ("gan", "arm", "gan_train")},
+        "cost": study_cost(records),
         "environment": environment(),
     }
     write_predictions(out / "predictions.csv", arms, class_names)

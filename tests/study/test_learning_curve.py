@@ -170,3 +170,45 @@ def test_cli_refuses_a_size_larger_than_a_training_part_before_training(tmp_path
     err = capsys.readouterr().err
     assert "--real-per-class 500" in err and "or all" in err
     assert not (tmp_path / "s" / "cells").exists()
+
+
+def test_cost_is_computed_from_the_cells_clocks():
+    from keras_medgan.study.report import cost_markdown, study_cost
+
+    gan = {"kind": "gan", "recipe": "p1", "seconds": 30.0, "epochs": 3, "n_train": 10}
+    arm = {"kind": "arm", "seconds": 6.0, "training": {"train_seconds": 4.0},
+           "seeds": [{"training": {"steps": 100}}, {"training": {"steps": 100}}]}
+    cost = study_cost([gan, dict(gan, seconds=50.0, epochs=5), arm])
+    g = cost["gan"]["p1"]
+    assert (g["cells"], g["seconds_per_epoch"]) == (2, 10.0)
+    assert g["seconds_per_1000_images"] == pytest.approx(1000 * 80 / 80)
+    c = cost["classifier"]
+    assert c["ms_per_step"] == pytest.approx(20.0)
+    assert c["seconds_outside_training_per_cell"] == pytest.approx(2.0)
+    text = "\n".join(cost_markdown(cost))
+    assert "10.00 s per GAN epoch" in text and "20.0 ms per step" in text
+
+
+def test_quick_study_runs_on_a_folder_of_classes(tmp_path, tiny_arch):
+    """The --quick command on a folder-of-classes PNG set (class names from the folder
+    names), learning curve included; fewer folds, seeds and steps only to keep it short."""
+    import cv2
+
+    from tests.bench.conftest import toy_images
+
+    images, labels = toy_images(16)
+    for i, (img, y) in enumerate(zip(images, labels)):
+        folder = tmp_path / "scans" / ("lesion" if y else "clear")
+        folder.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / f"s{i:03d}.png"), ((img[..., 0] + 1) * 127.5).astype("uint8"))
+    recipe = write_recipe(tmp_path)
+    out = tmp_path / "study"
+    code = study_main(["--data", f"folder:{tmp_path / 'scans'}", "--quick", "--recipe", recipe,
+                       "--arms", "real", "real+synthetic", "--no-gan-train", "--steps", "4",
+                       "--folds", "2", "--seeds", "1",
+                       "--eval-every", "2", "--real-per-class", "4", "all", "--out", str(out)])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["class_names"] == ["clear", "lesion"] and results["missing"] == []
+    assert results["learning_curve"]["sizes"] == ["4", "all"]
+    assert (out / "learning_curve.png").is_file()
