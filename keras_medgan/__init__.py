@@ -17,6 +17,12 @@ if sys.argv[:1] == ["-m"]:
         raise SystemExit(0)
 
     quiet_tensorflow(wants_verbose())
+elif "--multiprocessing-fork" in getattr(sys, "orig_argv", ()):
+    # a worker process a tool spawned (the study's side-by-side GAN cells): it imports the
+    # tool's module again, and with it TensorFlow; as quiet as its parent
+    from keras_medgan.console import quiet_tensorflow, wants_verbose
+
+    quiet_tensorflow(wants_verbose())
 
 
 def load_pretrained(name: str, **kwargs):

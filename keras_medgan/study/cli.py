@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gan-batch-size", type=int, default=None,
                    help="override every recipe's batch size (a --real-per-class below the "
                         "recipe's batch needs it; P1: 16)")
+    p.add_argument("--gan-workers", default="auto", metavar="N|auto",
+                   help="train a fold's GANs side by side, N processes (auto: 2 on a machine "
+                        "with no GPU and 2+ cores, where it measured 1.6× faster; else 1)")
     p.add_argument("--gan-precision", default=None,
                    help="override the recipes' precision (auto / fp32 / bf16 / fp16)")
     p.add_argument("--synthetic-ratio", type=float, nargs="+", default=[1.0], metavar="R",
@@ -212,6 +215,9 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
             raise StudyError(f"{name} must be >= 1, got {value}")
     if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
         raise StudyError(f"--gan-epochs must be >= 1, got {pick['gan_epochs']}")
+    if args.gan_workers != "auto" and (not str(args.gan_workers).isdigit()
+                                       or int(args.gan_workers) < 1):
+        raise StudyError(f"--gan-workers {args.gan_workers!r}: give a number >= 1, or auto")
     if args.gan_batch_size is not None and args.gan_batch_size < 1:
         raise StudyError(f"--gan-batch-size must be >= 1, got {args.gan_batch_size}")
     classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
@@ -230,6 +236,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
         synthetic_ratios=sorted(set(args.synthetic_ratio)),
         real_per_class=parse_sizes(args.real_per_class),
         gan_batch_size=args.gan_batch_size,
+        gan_workers=args.gan_workers if args.gan_workers == "auto" else int(args.gan_workers),
         keep_fractions=sorted(set(args.keep_most_realistic), reverse=True),
         gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,
         gan_train=not args.no_gan_train, features=pick["features"],

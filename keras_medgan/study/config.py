@@ -49,6 +49,9 @@ class StudyConfig:
     #: None = each recipe's own batch size (a small --real-per-class may need a smaller one)
     gan_batch_size: int | None = None
     gan_precision: str | None = None
+    #: GAN cells of one fold trained side by side, one process each ("auto": 2 on a CPU
+    #: machine with 2+ cores, else 1); how, not what: not a result setting
+    gan_workers: int | str = 1
     train: TrainConfig = field(default_factory=TrainConfig)
     gan_train: bool = True
     features: str = "domain_cnn"

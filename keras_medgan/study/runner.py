@@ -439,14 +439,19 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     study = _Study(config, data, recipes, stream)
     (out / "locks").mkdir(exist_ok=True)
     waiting = []
-    for cell in todo:
+    workers = resolve_gan_workers(config.gan_workers)
+    for batch in _batches(todo, workers):
+        if len(batch) > 1:  # a fold's GANs side by side, one process each
+            for cell, record in _run_concurrently(config, data, batch, workers):
+                progress.log(cell.kind, cell.label(), record.get("seconds", 0.0),
+                             _summary(record) if "kind" in record else record["skipped"])
+            continue
+        (cell,) = batch
         if cell.id not in done and read_cell(out, cell) is not None:
             progress.log(cell.kind, cell.label(), 0.0, "finished by another process")
             continue
-        start = time.time()
         try:
-            with _cell_lock(out, cell):
-                record = study.run(cell)
+            record = _run_one(study, cell)
         except RunLockedError:
             print(f"  skip {cell.id}: another process is running it", file=stream, flush=True)
             continue
@@ -454,13 +459,82 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
             waiting.append(cell.id)
             print(f"  skip {cell.id}: {exc}", file=stream, flush=True)
             continue
-        record["seconds"] = round(time.time() - start, 2)
-        write_cell(out, cell, record)
         progress.log(cell.kind, cell.label(), record["seconds"], _summary(record))
     if waiting:
         print(f"{len(waiting)} cell(s) wait for GANs of their fold; run those cells "
               f"(e.g. --repeat R --fold F), then rerun", file=stream, flush=True)
     return write_report(out)
+
+
+def _run_one(study: _Study, cell: Cell) -> dict:
+    """Run one cell under its lock and write its record (the file that means "done")."""
+    start = time.time()
+    with _cell_lock(study.out, cell):
+        record = study.run(cell)
+    record["seconds"] = round(time.time() - start, 2)
+    write_cell(study.out, cell, record)
+    return record
+
+
+def resolve_gan_workers(value: int | str) -> int:
+    """``auto``: 2 on a machine with no GPU and at least 2 CPU cores (two GAN processes
+    side by side trained P1's two class GANs 1.6× faster than one after the other on a
+    2-core Xeon: experiments/results/study_cost_xeon_amx.json), else 1 (processes on one
+    GPU would compete for its memory)."""
+    import os
+
+    if value != "auto":
+        return max(1, int(value))
+    if (os.cpu_count() or 1) < 2:
+        return 1
+    import tensorflow as tf
+
+    return 1 if tf.config.list_physical_devices("GPU") else 2
+
+
+def _batches(todo: list[Cell], workers: int) -> list[list[Cell]]:
+    """The cells in order, with each run of GAN cells of one (repeat, fold, size) grouped
+    (up to ``workers`` long) so they can train side by side; every other cell alone."""
+    batches: list[list[Cell]] = []
+    for cell in todo:
+        last = batches[-1] if batches else None
+        if (workers > 1 and cell.kind == "gan" and last and last[0].kind == "gan"
+                and len(last) < workers
+                and (last[0].repeat, last[0].fold, last[0].size)
+                == (cell.repeat, cell.fold, cell.size)):
+            last.append(cell)
+        else:
+            batches.append([cell])
+    return batches
+
+
+def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
+    """One GAN cell in a fresh process (spawned: TensorFlow does not survive a fork); the
+    recipes are resolved again there from their files, as the parent did."""
+    from keras_medgan.console import quiet_tensorflow
+    from keras_medgan.runs import RunLockedError
+
+    quiet_tensorflow(False)
+    if read_cell(config.out, cell) is not None:
+        return {"skipped": "finished by another process"}
+    recipes = resolve_recipes(config, data.class_names)
+    try:
+        return _run_one(_Study(config, data, recipes, sys.stderr), cell)
+    except RunLockedError:
+        return {"skipped": "another process is running it"}
+
+
+def _run_concurrently(config: StudyConfig, data: StudyData, batch: list[Cell], workers: int):
+    """Yield (cell, record) as each of ``batch``'s GAN cells finishes in its own process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("spawn")
+    slim = StudyData(data.images, data.labels, data.class_names, data.groups, data.ids)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_gan_worker, config, slim, cell): cell for cell in batch}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -> bool:

@@ -205,10 +205,50 @@ def test_quick_study_runs_on_a_folder_of_classes(tmp_path, tiny_arch):
     out = tmp_path / "study"
     code = study_main(["--data", f"folder:{tmp_path / 'scans'}", "--quick", "--recipe", recipe,
                        "--arms", "real", "real+synthetic", "--no-gan-train", "--steps", "4",
-                       "--folds", "2", "--seeds", "1",
+                       "--folds", "2", "--seeds", "1", "--gan-workers", "1",
                        "--eval-every", "2", "--real-per-class", "4", "all", "--out", str(out)])
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["class_names"] == ["clear", "lesion"] and results["missing"] == []
     assert results["learning_curve"]["sizes"] == ["4", "all"]
     assert (out / "learning_curve.png").is_file()
+
+
+DCGAN_RECIPE = """\
+arch: dcgan32
+per_class: true
+loss: bce
+epochs: 1
+batch_size: 4
+sample_every: 1000
+checkpoint_every: 1000
+"""
+
+
+def test_gans_side_by_side_give_the_records_of_gans_one_by_one(tmp_path):
+    """--gan-workers 2 (spawned processes, the fold's two class GANs at once) trains the
+    same GANs as one process one after the other: same cells, same final metrics."""
+    from keras_medgan.study.runner import _batches, resolve_gan_workers
+
+    recipe = write_recipe(tmp_path, DCGAN_RECIPE, "dcgan.yaml")
+    only_gans = lambda cells: [c for c in cells if c.kind == "gan" and c.fold == 0]
+    records = {}
+    for workers in (1, 2):
+        config = study_config(tmp_path / f"w{workers}", recipe, arms=["synthetic"],
+                              gan_train=False, gan_workers=workers, folds=2)
+        run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
+                  cells_wanted=only_gans)
+        records[workers] = {p.name: json.loads(p.read_text())
+                            for p in sorted((tmp_path / f"w{workers}" / "cells").glob("*.json"))}
+    assert list(records[1]) == list(records[2]) and len(records[1]) == 2
+    for name, rec in records[1].items():
+        other = records[2][name]
+        assert other["n_train"] == rec["n_train"] and other["epochs"] == rec["epochs"] == 1
+        for key, value in rec["final_metrics"].items():
+            assert other["final_metrics"][key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    # grouping: a fold's GAN cells together, never across folds or with classifier cells
+    _, _, cells = runner.prepare_study(config, toy_study_loader())
+    batches = _batches(cells, 2)
+    assert [len(b) for b in batches][:2] == [2, 1]
+    assert all(len({(c.repeat, c.fold, c.size, c.kind) for c in b}) == 1 for b in batches)
+    assert resolve_gan_workers(3) == 3 and resolve_gan_workers("auto") in (1, 2)
