@@ -66,8 +66,12 @@ def render_all() -> dict[str, str]:
     texts = {}
     with _columns(WIDTH):
         for tool, module in TOOLS.items():
-            parser = importlib.import_module(module).build_parser()
+            mod = importlib.import_module(module)
+            parser = mod.build_parser()
             texts[tool] = parser.format_help()
+            # commands a tool parses itself, outside argparse (``study report``)
+            for name, build in getattr(mod, "SUBCOMMAND_PARSERS", {}).items():
+                texts[f"{tool}-{name}"] = build().format_help()
             for action in parser._actions:  # argparse keeps sub-commands here
                 choices = getattr(action, "choices", None)
                 if isinstance(choices, dict):

@@ -333,10 +333,32 @@ def _read_h5_config(handle, where: str) -> dict:
     if size > MAX_CONFIG_BYTES:
         raise UntrustedModelError(f"{where}: model config of {size:,} bytes")
     raw = handle.attrs["model_config"]
+    return parse_config(raw, where)
+
+
+def parse_config(raw, where: str) -> dict:
+    """A model config's JSON, or one UntrustedModelError line: not JSON, or nested deeper
+    than Python's parser recurses (a small file of 200 000 brackets is a RecursionError
+    traceback otherwise)."""
     try:
-        return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise UntrustedModelError(f"{where}: model config is not JSON ({exc})") from None
+    except RecursionError:
+        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
+                                  "model") from None
+    if not isinstance(config, dict):
+        raise UntrustedModelError(f"{where}: model config is a JSON "
+                                  f"{type(config).__name__}, not an object")
+    return config
+
+
+def _count(config: dict, where: str) -> int:
+    try:
+        return count_params(config, where)
+    except RecursionError:
+        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
+                                  "model") from None
 
 
 def vet_h5(path: pathlib.Path) -> int:
@@ -346,7 +368,7 @@ def vet_h5(path: pathlib.Path) -> int:
     where = str(path)
     try:
         with h5py.File(path, "r") as handle:
-            params = count_params(_read_h5_config(handle, where), where)
+            params = _count(_read_h5_config(handle, where), where)
             if "model_weights" not in handle:
                 raise UntrustedModelError(f"{where}: no model_weights group")
             elements = _h5_weight_elements(handle, where, path.stat().st_size)
@@ -377,8 +399,7 @@ def vet_keras_zip(path: pathlib.Path) -> int:
             weights_size = infos["model.weights.h5"].file_size
             if weights_size > MAX_FILE_BYTES:
                 raise UntrustedModelError(f"{where}: weights of {weights_size:,} bytes")
-            config = json.loads(archive.read("config.json"))
-            params = count_params(config, where)
+            params = _count(parse_config(archive.read("config.json"), where), where)
             with tempfile.TemporaryFile() as tmp:
                 with archive.open("model.weights.h5") as src:
                     copied = 0

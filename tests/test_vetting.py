@@ -183,3 +183,31 @@ def test_a_trusted_file_skips_vetting(tmp_path):
     with pytest.raises(GeneratorLoadError, match="ZeroPadding2D"):
         load_generator(path)
     assert load_generator(path, trust_model=True).generate(2).shape == (2, 8, 8, 1)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_config_nested_200000_deep_is_one_line_not_a_recursion_error(tmp_path, suffix):
+    """A small hostile file whose config is 200 000 nested brackets."""
+    bomb = "[" * 200_000 + "]" * 200_000
+    path = tmp_path / f"g{suffix}"
+    if suffix == ".keras":
+        tiny_generator().save(path)
+        rebuilt = tmp_path / "rebuilt.keras"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(rebuilt, "w") as dst:
+            for info in src.infolist():
+                data = bomb if info.filename == "config.json" else src.read(info.filename)
+                dst.writestr(info.filename, data)
+        path = rebuilt
+    else:
+        tiny_generator().save(path)
+        with h5py.File(path, "a") as handle:
+            handle.attrs["model_config"] = bomb
+    with pytest.raises(vetting.UntrustedModelError, match="nested too deeply|not an object"):
+        vetting.vet_generator_file(path)
+
+
+def test_a_config_that_is_not_an_object_is_refused():
+    with pytest.raises(vetting.UntrustedModelError, match="x.h5: model config is a JSON list"):
+        vetting.parse_config("[1, 2]", "x.h5")
+    with pytest.raises(vetting.UntrustedModelError, match="not JSON"):
+        vetting.parse_config(b"\xff\xfe", "x.h5")

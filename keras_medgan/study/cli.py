@@ -160,6 +160,10 @@ def build_report_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: ``study report``: parsed by its own parser (see ``parser_for``); its help is stored too
+SUBCOMMAND_PARSERS = {"report": build_report_parser}
+
+
 def _find_recipe(path: str) -> str:
     """A recipe path as given, or, when it is not there, the same relative path in the
     checkout the package runs from (``experiments/…`` works from any folder)."""
