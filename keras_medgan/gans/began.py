@@ -40,9 +40,17 @@ def reconstruction_loss(images, reconstructions):
 
 
 def update_k(k, loss_real, loss_fake, gamma, lambda_k):
-    """``clip(k + λ_k (γ L(x) - L(G(z))), 0, 1)`` — the proportional control of k_t."""
+    """``clip(k + λ_k (γ L(x) - L(G(z))), 0, 1)`` — the proportional control of k_t.
+
+    A step whose losses are not finite (a float16 overflow, a diverging batch) leaves k as
+    it was: ``clip(NaN)`` is NaN, and one NaN would make k NaN for every later step. A
+    mixed-precision step skipped only because its scaled GRADIENTS overflowed, with finite
+    losses, still updates k, on purpose: k follows the balance of the losses, and those
+    losses were measured."""
     k, loss_real, loss_fake = (ops.cast(v, "float32") for v in (k, loss_real, loss_fake))
-    return ops.clip(k + lambda_k * (gamma * loss_real - loss_fake), 0.0, 1.0)
+    balance = gamma * loss_real - loss_fake
+    updated = ops.clip(k + lambda_k * balance, 0.0, 1.0)
+    return ops.where(ops.isfinite(balance), updated, k)
 
 
 def convergence_measure(loss_real, loss_fake, gamma):

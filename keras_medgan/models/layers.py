@@ -39,15 +39,20 @@ def he_scale(fan_in: int, gain: float = math.sqrt(2.0)) -> float:
 
 @keras.saving.register_keras_serializable(package="keras_medgan")
 class PixelNorm(layers.Layer):
-    """``x / sqrt(mean(x**2, channels) + eps)`` — ProGAN's generator normalisation (§4.2)."""
+    """``x / sqrt(mean(x**2, channels) + eps)`` — ProGAN's generator normalisation (§4.2).
+
+    Computed in float32 under any mixed policy: in float16 the 1e-8 epsilon rounds to 0,
+    so a zero activation gives 0 · inf = NaN and a small one (1e-4, whose square
+    underflows) gives inf. The result is cast back to the layer's compute dtype."""
 
     def __init__(self, epsilon: float = PIXEL_NORM_EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
-        mean_square = ops.mean(ops.square(inputs), axis=-1, keepdims=True)
-        return inputs * ops.rsqrt(mean_square + self.epsilon)
+        x = ops.cast(inputs, "float32")
+        mean_square = ops.mean(ops.square(x), axis=-1, keepdims=True)
+        return ops.cast(x * ops.rsqrt(mean_square + self.epsilon), inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -159,6 +164,9 @@ class MinibatchStdDev(layers.Layer):
     is in group ``i % (B / G)``, as the reference implementation's reshape does); within a
     group, the stddev of each (pixel, channel) is taken over the group, averaged over
     pixels and channels, and broadcast to a constant ``H×W×1`` map for every member.
+    The statistics are computed in float32 under any mixed policy: in float16 the 1e-8
+    epsilon rounds to 0, and a pixel equal in every image of a group (a black background)
+    has a stddev of sqrt(0), whose gradient is NaN.
     """
 
     def __init__(self, group_size: int = 4, epsilon: float = 1e-8, **kwargs):
@@ -174,7 +182,7 @@ class MinibatchStdDev(layers.Layer):
         else:
             group = minibatch_stddev_group(int(batch), self.group_size)
         height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
-        grouped = ops.reshape(inputs, (group, -1, height, width, channels))
+        grouped = ops.reshape(ops.cast(inputs, "float32"), (group, -1, height, width, channels))
         centred = grouped - ops.mean(grouped, axis=0, keepdims=True)
         stddev = ops.sqrt(ops.mean(ops.square(centred), axis=0) + self.epsilon)  # [M,H,W,C]
         feature = ops.mean(stddev, axis=(1, 2, 3))                              # [M]

@@ -178,7 +178,7 @@ class ProgressiveGenerator(_ProgressiveBase):
         if stage > 0:
             old = upsample(self.to_rgb[stage - 1](features[stage - 1]), 2)
             new = lerp(old, new, ops.cast(alpha, new.dtype))
-        return ops.tanh(new)
+        return ops.tanh(ops.cast(new, "float32"))  # float32 images under any policy
 
     def _full_resolution(self, inputs, stage, alpha):
         return upsample(self.forward(inputs, stage, alpha), self.image_size // stage_resolution(stage))
@@ -295,11 +295,11 @@ class ProgressiveCritic(_ProgressiveBase):
         x = _leaky(self.final_conv(self.mbstd(x)))
         x = ops.reshape(x, (-1, BASE_RESOLUTION * BASE_RESOLUTION * self.nf(0)))
         features = _leaky(self.final_dense(x))
-        score = self.out(features)
+        score = ops.cast(self.out(features), "float32")  # float32 scores under any policy
         if self.num_classes:
             projection = ops.sum(self.embed(ops.cast(labels, features.dtype)) * features,
                                  axis=-1, keepdims=True)
-            score = score + projection
+            score = score + ops.cast(projection, "float32")
         return score
 
     def _full_resolution(self, inputs, stage, alpha):

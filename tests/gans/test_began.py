@@ -106,3 +106,12 @@ def test_learning_rates_halve_when_m_stalls_and_survive_a_checkpoint(tmp_path):
 def test_lr_decay_can_be_turned_off():
     gan, _ = _fit(32, steps=1, lr_decay_patience=0)
     assert gan.training_callbacks() == []
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_loss_leaves_k_as_it_was(bad):
+    """One NaN loss (a float16 overflow) must not make k NaN for good."""
+    assert float(B.update_k(0.3, bad, 0.1, 0.5, 0.001)) == pytest.approx(0.3)
+    assert float(B.update_k(0.3, 0.2, bad, 0.5, 0.001)) == pytest.approx(0.3)
+    # a finite step right after moves k by hand's value: 0.3 + 0.001 (0.5·0.2 − 0.05)
+    assert float(B.update_k(0.3, 0.2, 0.05, 0.5, 0.001)) == pytest.approx(0.30005)
