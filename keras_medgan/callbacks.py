@@ -396,6 +396,58 @@ def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
     return path
 
 
+class LossScaleMonitor(keras.callbacks.Callback):
+    """float16's loss scale, watched: per epoch and per loss-scaled optimizer (D, G), the
+    scale and the steps skipped in the epoch go into the logs (``d_loss_scale``,
+    ``d_skipped``, … → metrics.jsonl, TensorBoard, report.html); a scale below ``floor``
+    or more than ``max_skipped`` of an epoch's steps skipped trips ``guard`` with the
+    reason, which stops the run as a NaN loss does — instead of training on nothing while
+    every loss stays finite (ProGAN's float16 critic once skipped every update, its scale
+    falling from 32768 to 4e-6)."""
+
+    def __init__(self, guard: NonFiniteGuard, floor: float = 1.0, max_skipped: float = 0.5):
+        super().__init__()
+        self.guard, self.floor, self.max_skipped = guard, float(floor), float(max_skipped)
+        self._start: dict[str, tuple[int, int]] = {}
+
+    def _scaled(self):
+        for prefix in ("d", "g"):
+            opt = getattr(self.model, f"{prefix}_optimizer", None)
+            if opt is not None and getattr(opt, "built", False) and \
+                    hasattr(opt, "skipped_steps"):
+                yield prefix, opt
+
+    def _counts(self, opt) -> tuple[int, int]:
+        return int(opt.skipped_steps.numpy()), int(opt.iterations.numpy())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = {p: self._counts(opt) for p, opt in self._scaled()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        for prefix, opt in self._scaled():
+            skipped0, applied0 = self._start.get(prefix, (0, 0))
+            skipped, applied = self._counts(opt)
+            skipped, applied = skipped - skipped0, applied - applied0
+            scale = float(opt.dynamic_scale.numpy())
+            logs[f"{prefix}_loss_scale"] = scale
+            logs[f"{prefix}_skipped"] = skipped
+            name = {"d": "discriminator", "g": "generator"}[prefix]
+            if scale < self.floor:
+                reason = (f"the {name}'s float16 loss scale fell to {scale:.3g} (< "
+                          f"{self.floor:g}): its gradients overflow float16 even unscaled")
+            elif skipped and skipped > self.max_skipped * (skipped + applied):
+                reason = (f"float16 overflow skipped {skipped} of the {name}'s "
+                          f"{skipped + applied} steps in this epoch")
+            else:
+                continue
+            self.guard.trip(epoch + 1, {f"{prefix}_loss_scale": scale,
+                                        f"{prefix}_skipped": skipped}, reason=reason)
+            self.model.stop_training = True
+            return
+
+
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training when ``d_loss`` or ``g_loss`` is NaN/Inf or beyond ``limit`` in
     magnitude (``--max-loss``: diverged); remembers the epoch.
@@ -411,6 +463,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.tripped = False
         self.tripped_epoch: int | None = None
         self.bad_values: dict[str, float] = {}
+        self.reason: str | None = None  # set by trip(); None = a non-finite loss
         self._epoch = 0
 
     def _check(self, logs) -> None:
@@ -420,10 +473,13 @@ class NonFiniteGuard(keras.callbacks.Callback):
             self.bad_values = {k: _float(logs[k]) for k in self.keys if k in logs}
             self.model.stop_training = True
 
-    def trip(self, epoch: int | None, bad_values: dict[str, float]) -> None:
-        """Mark training as failed (also used when weights, not losses, went NaN)."""
+    def trip(self, epoch: int | None, bad_values: dict[str, float],
+             reason: str | None = None) -> None:
+        """Mark training as failed (also used when weights, not losses, went NaN, and by
+        :class:`LossScaleMonitor` with its ``reason``)."""
         if not self.tripped:
             self.tripped, self.tripped_epoch, self.bad_values = True, epoch, dict(bad_values)
+            self.reason = reason
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1

@@ -398,6 +398,7 @@ class UnitTrainer:
                              cb.fixed_grid_inputs(c.z_dim, c.sample_count, c.seed, self.num_classes),
                              self.samples_dir, every=c.sample_every, total_epochs=target)
         callbacks = [
+            cb.LossScaleMonitor(guard),  # before the log: its scale/skip counts are logged
             guard,
             log,
             grid,
@@ -459,19 +460,20 @@ class UnitTrainer:
 
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
         bad = ", ".join(f"{k}={v}" for k, v in guard.bad_values.items())
+        what = guard.reason or "non-finite or diverged (|loss| > --max-loss) loss"
         latest = self.manager.latest_checkpoint
         if latest is None:
             raise TrainingError(
-                f"[{self.unit.name}] non-finite or diverged (|loss| > --max-loss) loss in "
-                f"epoch {guard.tripped_epoch} ({bad}) before any checkpoint was saved; nothing "
-                "exported. Try a lower --lr, --precision fp32, or another --loss.")
+                f"[{self.unit.name}] {what} in epoch {guard.tripped_epoch} ({bad}) before any "
+                "checkpoint was saved; nothing exported. Try a lower --lr, --precision fp32 "
+                "or bf16, or another --loss.")
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         good = int(self.epoch_var.numpy())
         good_history = cb.EpochHistory([r for r in history.records if r["epoch"] <= good])
         export = self.export(good, good_history)
         raise TrainingError(
-            f"[{self.unit.name}] non-finite or diverged loss in epoch {guard.tripped_epoch} "
-            f"({bad}); stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
+            f"[{self.unit.name}] {guard.reason or 'non-finite or diverged loss'} in epoch "
+            f"{guard.tripped_epoch} ({bad}); stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
             f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
 
 

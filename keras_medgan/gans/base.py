@@ -536,6 +536,25 @@ class GAN(keras.Model):
         return np.concatenate(out).astype("float32")
 
 
+class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
+    """Keras's dynamic loss scaling, plus a count of the steps it skipped.
+
+    A skipped step (non-finite scaled gradients) halves the scale and applies nothing;
+    Keras counts neither, so a run whose every step is skipped looks like a run that
+    trains. ``skipped_steps`` (an optimizer variable: checkpointed, resumed) is what the
+    trainer's loss-scale monitor reports per epoch and stops on."""
+
+    def build(self, var_list):
+        super().build(var_list)
+        self.skipped_steps = self.add_variable(
+            shape=(), dtype="int", initializer=keras.initializers.Zeros(),
+            aggregation="none", name="skipped_steps")
+
+    def _stateful_handle_non_finite_grads(self):
+        self.skipped_steps.assign_add(1)
+        super()._stateful_handle_non_finite_grads()
+
+
 def _maybe_loss_scale(optimizer):
     if optimizer is None:
         raise ValueError("compile() needs both d_optimizer and g_optimizer. Received: None")
@@ -543,5 +562,5 @@ def _maybe_loss_scale(optimizer):
     if policy.name == "mixed_float16" and not isinstance(
         optimizer, keras.optimizers.LossScaleOptimizer
     ):
-        return keras.optimizers.LossScaleOptimizer(optimizer)
+        return CountingLossScaleOptimizer(optimizer)
     return optimizer
