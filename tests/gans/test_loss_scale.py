@@ -2,6 +2,11 @@
 nothing applied on an overflow, the applied step equal to fp32's for a scale-sensitive
 optimizer (SGD), and a run that skips most steps or whose scale collapses stopped."""
 
+import json
+import pathlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -93,3 +98,20 @@ def test_guard_keeps_the_reason(reason):
     guard = cb.NonFiniteGuard()
     guard.trip(3, {"g_loss_scale": 0.5}, reason=reason)
     assert guard.tripped_epoch == 3 and guard.reason == reason
+
+
+@pytest.mark.parametrize("replica", [0, 1])
+def test_mirrored_overflow_on_one_replica_is_skipped_on_both(replica):
+    """MirroredStrategy over 2 logical CPUs, float16 loss scaling, an overflow in one
+    replica's gradient only: no replica applies the step (weights unchanged everywhere,
+    no NaN), the scale halves once, the skip is counted once."""
+    from tests.conftest import subprocess_env
+
+    script = pathlib.Path(__file__).with_name("mirrored_fp16_check.py")
+    out = subprocess.run([sys.executable, str(script), "counting", str(replica)],
+                         capture_output=True, text=True, env=subprocess_env(), timeout=180,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["weights"] == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    assert result["scale"] == 512.0 and result["skipped"] == 1
