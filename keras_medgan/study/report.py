@@ -221,11 +221,14 @@ def learning_curve(by_size: dict[str, dict], full_records: list[dict], num_class
     the paired difference to the real arm at the same size. ``x``: real images per class
     at each size (for "all", the mean over the finished cells' training parts)."""
     x = {}
+    # the real images an arm of the whole training part trained on (the synthetic-only
+    # arm trains on none, so it cannot say how many there were)
+    real_counts = [r["n_real"] / num_classes for r in full_records if r.get("n_real")]
     for label in by_size:
         if label != "all":
             x[label] = float(label)
-        elif full_records:
-            x[label] = float(np.mean([r["n_real"] / num_classes for r in full_records]))
+        elif real_counts:
+            x[label] = float(np.mean(real_counts))
     rows: dict[str, dict] = {}
     for label, arms in by_size.items():
         for key, e in arms.items():

@@ -156,7 +156,8 @@ def test_curve_summary_reads_direction_and_x_from_the_cells():
                                                                          (0.10, 0.02, 0.18))},
                "all": {"real": arm(0.90, 0.85, 0.95), "real+synthetic": arm(0.89, 0.84, 0.94,
                                                                             (-0.01, -0.05, 0.03))}}
-    full = [{"n_real": 128}, {"n_real": 124}]
+    full = [{"arm": "real", "n_real": 128}, {"arm": "real+synthetic", "n_real": 124},
+            {"arm": "synthetic", "n_real": 0}]  # trains on no real image: not counted
     curve = learning_curve(by_size, full, num_classes=2)
     assert curve["real_per_class"] == {"8": 8.0, "all": 63.0}
     (words,) = curve["in_words"]
