@@ -313,18 +313,21 @@ def curve_plot(results: dict, path: pathlib.Path) -> None:
             continue
         shift = 1.0 + 0.015 * (i - len(curve["rows"]) / 2)  # keep error bars apart
         xs = np.array([x[lab] for lab in labs]) * shift
-        for ax, get in ((left, lambda p: p["auc"]),
-                        (right, lambda p: p["vs_real"].get("auc"))):
+        # one colour per arm in both panels; bounds clipped to what AUC (or Δ AUC) can be
+        for ax, get, mean_key, (low, high) in (
+                (left, lambda p: p["auc"], "mean", (0.0, 1.0)),
+                (right, lambda p: p["vs_real"].get("auc"), "mean_diff", (-1.0, 1.0))):
             vals = [get(points[lab]) for lab in labs]
             keep = [j for j, v in enumerate(vals) if v]
             if not keep or (ax is right and key == REFERENCE):
                 continue
-            mean_key = "mean" if ax is left else "mean_diff"
             m = np.array([_value(vals[j][mean_key]) for j in keep])
-            lo = np.array([_value(vals[j]["ci_low"]) for j in keep])
-            hi = np.array([_value(vals[j]["ci_high"]) for j in keep])
+            lo = np.clip(np.array([_value(vals[j]["ci_low"]) for j in keep]), low, high)
+            hi = np.clip(np.array([_value(vals[j]["ci_high"]) for j in keep]), low, high)
             err = np.clip(np.nan_to_num(np.array([m - lo, hi - m])), 0.0, None)
-            ax.errorbar(xs[keep], m, yerr=err, marker="o", capsize=3, label=key)
+            ax.errorbar(xs[keep], m, yerr=err, marker="o", capsize=3, label=key,
+                        color=f"C{i}")
+    left.set_ylim(0.0, 1.02)
     right.axhline(0.0, color="k", lw=0.8, ls="--")
     for ax, title in ((left, "AUC (higher is better)"), (right, "Δ AUC vs real-only")):
         ax.set_xscale("log", base=2)
