@@ -778,18 +778,47 @@ ARCHIVED = ("config.json", "folds.json", "data_report.json", "cells/*.json", "*.
 
 def archive_results(out, dest) -> pathlib.Path:
     """Copy the study's small files (settings, folds, data checks, finished cells, the GANs'
-    model cards and loss plots) to ``dest`` and report there: a folder to commit or send that
+    model cards and loss plots; this machine's paths replaced, see ``machine_paths``) to
+    ``dest`` and report there: a folder to commit or send that
     ``study report`` and the leakage check work on, without the generator files. A rerun
     of the study into ``out`` on another machine can start from such a copy: finished
     cells are kept and only the GANs of unfinished folds are trained again."""
     import shutil
 
     out, dest = pathlib.Path(out), pathlib.Path(dest)
-    load_plan(out)  # a StudyError when there is no study
+    config, _, _ = load_plan(out)  # a StudyError when there is no study
+    places = machine_paths(out, config)
     for pattern in ARCHIVED:
         for src in out.glob(pattern):
             target = dest / src.relative_to(out)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
+            if target.suffix in (".json", ".md", ".log"):
+                target.write_text(redact(target.read_text(), places))
     write_report(dest)
     return dest
+
+
+def machine_paths(out: pathlib.Path, config: dict) -> dict[str, str]:
+    """Absolute paths of this machine an archive should not carry → placeholders: the
+    study folder → ``<study>``, the data folder (``--data-dir``, ``KERAS_MEDGAN_DATA``) →
+    ``<data>``, the home folder → ``~``. Longest first, so a data folder inside the home
+    folder becomes ``<data>``, not ``~/…``."""
+    import os
+
+    places = {str(out.resolve()): "<study>", str(out.absolute()): "<study>"}
+    if config.get("out"):  # where the study ran, if it was copied since
+        places[str(pathlib.Path(config["out"]).absolute())] = "<study>"
+    for data in (config.get("data_dir"), os.environ.get("KERAS_MEDGAN_DATA")):
+        if data:
+            places[str(pathlib.Path(data).expanduser().resolve())] = "<data>"
+    home = os.path.expanduser("~")
+    if home not in ("", "/"):
+        places[home] = "~"
+    return dict(sorted(places.items(), key=lambda kv: -len(kv[0])))
+
+
+def redact(text: str, places: dict[str, str]) -> str:
+    for path, placeholder in places.items():
+        text = text.replace(path, placeholder)
+    return text

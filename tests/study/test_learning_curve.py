@@ -253,3 +253,19 @@ def test_gans_side_by_side_give_the_records_of_gans_one_by_one(tmp_path):
     assert [len(b) for b in batches][:2] == [2, 1]
     assert all(len({(c.repeat, c.fold, c.size, c.kind) for c in b}) == 1 for b in batches)
     assert resolve_gan_workers(3) == 3 and resolve_gan_workers("auto") in (1, 2)
+
+
+def test_an_archive_names_no_path_of_this_machine(curve_study, tmp_path, monkeypatch):
+    """The study folder, the data folder and the home folder become placeholders in every
+    archived text file; the report and the leakage check still work there."""
+    from keras_medgan.study.report import archive_results
+
+    out, *_ = curve_study
+    monkeypatch.setenv("KERAS_MEDGAN_DATA", "/data/toy")  # the toy loader's paths
+    dest = archive_results(out, tmp_path / "archive")
+    texts = [p.read_text() for p in dest.rglob("*") if p.suffix in (".json", ".md")]
+    assert texts and not any(str(out.resolve()) in t for t in texts)
+    assert not any("/data/toy" in t for t in texts)
+    results = json.loads((dest / "results.json").read_text())
+    assert results["leakage"]["gan_cells_checked"] == 8
+    assert results["leakage"]["ids_outside_training_part"] == 0
