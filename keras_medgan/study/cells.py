@@ -33,10 +33,13 @@ from keras_medgan.jsonio import jsonable, write_text_atomic
 __all__ = [
     "Cell",
     "Variant",
+    "gans_needed",
     "order_sizes",
     "parse_cell_ranges",
+    "parse_shard",
     "plan_cells",
     "read_cell",
+    "shard_cells",
     "size_label",
     "variants_for",
     "write_cell",
@@ -139,6 +142,69 @@ def order_sizes(sizes: Sequence[int | None]) -> list[int | None]:
 
 def size_label(size: int | None) -> str:
     return "all" if size is None else str(size)
+
+
+#: ``--stage``: which kinds of cell a process runs (GAN cells first, as their own job
+#: array, then the classifier cells that sample them)
+STAGES: dict[str, tuple[str, ...]] = {"all": ("gan", "arm", "gan_train"), "gans": ("gan",),
+                                      "classifiers": ("arm", "gan_train")}
+
+
+def parse_shard(text: str, environ=None) -> tuple[int, int]:
+    """``"i/N"`` → (i, N); ``"auto"`` → from SLURM's job-array variables (the task id
+    minus the array's first id, and the task count). ValueError naming what is wrong."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if text == "auto":
+        try:
+            task = int(environ["SLURM_ARRAY_TASK_ID"])
+            first = int(environ.get("SLURM_ARRAY_TASK_MIN", 0))
+            count = int(environ["SLURM_ARRAY_TASK_COUNT"])
+        except (KeyError, ValueError):
+            raise ValueError("--shard auto needs SLURM_ARRAY_TASK_ID and "
+                             "SLURM_ARRAY_TASK_COUNT (run it inside a SLURM job array), or "
+                             "give --shard i/N") from None
+        index = task - first
+        where = f"SLURM array task {task} (first {first}, count {count})"
+    else:
+        head, sep, tail = str(text).partition("/")
+        try:
+            index, count = int(head), int(tail)
+        except ValueError:
+            raise ValueError(f"--shard {text!r}: give i/N, e.g. 0/4, or auto") from None
+        if not sep:
+            raise ValueError(f"--shard {text!r}: give i/N, e.g. 0/4, or auto")
+        where = f"--shard {text}"
+    if count < 1:
+        raise ValueError(f"{where}: the number of shards must be >= 1")
+    if not 0 <= index < count:
+        raise ValueError(f"{where}: the shard index must be in 0-{count - 1}")
+    return index, count
+
+
+def shard_cells(cells: Sequence[Cell], index: int, count: int,
+                stage: str = "all") -> list[Cell]:
+    """The cells of one shard, deterministic from the plan alone (every process computes
+    the same split). ``stage`` "all": whole (repeat, fold, size) groups, group g to shard
+    g mod N, so a shard has the GANs its classifiers need; "gans" / "classifiers": that
+    stage's cells dealt one by one, cell k to shard k mod N."""
+    kinds = STAGES[stage]
+    staged = [c for c in cells if c.kind in kinds]
+    if stage != "all":
+        return [c for k, c in enumerate(staged) if k % count == index]
+    groups: dict[tuple, int] = {}
+    for c in staged:
+        groups.setdefault((c.repeat, c.fold, c.size), len(groups))
+    return [c for c in staged if groups[(c.repeat, c.fold, c.size)] % count == index]
+
+
+def gans_needed(cells: Sequence[Cell], plan: Sequence[Cell]) -> list[Cell]:
+    """The GAN cells of ``plan`` that the classifier cells among ``cells`` sample."""
+    wanted = {(c.repeat, c.fold, c.size, c.recipe) for c in cells
+              if c.kind != "gan" and c.recipe is not None}
+    return [g for g in plan if g.kind == "gan"
+            and (g.repeat, g.fold, g.size, g.recipe) in wanted]
 
 
 def parse_cell_ranges(text: str, total: int) -> list[int]:

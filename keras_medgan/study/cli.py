@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level")
     p.add_argument("--cells", metavar="N-M[,K]", help="run only these cells (see --list-cells)")
+    p.add_argument("--shard", metavar="i/N|auto",
+                   help="run shard i of N (0-based; auto: from SLURM_ARRAY_TASK_ID / "
+                        "SLURM_ARRAY_TASK_COUNT); every process computes the same split")
+    p.add_argument("--stage", choices=["all", "gans", "classifiers"], default="all",
+                   help="which cells: gans (run first, e.g. as their own job array), "
+                        "classifiers (needs those GANs finished), or all (default)")
     p.add_argument("--repeat", type=int, default=None, help="run only this repeat's cells")
     p.add_argument("--fold", type=int, default=None, help="run only this fold's cells")
     p.add_argument("--plan", action="store_true",
@@ -251,7 +257,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
 
 
 #: Flags that pick which cells THIS process runs: not part of what the study is
-SHARD_FLAGS = ("--cells", "--repeat", "--fold")
+SHARD_FLAGS = ("--cells", "--repeat", "--fold", "--shard", "--stage")
 
 
 def study_command(argv: list[str]) -> str:
@@ -268,8 +274,15 @@ def study_command(argv: list[str]) -> str:
     return " ".join(["python -m keras_medgan.study", *kept])
 
 
-def _cell_filter(args):
-    from keras_medgan.study.cells import parse_cell_ranges
+def _cell_filter(args, out):
+    from keras_medgan.study.cells import (
+        STAGES,
+        finished,
+        gans_needed,
+        parse_cell_ranges,
+        parse_shard,
+        shard_cells,
+    )
     from keras_medgan.study.runner import select_cells
 
     def pick(cells):
@@ -278,7 +291,25 @@ def _cell_filter(args):
                                    ("--fold", args.fold, max(c.fold for c in cells))):
             if value is not None and not 0 <= value <= limit:
                 raise StudyError(f"{flag} {value} is outside 0-{limit}")
-        return select_cells(cells, indices=indices, repeat=args.repeat, fold=args.fold)
+        picked = select_cells(cells, indices=indices, repeat=args.repeat, fold=args.fold)
+        if args.shard:
+            try:
+                index, count = parse_shard(args.shard)
+            except ValueError as exc:
+                raise StudyError(str(exc)) from None
+            mine = {c.id for c in shard_cells(cells, index, count, args.stage)}
+            picked = [c for c in picked if c.id in mine]
+        else:
+            picked = [c for c in picked if c.kind in STAGES[args.stage]]
+        if args.stage == "classifiers":
+            done = finished(out, cells)
+            missing = [g.id for g in gans_needed(picked, cells) if g.id not in done]
+            if missing:
+                raise StudyError(
+                    f"--stage classifiers: {len(missing)} GAN cell(s) these classifier "
+                    f"cells sample have not finished (e.g. {missing[0]}); run the same "
+                    "command with --stage gans first")
+        return picked
 
     return pick
 
@@ -432,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             return _print_plan(config)
         from keras_medgan.study.runner import run_study
 
-        results = run_study(config, cells_wanted=_cell_filter(args))
+        results = run_study(config, cells_wanted=_cell_filter(args, config.out))
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -334,7 +334,8 @@ def curve_plot(results: dict, path: pathlib.Path) -> None:
         ax.set_xlabel("real training images per class")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    left.legend(fontsize=8)
+    if left.get_legend_handles_labels()[0]:  # nothing to name before any arm cell finished
+        left.legend(fontsize=8)
     c = results["config"]
     level = round(100 * float(c.get("confidence", 0.95)))
     fig.suptitle(f"{c['data']}: learning curve, {c['repeats']}×{c['folds']}-fold CV, "

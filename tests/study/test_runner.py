@@ -142,13 +142,14 @@ def _fake_run(study, cell):
     """Deterministic stand-in records: no training, so shards and full runs can be compared."""
     f = study.fold(cell)
     if cell.kind == "gan":
-        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "recipe": cell.recipe,
+        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
+                "recipe": cell.recipe,
                 "unit": cell.unit, "export": "none.h5", "status": "trained", "epochs": 1,
                 "n_train": 1}
     if cell.kind == "gan_train":
         s = {"sensitivity": 0.5, "specificity": 0.5, "hm": 0.5, "accuracy": 0.5}
         return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
-                "recipe": cell.recipe, "scores": {k: s for k in ("real", "gan_train", "gan_test")}}
+                "size": cell.size, "recipe": cell.recipe, "scores": {k: s for k in ("real", "gan_train", "gan_test")}}
     ids = f.ids("test")
     _, y = f.xy("test")
     rng = np.random.default_rng(zlib.crc32(cell.id.encode()))
@@ -156,11 +157,11 @@ def _fake_run(study, cell):
     probs = np.stack([1 - p1, p1], 1)
     from keras_medgan.bench.endpoints import score_predictions
 
-    return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "arm": cell.arm,
-            "recipe": cell.recipe, "variant": cell.variant.name if cell.variant else None,
+    return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
+            "arm": cell.arm, "recipe": cell.recipe, "variant": cell.variant.name if cell.variant else None,
             "ids": ids, "labels": y.tolist(), "probs": probs.tolist(),
             "seeds": [{"seed": 0}], "metrics": score_predictions(y, probs),
-            "training": {"steps": [1]}, "n_train": 20}
+            "training": {"steps": [1]}, "n_train": 20, "n_real": 20}
 
 
 def test_shards_plus_report_equal_a_full_run(tmp_path, tiny_arch, monkeypatch):

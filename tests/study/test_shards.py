@@ -1,0 +1,73 @@
+"""Job arrays: --shard i/N (or SLURM's variables) and --stage gans|classifiers split the
+cells deterministically; four shards in two stages give the one-process results."""
+
+import argparse
+import io
+import json
+
+import pytest
+
+from keras_medgan.study import StudyError, runner
+from keras_medgan.study.cells import parse_shard, plan_cells, shard_cells
+from keras_medgan.study.cli import _cell_filter
+from keras_medgan.study.runner import run_study
+from tests.study.conftest import study_config, toy_study_loader, write_recipe
+from tests.study.test_runner import _fake_run
+
+PLAN = plan_cells(repeats=2, folds=3, recipes={"p": ["a", "b"]}, sizes=[8, None],
+                  arms=["real", "real+synthetic"], ratios=[1.0], keeps=[1.0], gan_train=True)
+
+
+def test_parse_shard_and_its_refusals():
+    assert parse_shard("2/4") == (2, 4)
+    env = {"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "5", "SLURM_ARRAY_TASK_COUNT": "4"}
+    assert parse_shard("auto", env) == (2, 4)
+    for bad, why in (("5/4", "in 0-3"), ("0/0", ">= 1"), ("x", "give i/N"), ("3", "give i/N")):
+        with pytest.raises(ValueError, match=why):
+            parse_shard(bad, {})
+    with pytest.raises(ValueError, match="SLURM_ARRAY_TASK_ID"):
+        parse_shard("auto", {})
+    with pytest.raises(ValueError, match="task 9 .* in 0-3"):
+        parse_shard("auto", {**env, "SLURM_ARRAY_TASK_ID": "9"})
+
+
+@pytest.mark.parametrize("stage", ["all", "gans", "classifiers"])
+def test_shards_partition_the_stage(stage):
+    parts = [shard_cells(PLAN, i, 3, stage) for i in range(3)]
+    ids = [c.id for part in parts for c in part]
+    assert len(ids) == len(set(ids))  # disjoint
+    expected = {"all": PLAN, "gans": [c for c in PLAN if c.kind == "gan"],
+                "classifiers": [c for c in PLAN if c.kind != "gan"]}[stage]
+    assert set(ids) == {c.id for c in expected}
+    assert all(parts)  # every shard has work
+    if stage == "all":  # a shard holds whole (repeat, fold, size) groups
+        for part in parts:
+            groups = {(c.repeat, c.fold, c.size) for c in part}
+            assert sum(1 for c in PLAN if (c.repeat, c.fold, c.size) in groups) == len(part)
+
+
+def _args(**kw):
+    base = {"cells": None, "repeat": None, "fold": None, "shard": None, "stage": "all"}
+    return argparse.Namespace(**{**base, **kw})
+
+
+def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkeypatch):
+    monkeypatch.setattr(runner._Study, "run", _fake_run)
+    recipe = write_recipe(tmp_path)
+    kw = {"repeats": 2, "real_per_class": [4, None]}
+    full = run_study(study_config(tmp_path / "full", recipe, **kw), loader=toy_study_loader(),
+                     stream=io.StringIO())
+    config = study_config(tmp_path / "shards", recipe, **kw)
+    with pytest.raises(StudyError, match="--stage classifiers: .* run the same command with "
+                                         "--stage gans first"):
+        run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
+                  cells_wanted=_cell_filter(_args(shard="0/4", stage="classifiers"), config.out))
+    for stage in ("gans", "classifiers"):
+        for i in range(4):
+            shard = run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
+                              cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage),
+                                                        config.out))
+    assert shard["missing"] == []
+    assert json.dumps(shard["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
+    assert json.dumps(shard["learning_curve"], sort_keys=True) == \
+        json.dumps(full["learning_curve"], sort_keys=True)
