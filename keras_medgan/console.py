@@ -213,6 +213,52 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+#: Exit status of a run stopped by SIGTERM / SIGUSR1 (a scheduler's time limit or
+#: preemption) after keeping its last whole epoch: 128 + SIGTERM, as a shell reports it.
+EXIT_PREEMPTED = 143
+
+
+class Preemption:
+    """``with Preemption() as stop:`` — SIGTERM and SIGUSR1 (SLURM's ``--signal``) raise
+    KeyboardInterrupt in the main thread, so a tool's Ctrl-C path (finish the step, keep
+    the last whole epoch, say how to resume) runs for them too; ``stop.signal`` then names
+    the signal, and the tool exits with :data:`EXIT_PREEMPTED` instead of 130. Handlers are
+    restored on exit; outside the main thread it does nothing."""
+
+    SIGNALS = ("SIGTERM", "SIGUSR1")
+
+    def __init__(self):
+        self.signal: str | None = None
+        self._saved: dict = {}
+
+    def _handle(self, signum, frame):
+        import signal
+
+        self.signal = signal.Signals(signum).name
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        return False
+
+    def exit_code(self, interrupted: int = 130) -> int:
+        return EXIT_PREEMPTED if self.signal else interrupted
+
+
 def run_main(main: Callable[[], int]) -> None:
     """Run a tool's ``main`` and exit with its code. Output cut short by a closed pipe
     (``... --print-config | head``) ends quietly with 141 (128 + SIGPIPE, what a shell

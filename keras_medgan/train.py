@@ -275,16 +275,20 @@ def main(argv=None) -> int:
         run_dir = runs.new_run_dir(config.out, config.arch, config.data)
     else:
         config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
+    from keras_medgan.console import Preemption
+
+    preemption = Preemption()
     try:
-        with runs.run_lock(run_dir):
+        with preemption, runs.run_lock(run_dir):
             runs.write_config(run_dir, config)
             training.run_training(config, run_dir, prepared=prepared)
     except training.TrainingInterrupted as stop:
         kept = (f"kept epoch {stop.epoch} (checkpoint + export in {stop.run_dir})" if stop.epoch
                 else "no epoch finished yet, nothing kept")
-        print(f"\ninterrupted: {stop.unit} {kept}.\nresume with: python -m keras_medgan.train "
+        why = f"{preemption.signal} received" if preemption.signal else "interrupted"
+        print(f"\n{why}: {stop.unit} {kept}.\nresume with: python -m keras_medgan.train "
               f"--resume {stop.run_dir}", file=sys.stderr)
-        return 130
+        return preemption.exit_code()
     except training.TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -292,9 +296,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # outside an epoch: start-up, export, a second Ctrl-C
-        print(f"\ninterrupted; files are written atomically, so resume with: "
-              f"python -m keras_medgan.train --resume {run_dir}", file=sys.stderr)
-        return 130
+        print(f"\n{preemption.signal or 'interrupted'}; files are written atomically, so "
+              f"resume with: python -m keras_medgan.train --resume {run_dir}", file=sys.stderr)
+        return preemption.exit_code()
     return 0
 
 
