@@ -168,6 +168,21 @@ def new_run_dir(out_root, arch: str, data: str) -> pathlib.Path:
             number += 1
 
 
+def named_run_dir(out_root, name: str, create: bool = False) -> pathlib.Path:
+    """``<out_root>/<name>`` (``--run-name``); ConfigError for a name that is not one plain
+    folder name. ``create``: make it, refusing one that already holds a run."""
+    if not name or name in (".", "..") or any(c in name for c in "/\\") or name != name.strip():
+        raise ConfigError(f"--run-name {name!r}: give a plain folder name (no / or spaces "
+                          "around it)")
+    path = pathlib.Path(out_root) / name
+    if create:
+        if (path / CONFIG_FILE).is_file():
+            raise ConfigError(f"--run-name {name}: {path} already holds a run; continue it "
+                              f"with --resume {path} (or --resume auto), or pick another name")
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def latest_run_dir(out_root) -> pathlib.Path:
     runs = list_runs(out_root)
     if not runs:

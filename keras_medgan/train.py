@@ -140,8 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = p.add_argument_group("run")
     run.add_argument("--out", help="parent folder of run folders (default: runs)")
-    run.add_argument("--resume", nargs="?", const="last", metavar="RUN_DIR",
-                     help="continue the last run in --out, or RUN_DIR")
+    run.add_argument("--resume", nargs="?", const="last", metavar="RUN_DIR|auto",
+                     help="continue the last run in --out, or RUN_DIR; auto (with "
+                          "--run-name): continue OUT/NAME if it exists, else start it -- one "
+                          "command that a requeued job can run again and again")
+    run.add_argument("--run-name", metavar="NAME",
+                     help="name the run folder OUT/NAME instead of OUT/<number>-<arch>-<data>")
     run.add_argument("--precision", choices=PRECISIONS.names(),
                      help="auto (default: bf16 where the hardware computes it fast -- "
                           "AVX512_BF16/AMX CPUs, Ampere+ GPUs -- else fp32), fp32, bf16, fp16")
@@ -184,7 +188,7 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The flags the user gave, as config keys (argparse defaults are None = not given)."""
     settings = {k: v for k, v in vars(args).items()
                 if v is not None and k not in ("config", "preset", "resume", "option", "verbose",
-                                               "print_config")}
+                                               "print_config", "run_name")}
     options = dict(args.option or [])
     from keras_medgan.runs import option_aliases  # the loss-family options with a flag
 
@@ -210,8 +214,24 @@ def resolve(args, settings, sources: dict[str, str] | None = None):
 
     from keras_medgan import runs
 
+    out = settings.get("out", runs.RUN_DEFAULTS["out"])
+    if args.resume == "auto":
+        if not args.run_name:
+            raise runs.ConfigError("--resume auto needs --run-name NAME (the run it starts "
+                                   "or continues)")
+        named = runs.named_run_dir(out, args.run_name)
+        if not (named / runs.CONFIG_FILE).is_file():
+            args.resume = None  # not there yet: start it (main creates OUT/NAME)
+        else:
+            args.resume = str(named)
+            if args.config:  # the same command again: its YAML counts as flags
+                yaml_settings = runs.read_yaml_config(args.config)
+                options = {**yaml_settings.get("options", {}), **settings.get("options", {})}
+                settings = {**yaml_settings, **settings}
+                if options:
+                    settings["options"] = options
+                args.config = None
     if args.resume:
-        out = settings.get("out", runs.RUN_DEFAULTS["out"])
         run_dir = runs.latest_run_dir(out) if args.resume == "last" else pathlib.Path(args.resume)
         saved = runs.read_config(run_dir)
         if args.config:
@@ -272,7 +292,8 @@ def main(argv=None) -> int:
         return 130
     if run_dir is None:
         config = config.replace(command=command_line(argv))
-        run_dir = runs.new_run_dir(config.out, config.arch, config.data)
+        run_dir = (runs.named_run_dir(config.out, args.run_name, create=True) if args.run_name
+                   else runs.new_run_dir(config.out, config.arch, config.data))
     else:
         config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
     from keras_medgan.console import Preemption
