@@ -55,3 +55,25 @@ def test_sigterm_keeps_the_last_epoch_and_the_run_resumes(tmp_path):
                            check=False)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resuming at epoch" in again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("signalled, code", [(None, 130), ("SIGTERM", 143)])
+def test_a_study_stopped_inside_a_gan_cell_says_so_in_one_line(tmp_path, capsys,
+                                                                 monkeypatch, signalled, code):
+    """Ctrl-C (or SIGTERM) while a GAN cell trains: the cell keeps its last epoch and the
+    study ends with one line and 130 (143 for a scheduler's signal), not a traceback."""
+    from keras_medgan.study import runner
+    from keras_medgan.study.cli import main as study_main
+    from keras_medgan.training import TrainingInterrupted
+
+    def stopped(study, cell):
+        if signalled:
+            signal.raise_signal(getattr(signal, signalled))  # Preemption → KeyboardInterrupt
+        raise TrainingInterrupted(tmp_path / "run", "normal", 3)
+
+    monkeypatch.setattr(runner._Study, "run", stopped)
+    argv = ["--data", "phantom", "--quick", "--gan-workers", "1", "--out", str(tmp_path / "s")]
+    assert study_main(argv) == code
+    err = capsys.readouterr().err
+    assert "rerun the same command to resume" in err and "Traceback" not in err
+    assert (signalled or "interrupted") in err

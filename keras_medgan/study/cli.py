@@ -449,9 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
-    from keras_medgan.training import TrainingError
+    from keras_medgan.console import Preemption
+    from keras_medgan.training import TrainingError, TrainingInterrupted
 
     args = build_parser().parse_args(argv)
+    preemption = Preemption()
     if args.generators:
         print(fixed_generators_refused(args.generators), file=sys.stderr)
         return 2
@@ -463,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_plan(config)
         from keras_medgan.study.runner import run_study
 
-        results = run_study(config, cells_wanted=_cell_filter(args, config.out))
+        with preemption:
+            results = run_study(config, cells_wanted=_cell_filter(args, config.out))
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -471,10 +474,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}\nfinished cells are kept; rerun the same command to resume",
               file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished cells are kept in OUT/cells/; rerun the same command "
+    except TrainingInterrupted as stop:  # inside a GAN cell: its last whole epoch is kept
+        print(f"\n{preemption.signal or 'interrupted'}: GAN {stop.unit} kept epoch "
+              f"{stop.epoch}; finished cells are kept in OUT/cells/; rerun the same command "
               "to resume", file=sys.stderr)
-        return 130
+        return preemption.exit_code()
+    except KeyboardInterrupt:
+        print(f"\n{preemption.signal or 'interrupted'}: finished cells are kept in "
+              "OUT/cells/; rerun the same command to resume", file=sys.stderr)
+        return preemption.exit_code()
     print(f"{results['cells_done']} of {results['cells_planned']} cells finished; wrote "
           f"{config.out}/results.md, results.json, results.png, predictions.csv")
     return 0

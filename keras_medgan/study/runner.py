@@ -517,11 +517,17 @@ def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
     quiet_tensorflow(False)
     if read_cell(config.out, cell) is not None:
         return {"skipped": "finished by another process"}
+    from keras_medgan.console import Preemption
+    from keras_medgan.training import TrainingInterrupted
+
     recipes = resolve_recipes(config, data.class_names)
     try:
-        return _run_one(_Study(config, data, recipes, sys.stderr), cell)
+        with Preemption():  # SIGTERM to the job's processes: keep the last whole epoch
+            return _run_one(_Study(config, data, recipes, sys.stderr), cell)
     except RunLockedError:
         return {"skipped": "another process is running it"}
+    except TrainingInterrupted as stop:
+        return {"skipped": f"interrupted, kept epoch {stop.epoch}; rerun to resume"}
 
 
 def _run_concurrently(config: StudyConfig, data: StudyData, batch: list[Cell], workers: int):
