@@ -18,6 +18,8 @@ Options (all off by default = the papers' plain DCGAN):
 * ``instance_noise``: std of Gaussian noise added to BOTH real and fake inputs of D (P0:
   "random noise added to D's input"); with ``instance_noise_anneal_steps`` > 0 the std
   decays linearly to 0 over that many D updates (Sønderby et al.), else it stays fixed.
+  "Updates" are APPLIED steps (``d_optimizer.iterations``; under float16 a step that loss
+  scaling skips does not count, so the schedule does not run ahead of training).
 * ``diffaugment``: DiffAugment policy, e.g. ``"translation,cutout,brightness"``, applied
   to real AND fake images before D in both steps (for ~100-image sets).
 * ``gp_weight``: P1's "binary crossentropy loss using gradient penalty": the 1-centred

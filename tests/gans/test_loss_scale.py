@@ -33,6 +33,16 @@ def test_an_overflow_is_skipped_counted_and_halves_the_scale():
     assert int(opt.iterations.numpy()) == 0
 
 
+def test_a_skipped_step_does_not_advance_per_step_schedules():
+    """BCE's instance-noise annealing reads ``d_optimizer.iterations``: under loss scaling
+    that counts applied steps only, so skipped float16 steps leave the schedule where it
+    was."""
+    w, opt = _sgd_pair()
+    for grad in (np.inf, 1.0, np.nan, 1.0):
+        opt.apply([keras.ops.convert_to_tensor(np.full(3, grad, np.float32))], [w])
+    assert int(opt.iterations.numpy()) == 2 and int(opt.skipped_steps.numpy()) == 2
+
+
 def test_the_applied_step_is_the_unscaled_gradient_as_in_fp32():
     """SGD moves by lr · g: a gradient applied still multiplied by the scale (1024) would
     move w 1024 times too far (Adam would hide that; SGD cannot)."""
