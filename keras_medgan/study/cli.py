@@ -338,9 +338,13 @@ def _observed_sd(out) -> tuple[dict | None, str | None]:
     except StudyError:
         return None, None
     done = finished(out, cells)
-    arms = [done[c.id] for c in cells if c.id in done and c.kind == "arm"]
+    # one learning-curve size only (the whole training part when it is there): the same
+    # arm at another size is another comparison, and would be paired with the wrong real
+    sizes = {c.size for c in cells if c.kind == "arm" and c.id in done}
+    size = None if None in sizes or not sizes else max(sizes)
+    arms = [done[c.id] for c in cells if c.id in done and c.kind == "arm" and c.size == size]
     planned = {c.arm + (f" [{c.variant.name}]" if isinstance(c.variant, Variant) else ""): 1
-               for c in cells if c.kind == "arm"}
+               for c in cells if c.kind == "arm" and c.size == size}
     rows = summarize_arms(arms, planned, 2, 0.95)
     sd, n = {}, 0
     for metric in ("auc", "accuracy"):

@@ -269,3 +269,20 @@ def test_an_archive_names_no_path_of_this_machine(curve_study, tmp_path, monkeyp
     results = json.loads((dest / "results.json").read_text())
     assert results["leakage"]["gan_cells_checked"] == 8
     assert results["leakage"]["ids_outside_training_part"] == 0
+
+
+def test_plan_reads_the_sd_of_one_size_only(curve_study):
+    """--plan's SD of the fold differences comes from the whole-training-part cells; the
+    curve's small sizes are other comparisons (pairing them with the full size's real arm
+    mixed sizes and doubled the SD on head CT)."""
+    import numpy as np
+
+    from keras_medgan.study.cli import _observed_sd
+
+    out, *_ = curve_study
+    sd, source = _observed_sd(out)
+    cells = {p.stem: json.loads(p.read_text()) for p in (out / "cells").glob("*-arm-*.json")}
+    diffs = [cells[f"r0-f{f}-arm-real+synthetic-tiny@x1"]["metrics"]["auc"]
+             - cells[f"r0-f{f}-arm-real"]["metrics"]["auc"] for f in range(2)]
+    assert sd["auc"] == pytest.approx(float(np.std(diffs, ddof=1)))
+    assert "2 paired" in source
