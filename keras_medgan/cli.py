@@ -13,7 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from keras_medgan.cli_help import HELP_DIR, TOOLS, help_key
+from keras_medgan import cli_help
+from keras_medgan.cli_help import TOOLS
 
 PROG = "keras-medgan"
 
@@ -39,11 +40,9 @@ def overview() -> str:
 
 def stored_help(tool: str, args: Sequence[str]) -> str | None:
     """The stored help text for a plain help request, with this command's name in it."""
-    key = help_key(tool, list(args))
-    path = HELP_DIR / f"{key}.txt" if key else None
-    if path is None or not path.is_file():
-        return None
-    return path.read_text().replace(f"python -m keras_medgan.{tool}", f"{PROG} {tool}")
+    text = cli_help.stored_help(tool, list(args))
+    return None if text is None else text.replace(f"python -m keras_medgan.{tool}",
+                                                  f"{PROG} {tool}")
 
 
 def run_tool(tool: str, args: Sequence[str]) -> int:

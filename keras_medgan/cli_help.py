@@ -102,10 +102,16 @@ def print_stored_help(orig_argv: Sequence[str]) -> bool:
     module = argv[i + 1] if i + 1 < len(argv) else ""
     if not module.startswith("keras_medgan."):
         return False
-    key = help_key(module.split(".", 1)[1], argv[i + 2:])
-    path = HELP_DIR / f"{key}.txt" if key else None
-    if path is None or not path.is_file():
+    text = stored_help(module.split(".", 1)[1], argv[i + 2:])
+    if text is None:
         return False
-    sys.stdout.write(path.read_text())
+    sys.stdout.write(text)
     sys.stdout.flush()
     return True
+
+
+def stored_help(tool: str, args: Sequence[str]) -> str | None:
+    """The stored help text for a plain help request (see :func:`help_key`), else None."""
+    key = help_key(tool, args)
+    path = HELP_DIR / f"{key}.txt" if key else None
+    return path.read_text() if path is not None and path.is_file() else None

@@ -228,8 +228,6 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
     if args.gan_workers != "auto" and (not str(args.gan_workers).isdigit()
                                        or int(args.gan_workers) < 1):
         raise StudyError(f"--gan-workers {args.gan_workers!r}: give a number >= 1, or auto")
-    if args.gan_batch_size is not None and args.gan_batch_size < 1:
-        raise StudyError(f"--gan-batch-size must be >= 1, got {args.gan_batch_size}")
     classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
     if args.weights and classifier != "resnet50":
         raise StudyError("--weights is a local ImageNet file for --classifier resnet50")
@@ -330,8 +328,8 @@ def _observed_sd(out) -> tuple[dict | None, str | None]:
     ``out`` (the recipes' variances pooled), when at least two folds are paired."""
     import math
 
-    from keras_medgan.study.cells import Variant, finished
-    from keras_medgan.study.report import load_plan, summarize_arms
+    from keras_medgan.study.cells import finished
+    from keras_medgan.study.report import load_plan, planned_rows, summarize_arms
 
     try:
         _, _, cells = load_plan(out)
@@ -343,9 +341,7 @@ def _observed_sd(out) -> tuple[dict | None, str | None]:
     sizes = {c.size for c in cells if c.kind == "arm" and c.id in done}
     size = None if None in sizes or not sizes else max(sizes)
     arms = [done[c.id] for c in cells if c.id in done and c.kind == "arm" and c.size == size]
-    planned = {c.arm + (f" [{c.variant.name}]" if isinstance(c.variant, Variant) else ""): 1
-               for c in cells if c.kind == "arm" and c.size == size}
-    rows = summarize_arms(arms, planned, 2, 0.95)
+    rows = summarize_arms(arms, planned_rows(cells, size), 2, 0.95)
     sd, n = {}, 0
     for metric in ("auc", "accuracy"):
         var, n = [], 0

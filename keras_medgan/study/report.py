@@ -46,7 +46,7 @@ from keras_medgan.study.cells import (
 from keras_medgan.study.config import CONFIG_FILE, StudyError
 
 __all__ = ["ENDPOINTS", "agreement", "archive_results", "fold_metrics", "learning_curve",
-           "load_plan", "summarize_arms", "write_report"]
+           "load_plan", "planned_rows", "summarize_arms", "write_report"]
 
 REFERENCE = "real"
 
@@ -731,7 +731,7 @@ def write_report(out) -> dict:
     sizes = order_sizes({c.size for c in cells})
     main = None if None in sizes else sizes[-1]  # the headline tables: the largest size
     by_size = {size_label(n): summarize_arms([r for r in arms if r.get("size") == n],
-                                             _planned(cells, n), len(class_names), confidence)
+                                             planned_rows(cells, n), len(class_names), confidence)
                for n in sizes}
     results = {
         "config": {k: v for k, v in config.items() if k != "resolved_recipes"},
@@ -761,7 +761,7 @@ def write_report(out) -> dict:
     return results
 
 
-def _planned(cells: list[Cell], size) -> dict[str, int]:
+def planned_rows(cells: list[Cell], size) -> dict[str, int]:
     """Row key (arm [variant]) → arm cells planned at one learning-curve size."""
     planned: dict[str, int] = {}
     for c in cells:

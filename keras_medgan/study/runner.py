@@ -172,9 +172,6 @@ def _check_inputs(config: StudyConfig) -> None:
         raise StudyError(f"--repeats must be >= 1, got {config.repeats}")
     if config.gan_batch_size is not None and config.gan_batch_size < 1:
         raise StudyError(f"--gan-batch-size must be >= 1, got {config.gan_batch_size}")
-    for n in config.real_per_class:
-        if n is not None and n < 1:
-            raise StudyError(f"--real-per-class {n}: give a number of images >= 1, or all")
     if not 0.0 < config.val_fraction < 0.5:
         raise StudyError(f"--val-fraction must be in (0, 0.5), got {config.val_fraction}")
     for r in config.synthetic_ratios:

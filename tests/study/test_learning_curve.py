@@ -16,7 +16,12 @@ from keras_medgan.study.cli import main as study_main
 from keras_medgan.study.cli import parse_sizes
 from keras_medgan.study.report import learning_curve
 from keras_medgan.study.runner import run_study
-from tests.study.conftest import study_config, toy_study_loader, write_recipe
+from tests.study.conftest import (
+    TINY_RECIPE,
+    study_config,
+    toy_study_loader,
+    write_recipe,
+)
 
 LABELS = np.array([0] * 10 + [1] * 12)
 TRAIN = np.array([0, 2, 3, 5, 7, 8, 9, 11, 12, 14, 15, 16, 18, 20, 21])  # 7 of class 0, 8 of 1
@@ -215,15 +220,7 @@ def test_quick_study_runs_on_a_folder_of_classes(tmp_path, tiny_arch):
     assert {row["cells"] for row in results["arms"].values()} == {2}
 
 
-DCGAN_RECIPE = """\
-arch: dcgan32
-per_class: true
-loss: bce
-epochs: 1
-batch_size: 4
-sample_every: 1000
-checkpoint_every: 1000
-"""
+DCGAN_RECIPE = TINY_RECIPE.replace("arch: tiny32", "arch: dcgan32")
 
 
 def test_gans_side_by_side_give_the_records_of_gans_one_by_one(tmp_path):
