@@ -208,6 +208,10 @@ class _Fold:
             rec = read_cell(self.study.out, gan)
             if rec is None:
                 raise _NotReady(f"GAN {gan.id} has not finished")
+            if not (self.study.out / rec["export"]).is_file():
+                raise _NotReady(f"GAN {gan.id}'s generator file {rec['export']} is missing "
+                                f"(an archive keeps records, not generators); a rerun "
+                                f"trains it again")
             files.append(self.study.out / rec["export"])
         return files
 
@@ -512,7 +516,8 @@ def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
     from keras_medgan.runs import RunLockedError
 
     quiet_tensorflow(False)
-    if read_cell(config.out, cell) is not None:
+    record = read_cell(config.out, cell)
+    if record is not None and (pathlib.Path(config.out) / record["export"]).is_file():
         return {"skipped": "finished by another process"}
     from keras_medgan.console import Preemption
     from keras_medgan.training import TrainingInterrupted

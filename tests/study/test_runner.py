@@ -238,6 +238,27 @@ def test_rerun_from_an_archive_retrains_only_gans_that_unfinished_cells_need(stu
                        "r0-f1-arm-real+synthetic-tiny@x1"]
 
 
+def test_a_gan_worker_retrains_a_gan_whose_generator_file_is_gone(study, tmp_path):
+    """A GAN cell whose record exists but whose generator file does not (an archive copied
+    to a fresh machine) is trained again by a side-by-side worker (--gan-workers 2), not
+    skipped as "finished by another process"; an arm that needs it waits instead of
+    failing with a traceback."""
+    from keras_medgan.study.cells import Cell
+    from keras_medgan.study.report import archive_results
+
+    out, *_ = study
+    dest = archive_results(out, tmp_path / "archive")
+    config = study_config(dest, json.loads((out / "config.json").read_text())["recipes"]["tiny"])
+    data, recipes, _ = runner.prepare_study(config, toy_study_loader())
+    arm = Cell("arm", 0, 1, arm="real+synthetic")
+    with pytest.raises(runner._NotReady, match="generator file .* is missing"):
+        runner._Study(config, data, recipes, io.StringIO()).fold(arm).generator_files("tiny")
+    gan = Cell("gan", 0, 1, recipe="tiny", unit="normal")
+    record = runner._gan_worker(config, data, gan)
+    assert "skipped" not in record
+    assert (dest / record["export"]).is_file()
+
+
 def test_data_checks_run_at_the_start(tmp_path, tiny_arch, monkeypatch, capsys):
     import sys
 
