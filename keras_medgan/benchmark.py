@@ -20,6 +20,7 @@ from keras_medgan.bench.classifier_flags import (
 from keras_medgan.bench.errors import BenchmarkError
 from keras_medgan.bench.generators import image_size_from_cards, parse_generator_specs
 from keras_medgan.bench.runner import BenchmarkConfig, run_benchmark
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.models.classifiers import CLASSIFIERS
 
 EPILOG = """examples:
@@ -64,12 +65,6 @@ def _feature_names() -> list[str]:
     return FEATURE_EXTRACTORS.names()
 
 
-def _precision_names() -> list[str]:
-    from keras_medgan.runtime import PRECISIONS
-
-    return PRECISIONS.names()
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.benchmark",
@@ -77,13 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "classically augmented data (P1 Table 1), with GAN-train/GAN-test (P3) "
                     "and class fidelity (P0).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True,
-                   help="dataset registry name (head_ct, phantom, …) or folder:/csv:/nifti: PATH")
-    p.add_argument("--data-dir", help="explicit folder of the dataset")
-    p.add_argument("--generators", nargs="+", default=[], metavar="[NAME=]PATH[,PATH]",
-                   help="generator sets: a run folder, an export folder, one conditional "
-                        "file, per-class files separated by commas, or the name of a shipped "
-                        "model (synthesize --list); several sets are compared side by side")
+    add_flag(p, "--data", required=True)
+    add_flag(p, "--data-dir")
+    add_flag(p, "--generators", nargs="+", default=[], metavar="[NAME=]PATH[,PATH]",
+             more_help="per-class files separated by commas, NAME= labels a set; several "
+                       "sets are compared side by side")
     p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=None,
                    help="training sets to compare (default: all five with --generators, "
                         "else real and classical)")
@@ -102,15 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "else P1's 32)")
     p.add_argument("--features", default="domain_cnn", choices=_feature_names(),
                    help="feature extractor for GAN-train/GAN-test (P3 used vgg16)")
-    p.add_argument("--feature-weights", help="local weights file for --features vgg16/inception_v3 (default: --weights)")
+    add_flag(p, "--feature-weights", more_help="default: --weights")
     p.add_argument("--feature-epochs", type=int, default=None,
                    help="training epochs of the domain_cnn extractor (default 10; --quick: 5)")
     p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
     p.add_argument("--no-fidelity", action="store_true", help="skip class fidelity")
     p.add_argument("--trust-model", action="store_true",
                    help="load generators with Keras safe mode off (only files you trust)")
-    p.add_argument("--precision", choices=_precision_names(), default=None,
-                   help="dtype policy as in training (fp32 default)")
+    add_flag(p, "--precision", more_help="for classifiers auto is fp32 on a CPU (bf16 was "
+             "not faster there) and the GPU's auto choice on a GPU")
     p.add_argument("--confidence", type=float, default=0.95, help="CI level")
     p.add_argument("--quick", action="store_true",
                    help="fast profile: small_cnn, K=3, 60 steps (explicit flags win)")
@@ -120,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConfig:
+    from keras_medgan.runtime import resolve_classifier_precision
+
     profile = QUICK if args.quick else FULL
     pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
             for k, v in profile.items()}
@@ -152,7 +147,7 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConf
         gan_train=not args.no_gan_train, features=args.features,
         feature_weights=feature_weights, feature_epochs=pick["feature_epochs"],
         fidelity=not args.no_fidelity, trust_model=args.trust_model,
-        precision=args.precision, confidence=args.confidence,
+        precision=resolve_classifier_precision(args.precision), confidence=args.confidence,
         profile="quick" if args.quick else "full", split_seed=args.split_seed,
         command="python -m keras_medgan.benchmark " + " ".join(argv))
 

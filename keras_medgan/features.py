@@ -12,7 +12,12 @@ downloaded here, so the extractor is a choice the user makes and every report na
 - ``inception_v3``  keras.applications InceptionV3 (2048-d pool3, as in FID) from a LOCAL
                     weights file;
 - ``vgg16``         keras.applications VGG16 (512-d global-average-pooled conv5; P3 uses
-                    VGG-16 features) from a LOCAL weights file.
+                    VGG-16 features) from a LOCAL weights file;
+- ``keras_model``   your own whole Keras model from a LOCAL file (vetted, safe mode).
+
+None of them is the published FID's network (the 2015 TF Inception graph that clean-fid
+and torch-fidelity use): keras' InceptionV3 differs in weights and preprocessing, so our
+FIDs rank models within this project but are not comparable with FIDs in papers.
 
 Grayscale input is repeated to three channels explicitly. Resizing to an ImageNet net's
 input size is done in float with antialiased bicubic interpolation and clipped to the input
@@ -225,6 +230,58 @@ def vgg16_extractor(weights: str | None = None, input_size: int = 224,
                      f"to {input_size}, caffe preprocessing"),
         fn=fn, batch_size=batch_size,
         info={"weights": path, "input_size": input_size, "resize": "bicubic, antialias, float"})
+
+
+@FEATURE_EXTRACTORS.register("keras_model")
+def keras_model_extractor(weights: str | None = None, batch_size: int = 32,
+                          **_unused) -> FeatureExtractor:
+    """Your own feature network: a whole Keras model in a local ``.keras`` / ``.h5`` file
+    (a RadImageNet network, the reference FID Inception converted to Keras, a model trained
+    on your modality). Its output, global-average-pooled when it is a feature map, is the
+    feature vector.
+
+    The file is untrusted input: checked by ``vetting.vet_feature_model_file`` (stock Keras
+    objects only, size and nesting caps), then loaded in Keras's safe mode. Images go in as
+    float [-1, 1], gray (or repeated to RGB when the model takes 3 channels), resized to
+    its input size as for the other networks: put any other preprocessing in the model.
+    """
+    import keras
+
+    from keras_medgan.vetting import UntrustedModelError, vet_feature_model_file
+
+    if not weights:
+        raise FeatureExtractorError("--features keras_model needs --feature-weights FILE "
+                                    "(a whole Keras model, .keras or .h5)")
+    path = os.fspath(weights)
+    try:
+        vet_feature_model_file(path)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except UntrustedModelError as exc:
+        raise FeatureExtractorError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 — Keras raises many kinds; one line for the user
+        raise FeatureExtractorError(f"{path}: Keras could not load it as a model "
+                                    f"({type(exc).__name__}: {exc})") from None
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        raise FeatureExtractorError(f"{path}: the model takes {shape}; a feature model takes "
+                                    "images [N, H, W, 1 or 3]")
+    size, channels = shape[1], shape[-1]
+
+    def fn(x):
+        if size is not None:
+            x = resize_images(x, size)
+        x = to_three_channels(x) if channels == 3 else x
+        out = np.asarray(model.predict_on_batch(x))
+        return out.mean(axis=(1, 2)) if out.ndim == 4 else out
+
+    return FeatureExtractor(
+        name="keras_model",
+        description=(f"your Keras model {os.path.basename(path)} "
+                     f"({model.output_shape[-1]}-d output); [-1, 1] "
+                     f"{'gray→RGB' if channels == 3 else 'gray'}"
+                     + (f", antialiased bicubic float resize to {size}" if size else "")),
+        fn=fn, batch_size=batch_size,
+        info={"weights": path, "input_size": size, "resize": "bicubic, antialias, float"})
 
 
 def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, seed: int = 0) -> None:

@@ -11,7 +11,9 @@ refused before Keras reads it: the hash is checked first, then the file is loade
 Keras's safe mode like any other generator (``export.load_generator``).
 
 Where the models live: ``$KERAS_MEDGAN_MODELS``, else the ``models_h5/`` folder of the
-source checkout, else ``<prefix>/share/keras_medgan/models_h5`` of a wheel install.
+source checkout (editable install), else ``keras_medgan/models_h5/`` inside an installed
+package (setup.py copies the checkout's folder there when it builds a wheel), else
+``<prefix>/share/keras_medgan/models_h5``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def models_dir() -> pathlib.Path:
     env = os.environ.get("KERAS_MEDGAN_MODELS")
     if env:
         return pathlib.Path(env)
-    for candidate in (pathlib.Path(__file__).resolve().parents[1] / "models_h5",
+    here = pathlib.Path(__file__).resolve().parent
+    for candidate in (here.parent / "models_h5", here / "models_h5",
                       pathlib.Path(sys.prefix) / "share" / "keras_medgan" / "models_h5"):
         if (candidate / MANIFEST).is_file():
             return candidate
@@ -112,7 +115,7 @@ class PretrainedModel:
 
     def generate(self, n: int, label=None, seed: int = 0) -> np.ndarray:
         """``n`` images of class ``label`` (any class when the model has only one), float32
-        [n, H, W, C] in [-1, 1]; the images ``synthesize --model NAME --seed SEED`` writes
+        [n, H, W, C] in [-1, 1]; the images ``synthesize --generators NAME --seed SEED`` writes
         (one seed rule: ``keras_medgan.sampling``). For uint8 use
         ``data.pipeline.to_uint8``; to write PNG/DICOM sets use ``synthesize``."""
         if label is None:

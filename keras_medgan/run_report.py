@@ -180,10 +180,10 @@ def write_run_report(run_dir) -> pathlib.Path:
     parts.append("<h2>Commands</h2><pre>"
                  + e(f"python -m keras_medgan.train --resume {run}   # more epochs: add "
                      f"--epochs N\n"
-                     f"python -m keras_medgan.synthesize --generator {run} --n 100 --out "
+                     f"python -m keras_medgan.synthesize --generators {run} --n 100 --out "
                      f"synth/\n"
-                     f"python -m keras_medgan.evaluate --real {config.get('data', 'DATA')} "
-                     f"--fake {run} --out {run}/eval   # its numbers then appear here\n"
+                     f"python -m keras_medgan.evaluate --data {config.get('data', 'DATA')} "
+                     f"--generators {run} --out {run}/eval   # its numbers then appear here\n"
                      f"python -m keras_medgan.benchmark --data {config.get('data', 'DATA')} "
                      f"--generators {run}") + "</pre>")
     if config.get("command"):

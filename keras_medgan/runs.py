@@ -20,6 +20,7 @@ do not change what is being trained (epochs, cadence, precision, ...) may be ove
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import pathlib
@@ -105,19 +106,36 @@ class RunLockedError(ConfigError):
     """Another process is training in this run folder."""
 
 
-@contextlib.contextmanager
-def run_lock(run_dir):
-    """Hold ``run_dir/.lock`` while a process trains there, so that a second ``--resume``
-    of the same run cannot interleave checkpoints and metrics rows with the first.
+#: ``KERAS_MEDGAN_LOCK``: ``auto`` (flock, else a lock file), ``flock`` or ``file``
+LOCK_ENV = "KERAS_MEDGAN_LOCK"
+LOCK_MODES = ("auto", "flock", "file")
+#: flock errors that mean "this filesystem cannot lock", not "someone holds the lock"
+_NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 
-    An advisory ``flock``: the kernel drops it when the holder exits, even on SIGKILL, so
-    a killed run never leaves a stale lock. Where ``fcntl`` is missing (Windows) it is a
-    no-op.
+
+@contextlib.contextmanager
+def run_lock(run_dir, mode: str | None = None):
+    """Hold a lock on ``run_dir`` while a process trains there, so that a second
+    ``--resume`` of the same run (or a second shard taking the same study cell) cannot
+    interleave checkpoints and metrics rows with the first.
+
+    ``flock`` on ``run_dir/.lock`` first: the kernel drops it when the holder exits, even
+    on SIGKILL, so a killed run never leaves a stale lock. Where the filesystem cannot
+    flock (NFS without a lock daemon, some Lustre mounts: ENOLCK / EOPNOTSUPP), ``auto``
+    falls back to :func:`file_lock`. Where flock works only per node (locks one node takes
+    are invisible to another), set ``KERAS_MEDGAN_LOCK=file``. Without ``fcntl`` (Windows)
+    the lock file is used.
     """
+    mode = mode or os.environ.get(LOCK_ENV, "auto")
+    if mode not in LOCK_MODES:
+        raise ConfigError(f"{LOCK_ENV}={mode!r}: use one of {', '.join(LOCK_MODES)}")
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
-        yield
+        fcntl = None
+    if mode == "file" or fcntl is None:
+        with file_lock(run_dir):
+            yield
         return
     path = pathlib.Path(run_dir) / ".lock"
     handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
@@ -129,6 +147,16 @@ def run_lock(run_dir):
             holder = handle.read().strip() or "another process"
             raise RunLockedError(f"run folder {run_dir} is in use by {holder}; wait for it to "
                                  "finish or stop it, then resume") from None
+        except OSError as exc:
+            if exc.errno not in _NO_FLOCK:
+                raise
+            if mode == "flock":
+                raise RunLockedError(f"{path}: this filesystem cannot flock ({exc.strerror}); "
+                                     f"set {LOCK_ENV}=file to use a lock file") from None
+            handle.close()
+            with file_lock(run_dir):
+                yield
+            return
         handle.seek(0)
         handle.truncate()
         handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
@@ -136,6 +164,57 @@ def run_lock(run_dir):
         yield
     finally:
         handle.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def file_lock(run_dir):
+    """A lock for filesystems without a working flock: ``run_dir/.lock.owner``, created
+    with O_EXCL (atomic on NFSv3+ and Lustre), holding ``pid host``, removed on exit.
+
+    Stale rule: a lock whose holder ran on THIS host and is no longer alive (a killed
+    process cannot remove its file) is taken over. A holder on another host cannot be
+    checked from here: the error names the file to delete once that job is known gone."""
+    path = pathlib.Path(run_dir) / ".lock.owner"
+    host = socket.gethostname()
+    mine = f"{os.getpid()} {host}\n"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid_text, _, holder_host = path.read_text().strip().partition(" ")
+                pid = int(pid_text)
+            except (OSError, ValueError):
+                pid, holder_host = None, "?"
+            if pid is not None and holder_host == host and not _alive(pid):
+                path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            raise RunLockedError(
+                f"run folder {run_dir} is in use by process {pid} on {holder_host} (lock file "
+                f"{path}); if that process is gone, delete the file and resume") from None
+        with os.fdopen(fd, "w") as handle:
+            handle.write(mine)
+        break
+    else:  # pragma: no cover - a race that took the stale lock twice
+        raise RunLockedError(f"run folder {run_dir}: could not take {path}")
+    try:
+        yield
+    finally:
+        try:
+            if path.read_text() == mine:
+                path.unlink()
+        except OSError:
+            pass
 
 
 PATH_DATA_KINDS = ("folder", "csv", "nifti")  # `kind:PATH` data specs named by their path

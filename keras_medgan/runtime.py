@@ -53,8 +53,55 @@ def _mirrored_strategy(devices: Sequence[str] | None = None):
 
 @STRATEGIES.register("multi-worker")
 def _multi_worker_strategy(devices: Sequence[str] | None = None):
-    # Reads the cluster from TF_CONFIG; `devices` does not apply.
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    # The cluster comes from TF_CONFIG, else from SLURM's job step; `devices` does not apply.
+    resolver = slurm_cluster_resolver()
+    if resolver is None:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+
+
+def slurm_cluster_resolver(environ=None):
+    """A ``SlurmClusterResolver`` when this process is one of several tasks of a SLURM job
+    step (``srun`` with ``--ntasks`` ≥ 2) and no ``TF_CONFIG`` is set; else None.
+
+    Workers listen on ``$KERAS_MEDGAN_PORT_BASE`` (default 8888) plus their index on the
+    node. GPUs per node come from ``SLURM_GPUS_ON_NODE`` (SLURM sets it for a GPU
+    allocation), and then each task sees its own share through ``CUDA_VISIBLE_DEVICES``;
+    without it the tasks run on CPUs and the GPU settings are left alone."""
+    import os
+
+    env = os.environ if environ is None else environ
+    if env.get("TF_CONFIG") or "SLURM_PROCID" not in env:
+        return None
+    tasks = env.get("SLURM_STEP_NUM_TASKS") or env.get("SLURM_NTASKS") or "1"
+    if int(tasks) < 2:
+        return None
+    port_base = int(env.get("KERAS_MEDGAN_PORT_BASE", 8888))
+    gpus = env.get("SLURM_GPUS_ON_NODE")
+    if gpus:
+        return tf.distribute.cluster_resolver.SlurmClusterResolver(
+            port_base=port_base, gpus_per_node=int(gpus))
+    # CPU tasks: the resolver pairs every task with a GPU slot (0 GPUs gives no workers),
+    # so give it one notional slot per task and leave CUDA_VISIBLE_DEVICES alone
+    return tf.distribute.cluster_resolver.SlurmClusterResolver(
+        port_base=port_base, gpus_per_node=int(tasks), gpus_per_task=1, auto_set_gpu=False)
+
+
+def enable_memory_growth() -> list[str]:
+    """Turn on memory growth for every visible GPU (returns their names).
+
+    By default TensorFlow maps nearly all of a GPU's memory in the first process that
+    touches it, so two study shards or GAN workers on one GPU fail with out-of-memory;
+    with growth each takes what it uses. Must run before the GPUs are initialised; a
+    second call, or one after initialisation, changes nothing."""
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):  # already initialised: keep what it has
+            continue
+        names.append(gpu.name)
+    return names
 
 
 def cpu_flags() -> set[str]:
@@ -125,6 +172,23 @@ def resolve_precision(name: str, force: bool = False) -> tuple[str, str]:
                                  "fp32, or add --force")
         return name, "warning: fp16 on a CPU (--force): expect minutes per step"
     return name, f"precision: {name}"
+
+
+def resolve_classifier_precision(name: str | None) -> str | None:
+    """The precision a *classifier* cell trains in (None = fp32, the policy untouched).
+
+    ``auto`` differs from a GAN's: on a CPU it is fp32, because bf16 classifier training
+    was not faster on the AMX Xeon (ResNet-50 0.57–1.04×, small_cnn 0.64–0.95× of fp32;
+    experiments/results/study_cost_xeon_amx.json); on a GPU it is what ``auto`` picks for
+    the GPU (bf16 on Ampere+, else fp32)."""
+    if name in (None, "fp32"):
+        return None
+    if name == "auto":
+        if gpu_compute_capability() is None:
+            return None
+        name = resolve_precision("auto")[0]
+        return None if name == "fp32" else name
+    return name
 
 
 def set_precision(name: str) -> str:

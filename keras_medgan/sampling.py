@@ -30,16 +30,39 @@ def class_seed(seed: int, class_index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(class_index)]).generate_state(1)[0])
 
 
+def is_shipped_name(spec) -> bool:
+    """``spec`` names a shipped model (models_h5/manifest.json) and no existing path: the
+    rule every tool that reads generators follows (a path wins over a name)."""
+    if not isinstance(spec, str) or pathlib.Path(spec).exists():
+        return False
+    from keras_medgan.pretrained import read_manifest
+
+    return spec in read_manifest()
+
+
 def _as_generators(generators, trust_model: bool, precision: str | None = None
                    ) -> dict[str, LoadedGenerator]:
-    """Path (run/export dir/file), list of paths, or dict name→LoadedGenerator → loaded."""
+    """Path (run/export dir/file), shipped model name, a list of those, or dict
+    name→LoadedGenerator → loaded. A shipped model's files are hash-checked first."""
     if isinstance(generators, dict) and all(isinstance(g, LoadedGenerator) for g in generators.values()):
         return dict(generators)
-    if isinstance(generators, (str, pathlib.Path)):
-        found = find_generators(generators)
-    else:
-        found = {}
-        for item in generators:
+    items = [generators] if isinstance(generators, (str, pathlib.Path)) else list(generators)
+    found = {}
+    for item in items:
+        if is_shipped_name(item):
+            from keras_medgan.pretrained import shipped_generator_files
+
+            for path in shipped_generator_files(item):
+                found.update(find_generators(path))
+        elif isinstance(item, str) and not pathlib.Path(item).exists() \
+                and pathlib.PurePath(item).name == item and not pathlib.PurePath(item).suffix:
+            # a bare name that is neither here nor shipped (a path gets "does not exist")
+            from keras_medgan.pretrained import read_manifest
+
+            shipped = ", ".join(read_manifest()) or "none here"
+            raise GeneratorLoadError(f"{item}: no such file or folder, nor a shipped model "
+                                     f"(shipped: {shipped})")
+        else:
             found.update(find_generators(item))
     return {name: load_generator(path, trust_model=trust_model, precision=precision)
             for name, path in found.items()}
@@ -55,7 +78,7 @@ def plan_classes(loaded: dict[str, LoadedGenerator], classes: Sequence[str] | No
     if "conditional" in loaded:
         if len(loaded) > 1:
             raise GeneratorLoadError("found a conditional generator next to per-class ones; "
-                                     "point --generator at one of them")
+                                     "point --generators at one of them")
         gen = loaded["conditional"]
         class_names = list(gen.card.get("class_names") or [str(i) for i in range(gen.card["num_classes"])])
         wanted = list(classes) if classes else class_names

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.console import add_verbose_flag
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.export import (
@@ -47,20 +48,20 @@ WRITERS: Registry = Registry("output format")
 EPILOG = """examples:
   # the shipped P1 generators (models_h5/): list them, then 200 images per class
   python -m keras_medgan.synthesize --list
-  python -m keras_medgan.synthesize --model p1_head_ct --n 200 --out synth/
+  python -m keras_medgan.synthesize --generators p1_head_ct --n 200 --out synth/
 
   # 200 images per class from a finished run (one generator per class)
-  python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct --n 200 --out synth/
+  python -m keras_medgan.synthesize --generators runs/00000-dcgan32-head_ct --n 200 --out synth/
 
   # one exported file, DICOM output, fixed seed
-  python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct/export/generator_hemorrhage.h5 \\
+  python -m keras_medgan.synthesize --generators runs/00000-dcgan32-head_ct/export/generator_hemorrhage.h5 \\
       --n 50 --format dicom --seed 7 --out synth_dcm/
 
   # a conditional generator, one class only
-  python -m keras_medgan.synthesize --generator export/generator_conditional.keras --label hemorrhage --n 100 --out synth/
+  python -m keras_medgan.synthesize --generators export/generator_conditional.keras --label hemorrhage --n 100 --out synth/
 
   # generate more and keep the 50 % most realistic (classifier two-sample test)
-  python -m keras_medgan.synthesize --generator runs/00000-dcgan32-head_ct --n 100 \\
+  python -m keras_medgan.synthesize --generators runs/00000-dcgan32-head_ct --n 100 \\
       --keep-most-realistic 0.5 --out synth_best/
 """
 
@@ -240,18 +241,13 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_medgan.runtime import PRECISIONS
-
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.synthesize",
         description="Generate synthetic images (and a labels CSV) from exported generators.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--generator",
-                        help="a .h5 / .keras file, a SavedModel folder, an export/ folder or a "
-                             "run folder (one generator per class → --n images per class)")
-    source.add_argument("--model", metavar="NAME",
-                        help="a shipped model from models_h5/ (hash-checked; see --list)")
+    add_flag(source, "--generators", aliases=("--generator", "--model"),
+             more_help="one generator per class gives --n images per class")
     source.add_argument("--list", action="store_true",
                         help="list the shipped models with their cards' key numbers and exit")
     p.add_argument("--n", type=positive_int, default=100, help="images per class (default 100)")
@@ -260,19 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this class (repeatable); default: every class")
     p.add_argument("--format", choices=WRITERS.names(), default="png", help="png (8-bit) or dicom")
     p.add_argument("--seed", type=int, default=0, help="z seed (default 0)")
-    p.add_argument("--precision", choices=PRECISIONS.names(), default="auto",
-                   help="compute dtype: auto (default) = bf16 where the hardware computes it "
-                        "fast (AVX512_BF16/AMX, Ampere+), else fp32, whatever the file was "
-                        "trained in; the images differ from fp32 by bf16 rounding only")
+    add_flag(p, "--precision", more_help="the images differ from fp32 by bf16 rounding only, "
+             "whatever the file was trained in")
     p.add_argument("--batch-size", type=positive_int, default=256, help="generation batch (default 256)")
     p.add_argument("--trust-model", action="store_true",
                    help="load models holding Lambda layers / unsafe graph ops (only files you trust)")
     p.add_argument("--keep-most-realistic", type=fraction_type, default=None, metavar="FRACTION",
                    help="generate n/FRACTION per class and keep the n most realistic "
                         "(classifier two-sample test against real images)")
-    p.add_argument("--real", default=None, metavar="DATA",
-                   help="real data for --keep-most-realistic (default: the model card's data)")
-    p.add_argument("--data-dir", default=None, help="folder of the real data set")
+    add_flag(p, "--data", aliases=("--real",),
+             more_help="the real images --keep-most-realistic compares with (default: the "
+                       "model card's data)")
+    add_flag(p, "--data-dir")
     add_verbose_flag(p)
     return p
 
@@ -302,16 +297,11 @@ def main(argv=None) -> int:
     if not args.out:
         parser.error("--out is required")
     try:
-        if args.model:
-            from keras_medgan.pretrained import load_pretrained
-
-            loaded = load_pretrained(args.model, precision=args.precision).generators
-        else:
-            loaded = _as_generators(args.generator, args.trust_model, args.precision)
+        loaded = _as_generators(args.generators, args.trust_model, args.precision)
         select = None
         if args.keep_most_realistic is not None and args.keep_most_realistic < 1.0:
             select = most_realistic_selector(args.keep_most_realistic,
-                                             real_training_images(args.real, args.data_dir),
+                                             real_training_images(args.data, args.data_dir),
                                              args.batch_size)
         images, labels, class_names = synthesize_set(
             loaded, n_per_class=args.n, classes=args.label, seed=args.seed,

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.console import add_verbose_flag
 
 EPILOG = """examples:
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     from keras_medgan.gans.options import cli_flags
     from keras_medgan.models import ARCHS
     from keras_medgan.presets import presets_help
-    from keras_medgan.runtime import JIT_MODES, PRECISIONS, STRATEGIES
+    from keras_medgan.runtime import JIT_MODES, STRATEGIES
 
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.train",
@@ -100,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_argument_group("what to train")
     what.add_argument("--arch", choices=ARCHS.names(), help="architecture")
-    what.add_argument("--data", type=check_data_arg, metavar="DATA", help=data_help())
-    what.add_argument("--data-dir", help="folder of the data set (else $KERAS_MEDGAN_DATA/<name>)")
+    add_flag(what, "--data", type=check_data_arg, more_help=data_help())
+    add_flag(what, "--data-dir")
     source = what.add_mutually_exclusive_group()
     source.add_argument("--config", metavar="FILE.yaml", help="settings file (CLI flags win)")
     source.add_argument("--preset", metavar="NAME",
@@ -146,9 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "command that a requeued job can run again and again")
     run.add_argument("--run-name", metavar="NAME",
                      help="name the run folder OUT/NAME instead of OUT/<number>-<arch>-<data>")
-    run.add_argument("--precision", choices=PRECISIONS.names(),
-                     help="auto (default: bf16 where the hardware computes it fast -- "
-                          "AVX512_BF16/AMX CPUs, Ampere+ GPUs -- else fp32), fp32, bf16, fp16")
+    add_flag(run, "--precision", default=None, more_help="a --config file's value "
+             "counts as the default")
     run.add_argument("--force", action="store_true", default=None,
                      help="run a precision this hardware cannot run well (fp16 on a CPU)")
     run.add_argument("--jit", nargs="?", const="on", choices=JIT_MODES.names(),

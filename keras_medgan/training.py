@@ -512,8 +512,14 @@ def run_training(config: TrainingConfig, run_dir, print_fn: Callable[[str], None
     Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
     checkpoint kept and exported), TrainingInterrupted (Ctrl-C: the last epoch boundary kept and exported).
     """
-    from keras_medgan.runtime import make_strategy, precision_policy, resolve_precision
+    from keras_medgan.runtime import (
+        enable_memory_growth,
+        make_strategy,
+        precision_policy,
+        resolve_precision,
+    )
 
+    enable_memory_growth()  # before anything touches a GPU: shards may share one
     precision, note = resolve_precision(config.precision, config.force)
     print_fn(note)
     if config.deterministic:

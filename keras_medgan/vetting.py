@@ -441,3 +441,45 @@ def vet_generator_file(path) -> int:
     if vetter is None:
         raise UntrustedModelError(f"{path}: unknown model format {path.suffix!r}")
     return vetter(path)
+
+
+def vet_feature_model_file(path) -> dict:
+    """Checks for a user's feature network (``evaluate --features keras_model``) before
+    Keras reads it; returns its parsed config.
+
+    A feature network is any stock Keras model (ResNets, Inception: layers outside
+    ``LAYER_RULES``), so its shapes are not propagated as a generator's are; what is kept:
+    only ``.keras`` / ``.h5``, a size cap, the config read with zipfile / h5py and refused
+    in one line when it is not a JSON object, nests too deeply, or names any object that
+    is not stock Keras. Keras's safe mode then loads it."""
+    path = pathlib.Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise UntrustedModelError(f"{where}: no such file")
+    if path.suffix not in VETTERS:
+        raise UntrustedModelError(f"{where}: a feature model must be a .keras or .h5 file, "
+                                  f"not {path.suffix or 'a file without a suffix'}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UntrustedModelError(f"{where}: {size:,} bytes (limit {MAX_FILE_BYTES:,})")
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                info = archive.getinfo("config.json")
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise UntrustedModelError(f"{where}: config.json of {info.file_size:,} "
+                                              "bytes")
+                config = parse_config(archive.read("config.json"), where)
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                config = _read_h5_config(handle, where)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise UntrustedModelError(f"{where}: not a readable Keras model file ({exc})") from None
+    try:
+        check_serialized_objects(config, where)
+    except RecursionError:
+        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
+                                  "model") from None
+    return config

@@ -293,7 +293,7 @@ def model_readme(name, paper, config, run, evaluation) -> str:
             + table({name: evaluation}) +
             f"\nIntended use: {INTENDED_USE}.\n\nLicense: {LICENSE}\n\n"
             "Load: `keras_medgan.load_pretrained(\"" + name + "\")` or "
-            f"`python -m keras_medgan.synthesize --model {name} --n 100 --out synth/`.\n")
+            f"`python -m keras_medgan.synthesize --generators {name} --n 100 --out synth/`.\n")
 
 
 def main(argv=None) -> int:
@@ -389,10 +389,10 @@ def models_index(manifest: dict) -> str:
         "(`generator_<class>.json`: recipe, command, training image ids, wall time, machine, "
         "evaluation, license, intended use) and a `README.md`. `manifest.json` lists every "
         "file with its SHA-256; `keras_medgan.load_pretrained(name)` and "
-        "`python -m keras_medgan.synthesize --model NAME` refuse a file whose hash differs."), "",
+        "`python -m keras_medgan.synthesize --generators NAME` refuse a file whose hash differs."), "",
         "```bash",
         "python -m keras_medgan.synthesize --list",
-        "python -m keras_medgan.synthesize --model p1_head_ct --n 100 --out synth/",
+        "python -m keras_medgan.synthesize --generators p1_head_ct --n 100 --out synth/",
         "```", "",
         ("| model | classes | recipe | epochs | mean SWD ×10³ (held-out) | mean C2ST acc. | "
         "mean class fidelity |"),

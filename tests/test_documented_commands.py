@@ -120,7 +120,7 @@ RUN_AS_WRITTEN = [
     ("keras_medgan.data", "phantom --out my_phantom --n 200 --seed 0 --grid grid.png",
      "grid.png"),
     ("keras_medgan.synthesize", "--list", None),
-    ("keras_medgan.synthesize", "--model p1_head_ct --n 100 --out synth_p1/",
+    ("keras_medgan.synthesize", "--generators p1_head_ct --n 100 --out synth_p1/",
      "synth_p1/labels.csv"),
     ("keras_medgan.study", "--data phantom --quick --out studies/phantom --list-cells", None),
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.console import add_verbose_flag
 from keras_medgan.data.convert import convert_dicoms
 from keras_medgan.data.datasets import check_data_arg, data_help
@@ -33,10 +34,8 @@ from keras_medgan.data.windows import window_names
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, type=check_data_arg, metavar="NAME",
-                   help=f"dataset: {data_help()}")
-    p.add_argument("--data-dir", default=None,
-                   help="folder holding the real set (else $KERAS_MEDGAN_DATA/<name>, ~/keras_medgan_data/<name>)")
+    add_flag(p, "--data", required=True, type=check_data_arg, more_help=data_help())
+    add_flag(p, "--data-dir")
     p.add_argument("--image-size", type=int, default=32, choices=IMAGE_SIZES)
     p.add_argument("--resize", default="pad", choices=RESIZERS.names(),
                    help="pad: aspect-preserving resize + zero pad (P1); crop: centre crop")

@@ -79,13 +79,17 @@ def _stem(path) -> str:
 
 
 def kaggle_head_ct(root, skips: SkipLog) -> LabelledFiles:
-    """``<root>/labels.csv`` + ``<root>/head_ct/NNN.png`` (0 → normal, 1 → hemorrhage)."""
+    """``<root>/labels.csv`` + ``<root>/head_ct/NNN.png`` (0 → normal, 1 → hemorrhage).
+
+    The PNGs may also sit in ``<root>/head_ct/head_ct/`` (the folder doubled, as some
+    unzip tools leave Kaggle's archive) or in ``<root>`` itself."""
     root = Path(root)
     csv_path = root / "labels.csv"
     df = _read_csv(csv_path, dtype=str)
     id_col = _column(df, csv_path, "id")
     label_col = _column(df, csv_path, "hemorrhage", "label")
-    image_dir = root / "head_ct" if (root / "head_ct").is_dir() else root
+    image_dir = next((d for d in (root / "head_ct" / "head_ct", root / "head_ct")
+                      if d.is_dir() and any(d.glob("*.png"))), root)
     records, labelled = [], set()
     for row_id, value in zip(df[id_col], df[label_col]):
         raw = str(row_id).strip()

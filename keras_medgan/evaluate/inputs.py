@@ -1,9 +1,9 @@
-"""Resolve the CLI's ``--real`` and ``--fake`` into image arrays.
+"""Resolve the CLI's ``--data`` and ``--generators`` into image arrays.
 
-``--real`` is a dataset spec for ``keras_medgan.data.load_image_set`` (a registry name,
-``folder:PATH``, ``csv:PATH`` …). ``--fake`` is either an exported generator (a file, an
-``export/`` folder or a run folder — loaded through ``keras_medgan.export`` and sampled
-with ``keras_medgan.sampling.synthesize_set``), or a folder of images (e.g. what the
+``--data`` is a dataset spec for ``keras_medgan.data.load_image_set`` (a registry name,
+``folder:PATH``, ``csv:PATH`` …). ``--generators`` is either an exported generator (a
+file, an ``export/`` folder, a run folder or a shipped model's name — loaded through
+``keras_medgan.sampling.synthesize_set``), or a folder of images (e.g. what the
 synthesize CLI wrote: ``<class>/<class>_00000.png`` + ``labels.csv``), read here with the
 data package's image reader and mapped to [-1, 1]. Input files are only ever read.
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 
 class InputError(ValueError):
-    """A user-fixable problem with --real / --fake (message names the path and reason)."""
+    """A user-fixable problem with --data / --generators (message names the path and reason)."""
 
 
 @dataclass
@@ -90,7 +90,7 @@ def read_image_folder(folder, image_size: int | None = None,
     folder = pathlib.Path(folder)
     files = _image_files(folder)
     if not files:
-        raise InputError(f"--fake {folder}: no images ({', '.join(_IMAGE_SUFFIXES)}) found")
+        raise InputError(f"--generators {folder}: no images ({', '.join(_IMAGE_SUFFIXES)}) found")
     by_csv = _labels_from_csv(folder)
     names: list[str | None] = []
     images = []
@@ -106,7 +106,7 @@ def read_image_folder(folder, image_size: int | None = None,
             names.append(p.parent.name if p.parent != folder else None)
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
-        raise InputError(f"--fake {folder}: images differ in size {sorted(shapes)}; "
+        raise InputError(f"--generators {folder}: images differ in size {sorted(shapes)}; "
                          "pass --image-size to resize them")
     labels, classes = _index_labels(names, class_names)
     return ImageSet(np.stack(images)[..., None].astype(np.float32), labels, classes,
@@ -126,20 +126,22 @@ def _index_labels(names, class_names):
 def load_fake(spec: str, n_per_class: int = 100, seed: int = 0, image_size: int | None = None,
               class_names: list[str] | None = None, trust_model: bool = False) -> ImageSet:
     """Fake images from a generator / run folder (sampled) or from a folder of images."""
+    from keras_medgan.sampling import is_shipped_name, synthesize_set
+
     path = pathlib.Path(spec)
-    if not path.exists():
-        raise InputError(f"--fake {spec}: no such file or folder")
-    if not is_generator_spec(path):
+    if not path.exists() and not is_shipped_name(spec):
+        raise InputError(f"--generators {spec}: no such file or folder, nor a shipped model "
+                         f"(synthesize --list)")
+    if path.exists() and not is_generator_spec(path):
         if path.is_file():
-            raise InputError(f"--fake {spec}: not a generator (.h5/.keras/SavedModel/run "
+            raise InputError(f"--generators {spec}: not a generator (.h5/.keras/SavedModel/run "
                              "folder) nor a folder of images")
         return read_image_folder(path, image_size, class_names)
-    from keras_medgan.sampling import synthesize_set
-
-    images, labels, names = synthesize_set(path, n_per_class=n_per_class, seed=seed,
+    images, labels, names = synthesize_set(path if path.exists() else spec,
+                                           n_per_class=n_per_class, seed=seed,
                                            trust_model=trust_model)
     if image_size and images.shape[1] != image_size:
-        raise InputError(f"--fake {spec}: the generator makes {images.shape[1]}×{images.shape[2]} "
+        raise InputError(f"--generators {spec}: the generator makes {images.shape[1]}×{images.shape[2]} "
                          f"images but the real set is {image_size}×{image_size}")
     mapped, classes = _index_labels([names[i] for i in labels], class_names)
     return ImageSet(np.asarray(images, np.float32), mapped, classes,

@@ -15,6 +15,7 @@ from keras_medgan.bench.classifier_flags import (
     add_classifier_arguments,
     train_config_from_args,
 )
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.study.config import StudyConfig, StudyError
 
 EPILOG = """examples:
@@ -79,9 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the real arm, the detectable difference, and a leakage check from the "
                     "model cards.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True,
-                   help="dataset registry name (head_ct, phantom, …) or folder:/csv:/nifti: PATH")
-    p.add_argument("--data-dir", help="explicit folder of the dataset")
+    add_flag(p, "--data", required=True)
+    add_flag(p, "--data-dir")
     p.add_argument("--recipe", nargs="+", default=None, metavar="[NAME=]YAML",
                    help=f"GAN training recipes (train --config files), side by side; the name "
                         f"defaults to the file's stem (default: {DEFAULT_RECIPE})")
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)")
     p.add_argument("--feature-epochs", type=int, default=None,
                    help="domain_cnn training epochs (default 10; --quick: 3)")
-    p.add_argument("--feature-weights", help="local weights for --features vgg16/inception_v3")
+    add_flag(p, "--feature-weights")
     p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level")
     p.add_argument("--cells", metavar="N-M[,K]", help="run only these cells (see --list-cells)")

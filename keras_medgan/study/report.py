@@ -245,7 +245,9 @@ def learning_curve(by_size: dict[str, dict], full_records: list[dict], num_class
 
 
 def curve_words(rows: dict, x: dict) -> list[str]:
-    """Per arm: at which sizes its Δ AUC interval lies above 0, below 0, or covers 0."""
+    """Per arm: at which sizes its Δ AUC interval lies above 0, below 0, or covers 0 —
+    and, where log-loss says otherwise, what log-loss says (a verdict names the metric it
+    rests on and whether the others agree)."""
     words = []
     for key, points in rows.items():
         if key == REFERENCE:
@@ -257,7 +259,14 @@ def curve_words(rows: dict, x: dict) -> list[str]:
                 continue
             verdict = _direction(d, True)
             where = f"{x[label]:.0f}" if label in x else label
-            said.append(f"{where}/class: {d['mean_diff']:+.3f} ({verdict})")
+            text = f"{where}/class: {d['mean_diff']:+.3f} ({verdict}"
+            ll = point["vs_real"].get("log_loss")
+            if ll and ll.get("mean_diff") is not None \
+                    and _direction(ll, ENDPOINTS["log_loss"]) != verdict:
+                text += (f"; log-loss disagrees: {ll['mean_diff']:+.3f} "
+                         f"[{ll['ci_low']:+.3f}, {ll['ci_high']:+.3f}], "
+                         f"{_direction(ll, ENDPOINTS['log_loss'])}")
+            said.append(text + ")")
         if said:
             words.append(f"**{key}** (Δ AUC vs real, by real images per class): "
                          + "; ".join(said))

@@ -417,6 +417,9 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     from keras_medgan.runs import RunLockedError
     from keras_medgan.study.report import write_report
 
+    from keras_medgan.runtime import enable_memory_growth
+
+    enable_memory_growth()  # shards of a job array may share one GPU
     stream = stream if stream is not None else sys.stderr
     data, recipes, cells = prepare_study(config, loader)
     out = pathlib.Path(config.out)
@@ -468,10 +471,19 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
 
 
 def _run_one(study: _Study, cell: Cell) -> dict:
-    """Run one cell under its lock and write its record (the file that means "done")."""
+    """Run one cell under its lock and write its record (the file that means "done").
+
+    The Keras session is cleared after each cell: a study runs hundreds of models in one
+    process, and what one cell built must not hold memory (a GPU's above all) for the
+    next."""
+    import keras
+
     start = time.time()
-    with _cell_lock(study.out, cell):
-        record = study.run(cell)
+    try:
+        with _cell_lock(study.out, cell):
+            record = study.run(cell)
+    finally:
+        keras.backend.clear_session()
     record["seconds"] = round(time.time() - start, 2)
     write_cell(study.out, cell, record)
     return record

@@ -11,16 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from keras_medgan.cli_flags import add_flag
 from keras_medgan.console import add_verbose_flag, plain
 
 EPILOG = """examples:
   # 50 real head CT slices (from all splits: the test split alone has 22) + 50 fakes
   # from a run, as P4 did
-  python -m keras_medgan.turing make --real head_ct --split all \\
-      --fake runs/00000-dcgan32-head_ct --n 50 --out turing/
+  python -m keras_medgan.turing make --data head_ct --split all \\
+      --generators runs/00000-dcgan32-head_ct --n 50 --out turing/
 
   # fakes from a folder of PNGs (e.g. what the synthesize CLI wrote)
-  python -m keras_medgan.turing make --real phantom --fake synth/ --n 50 --out turing/
+  python -m keras_medgan.turing make --data phantom --generators synth/ --n 50 --out turing/
 
   # rate in a browser at http://127.0.0.1:8000/ (several readers may rate at once)
   python -m keras_medgan.turing serve turing/
@@ -53,12 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("make", help="build a blinded study folder",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    m.add_argument("--real", required=True, help="real data set (load_image_set spec)")
-    m.add_argument("--fake", required=True, help="generator file / run folder, or a folder of images")
+    add_flag(m, "--data", required=True, aliases=("--real",),
+             more_help="the real images shown beside the fakes")
+    add_flag(m, "--generators", required=True, aliases=("--fake",),
+             more_help="or a folder of images")
     m.add_argument("--n", type=int, default=50, help="images of each kind (default 50, as P4)")
     m.add_argument("--out", required=True, help="new study folder")
     m.add_argument("--split", default="test", help="real split to draw from (default test)")
-    m.add_argument("--data-dir", default=None)
+    add_flag(m, "--data-dir")
     m.add_argument("--image-size", type=int, default=None, help="default: the fakes' size")
     m.add_argument("--grid", type=int, default=24, help="images on the printable grid (P0: 24)")
     m.add_argument("--seed", type=int, default=0)
@@ -81,10 +84,10 @@ def _make(args) -> int:
     from keras_medgan.evaluate.inputs import load_fake, load_real
     from keras_medgan.turing.study import make_study
 
-    fake = load_fake(args.fake, n_per_class=args.n, seed=args.seed, image_size=args.image_size,
+    fake = load_fake(args.generators, n_per_class=args.n, seed=args.seed, image_size=args.image_size,
                      trust_model=args.trust_model)
     size = args.image_size or int(fake.images.shape[1])
-    real = load_real(args.real, size, split=args.split, seed=args.seed, data_dir=args.data_dir)
+    real = load_real(args.data, size, split=args.split, seed=args.seed, data_dir=args.data_dir)
     summary = make_study(real.images, fake.images, args.n, args.out, seed=args.seed,
                          grid_size=args.grid)
     print(f"study with {summary['images']} images in {summary['out']} "

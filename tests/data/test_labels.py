@@ -23,6 +23,22 @@ def test_kaggle_head_ct_layout(tmp_path):
     assert s.images.shape[1:] == (32, 32, 1)
 
 
+def test_kaggle_head_ct_with_the_image_folder_doubled(tmp_path):
+    """``head_ct/head_ct/*.png`` beside labels.csv (how some unzip tools leave Kaggle's
+    archive) reads the same images and labels as the flat layout."""
+    import shutil
+
+    flat = write_head_ct(tmp_path / "flat", n=6)
+    doubled = tmp_path / "doubled"
+    (doubled / "head_ct").mkdir(parents=True)
+    shutil.copy(flat / "labels.csv", doubled / "labels.csv")
+    shutil.copytree(flat / "head_ct", doubled / "head_ct" / "head_ct")
+    a = load_image_set("head_ct", data_dir=flat, split="all", cache=False)
+    b = load_image_set("head_ct", data_dir=doubled, split="all", cache=False)
+    assert b.patient_ids == a.patient_ids and (b.labels == a.labels).all()
+    assert np.array_equal(a.images, b.images) and not b.skipped
+
+
 def test_head_ct_found_via_env_and_parent_dir(tmp_path, monkeypatch):
     write_head_ct(tmp_path / "store" / "head_ct", n=4)
     monkeypatch.setenv("KERAS_MEDGAN_DATA", str(tmp_path / "store"))

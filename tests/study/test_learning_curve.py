@@ -148,25 +148,30 @@ def test_a_gan_trained_outside_its_subset_is_counted(curve_study, tmp_path):
 
 
 def test_curve_summary_reads_direction_and_x_from_the_cells():
-    def arm(mean, lo, hi, vs=None):
+    def arm(mean, lo, hi, vs=None, ll=None):
         m = {k: {"mean": mean, "ci_low": lo, "ci_high": hi} for k in ("auc", "log_loss")}
         e = {"metrics": m, "cells": 5}
-        if vs:
-            e["vs_real"] = {k: {"mean_diff": vs[0], "ci_low": vs[1], "ci_high": vs[2],
+        if vs:  # log-loss agrees (lower is better) unless ll says otherwise
+            ll = ll or (-vs[0], -vs[2], -vs[1])
+            e["vs_real"] = {k: {"mean_diff": d[0], "ci_low": d[1], "ci_high": d[2],
                                 "pvalue": 0.01, "folds_better": 5, "n": 5}
-                            for k in ("auc", "log_loss")}
+                            for k, d in (("auc", vs), ("log_loss", ll))}
         return e
 
     by_size = {"8": {"real": arm(0.70, 0.6, 0.8), "real+synthetic": arm(0.80, 0.7, 0.9,
                                                                          (0.10, 0.02, 0.18))},
-               "all": {"real": arm(0.90, 0.85, 0.95), "real+synthetic": arm(0.89, 0.84, 0.94,
-                                                                            (-0.01, -0.05, 0.03))}}
+               "all": {"real": arm(0.90, 0.85, 0.95),
+                       "real+synthetic": arm(0.89, 0.84, 0.94, (-0.01, -0.05, 0.03),
+                                             ll=(-0.40, -0.80, -0.01))}}
     full = [{"arm": "real", "n_real": 128}, {"arm": "real+synthetic", "n_real": 124},
             {"arm": "synthetic", "n_real": 0}]  # trains on no real image: not counted
     curve = learning_curve(by_size, full, num_classes=2)
     assert curve["real_per_class"] == {"8": 8.0, "all": 63.0}
     (words,) = curve["in_words"]
-    assert "8/class: +0.100 (better)" in words and "63/class: -0.010 (no detectable" in words
+    assert "8/class: +0.100 (better)" in words  # log-loss agrees: AUC alone is named
+    # where log-loss says otherwise, the sentence says so, with its interval
+    assert ("63/class: -0.010 (no detectable difference; log-loss disagrees: -0.400 "
+            "[-0.800, -0.010], better)") in words
 
 
 def test_cli_refuses_a_size_larger_than_a_training_part_before_training(tmp_path, capsys):
