@@ -415,9 +415,8 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     """
     from keras_medgan.data.sanity import report_findings
     from keras_medgan.runs import RunLockedError
-    from keras_medgan.study.report import write_report
-
     from keras_medgan.runtime import enable_memory_growth
+    from keras_medgan.study.report import write_report
 
     enable_memory_growth()  # shards of a job array may share one GPU
     stream = stream if stream is not None else sys.stderr
