@@ -14,7 +14,8 @@ from tests.evaluate.conftest import blob_images
 
 
 def test_registry_names():
-    assert FEATURE_EXTRACTORS.names() == ["domain_cnn", "inception_v3", "pixels", "vgg16"]
+    assert FEATURE_EXTRACTORS.names() == ["domain_cnn", "inception_v3", "keras_model", "pixels",
+                                          "vgg16"]
 
 
 def test_pixels_is_the_flattened_image():
