@@ -92,7 +92,7 @@ def add_flag(parser, name: str, *, more_help: str = "", aliases: tuple[str, ...]
     flag = SHARED_FLAGS[name]
     kwargs = {**flag.kwargs, **overrides}
     text = flag.help + (f"; {more_help}" if more_help else "")
-    if kwargs.get("default") not in (None, False) and "(default" not in text:
+    if kwargs.get("default") not in (None, False, [], "") and "(default" not in text:
         text += " (default %(default)s)"
     for alias in aliases or ():
         if alias not in flag.aliases:
