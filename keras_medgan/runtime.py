@@ -60,17 +60,18 @@ def _multi_worker_strategy(devices: Sequence[str] | None = None):
     return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
 
 
-def slurm_cluster_resolver(environ=None):
+def slurm_cluster_resolver():
     """A ``SlurmClusterResolver`` when this process is one of several tasks of a SLURM job
     step (``srun`` with ``--ntasks`` ≥ 2) and no ``TF_CONFIG`` is set; else None.
 
     Workers listen on ``$KERAS_MEDGAN_PORT_BASE`` (default 8888) plus their index on the
     node. GPUs per node come from ``SLURM_GPUS_ON_NODE`` (SLURM sets it for a GPU
     allocation), and then each task sees its own share through ``CUDA_VISIBLE_DEVICES``;
-    without it the tasks run on CPUs and the GPU settings are left alone."""
+    without it the tasks run on CPUs and the GPU settings are left alone. Reads
+    ``os.environ``, as the resolver itself does."""
     import os
 
-    env = os.environ if environ is None else environ
+    env = os.environ
     if env.get("TF_CONFIG") or "SLURM_PROCID" not in env:
         return None
     tasks = env.get("SLURM_STEP_NUM_TASKS") or env.get("SLURM_NTASKS") or "1"

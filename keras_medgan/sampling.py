@@ -30,10 +30,17 @@ def class_seed(seed: int, class_index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(class_index)]).generate_state(1)[0])
 
 
+def _bare_missing_name(spec) -> bool:
+    """A string that is no existing path and looks like a name, not a path (no folder,
+    no suffix): what a shipped model's name looks like."""
+    return (isinstance(spec, str) and not pathlib.Path(spec).exists()
+            and pathlib.PurePath(spec).name == spec and not pathlib.PurePath(spec).suffix)
+
+
 def is_shipped_name(spec) -> bool:
     """``spec`` names a shipped model (models_h5/manifest.json) and no existing path: the
     rule every tool that reads generators follows (a path wins over a name)."""
-    if not isinstance(spec, str) or pathlib.Path(spec).exists():
+    if not _bare_missing_name(spec):
         return False
     from keras_medgan.pretrained import read_manifest
 
@@ -43,27 +50,24 @@ def is_shipped_name(spec) -> bool:
 def _as_generators(generators, trust_model: bool, precision: str | None = None
                    ) -> dict[str, LoadedGenerator]:
     """Path (run/export dir/file), shipped model name, a list of those, or dict
-    name→LoadedGenerator → loaded. A shipped model's files are hash-checked first."""
+    name→LoadedGenerator → loaded. A shipped model's files are hash-checked first; a bare
+    name that is neither a path nor shipped is one error listing the shipped names."""
     if isinstance(generators, dict) and all(isinstance(g, LoadedGenerator) for g in generators.values()):
         return dict(generators)
     items = [generators] if isinstance(generators, (str, pathlib.Path)) else list(generators)
     found = {}
     for item in items:
-        if is_shipped_name(item):
-            from keras_medgan.pretrained import shipped_generator_files
+        paths = [item]
+        if _bare_missing_name(item):
+            from keras_medgan.pretrained import read_manifest, shipped_generator_files
 
-            for path in shipped_generator_files(item):
-                found.update(find_generators(path))
-        elif isinstance(item, str) and not pathlib.Path(item).exists() \
-                and pathlib.PurePath(item).name == item and not pathlib.PurePath(item).suffix:
-            # a bare name that is neither here nor shipped (a path gets "does not exist")
-            from keras_medgan.pretrained import read_manifest
-
-            shipped = ", ".join(read_manifest()) or "none here"
-            raise GeneratorLoadError(f"{item}: no such file or folder, nor a shipped model "
-                                     f"(shipped: {shipped})")
-        else:
-            found.update(find_generators(item))
+            shipped = read_manifest()
+            if item not in shipped:
+                raise GeneratorLoadError(f"{item}: no such file or folder, nor a shipped "
+                                         f"model (shipped: {', '.join(shipped) or 'none here'})")
+            paths = shipped_generator_files(item)
+        for path in paths:
+            found.update(find_generators(path))
     return {name: load_generator(path, trust_model=trust_model, precision=precision)
             for name, path in found.items()}
 

@@ -208,7 +208,7 @@ class _Fold:
             rec = read_cell(self.study.out, gan)
             if rec is None:
                 raise _NotReady(f"GAN {gan.id} has not finished")
-            if not (self.study.out / rec["export"]).is_file():
+            if not _export_present(self.study.out, rec):
                 raise _NotReady(f"GAN {gan.id}'s generator file {rec['export']} is missing "
                                 f"(an archive keeps records, not generators); a rerun "
                                 f"trains it again")
@@ -536,7 +536,7 @@ def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
 
     quiet_tensorflow(False)
     record = read_cell(config.out, cell)
-    if record is not None and (pathlib.Path(config.out) / record["export"]).is_file():
+    if record is not None and _export_present(pathlib.Path(config.out), record):
         return {"skipped": "finished by another process"}
     from keras_medgan.console import Preemption
     from keras_medgan.training import TrainingInterrupted
@@ -564,11 +564,16 @@ def _run_concurrently(config: StudyConfig, data: StudyData, batch: list[Cell], w
             yield futures[future], future.result()
 
 
+def _export_present(out: pathlib.Path, gan_record: dict) -> bool:
+    """A finished GAN cell's generator file is on disk (an archive keeps the record only)."""
+    return (out / gan_record["export"]).is_file()
+
+
 def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -> bool:
     """A finished GAN whose exported file is gone (results copied to a fresh machine keep
     cell records and model cards, not the large generator files) is trained again while
     a cell that samples it is still unfinished."""
-    if cell.kind != "gan" or (out / done[cell.id]["export"]).is_file():
+    if cell.kind != "gan" or _export_present(out, done[cell.id]):
         return False
     return any(c.id not in done for c in cells if c.kind != "gan" and c.recipe == cell.recipe
                and (c.repeat, c.fold, c.size) == (cell.repeat, cell.fold, cell.size))
