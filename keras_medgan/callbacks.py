@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from keras_medgan.console import format_duration
+from keras_medgan.console import format_duration, stop_requested
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.gans.base import labels_to_one_hot
 from keras_medgan.jsonio import jsonable
@@ -492,6 +492,16 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self._epoch = epoch + 1
         if logs:
             self._check(logs)
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ends ``fit`` at the epoch end after a scheduler's SIGTERM/SIGUSR1 (see
+    :class:`keras_medgan.console.Preemption`); the trainer then checkpoints and exports
+    that epoch, so the requeued run continues from it."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if stop_requested():
+            self.model.stop_training = True
 
 
 class CheckpointSaver(keras.callbacks.Callback):

@@ -220,10 +220,13 @@ EXIT_PREEMPTED = 143
 
 class Preemption:
     """``with Preemption() as stop:`` — SIGTERM and SIGUSR1 (SLURM's ``--signal``) raise
-    KeyboardInterrupt in the main thread, so a tool's Ctrl-C path (finish the step, keep
-    the last whole epoch, say how to resume) runs for them too; ``stop.signal`` then names
-    the signal, and the tool exits with :data:`EXIT_PREEMPTED` instead of 130. Handlers are
-    restored on exit; outside the main thread it does nothing."""
+    KeyboardInterrupt in the main thread, so a tool's Ctrl-C path (keep the last whole
+    epoch, say how to resume) runs for them too; ``stop.signal`` then names the signal,
+    and the tool exits with :data:`EXIT_PREEMPTED` instead of 130. Inside
+    :func:`stop_at_epoch_end` (a training loop) the first such signal does not raise: it
+    is recorded, the loop finishes the epoch it is in, checkpoints it and stops, so a
+    scheduler's signal loses no finished work; a second signal raises at once. Handlers
+    are restored on exit; outside the main thread it does nothing."""
 
     SIGNALS = ("SIGTERM", "SIGUSR1")
 
@@ -235,6 +238,11 @@ class Preemption:
         import signal
 
         self.signal = signal.Signals(signum).name
+        if _STOP["loops"] and _STOP["requested"] is None:
+            _STOP["requested"] = self.signal
+            print(f"\n{self.signal} received: finishing this epoch, then checkpointing and "
+                  "stopping (a second signal stops at once)", file=sys.stderr, flush=True)
+            return
         raise KeyboardInterrupt
 
     def __enter__(self):
@@ -242,6 +250,7 @@ class Preemption:
         import threading
 
         if threading.current_thread() is threading.main_thread():
+            _STOP["requested"] = None
             for name in self.SIGNALS:
                 sig = getattr(signal, name, None)
                 if sig is not None:
@@ -257,6 +266,26 @@ class Preemption:
 
     def exit_code(self, interrupted: int = 130) -> int:
         return EXIT_PREEMPTED if self.signal else interrupted
+
+
+#: Shared by :class:`Preemption`'s handler and the training loops: how many loops can stop
+#: at an epoch end now, and the signal that asked them to (None: none yet).
+_STOP: dict = {"loops": 0, "requested": None}
+
+
+@contextlib.contextmanager
+def stop_at_epoch_end() -> Iterator[None]:
+    """Around a training loop that checks :func:`stop_requested` at each epoch end."""
+    _STOP["loops"] += 1
+    try:
+        yield
+    finally:
+        _STOP["loops"] -= 1
+
+
+def stop_requested() -> str | None:
+    """The scheduler's signal a training loop should stop for at its next epoch end."""
+    return _STOP["requested"]
 
 
 def run_main(main: Callable[[], int]) -> None:

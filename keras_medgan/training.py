@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from keras_medgan import callbacks as cb
+from keras_medgan.console import stop_at_epoch_end, stop_requested
 from keras_medgan.data.sanity import check_image_sets, report_findings
 from keras_medgan.export import (
     DEFAULT_EXPORT_FORMATS,
@@ -384,6 +385,8 @@ class UnitTrainer:
             self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
             return UnitResult(self.unit.name, "skipped", start, history.summary(),
                               {k: str(v) for k, v in done.items()})
+        if stop_requested():  # the signal came while an earlier unit was finishing
+            raise TrainingInterrupted(self.run_dir, self.unit.name, start)
         if start:
             self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
                        f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
@@ -408,12 +411,14 @@ class UnitTrainer:
             cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print,
                            every=c.log_every or cb.log_every(target),
                            live=self.print is print and sys.stdout.isatty()),
+            cb.StopOnSignal(),
         ]
         callbacks += self._family_callbacks()
         try:
-            self.gan.fit(self.dataset(start), epochs=target, initial_epoch=start,
-                         steps_per_epoch=self.steps_per_epoch, verbose=0, shuffle=False,
-                         callbacks=callbacks)
+            with stop_at_epoch_end():
+                self.gan.fit(self.dataset(start), epochs=target, initial_epoch=start,
+                             steps_per_epoch=self.steps_per_epoch, verbose=0, shuffle=False,
+                             callbacks=callbacks)
         except KeyboardInterrupt:
             log.flush()
             raise TrainingInterrupted(self.run_dir, self.unit.name,
@@ -425,6 +430,8 @@ class UnitTrainer:
             epochs = saver.last_good_epoch or epochs
             saver.save(epochs)
         export = self.export(epochs, history)
+        if stop_requested() and epochs < target:  # checkpointed and exported: requeue resumes
+            raise TrainingInterrupted(self.run_dir, self.unit.name, epochs)
         return UnitResult(self.unit.name, "trained", epochs, history.summary(), export)
 
     def _keep_after_interrupt(self, saver, guard, history) -> int:

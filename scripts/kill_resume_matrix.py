@@ -15,6 +15,14 @@ a named moment, by wrapping the library function that runs then:
 * ``export:K``: the K-th ``os.replace`` of the final export (1: before any exported file
   is in place; 3: generator files in place, model card not yet).
 
+and stopped the way a scheduler stops it (SLURM's time limit, preemption, ``--signal``):
+
+* ``sigterm-after-epoch:K`` / ``sigusr1-after-epoch:K``: the signal 0.2 s after the child
+  reports epoch K; the run must finish its step, keep its last whole epoch (checkpoint +
+  export) and exit with 143, so that nothing is lost;
+* ``sigterm-export:K``: SIGTERM to itself at the K-th ``os.replace`` of the final export;
+  no half-written generator may be left where a later step could load it.
+
 The run is then resumed with ``--resume`` and its exported generator compared bit for bit
 with the unbroken run's. "epochs lost" = epochs finished before the kill (the last
 progress line) minus the epochs the resumed run restored.
@@ -40,6 +48,12 @@ nth, calls = int(nth or 0), [0]
 def die():
     sys.stdout.flush()
     os.kill(os.getpid(), signal.SIGKILL)
+
+if point == "sigterm-export":  # the scheduler's signal, not a kill: the run must stop cleanly
+    point = "export"
+    def die():
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
 
 def counted(fn, before=None, after=None):
     def wrapped(*args, **kwargs):
@@ -94,7 +108,11 @@ def command(epochs: int = EPOCHS) -> list[str]:
             "--checkpoint-every", "2", "--sample-every", "100", "--log-every", "1", "--seed",
             "5", "--deterministic", "--precision", "fp32", "--epochs", str(epochs)]
 POINTS = ["after-epoch:1", "after-epoch:3", "checkpoint-unrecorded:2", "checkpoint-torn:2",
-          "export:1", "export:3"]
+          "export:1", "export:3", "sigterm-after-epoch:1", "sigusr1-after-epoch:3",
+          "sigterm-export:1", "sigterm-export:3"]
+#: how each signal point stops the child from outside
+OUTSIDE_SIGNALS = {"after-epoch": signal.SIGKILL, "sigterm-after-epoch": signal.SIGTERM,
+                   "sigusr1-after-epoch": signal.SIGUSR1}
 
 
 def _env(home: pathlib.Path, kill_at: str = "none:0") -> dict:
@@ -104,9 +122,10 @@ def _env(home: pathlib.Path, kill_at: str = "none:0") -> dict:
 
 
 def train(args: list[str], cwd: pathlib.Path, kill_at: str = "none:0",
-          kill_after_epoch: int | None = None, delay: float = 0.2) -> tuple[int, str]:
-    """Run the child; with ``kill_after_epoch`` K, SIGKILL it ``delay`` s after it reports
-    epoch K (one step per epoch: the kill lands inside epoch K + 1's step or callbacks)."""
+          kill_after_epoch: int | None = None, delay: float = 0.2,
+          stop_signal: signal.Signals = signal.SIGKILL) -> tuple[int, str]:
+    """Run the child; with ``kill_after_epoch`` K, send it ``stop_signal`` ``delay`` s after
+    it reports epoch K (one step per epoch: it lands inside epoch K + 1's step or callbacks)."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], cwd=cwd,
                             env=_env(cwd, kill_at), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -115,7 +134,8 @@ def train(args: list[str], cwd: pathlib.Path, kill_at: str = "none:0",
         lines.append(line)
         if kill_after_epoch is not None and f"epoch {kill_after_epoch}/" in line:
             time.sleep(delay)
-            proc.send_signal(signal.SIGKILL)
+            proc.send_signal(stop_signal)
+            kill_after_epoch = None  # once: a second signal would interrupt the clean stop
     proc.wait(timeout=900)
     return proc.returncode, "".join(lines)
 
@@ -140,21 +160,31 @@ def kill_and_resume(point: str, work: pathlib.Path, reference: dict, epochs: int
 
     out = work / point.replace(":", "_")
     kind, _, value = point.partition(":")
-    if kind == "after-epoch":
-        rc, text = train([*command(epochs), "--out", str(out)], work, kill_after_epoch=int(value))
+    if kind in OUTSIDE_SIGNALS:
+        rc, text = train([*command(epochs), "--out", str(out)], work, kill_after_epoch=int(value),
+                         stop_signal=OUTSIDE_SIGNALS[kind])
     else:
         rc, text = train([*command(epochs), "--out", str(out)], work, kill_at=point)
     run = out / "00000-dcgan32-phantom"
     # epochs complete at the kill: a checkpoint kill is inside the N-th save (epoch 2N, the
-    # epoch's own progress line not printed yet); an export kill after the last epoch
-    finished = {"after-epoch": last_epoch(text), "export": epochs}.get(kind, 2 * int(value or 0))
+    # epoch's own progress line not printed yet); an export kill after the last epoch; a
+    # scheduler's signal lets the epoch it lands in finish (its progress line may not print)
+    finished = {"export": epochs, "sigterm-export": epochs}.get(kind)
+    if kind in OUTSIDE_SIGNALS:
+        finished = last_epoch(text)
+        kept = re.search(r"kept epoch (\d+)", text)
+        if kind != "after-epoch" and kept:
+            finished = max(finished, int(kept.group(1)))
+    elif finished is None:
+        finished = 2 * int(value or 0)
     rc2, text2 = train(["--resume", str(run)], work)
     restored = re.search(r"resuming at epoch (\d+)/", text2)
     start = int(restored.group(1)) - 1 if restored else (epochs if "finished earlier" in text2
                                                         else 0)
     notes = [line.strip() for line in text2.splitlines()
              if "unreadable" in line or "export incomplete" in line or "finished earlier" in line]
-    row = {"kill": point, "killed_rc": rc, "epochs_finished_before_kill": finished,
+    row = {"kill": point, "killed_rc": rc, "stop_message": next(
+               (line.strip() for line in text.splitlines() if "received" in line), ""), "epochs_finished_before_kill": finished,
            "resumed_from_epoch": start, "epochs_lost": max(finished - start, 0),
            "resume_rc": rc2, "resume_messages": notes,
            "tmp_files_left": sorted(p.name for p in (run / "export").glob(".tmp-*"))}
@@ -186,13 +216,24 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"{row['kill']:<26} killed rc {row['killed_rc']:>3}  finished {row['epochs_finished_before_kill']}"
               f"  resumed from {row['resumed_from_epoch']}  lost {row['epochs_lost']}"
-              f"  bit-identical {row['bit_identical']}  {'; '.join(row['resume_messages'])}",
+              f"  bit-identical {row['bit_identical']}  {'ok' if row_passes(row) else 'FAIL'}"
+              f"  {'; '.join(row['resume_messages'])}",
               flush=True)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(
             {"command": "python scripts/kill_resume_matrix.py", "settings": command(),
              "rows": rows, "seconds": round(time.time() - start, 1)}, indent=1) + "\n")
-    return 0 if all(r["bit_identical"] for r in rows) else 1
+    return 0 if all(row_passes(r) for r in rows) else 1
+
+
+def row_passes(row: dict) -> bool:
+    """Bit-identical after the resume; a scheduler's signal must also exit with 143 (what a
+    requeue wrapper reads) and lose no finished epoch."""
+    if not row["bit_identical"]:
+        return False
+    if row["kill"].startswith("sig"):
+        return row["killed_rc"] == 143 and row["epochs_lost"] == 0
+    return True
 
 
 if __name__ == "__main__":

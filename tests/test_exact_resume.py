@@ -4,6 +4,7 @@ and checkpoints come on time as well as on epoch counts."""
 import json
 import math
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -124,30 +125,79 @@ def test_checkpoints_also_come_every_few_minutes(minutes, expected):
     assert manager.saved == expected
 
 
-def test_sigkill_while_checkpointing_resumes_bit_identically(tmp_path):
-    """SIGKILL inside the 2nd checkpoint save after its data file was cut in half (a full
-    disk): the resume falls back to the checkpoint before and still ends bit-identical.
-    scripts/kill_resume_matrix.py runs the whole matrix (mid-step, unrecorded checkpoint,
-    mid-export)."""
+def _matrix():
     import importlib.util
-    import threading
 
     path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "kill_resume_matrix.py"
     spec = importlib.util.spec_from_file_location("kill_resume_matrix", path)
     matrix = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(matrix)
-    unbroken = threading.Thread(target=matrix.train, args=(
-        [*matrix.command(4), "--out", str(tmp_path / "unbroken")], tmp_path))
-    unbroken.start()  # side by side with the killed run: --deterministic makes load irrelevant
+    return matrix
+
+
+@pytest.fixture(scope="module")
+def matrix_reference(tmp_path_factory):
+    """scripts/kill_resume_matrix.py's unbroken 4-epoch run, started once in the background
+    so the first stopped run can go side by side with it (--deterministic makes load
+    irrelevant); ``weights()`` waits for it."""
+    import threading
+
+    matrix = _matrix()
+    work = tmp_path_factory.mktemp("matrix")
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("rc", matrix.train(
+        [*matrix.command(4), "--out", str(work / "unbroken")], work)))
+    thread.start()
+
+    def weights():
+        thread.join()
+        rc, text = result["rc"]
+        assert rc == 0, text[-2000:]
+        return matrix.generator_weights(work / "unbroken" / "00000-dcgan32-phantom")
+
+    yield matrix, weights
+    thread.join()
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    return sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_sigkill_while_checkpointing_resumes_bit_identically(tmp_path, matrix_reference):
+    """SIGKILL inside the 2nd checkpoint save after its data file was cut in half (a full
+    disk): the resume falls back to the checkpoint before and still ends bit-identical.
+    scripts/kill_resume_matrix.py runs the whole matrix (mid-step, unrecorded checkpoint,
+    mid-export, SIGTERM / SIGUSR1)."""
+    matrix, reference = matrix_reference
     rc, _ = matrix.train([*matrix.command(4), "--out", str(tmp_path / "killed")], tmp_path,
                          kill_at="checkpoint-torn:2")
-    unbroken.join()
     assert rc == -9
-    reference = matrix.generator_weights(tmp_path / "unbroken" / "00000-dcgan32-phantom")
     run = tmp_path / "killed" / "00000-dcgan32-phantom"
     rc, text = matrix.train(["--resume", str(run)], tmp_path)
     assert rc == 0, text[-2000:]
     assert "ckpt-4 is unreadable" in text and "resuming at epoch 3/4" in text
-    killed = matrix.generator_weights(run)
-    assert sorted(killed) == sorted(reference)
-    assert all(np.array_equal(reference[k], killed[k]) for k in reference)
+    assert _same_weights(reference(), matrix.generator_weights(run))
+
+
+def test_sigterm_mid_training_loses_no_epoch_and_resumes_bit_identically(tmp_path,
+                                                                         matrix_reference):
+    """SLURM's SIGTERM (time limit, preemption) 0.2 s after epoch 1 is reported: the run
+    finishes the epoch it is in, checkpoints and exports it although --checkpoint-every is
+    2, exits 143 (what a requeue wrapper reads), and the resumed run starts right after
+    that epoch and ends with the unbroken run's weights."""
+    import signal
+
+    matrix, reference = matrix_reference
+    rc, text = matrix.train([*matrix.command(4), "--out", str(tmp_path / "stopped")], tmp_path,
+                            kill_after_epoch=1, stop_signal=signal.SIGTERM)
+    assert rc == 143, text[-2000:]
+    printed = matrix.last_epoch(text)
+    kept = re.search(r"SIGTERM received: normal kept epoch (\d+) \(checkpoint \+ export", text)
+    assert kept, text[-2000:]
+    assert int(kept.group(1)) >= printed >= 1 and int(kept.group(1)) < 4  # nothing lost
+    run = tmp_path / "stopped" / "00000-dcgan32-phantom"
+    assert (run / "export" / "generator_normal.h5").is_file()
+    rc, text = matrix.train(["--resume", str(run)], tmp_path)
+    assert rc == 0, text[-2000:]
+    assert f"resuming at epoch {int(kept.group(1)) + 1}/4" in text
+    assert _same_weights(reference(), matrix.generator_weights(run))

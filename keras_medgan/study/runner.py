@@ -343,6 +343,28 @@ def _summary(record: dict) -> str:
     return cell_summary(record)
 
 
+def check_same_folds(path: pathlib.Path, new: dict) -> None:
+    """StudyError when a study being resumed would deal its images differently than its
+    finished cells were dealt (changed image files, or a scikit-learn whose
+    StratifiedGroupKFold splits otherwise): those cells and new ones would mix two splits,
+    and a GAN could have trained on a new fold's test images. Repeats present in both
+    records are compared; added repeats are new folds, not a change."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    for r, (old_folds, new_folds) in enumerate(zip(old.get("repeats", []), new["repeats"])):
+        for f, (a, b) in enumerate(zip(old_folds, new_folds)):
+            part = next((k for k in ("train", "val", "test") if a.get(k) != b[k]), None)
+            if part:
+                raise StudyError(
+                    f"{path.parent} was dealt into other folds than this run computes (repeat "
+                    f"{r}, fold {f}: its {part} part differs; see {path}). The images or the "
+                    f"scikit-learn version changed since its cells were made; resume it with "
+                    f"the data and packages it was made with, or start fresh with another "
+                    f"--out.")
+
+
 def _folds_record(config: StudyConfig, data: StudyData) -> dict:
     """Which images each fold trains, validates and tests on (the leakage check reads it);
     with learning-curve sizes, ``train_by_size``: the images each size trains on."""
@@ -429,7 +451,9 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     write_config(out, stored)
     report_findings(data.findings, out / "data_report.json", config.data,
                     lambda line: print(line, file=stream, flush=True))
-    write_text_atomic(out / FOLDS_FILE, json.dumps(jsonable(_folds_record(config, data))) + "\n")
+    folds = _folds_record(config, data)
+    check_same_folds(out / FOLDS_FILE, folds)
+    write_text_atomic(out / FOLDS_FILE, json.dumps(jsonable(folds)) + "\n")
     wanted = cells_wanted(cells) if cells_wanted else cells
     done = finished(out, cells)
     todo = [c for c in wanted if c.id not in done or _export_lost(out, c, done, cells)]

@@ -71,3 +71,25 @@ def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkey
     assert json.dumps(shard["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
     assert json.dumps(shard["learning_curve"], sort_keys=True) == \
         json.dumps(full["learning_curve"], sort_keys=True)
+
+
+def test_a_study_resumed_with_other_folds_is_refused(tmp_path, tiny_arch, monkeypatch):
+    """Every shard and every rerun recomputes the folds; if they differ from the ones its
+    finished cells were made with (changed images, another scikit-learn), the run stops
+    before training instead of mixing two splits. Added repeats are not a change."""
+    monkeypatch.setattr(runner._Study, "run", _fake_run)
+    recipe = write_recipe(tmp_path)
+    config = study_config(tmp_path / "s", recipe, arms=["real"])
+    only_real = lambda cells: [c for c in cells if c.kind == "arm" and c.fold == 0]
+    run_study(config, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_real)
+    more = study_config(tmp_path / "s", recipe, arms=["real"], repeats=2)
+    run_study(more, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_real)
+    path = tmp_path / "s" / "folds.json"
+    record = json.loads(path.read_text())
+    fold = record["repeats"][0][1]
+    fold["test"][0], fold["train"][0] = fold["train"][0], fold["test"][0]  # another deal
+    path.write_text(json.dumps(record))
+    with pytest.raises(StudyError, match=r"other folds .* \(repeat 0, fold 1: its train part "
+                                         r"differs"):
+        run_study(more, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_real)
+    assert json.loads(path.read_text()) == record  # the record of the finished cells is kept

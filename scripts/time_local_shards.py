@@ -1,0 +1,116 @@
+"""Wall time of the phantom quick study as one process and as 2 local shards, same results.
+
+    python scripts/time_local_shards.py [--json experiments/results/local_shards.json]
+
+Runs, one after another on an otherwise idle machine (take no timing while anything else
+runs; the numbers are ratios of runs made in one call):
+
+* ``one process``: ``study --data phantom --quick --gan-workers 1``;
+* ``one process, 2 GAN workers``: the same with ``--gan-workers 2``;
+* ``2 shards``: ``--shard 0/2`` and ``--shard 1/2`` started together (``--stage all``:
+  each shard trains the GANs its own classifiers need), then ``study report``.
+
+and compares the three results.json files with the one-process study's: the largest
+absolute difference over every number of the arms without GAN images (real, classical:
+0 when the shards dealt the same folds and trained the same classifiers), and the largest
+difference of an arm's mean AUC (GAN training on a CPU is not bit-reproducible across
+processes unless the recipe sets ``deterministic``, so arms with GAN images may differ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+STUDY = [sys.executable, "-m", "keras_medgan.study", "--data", "phantom", "--quick"]
+
+
+def _env() -> dict:
+    root = pathlib.Path(__file__).resolve().parents[1]
+    return {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3",
+            "CUDA_VISIBLE_DEVICES": ""}
+
+
+def _run_together(commands: list[list[str]]) -> float:
+    start = time.perf_counter()
+    procs = [subprocess.Popen(c, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True) for c in commands]
+    for proc in procs:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(proc.args)}\n{err[-2000:]}")
+    return time.perf_counter() - start
+
+
+def _leaves(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for k, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{k}]")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, float(value)
+
+
+def _arm_numbers(out: pathlib.Path) -> dict:
+    return dict(_leaves(json.loads((out / "results.json").read_text())["arms"]))
+
+
+#: arms whose numbers involve no GAN image
+NO_GAN_ARMS = (".real.", ".classical.")
+
+
+def compare(one: pathlib.Path, other: pathlib.Path) -> dict:
+    a, b = _arm_numbers(one), _arm_numbers(other)
+    if sorted(a) != sorted(b):
+        return {"same_keys": False}
+    no_gan = [k for k in a if k.startswith(NO_GAN_ARMS)]
+    auc = [k for k in a if k.endswith(".metrics.auc.mean")]
+    return {"same_keys": True,
+            "largest_difference_without_gan_images": max(abs(a[k] - b[k]) for k in no_gan),
+            "largest_auc_difference": max(abs(a[k] - b[k]) for k in auc)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", help="write the timings here")
+    args = parser.parse_args(argv)
+    work = pathlib.Path(tempfile.mkdtemp(prefix="local-shards-"))
+    rows = []
+    one = work / "one"
+    rows.append({"setup": "one process, --gan-workers 1",
+                 "seconds": _run_together([[*STUDY, "--gan-workers", "1", "--out", str(one)]])})
+    two_workers = work / "two_workers"
+    rows.append({"setup": "one process, --gan-workers 2", "seconds": _run_together(
+        [[*STUDY, "--gan-workers", "2", "--out", str(two_workers)]])})
+    shards = work / "shards"
+    seconds = _run_together([[*STUDY, "--gan-workers", "1", "--shard", f"{i}/2", "--out",
+                              str(shards)] for i in range(2)])
+    seconds += _run_together([[sys.executable, "-m", "keras_medgan.study", "report", "--out",
+                               str(shards)]])
+    rows.append({"setup": "2 shards in parallel (--shard 0/2, 1/2) + report",
+                 "seconds": seconds})
+    for row, out in zip(rows, (one, two_workers, shards)):
+        row["seconds"] = round(row["seconds"], 1)
+        row["ratio_to_one_process"] = round(row["seconds"] / rows[0]["seconds"], 2)
+        row.update(compare(one, out))
+        print(f"{row['setup']:<52} {row['seconds']:>7.1f} s  ×{row['ratio_to_one_process']:.2f}"
+              f"  real/classical arms differ by {row['largest_difference_without_gan_images']:.3g}"
+              f", mean AUCs by {row['largest_auc_difference']:.3g}", flush=True)
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(
+            {"command": "python scripts/time_local_shards.py", "cpu_count": os.cpu_count(),
+             "rows": rows}, indent=1) + "\n")
+    return 0 if all(r["same_keys"] and r["largest_difference_without_gan_images"] == 0
+                    for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
