@@ -15,6 +15,11 @@ absolute difference over every number of the arms without GAN images (real, clas
 0 when the shards dealt the same folds and trained the same classifiers), and the largest
 difference of an arm's mean AUC (GAN training on a CPU is not bit-reproducible across
 processes unless the recipe sets ``deterministic``, so arms with GAN images may differ).
+
+``--equivalence`` instead runs the same study with P1's recipe made deterministic
+(``deterministic: true``) once in one process and once as 4 shards in two stages (GAN
+cells as one 4-process wave, classifier cells as another, then ``study report``), and
+requires every number of every arm to be equal.
 """
 
 from __future__ import annotations
@@ -78,11 +83,42 @@ def compare(one: pathlib.Path, other: pathlib.Path) -> dict:
             "largest_auc_difference": max(abs(a[k] - b[k]) for k in auc)}
 
 
+def equivalence(work: pathlib.Path) -> dict:
+    """One process vs 4 shards in two stages, with a deterministic recipe."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    recipe = work / "p1_deterministic.yaml"
+    recipe.write_text((root / "experiments" / "p1_dcgan32_head_ct.yaml").read_text()
+                      + "\ndeterministic: true\n")
+    study = [*STUDY, "--recipe", f"p1={recipe}", "--gan-workers", "1"]
+    one, shards = work / "one", work / "shards"
+    _run_together([[*study, "--out", str(one)]])
+    for stage in ("gans", "classifiers"):
+        _run_together([[*study, "--stage", stage, "--shard", f"{i}/4", "--out", str(shards)]
+                       for i in range(4)])
+    _run_together([[sys.executable, "-m", "keras_medgan.study", "report", "--out", str(shards)]])
+    a, b = _arm_numbers(one), _arm_numbers(shards)
+    differ = sorted(k for k in a if k not in b or not (a[k] == b[k] or (a[k] != a[k]
+                                                                        and b[k] != b[k])))
+    return {"setup": "4 shards in two stages vs one process, deterministic: true",
+            "numbers": len(a), "same_keys": sorted(a) == sorted(b), "differing": differ[:20],
+            "equal": sorted(a) == sorted(b) and not differ}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", help="write the timings here")
+    parser.add_argument("--equivalence", action="store_true",
+                        help="check 4 shards in two stages equal one process (deterministic)")
     args = parser.parse_args(argv)
     work = pathlib.Path(tempfile.mkdtemp(prefix="local-shards-"))
+    if args.equivalence:
+        row = equivalence(work)
+        print(json.dumps(row, indent=1))
+        if args.json:
+            pathlib.Path(args.json).write_text(json.dumps(
+                {"command": "python scripts/time_local_shards.py --equivalence", **row},
+                indent=1) + "\n")
+        return 0 if row["equal"] else 1
     rows = []
     one = work / "one"
     rows.append({"setup": "one process, --gan-workers 1",

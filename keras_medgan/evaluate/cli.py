@@ -149,7 +149,9 @@ def run_evaluation(args) -> int:
     ext_name, factory = _extractor_factory(args, real)
     if any(METRICS.get(m).needs_features for m in args.metrics):
         built = factory()  # fail early (missing weights file) before any long computation
-        factory = (lambda b=built: b)
+
+        def factory(built=built):
+            return built
     ctx = EvalContext(real=real.images, fake=fake.images, out_dir=args.out,
                       real_labels=real.labels, fake_labels=fake_labels, class_names=class_names,
                       fake_paths=fake.paths,
