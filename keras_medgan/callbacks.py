@@ -45,13 +45,13 @@ def weights_finite(*models) -> bool:
     return all(np.isfinite(np.asarray(w)).all() for m in models for w in m.get_weights())
 
 
-def is_finite_logs(logs: dict | None, keys: Sequence[str] = WATCHED_LOSSES,
-                   limit: float = math.inf) -> bool:
+def is_finite_logs(
+    logs: dict | None, keys: Sequence[str] = WATCHED_LOSSES, limit: float = math.inf
+) -> bool:
     """True when every watched loss present in ``logs`` is a finite number of magnitude at
     most ``limit`` (a loss of 1e14 has diverged as surely as NaN)."""
     logs = logs or {}
-    return all(math.isfinite(v := _float(logs[k])) and abs(v) <= limit
-               for k in keys if k in logs)
+    return all(math.isfinite(v := _float(logs[k])) and abs(v) <= limit for k in keys if k in logs)
 
 
 class EpochHistory:
@@ -115,12 +115,18 @@ class RunProgress(keras.callbacks.Callback):
     terminal) every other epoch rewrites one status line in place through ``write``.
     """
 
-    def __init__(self, total_epochs: int, clock: RunClock, label: str | None = None,
-                 keys: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake"),
-                 print_fn: Callable[[str], None] = print,
-                 timer: Callable[[], float] = time.perf_counter,
-                 every: int = 1, live: bool = False,
-                 write: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        total_epochs: int,
+        clock: RunClock,
+        label: str | None = None,
+        keys: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake"),
+        print_fn: Callable[[str], None] = print,
+        timer: Callable[[], float] = time.perf_counter,
+        every: int = 1,
+        live: bool = False,
+        write: Callable[[str], None] | None = None,
+    ):
         super().__init__()
         self.total_epochs = int(total_epochs)
         self.clock = clock
@@ -149,8 +155,11 @@ class RunProgress(keras.callbacks.Callback):
         parts = [f"epoch {epoch + 1}/{self.total_epochs}"]
         if self.label is not None:
             # a class name, or a unit that is not one class ("conditional", "all")
-            parts.append(f"[{self.label}]" if self.label in ("conditional", "all")
-                         else f"[class {self.label}]")
+            parts.append(
+                f"[{self.label}]"
+                if self.label in ("conditional", "all")
+                else f"[class {self.label}]"
+            )
         parts += [f"{k} {_float(logs[k]):.4f}" for k in self.keys if k in logs]
         parts.append(f"{seconds:.2f} s/epoch ETA {format_duration(self.clock.eta_seconds)}")
         line = " ".join(parts)
@@ -188,8 +197,14 @@ class MetricsLog(keras.callbacks.Callback):
     the wall time of its own epoch's end.
     """
 
-    def __init__(self, run_dir, history: EpochHistory, label: str | None = None,
-                 tensorboard_dir=None, flush_every: int = 10):
+    def __init__(
+        self,
+        run_dir,
+        history: EpochHistory,
+        label: str | None = None,
+        tensorboard_dir=None,
+        flush_every: int = 10,
+    ):
         super().__init__()
         self.run_dir = pathlib.Path(run_dir)
         self.history = history
@@ -226,8 +241,12 @@ class MetricsLog(keras.callbacks.Callback):
             for line in lines:
                 for key, value in line.items():
                     if key not in ("class", "epoch", "time"):
-                        tf.summary.write(key, tf.constant(value, tf.float32),
-                                         step=line["epoch"], metadata=metadata)
+                        tf.summary.write(
+                            key,
+                            tf.constant(value, tf.float32),
+                            step=line["epoch"],
+                            metadata=metadata,
+                        )
         self._writer.flush()
 
     def _append_csv(self, lines: list[dict]) -> None:
@@ -269,8 +288,9 @@ def _scalar_metadata():
 GRID_MIN_TILE = 128
 
 
-def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2,
-               scale: int = 1) -> np.ndarray:
+def image_grid(
+    images: np.ndarray, cols: int | None = None, pad: int = 2, scale: int = 1
+) -> np.ndarray:
     """[n, h, w, c] in [-1, 1] → one uint8 [H, W] (or [H, W, c]) grid with a black border,
     each pixel repeated ``scale`` times in both directions."""
     images = np.asarray(images, np.float32)
@@ -282,7 +302,7 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2,
     for i in range(n):
         r, col = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + col * (w + pad)
-        grid[y:y + h, x:x + w] = pixels[i]
+        grid[y : y + h, x : x + w] = pixels[i]
     if scale > 1:
         grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     return grid[..., 0] if c == 1 else grid
@@ -299,8 +319,14 @@ def fixed_grid_inputs(z_dim: int, n: int, seed: int, num_classes: int = 0):
 class SampleGrid(keras.callbacks.Callback):
     """Writes ``<out_dir>/epoch_<NNNNN>.png`` from the same inputs every ``every`` epochs."""
 
-    def __init__(self, generator: keras.Model, inputs, out_dir, every: int = 1,
-                 total_epochs: int | None = None):
+    def __init__(
+        self,
+        generator: keras.Model,
+        inputs,
+        out_dir,
+        every: int = 1,
+        total_epochs: int | None = None,
+    ):
         super().__init__()
         self.generator = generator
         self.inputs = inputs
@@ -334,8 +360,15 @@ class LossPlot(keras.callbacks.Callback):
     epochs was several percent of the run), and always at the end.
     """
 
-    def __init__(self, history: EpochHistory, path, every: int = 1, title: str = "",
-                 min_seconds: float = 60.0, timer: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        history: EpochHistory,
+        path,
+        every: int = 1,
+        title: str = "",
+        min_seconds: float = 60.0,
+        timer: Callable[[], float] = time.monotonic,
+    ):
         super().__init__()
         self.history = history
         self.path = pathlib.Path(path)
@@ -370,8 +403,9 @@ def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
 
     epochs = history.series("epoch")
     extra = [k for k in ("d_real", "d_fake", "w_distance") if k in history.records[-1]]
-    fig, axes = plt.subplots(1 + bool(extra), 1, figsize=(7, 6 if extra else 3.5), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1 + bool(extra), 1, figsize=(7, 6 if extra else 3.5), sharex=True, squeeze=False
+    )
     ax = axes[0, 0]
     ax.plot(epochs, history.series("g_loss"), label="G loss")
     ax.plot(epochs, history.series("d_loss"), label="D loss")
@@ -413,8 +447,7 @@ class LossScaleMonitor(keras.callbacks.Callback):
     def _scaled(self):
         for prefix in ("d", "g"):
             opt = getattr(self.model, f"{prefix}_optimizer", None)
-            if opt is not None and getattr(opt, "built", False) and \
-                    hasattr(opt, "skipped_steps"):
+            if opt is not None and getattr(opt, "built", False) and hasattr(opt, "skipped_steps"):
                 yield prefix, opt
 
     def _counts(self, opt) -> tuple[int, int]:
@@ -435,15 +468,22 @@ class LossScaleMonitor(keras.callbacks.Callback):
             logs[f"{prefix}_skipped"] = skipped
             name = {"d": "discriminator", "g": "generator"}[prefix]
             if scale < self.floor:
-                reason = (f"the {name}'s float16 loss scale fell to {scale:.3g} (< "
-                          f"{self.floor:g}): its gradients overflow float16 even unscaled")
+                reason = (
+                    f"the {name}'s float16 loss scale fell to {scale:.3g} (< "
+                    f"{self.floor:g}): its gradients overflow float16 even unscaled"
+                )
             elif skipped and skipped > self.max_skipped * (skipped + applied):
-                reason = (f"float16 overflow skipped {skipped} of the {name}'s "
-                          f"{skipped + applied} steps in this epoch")
+                reason = (
+                    f"float16 overflow skipped {skipped} of the {name}'s "
+                    f"{skipped + applied} steps in this epoch"
+                )
             else:
                 continue
-            self.guard.trip(epoch + 1, {f"{prefix}_loss_scale": scale,
-                                        f"{prefix}_skipped": skipped}, reason=reason)
+            self.guard.trip(
+                epoch + 1,
+                {f"{prefix}_loss_scale": scale, f"{prefix}_skipped": skipped},
+                reason=reason,
+            )
             self.model.stop_training = True
             return
 
@@ -473,8 +513,9 @@ class NonFiniteGuard(keras.callbacks.Callback):
             self.bad_values = {k: _float(logs[k]) for k in self.keys if k in logs}
             self.model.stop_training = True
 
-    def trip(self, epoch: int | None, bad_values: dict[str, float],
-             reason: str | None = None) -> None:
+    def trip(
+        self, epoch: int | None, bad_values: dict[str, float], reason: str | None = None
+    ) -> None:
         """Mark training as failed (also used when weights, not losses, went NaN, and by
         :class:`LossScaleMonitor` with its ``reason``)."""
         if not self.tripped:
@@ -514,10 +555,18 @@ class CheckpointSaver(keras.callbacks.Callback):
     or ``guard`` has tripped: the last checkpoint on disk is always a good one.
     """
 
-    def __init__(self, manager, epoch_var, every: int, total_epochs: int,
-                 guard: NonFiniteGuard | None = None, models: Sequence = (),
-                 before_save: Callable[[], None] | None = None,
-                 max_seconds: float = math.inf, timer: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        manager,
+        epoch_var,
+        every: int,
+        total_epochs: int,
+        guard: NonFiniteGuard | None = None,
+        models: Sequence = (),
+        before_save: Callable[[], None] | None = None,
+        max_seconds: float = math.inf,
+        timer: Callable[[], float] = time.monotonic,
+    ):
         super().__init__()
         self.before_save = before_save  # e.g. MetricsLog.flush: logs never lag a checkpoint
         self.max_seconds = float(max_seconds)

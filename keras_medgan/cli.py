@@ -31,8 +31,11 @@ SUMMARY = {
 
 def overview() -> str:
     width = max(len(t) for t in TOOLS)
-    lines = [f"usage: {PROG} <tool> [arguments]   ({PROG} <tool> --help for a tool's flags)",
-             "", "tools:"]
+    lines = [
+        f"usage: {PROG} <tool> [arguments]   ({PROG} <tool> --help for a tool's flags)",
+        "",
+        "tools:",
+    ]
     lines += [f"  {tool:<{width}}  {SUMMARY.get(tool, '')}" for tool in TOOLS]
     lines += ["", f"example: {PROG} train --arch dcgan32 --data phantom --epochs 5"]
     return "\n".join(lines) + "\n"
@@ -41,8 +44,9 @@ def overview() -> str:
 def stored_help(tool: str, args: Sequence[str]) -> str | None:
     """The stored help text for a plain help request, with this command's name in it."""
     text = cli_help.stored_help(tool, list(args))
-    return None if text is None else text.replace(f"python -m keras_medgan.{tool}",
-                                                  f"{PROG} {tool}")
+    return (
+        None if text is None else text.replace(f"python -m keras_medgan.{tool}", f"{PROG} {tool}")
+    )
 
 
 def run_tool(tool: str, args: Sequence[str]) -> int:

@@ -34,34 +34,55 @@ class SharedFlag:
 
 _PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
-SHARED_FLAGS: dict[str, SharedFlag] = {f.name: f for f in (
-    SharedFlag("--data",
-               "data set: a registered name (phantom, head_ct, rsna_ich, brain_mri) or "
-               "folder:PATH, csv:PATH, nifti:PATH",
-               {"metavar": "DATA"}, aliases=("--real",)),
-    SharedFlag("--data-dir",
-               "folder of the data set (else $KERAS_MEDGAN_DATA/<name>, then "
-               "~/keras_medgan_data/<name>)",
-               {"metavar": "DIR"}),
-    SharedFlag("--generators",
-               "generators: a run folder, an export folder, a .h5/.keras file, or the name "
-               "of a shipped model (synthesize --list); an existing path wins over a name",
-               {"metavar": "GENERATORS"}, aliases=("--fake", "--generator", "--model")),
-    SharedFlag("--feature-weights",
-               "local file for --features: InceptionV3 / VGG16 weights, or a whole Keras "
-               "model for keras_model (nothing is ever downloaded)",
-               {"metavar": "FILE"}, aliases=("--inception-weights", "--vgg-weights")),
-    SharedFlag("--bootstrap",
-               "bootstrap resamples for the intervals",
-               {"type": int, "metavar": "N"}, aliases=("--num-bootstrap",)),
-    SharedFlag("--quiet",
-               "no progress output (errors and the final summary only)",
-               {"action": "store_true"}),
-    SharedFlag("--precision",
-               "compute dtype: auto (default) = bf16 where the hardware computes it fast "
-               "(AVX512_BF16/AMX CPUs, Ampere+ GPUs), else fp32; or fp32, bf16, fp16",
-               {"choices": _PRECISIONS, "default": "auto"}),
-)}
+SHARED_FLAGS: dict[str, SharedFlag] = {
+    f.name: f
+    for f in (
+        SharedFlag(
+            "--data",
+            "data set: a registered name (phantom, head_ct, rsna_ich, brain_mri) or "
+            "folder:PATH, csv:PATH, nifti:PATH",
+            {"metavar": "DATA"},
+            aliases=("--real",),
+        ),
+        SharedFlag(
+            "--data-dir",
+            "folder of the data set (else $KERAS_MEDGAN_DATA/<name>, then "
+            "~/keras_medgan_data/<name>)",
+            {"metavar": "DIR"},
+        ),
+        SharedFlag(
+            "--generators",
+            "generators: a run folder, an export folder, a .h5/.keras file, or the name "
+            "of a shipped model (synthesize --list); an existing path wins over a name",
+            {"metavar": "GENERATORS"},
+            aliases=("--fake", "--generator", "--model"),
+        ),
+        SharedFlag(
+            "--feature-weights",
+            "local file for --features: InceptionV3 / VGG16 weights, or a whole Keras "
+            "model for keras_model (nothing is ever downloaded)",
+            {"metavar": "FILE"},
+            aliases=("--inception-weights", "--vgg-weights"),
+        ),
+        SharedFlag(
+            "--bootstrap",
+            "bootstrap resamples for the intervals",
+            {"type": int, "metavar": "N"},
+            aliases=("--num-bootstrap",),
+        ),
+        SharedFlag(
+            "--quiet",
+            "no progress output (errors and the final summary only)",
+            {"action": "store_true"},
+        ),
+        SharedFlag(
+            "--precision",
+            "compute dtype: auto (default) = bf16 where the hardware computes it fast "
+            "(AVX512_BF16/AMX CPUs, Ampere+ GPUs), else fp32; or fp32, bf16, fp16",
+            {"choices": _PRECISIONS, "default": "auto"},
+        ),
+    )
+}
 
 
 class _OldSpelling(argparse.Action):
@@ -80,8 +101,15 @@ class _OldSpelling(argparse.Action):
                 setattr(namespace, dest, value)
 
 
-def add_flag(parser, name: str, *, more_help: str = "", aliases: tuple[str, ...] | None = None,
-             implies: dict[str, dict] | None = None, **overrides) -> argparse.Action:
+def add_flag(
+    parser,
+    name: str,
+    *,
+    more_help: str = "",
+    aliases: tuple[str, ...] | None = None,
+    implies: dict[str, dict] | None = None,
+    **overrides,
+) -> argparse.Action:
     """Add shared flag ``name`` to ``parser`` (a parser, group or mutually exclusive group).
 
     ``more_help``: a tool's own sentence after the shared help. ``aliases``: which of the
@@ -103,9 +131,14 @@ def add_flag(parser, name: str, *, more_help: str = "", aliases: tuple[str, ...]
     action = parser.add_argument(name, dest=flag.dest, help=text, **kwargs)
     for alias in aliases or ():
         if (implies or {}).get(alias):
-            parser.add_argument(alias, dest=flag.dest, help=argparse.SUPPRESS,
-                                action=_OldSpelling, implies=implies[alias],
-                                **{k: v for k, v in kwargs.items() if k != "action"})
+            parser.add_argument(
+                alias,
+                dest=flag.dest,
+                help=argparse.SUPPRESS,
+                action=_OldSpelling,
+                implies=implies[alias],
+                **{k: v for k, v in kwargs.items() if k != "action"},
+            )
         else:
             parser.add_argument(alias, dest=flag.dest, help=argparse.SUPPRESS, **kwargs)
     return action

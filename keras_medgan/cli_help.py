@@ -102,7 +102,7 @@ def print_stored_help(orig_argv: Sequence[str]) -> bool:
     module = argv[i + 1] if i + 1 < len(argv) else ""
     if not module.startswith("keras_medgan."):
         return False
-    text = stored_help(module.split(".", 1)[1], argv[i + 2:])
+    text = stored_help(module.split(".", 1)[1], argv[i + 2 :])
     if text is None:
         return False
     sys.stdout.write(text)

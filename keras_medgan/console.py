@@ -240,8 +240,12 @@ class Preemption:
         self.signal = signal.Signals(signum).name
         if _STOP["loops"] and _STOP["requested"] is None:
             _STOP["requested"] = self.signal
-            print(f"\n{self.signal} received: finishing this epoch, then checkpointing and "
-                  "stopping (a second signal stops at once)", file=sys.stderr, flush=True)
+            print(
+                f"\n{self.signal} received: finishing this epoch, then checkpointing and "
+                "stopping (a second signal stops at once)",
+                file=sys.stderr,
+                flush=True,
+            )
             return
         raise KeyboardInterrupt
 
@@ -314,14 +318,22 @@ class CellProgress:
 
     def eta(self) -> str:
         unknown = [k for k, n in self.left.items() if n and k not in self.seconds]
-        eta = sum(sum(self.seconds[k]) / len(self.seconds[k]) * n
-                  for k, n in self.left.items() if n and k in self.seconds)
-        return format_duration(eta) + (" + " + "/".join(unknown) + " cells not yet timed"
-                                      if unknown else "")
+        eta = sum(
+            sum(self.seconds[k]) / len(self.seconds[k]) * n
+            for k, n in self.left.items()
+            if n and k in self.seconds
+        )
+        return format_duration(eta) + (
+            " + " + "/".join(unknown) + " cells not yet timed" if unknown else ""
+        )
 
     def log(self, kind: str, label: str, seconds: float, summary: str) -> None:
         self.done += 1
         self.left[kind] = self.left.get(kind, 1) - 1
         self.seconds.setdefault(kind, []).append(seconds)
-        print(f"[{self.done}/{self.total}] {label}: {summary} ({format_duration(seconds)}; "
-              f"ETA {self.eta()})", file=self.stream, flush=True)
+        print(
+            f"[{self.done}/{self.total}] {label}: {summary} ({format_duration(seconds)}; "
+            f"ETA {self.eta()})",
+            file=self.stream,
+            flush=True,
+        )

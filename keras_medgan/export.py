@@ -43,9 +43,21 @@ from keras_medgan.jsonio import jsonable, write_text_atomic
 FORMAT_PREFERENCE = (".h5", ".keras", "_savedmodel")
 
 CARD_KEYS = (
-    "arch", "data", "class_names", "label", "conditional", "num_classes", "image_size",
-    "channels", "z_dim", "epochs", "seed", "final_metrics", "keras_medgan_version",
-    "command", "created",
+    "arch",
+    "data",
+    "class_names",
+    "label",
+    "conditional",
+    "num_classes",
+    "image_size",
+    "channels",
+    "z_dim",
+    "epochs",
+    "seed",
+    "final_metrics",
+    "keras_medgan_version",
+    "command",
+    "created",
 )
 
 #: What Keras / h5py / TF raise for a missing, corrupt, refused or foreign model file.
@@ -72,8 +84,9 @@ def check_distinct_slugs(names, what: str = "classes") -> None:
     for name in names:
         key = slug(name)
         if key in seen and seen[key] != name:
-            raise ValueError(f"{what} {seen[key]!r} and {name!r} would share the file name "
-                             f"{key!r}; rename one")
+            raise ValueError(
+                f"{what} {seen[key]!r} and {name!r} would share the file name {key!r}; rename one"
+            )
         seen[key] = name
 
 
@@ -82,11 +95,21 @@ def command_line() -> str:
     return " ".join([pathlib.Path(sys.argv[0]).name] + sys.argv[1:]) if sys.argv else ""
 
 
-def make_model_card(*, arch: str, data: str, class_names: Sequence[str],
-                    label: str | None, image_size: int, z_dim: int, epochs: int,
-                    seed: int, final_metrics: dict[str, float] | None = None,
-                    channels: int = 1, command: str | None = None,
-                    **extra: Any) -> dict[str, Any]:
+def make_model_card(
+    *,
+    arch: str,
+    data: str,
+    class_names: Sequence[str],
+    label: str | None,
+    image_size: int,
+    z_dim: int,
+    epochs: int,
+    seed: int,
+    final_metrics: dict[str, float] | None = None,
+    channels: int = 1,
+    command: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """The model card dict with every key INTERFACES.md names (plus ``extra``)."""
     conditional = label is None
     card = {
@@ -133,8 +156,9 @@ def parse_export_formats(value) -> tuple[str, ...]:
     return tuple(f for f in EXPORT_FORMATS if f in names)
 
 
-def export_paths(export_dir, name: str,
-                 formats: Sequence[str] | None = None) -> dict[str, pathlib.Path]:
+def export_paths(
+    export_dir, name: str, formats: Sequence[str] | None = None
+) -> dict[str, pathlib.Path]:
     """Where the files of generator ``name`` go inside ``export_dir``: every format's, or
     only ``formats``' (the card always)."""
     base = pathlib.Path(export_dir) / f"generator_{slug(name)}"
@@ -279,11 +303,14 @@ class LoadedGenerator:
         elif str(label).isdigit():
             index = int(label)
         else:
-            raise ValueError(f"unknown class {label!r} for generator {self.path}; "
-                             f"valid classes: {', '.join(names) or f'0..{num_classes - 1}'}")
+            raise ValueError(
+                f"unknown class {label!r} for generator {self.path}; "
+                f"valid classes: {', '.join(names) or f'0..{num_classes - 1}'}"
+            )
         if not 0 <= index < num_classes:
-            raise ValueError(f"class index {index} out of range 0..{num_classes - 1} "
-                             f"for generator {self.path}")
+            raise ValueError(
+                f"class index {index} out of range 0..{num_classes - 1} for generator {self.path}"
+            )
         return index
 
     def generate(self, n: int, label=None, seed: int = 0, batch_size: int = 256) -> np.ndarray:
@@ -299,15 +326,21 @@ class LoadedGenerator:
         one_hot = None
         if self.conditional:
             if label is None:
-                raise ValueError(f"generator {self.path} is conditional: give a label "
-                                 f"(one of {', '.join(self.card.get('class_names') or [])})")
+                raise ValueError(
+                    f"generator {self.path} is conditional: give a label "
+                    f"(one of {', '.join(self.card.get('class_names') or [])})"
+                )
             num_classes = int(self.card["num_classes"])
             one_hot = np.zeros((n, num_classes), np.float32)
             one_hot[:, self.label_index(label)] = 1.0
-        elif label is not None and self.card.get("label") is not None \
-                and str(label) != str(self.card["label"]):
-            raise ValueError(f"generator {self.path} makes class {self.card.get('label')!r}, "
-                             f"not {label!r}")
+        elif (
+            label is not None
+            and self.card.get("label") is not None
+            and str(label) != str(self.card["label"])
+        ):
+            raise ValueError(
+                f"generator {self.path} makes class {self.card.get('label')!r}, not {label!r}"
+            )
         batch_size = max(1, min(int(batch_size), n)) if n else 1
         out = []
         for start in range(0, n, batch_size):
@@ -356,12 +389,16 @@ def _card_from_shapes(path, input_shapes, output_shape) -> dict[str, Any]:
     conditional = len(input_shapes) > 1
     num_classes = int(input_shapes[1][-1]) if conditional else 0
     return {
-        "arch": None, "data": None,
+        "arch": None,
+        "data": None,
         "class_names": [str(i) for i in range(num_classes)],
         "label": None if conditional else pathlib.Path(path).stem.replace("generator_", ""),
-        "conditional": conditional, "num_classes": num_classes,
-        "image_size": int(output_shape[1]), "channels": int(output_shape[-1]),
-        "z_dim": int(input_shapes[0][-1]), "inferred": True,
+        "conditional": conditional,
+        "num_classes": num_classes,
+        "image_size": int(output_shape[1]),
+        "channels": int(output_shape[-1]),
+        "z_dim": int(input_shapes[0][-1]),
+        "inferred": True,
     }
 
 
@@ -378,8 +415,11 @@ def compute_in(model: keras.Model, precision: str) -> keras.Model:
 
     policy = PRECISIONS.get(resolve_precision(precision)[0])
     last = model.layers[-1]
-    body = [layer for layer in model.layers
-            if layer is not last and not isinstance(layer, keras.layers.InputLayer)]
+    body = [
+        layer
+        for layer in model.layers
+        if layer is not last and not isinstance(layer, keras.layers.InputLayer)
+    ]
     if all(layer.dtype_policy.name == policy for layer in body):
         return model
 
@@ -394,8 +434,9 @@ def compute_in(model: keras.Model, precision: str) -> keras.Model:
     return typed
 
 
-def load_generator(path, trust_model: bool = False, precision: str | None = None
-                   ) -> LoadedGenerator:
+def load_generator(
+    path, trust_model: bool = False, precision: str | None = None
+) -> LoadedGenerator:
     """Load an exported generator (.h5 / .keras / SavedModel dir) for sampling.
 
     Raises GeneratorLoadError, naming the file and the reason, for a missing, corrupt or
@@ -412,15 +453,19 @@ def load_generator(path, trust_model: bool = False, precision: str | None = None
             found = find_generators(path)
             if len(found) != 1:
                 raise GeneratorLoadError(
-                    f"{path} holds {len(found)} generators ({', '.join(found)}); name one file")
-            return load_generator(next(iter(found.values())), trust_model=trust_model,
-                                  precision=precision)
+                    f"{path} holds {len(found)} generators ({', '.join(found)}); name one file"
+                )
+            return load_generator(
+                next(iter(found.values())), trust_model=trust_model, precision=precision
+            )
         if not trust_model:
             _vet(path)  # refuses: a graph cannot be vetted
         return _load_savedmodel(path, trust_model)
     if path.suffix not in (".h5", ".keras", ".hdf5"):
-        raise GeneratorLoadError(f"{path}: unknown generator format {path.suffix!r}; "
-                                 "expected .h5, .keras or a SavedModel folder")
+        raise GeneratorLoadError(
+            f"{path}: unknown generator format {path.suffix!r}; "
+            "expected .h5, .keras or a SavedModel folder"
+        )
     if not trust_model:
         _vet(path)
     _register_own_layers()
@@ -447,8 +492,9 @@ def _vet(path: pathlib.Path) -> None:
     try:
         vet_generator_file(path)
     except UntrustedModelError as exc:
-        raise GeneratorLoadError(f"refused to load {exc}. Pass --trust-model only for files "
-                                 "you trust.") from None
+        raise GeneratorLoadError(
+            f"refused to load {exc}. Pass --trust-model only for files you trust."
+        ) from None
 
 
 def _register_own_layers() -> None:
@@ -463,19 +509,25 @@ def _register_own_layers() -> None:
 def _check_card_matches(path, card, inferred) -> None:
     for key in ("z_dim", "image_size", "num_classes"):
         if card.get(key) is not None and int(card[key]) != int(inferred[key]):
-            raise GeneratorLoadError(f"model card of {path} says {key}={card[key]} but the "
-                                     f"model has {key}={inferred[key]}")
+            raise GeneratorLoadError(
+                f"model card of {path} says {key}={card[key]} but the "
+                f"model has {key}={inferred[key]}"
+            )
 
 
 def _explain_load_failure(path, exc, trust_model) -> str:
     text = str(exc)
     if not trust_model and ("safe_mode" in text or "Lambda" in text):
-        return (f"refused to load {path}: it holds a Lambda layer (Python code that would run "
-                "on load). Rebuild the generator from stock layers, or pass --trust-model "
-                "if you trust where the file came from.")
+        return (
+            f"refused to load {path}: it holds a Lambda layer (Python code that would run "
+            "on load). Rebuild the generator from stock layers, or pass --trust-model "
+            "if you trust where the file came from."
+        )
     if "Could not locate" in text or "Unknown layer" in text or "custom" in text.lower():
-        return (f"refused to load {path}: it holds custom objects keras_medgan does not know "
-                f"({text.splitlines()[0][:200]}). Generators must be built from stock Keras layers.")
+        return (
+            f"refused to load {path}: it holds custom objects keras_medgan does not know "
+            f"({text.splitlines()[0][:200]}). Generators must be built from stock Keras layers."
+        )
     first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
     return f"cannot read generator {path}: not a valid Keras model file ({first})"
 
@@ -489,8 +541,9 @@ def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
         serve = obj.serve
         spec = serve.concrete_functions[0].structured_input_signature[0][0]
     except (*LOAD_ERRORS, tf.errors.OpError) as exc:
-        raise GeneratorLoadError(f"cannot read SavedModel {path}: {str(exc).splitlines()[0][:300]}"
-                                 ) from None
+        raise GeneratorLoadError(
+            f"cannot read SavedModel {path}: {str(exc).splitlines()[0][:300]}"
+        ) from None
     specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
     out_spec = serve.concrete_functions[0].structured_outputs
     inferred = _card_from_shapes(path, [tuple(s.shape) for s in specs], tuple(out_spec.shape))
@@ -525,8 +578,15 @@ def find_generators(path) -> dict[str, pathlib.Path]:
         if entry.name.startswith(".tmp-") or not entry.name.startswith("generator_"):
             continue
         for fmt in FORMAT_PREFERENCE:
-            is_fmt = (entry.is_dir() and entry.name.endswith(fmt) and (entry / "saved_model.pb").is_file()
-                      ) if fmt == "_savedmodel" else (entry.is_file() and entry.suffix == fmt)
+            is_fmt = (
+                (
+                    entry.is_dir()
+                    and entry.name.endswith(fmt)
+                    and (entry / "saved_model.pb").is_file()
+                )
+                if fmt == "_savedmodel"
+                else (entry.is_file() and entry.suffix == fmt)
+            )
             if is_fmt:
                 stem = card_path_for(entry).stem
                 candidates.setdefault(stem, {})[fmt] = entry
@@ -536,8 +596,9 @@ def find_generators(path) -> dict[str, pathlib.Path]:
         card = read_model_card(best) or {}
         found[_name_from_card(card, best)] = best
     if not found:
-        raise GeneratorLoadError(f"no exported generator (generator_*.h5/.keras/_savedmodel) "
-                                 f"found in {path}")
+        raise GeneratorLoadError(
+            f"no exported generator (generator_*.h5/.keras/_savedmodel) found in {path}"
+        )
     return dict(sorted(found.items()))
 
 

@@ -74,7 +74,7 @@ class FeatureExtractor:
         out = []
         bar = Progress(len(images), f"features[{self.name}]", enabled=verbose)
         for i in range(0, len(images), self.batch_size):
-            out.append(np.asarray(self.fn(images[i:i + self.batch_size]), np.float32))
+            out.append(np.asarray(self.fn(images[i : i + self.batch_size]), np.float32))
             bar.update(min(i + self.batch_size, len(images)))
         bar.close()
         feats = np.concatenate(out, axis=0)
@@ -91,13 +91,15 @@ def get_extractor(name: str, **kwargs) -> FeatureExtractor:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _check_images(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images, np.float32)
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3):
         raise FeatureExtractorError(
-            f"Expected images [N, H, W, 1 or 3] in [-1, 1]. Received shape: {x.shape}.")
+            f"Expected images [N, H, W, 1 or 3] in [-1, 1]. Received shape: {x.shape}."
+        )
     return x
 
 
@@ -128,7 +130,8 @@ def _require_local_weights(weights: str | None, net: str) -> str:
         raise FeatureExtractorError(
             f"{net} needs a local weights file (weights='path/to/{net}_notop.h5'): nothing is "
             "downloaded here, and a randomly initialised network would give meaningless "
-            "FID. Use 'domain_cnn' or 'pixels' when no weights file is available.")
+            "FID. Use 'domain_cnn' or 'pixels' when no weights file is available."
+        )
     path = os.fspath(weights)
     if not os.path.isfile(path):
         raise FeatureExtractorError(f"{net} weights file not found: {path}")
@@ -155,28 +158,35 @@ def _load_application(builder, weights: str, pool_layer: str, input_size: int, n
         full = builder(include_top=True, weights=None)
         full.load_weights(weights)
         if input_size != full.input_shape[1]:
-            raise FeatureExtractorError(f"a full {net} file fixes the input size at "
-                                        f"{full.input_shape[1]}")
+            raise FeatureExtractorError(
+                f"a full {net} file fixes the input size at {full.input_shape[1]}"
+            )
         return keras.Model(full.input, full.get_layer(pool_layer).output)
     except Exception as exc:  # noqa: BLE001
         errors.append(f"with top: {exc}")
     raise FeatureExtractorError(
-        f"Could not load {net} weights from {weights}: " + "; ".join(errors))
+        f"Could not load {net} weights from {weights}: " + "; ".join(errors)
+    )
 
 
 # --------------------------------------------------------------------------- extractors
+
 
 @FEATURE_EXTRACTORS.register("pixels")
 def pixels_extractor(**_unused) -> FeatureExtractor:
     """Raw pixels, flattened: the identity feature map."""
     return FeatureExtractor(
-        name="pixels", description="raw pixel values in [-1, 1], flattened (no network)",
-        fn=lambda x: x.reshape(x.shape[0], -1), batch_size=1024)
+        name="pixels",
+        description="raw pixel values in [-1, 1], flattened (no network)",
+        fn=lambda x: x.reshape(x.shape[0], -1),
+        batch_size=1024,
+    )
 
 
 @FEATURE_EXTRACTORS.register("inception_v3")
-def inception_v3_extractor(weights: str | None = None, input_size: int = 299,
-                           batch_size: int = 32, **_unused) -> FeatureExtractor:
+def inception_v3_extractor(
+    weights: str | None = None, input_size: int = 299, batch_size: int = 32, **_unused
+) -> FeatureExtractor:
     """InceptionV3 pool3 (2048-d) from a local ImageNet weights file.
 
     Input: gray → RGB, antialiased bicubic resize to 299 in float; InceptionV3's own
@@ -185,8 +195,9 @@ def inception_v3_extractor(weights: str | None = None, input_size: int = 299,
     import keras
 
     path = _require_local_weights(weights, "inception_v3")
-    model = _load_application(keras.applications.InceptionV3, path, "avg_pool",
-                              input_size, "inception_v3")
+    model = _load_application(
+        keras.applications.InceptionV3, path, "avg_pool", input_size, "inception_v3"
+    )
 
     def fn(x):
         x = resize_images(to_three_channels(x), input_size)
@@ -194,18 +205,23 @@ def inception_v3_extractor(weights: str | None = None, input_size: int = 299,
 
     return FeatureExtractor(
         name="inception_v3",
-        description=(f"InceptionV3 pool3 2048-d from local weights {os.path.basename(path)}; "
-                     f"gray→RGB, antialiased bicubic float resize to {input_size}"),
-        fn=fn, batch_size=batch_size,
-        info={"weights": path, "input_size": input_size, "resize": "bicubic, antialias, float"})
+        description=(
+            f"InceptionV3 pool3 2048-d from local weights {os.path.basename(path)}; "
+            f"gray→RGB, antialiased bicubic float resize to {input_size}"
+        ),
+        fn=fn,
+        batch_size=batch_size,
+        info={"weights": path, "input_size": input_size, "resize": "bicubic, antialias, float"},
+    )
 
 
 _VGG_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
 
 
 @FEATURE_EXTRACTORS.register("vgg16")
-def vgg16_extractor(weights: str | None = None, input_size: int = 224,
-                    batch_size: int = 32, **_unused) -> FeatureExtractor:
+def vgg16_extractor(
+    weights: str | None = None, input_size: int = 224, batch_size: int = 32, **_unused
+) -> FeatureExtractor:
     """VGG16 global-average-pooled conv5 (512-d) from a local ImageNet weights file.
 
     VGG16 uses "caffe" preprocessing: [0, 255] BGR minus the ImageNet channel means.
@@ -225,16 +241,21 @@ def vgg16_extractor(weights: str | None = None, input_size: int = 224,
 
     return FeatureExtractor(
         name="vgg16",
-        description=(f"VGG16 global-average-pooled conv5 512-d from local weights "
-                     f"{os.path.basename(path)}; gray→RGB, antialiased bicubic float resize "
-                     f"to {input_size}, caffe preprocessing"),
-        fn=fn, batch_size=batch_size,
-        info={"weights": path, "input_size": input_size, "resize": "bicubic, antialias, float"})
+        description=(
+            f"VGG16 global-average-pooled conv5 512-d from local weights "
+            f"{os.path.basename(path)}; gray→RGB, antialiased bicubic float resize "
+            f"to {input_size}, caffe preprocessing"
+        ),
+        fn=fn,
+        batch_size=batch_size,
+        info={"weights": path, "input_size": input_size, "resize": "bicubic, antialias, float"},
+    )
 
 
 @FEATURE_EXTRACTORS.register("keras_model")
-def keras_model_extractor(weights: str | None = None, batch_size: int = 32,
-                          **_unused) -> FeatureExtractor:
+def keras_model_extractor(
+    weights: str | None = None, batch_size: int = 32, **_unused
+) -> FeatureExtractor:
     """Your own feature network: a whole Keras model in a local ``.keras`` / ``.h5`` file
     (a RadImageNet network, the reference FID Inception converted to Keras, a model trained
     on your modality). Its output, global-average-pooled when it is a feature map, is the
@@ -250,8 +271,10 @@ def keras_model_extractor(weights: str | None = None, batch_size: int = 32,
     from keras_medgan.vetting import UntrustedModelError, vet_feature_model_file
 
     if not weights:
-        raise FeatureExtractorError("--features keras_model needs --feature-weights FILE "
-                                    "(a whole Keras model, .keras or .h5)")
+        raise FeatureExtractorError(
+            "--features keras_model needs --feature-weights FILE "
+            "(a whole Keras model, .keras or .h5)"
+        )
     path = os.fspath(weights)
     try:
         vet_feature_model_file(path)
@@ -259,12 +282,14 @@ def keras_model_extractor(weights: str | None = None, batch_size: int = 32,
     except UntrustedModelError as exc:
         raise FeatureExtractorError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 — Keras raises many kinds; one line for the user
-        raise FeatureExtractorError(f"{path}: Keras could not load it as a model "
-                                    f"({type(exc).__name__}: {exc})") from None
+        raise FeatureExtractorError(
+            f"{path}: Keras could not load it as a model ({type(exc).__name__}: {exc})"
+        ) from None
     shape = tuple(model.input_shape)
     if len(shape) != 4 or shape[-1] not in (1, 3):
-        raise FeatureExtractorError(f"{path}: the model takes {shape}; a feature model takes "
-                                    "images [N, H, W, 1 or 3]")
+        raise FeatureExtractorError(
+            f"{path}: the model takes {shape}; a feature model takes images [N, H, W, 1 or 3]"
+        )
     size, channels = shape[1], shape[-1]
 
     def fn(x):
@@ -276,12 +301,16 @@ def keras_model_extractor(weights: str | None = None, batch_size: int = 32,
 
     return FeatureExtractor(
         name="keras_model",
-        description=(f"your Keras model {os.path.basename(path)} "
-                     f"({model.output_shape[-1]}-d output); [-1, 1] "
-                     f"{'gray→RGB' if channels == 3 else 'gray'}"
-                     + (f", antialiased bicubic float resize to {size}" if size else "")),
-        fn=fn, batch_size=batch_size,
-        info={"weights": path, "input_size": size, "resize": "bicubic, antialias, float"})
+        description=(
+            f"your Keras model {os.path.basename(path)} "
+            f"({model.output_shape[-1]}-d output); [-1, 1] "
+            f"{'gray→RGB' if channels == 3 else 'gray'}"
+            + (f", antialiased bicubic float resize to {size}" if size else "")
+        ),
+        fn=fn,
+        batch_size=batch_size,
+        info={"weights": path, "input_size": size, "resize": "bicubic, antialias, float"},
+    )
 
 
 def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, seed: int = 0) -> None:
@@ -296,8 +325,11 @@ def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, see
     """
     import keras
 
-    bns = [layer for layer in model._flatten_layers()
-           if isinstance(layer, keras.layers.BatchNormalization)]
+    bns = [
+        layer
+        for layer in model._flatten_layers()
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     if not bns:
         return
     x = np.asarray(images, np.float32)
@@ -321,10 +353,16 @@ def _rotations(images: np.ndarray):
 
 
 @FEATURE_EXTRACTORS.register("domain_cnn")
-def domain_cnn_extractor(real_images: np.ndarray | None = None, real_labels=None,
-                         seed: int = 0, epochs: int = 10, batch_size: int = 32,
-                         classifier: str = "small_cnn", verbose: int = 0,
-                         **_unused) -> FeatureExtractor:
+def domain_cnn_extractor(
+    real_images: np.ndarray | None = None,
+    real_labels=None,
+    seed: int = 0,
+    epochs: int = 10,
+    batch_size: int = 32,
+    classifier: str = "small_cnn",
+    verbose: int = 0,
+    **_unused,
+) -> FeatureExtractor:
     """A small CNN trained on the real images; features = its 64-d ``features`` layer.
 
     With ≥ 2 classes in ``real_labels`` it learns the real task (what a downstream
@@ -338,12 +376,14 @@ def domain_cnn_extractor(real_images: np.ndarray | None = None, real_labels=None
 
     if real_images is None:
         raise FeatureExtractorError(
-            "domain_cnn trains on the real images: pass real_images=[N,H,W,1] in [-1, 1].")
+            "domain_cnn trains on the real images: pass real_images=[N,H,W,1] in [-1, 1]."
+        )
     x = _check_images(real_images)
     labels = None if real_labels is None else np.asarray(real_labels).reshape(-1)
     if labels is not None and len(labels) != len(x):
         raise FeatureExtractorError(
-            f"real_labels has {len(labels)} entries for {len(x)} real images.")
+            f"real_labels has {len(labels)} entries for {len(x)} real images."
+        )
     if labels is not None and len(np.unique(labels)) >= 2:
         classes = np.unique(labels)
         y = np.searchsorted(classes, labels)
@@ -352,16 +392,21 @@ def domain_cnn_extractor(real_images: np.ndarray | None = None, real_labels=None
         if x.shape[1] != x.shape[2]:
             raise FeatureExtractorError(
                 "domain_cnn without ≥2 classes uses rotation prediction, which needs square "
-                f"images. Received: {x.shape[1]}×{x.shape[2]}.")
+                f"images. Received: {x.shape[1]}×{x.shape[2]}."
+            )
         x, y = _rotations(x)
         classes = np.arange(4)
         task = "self-supervised rotation prediction (0/90/180/270°; fewer than 2 classes)"
     keras.utils.set_random_seed(int(seed))
     clf = build_classifier(classifier, x.shape[1:], num_classes=len(classes))
-    clf.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                metrics=["accuracy"])
-    hist = clf.fit(x, y, epochs=int(epochs), batch_size=int(batch_size), shuffle=True,
-                   verbose=verbose)
+    clf.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    hist = clf.fit(
+        x, y, epochs=int(epochs), batch_size=int(batch_size), shuffle=True, verbose=verbose
+    )
     recalibrate_batchnorm(clf, x, seed=int(seed))
     feature_model = keras.Model(clf.input, clf.get_layer(FEATURES_LAYER).output)
 
@@ -371,9 +416,19 @@ def domain_cnn_extractor(real_images: np.ndarray | None = None, real_labels=None
     train_acc = float(hist.history["accuracy"][-1]) if hist.history.get("accuracy") else None
     return FeatureExtractor(
         name="domain_cnn",
-        description=(f"{classifier} trained {epochs} epochs (seed {seed}) on {len(real_images)} "
-                     f"real images, task: {task}; features = its "
-                     f"{feature_model.output.shape[-1]}-d '{FEATURES_LAYER}' layer"),
-        fn=fn, batch_size=256,
-        info={"classifier": classifier, "epochs": int(epochs), "seed": int(seed), "task": task,
-              "train_accuracy": train_acc, "num_real": len(real_images)})
+        description=(
+            f"{classifier} trained {epochs} epochs (seed {seed}) on {len(real_images)} "
+            f"real images, task: {task}; features = its "
+            f"{feature_model.output.shape[-1]}-d '{FEATURES_LAYER}' layer"
+        ),
+        fn=fn,
+        batch_size=256,
+        info={
+            "classifier": classifier,
+            "epochs": int(epochs),
+            "seed": int(seed),
+            "task": task,
+            "train_accuracy": train_acc,
+            "num_real": len(real_images),
+        },
+    )

@@ -68,8 +68,11 @@ def changed_settings(old: dict, new: dict, keys) -> list[str]:
         if key not in old or old[key] == new.get(key):
             continue
         if isinstance(old[key], dict) and isinstance(new.get(key), dict):
-            changed += [f"{key}.{sub}" for sub in sorted(set(old[key]) | set(new[key]))
-                        if old[key].get(sub) != new[key].get(sub)]
+            changed += [
+                f"{key}.{sub}"
+                for sub in sorted(set(old[key]) | set(new[key]))
+                if old[key].get(sub) != new[key].get(sub)
+            ]
         else:
             changed.append(f"{key} ({old[key]!r} → {new.get(key)!r})")
     return changed

@@ -19,8 +19,14 @@ import functools
 import pathlib
 from typing import Any
 
-__all__ = ["PRESETS_DIR", "RECIPE_KEYS", "find_preset", "preset_paths", "presets_help",
-           "recipe_defaults"]
+__all__ = [
+    "PRESETS_DIR",
+    "RECIPE_KEYS",
+    "find_preset",
+    "preset_paths",
+    "presets_help",
+    "recipe_defaults",
+]
 
 _PACKAGED = pathlib.Path(__file__).resolve().parent / "recipes"
 _CHECKOUT = pathlib.Path(__file__).resolve().parents[1] / "experiments"
@@ -29,8 +35,17 @@ PRESETS_DIR = _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
 
 #: The keys of a recipe file that are an architecture's training defaults (data, image
 #: size, split, loss options and logging cadence belong to the reproduction, not the arch)
-RECIPE_KEYS = ("loss", "epochs", "batch_size", "optimizer", "lr", "beta_1", "beta_2", "z_dim",
-               "per_class")
+RECIPE_KEYS = (
+    "loss",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "beta_1",
+    "beta_2",
+    "z_dim",
+    "per_class",
+)
 
 
 def recipe_defaults(name: str, directory: pathlib.Path = PRESETS_DIR) -> dict[str, Any]:
@@ -43,8 +58,10 @@ def _recipe_values(path: pathlib.Path) -> tuple[tuple[str, Any], ...]:
     import yaml
 
     if not path.is_file():
-        raise FileNotFoundError(f"recipe {path.stem!r} is not in {path.parent} (an "
-                                "architecture names it; reinstall keras_medgan or restore it)")
+        raise FileNotFoundError(
+            f"recipe {path.stem!r} is not in {path.parent} (an "
+            "architecture names it; reinstall keras_medgan or restore it)"
+        )
     values = yaml.safe_load(path.read_text()) or {}
     return tuple((k, values[k]) for k in RECIPE_KEYS if k in values)
 
@@ -80,8 +97,10 @@ def find_preset(name: str, directory: pathlib.Path = PRESETS_DIR) -> pathlib.Pat
     if len(matches) == 1:
         return presets[matches[0]]
     if not presets:
-        raise ValueError(f"no presets: {directory} holds no *.yaml (the recipes come with the "
-                         f"source checkout; give --config FILE instead)")
+        raise ValueError(
+            f"no presets: {directory} holds no *.yaml (the recipes come with the "
+            f"source checkout; give --config FILE instead)"
+        )
     what = f"{name!r} matches {', '.join(matches)}" if matches else f"unknown preset {name!r}"
     raise ValueError(f"{what}; presets: {', '.join(presets)}")
 

@@ -48,8 +48,11 @@ def models_dir() -> pathlib.Path:
     if env:
         return pathlib.Path(env)
     here = pathlib.Path(__file__).resolve().parent
-    for candidate in (here.parent / "models_h5", here / "models_h5",
-                      pathlib.Path(sys.prefix) / "share" / "keras_medgan" / "models_h5"):
+    for candidate in (
+        here.parent / "models_h5",
+        here / "models_h5",
+        pathlib.Path(sys.prefix) / "share" / "keras_medgan" / "models_h5",
+    ):
         if (candidate / MANIFEST).is_file():
             return candidate
     return pathlib.Path(__file__).resolve().parents[1] / "models_h5"
@@ -66,8 +69,10 @@ def read_manifest(root=None) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise PretrainedError(f"model manifest {path} is not valid JSON: {exc}") from None
     if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("models"), dict):
-        raise PretrainedError(f"model manifest {path}: unknown format "
-                              f"{manifest.get('format')!r} (expected {MANIFEST_FORMAT})")
+        raise PretrainedError(
+            f"model manifest {path}: unknown format "
+            f"{manifest.get('format')!r} (expected {MANIFEST_FORMAT})"
+        )
     return manifest["models"]
 
 
@@ -86,8 +91,10 @@ def verified_file(root: pathlib.Path, name: str, relative: str, expected: str) -
         raise PretrainedError(f"model {name!r}: file {path} is missing")
     actual = sha256_of(path)
     if actual != expected:
-        raise PretrainedError(f"model {name!r}: {path} has SHA-256 {actual[:16]}…, the manifest "
-                              f"says {expected[:16]}…; refusing a changed or corrupted file")
+        raise PretrainedError(
+            f"model {name!r}: {path} has SHA-256 {actual[:16]}…, the manifest "
+            f"says {expected[:16]}…; refusing a changed or corrupted file"
+        )
     return path
 
 
@@ -109,8 +116,10 @@ class PretrainedModel:
 
     def generator_for(self, label) -> LoadedGenerator:
         if label not in self.classes:
-            raise PretrainedError(f"model {self.name!r} has no class {label!r}; "
-                                  f"its classes: {', '.join(self.classes)}")
+            raise PretrainedError(
+                f"model {self.name!r} has no class {label!r}; "
+                f"its classes: {', '.join(self.classes)}"
+            )
         return self.generators.get("conditional") or self.generators[label]
 
     def generate(self, n: int, label=None, seed: int = 0) -> np.ndarray:
@@ -120,8 +129,9 @@ class PretrainedModel:
         ``data.pipeline.to_uint8``; to write PNG/DICOM sets use ``synthesize``."""
         if label is None:
             if len(self.classes) != 1:
-                raise PretrainedError(f"model {self.name!r} makes {', '.join(self.classes)}: "
-                                      "give label=")
+                raise PretrainedError(
+                    f"model {self.name!r} makes {', '.join(self.classes)}: give label="
+                )
             label = self.classes[0]
         from keras_medgan.sampling import sample_class
 
@@ -164,23 +174,33 @@ def describe(entry: dict[str, Any]) -> str:
     """One line of ``synthesize --list``: classes, size, recipe, epochs, key metrics."""
     metrics = entry.get("metrics") or {}
     shown = ", ".join(f"{k} {v}" for k, v in metrics.items())
-    return (f"{', '.join(entry['classes'])}; {entry['image_size']}×{entry['image_size']}; "
-            f"{entry.get('recipe', '?')}, {entry.get('epochs', '?')} epochs"
-            + (f"; {shown}" if shown else ""))
+    return (
+        f"{', '.join(entry['classes'])}; {entry['image_size']}×{entry['image_size']}; "
+        f"{entry.get('recipe', '?')}, {entry.get('epochs', '?')} epochs"
+        + (f"; {shown}" if shown else "")
+    )
 
 
-def manifest_entry(*, files: dict[str, pathlib.Path], root: pathlib.Path, classes: list[str],
-                   image_size: int, **about: Any) -> dict[str, Any]:
+def manifest_entry(
+    *,
+    files: dict[str, pathlib.Path],
+    root: pathlib.Path,
+    classes: list[str],
+    image_size: int,
+    **about: Any,
+) -> dict[str, Any]:
     """A manifest entry for generator ``files`` (key → .h5 under ``root``; each card beside
     it), with hashes computed now. ``about``: description, recipe, epochs, metrics, card."""
     entry: dict[str, Any] = dict(about)
     entry.update(classes=list(classes), image_size=int(image_size), files={})
     for key, file in files.items():
         card = file.with_suffix(".json")
-        entry["files"][key] = {"file": file.relative_to(root).as_posix(),
-                               "sha256": sha256_of(file),
-                               "card": card.relative_to(root).as_posix(),
-                               "card_sha256": sha256_of(card)}
+        entry["files"][key] = {
+            "file": file.relative_to(root).as_posix(),
+            "sha256": sha256_of(file),
+            "card": card.relative_to(root).as_posix(),
+            "card_sha256": sha256_of(card),
+        }
     return entry
 
 
@@ -188,7 +208,9 @@ def write_manifest(models: dict[str, dict], root) -> pathlib.Path:
     from keras_medgan.jsonio import write_text_atomic
 
     path = pathlib.Path(root) / MANIFEST
-    text = json.dumps({"format": MANIFEST_FORMAT, "models": dict(sorted(models.items()))},
-                      indent=2) + "\n"
+    text = (
+        json.dumps({"format": MANIFEST_FORMAT, "models": dict(sorted(models.items()))}, indent=2)
+        + "\n"
+    )
     write_text_atomic(path, text)
     return path

@@ -32,12 +32,14 @@ MAX_SAMPLE_GRIDS = 12
 #: Real and fake images per row of the real-vs-fake grid.
 PAIR_COUNT = 8
 
-STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
-         "padding:3px 8px;text-align:left;vertical-align:top}th{background:#eee}"
-         "img{max-width:100%}figure{display:inline-block;margin:4px;text-align:center}"
-         "figure img{width:260px}figcaption{font-size:85%}code,pre{background:#f4f4f4;"
-         "padding:2px 4px}pre{padding:8px;overflow-x:auto}.warn{color:#a40}")
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
+    "padding:3px 8px;text-align:left;vertical-align:top}th{background:#eee}"
+    "img{max-width:100%}figure{display:inline-block;margin:4px;text-align:center}"
+    "figure img{width:260px}figcaption{font-size:85%}code,pre{background:#f4f4f4;"
+    "padding:2px 4px}pre{padding:8px;overflow-x:auto}.warn{color:#a40}"
+)
 
 
 def _read_json(path: pathlib.Path):
@@ -54,8 +56,11 @@ def _img(path: pathlib.Path, alt: str) -> str:
 
 def _table(rows: Sequence[tuple[str, object]]) -> str:
     e = html.escape
-    return "<table>" + "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt(v))}</td></tr>"
-                               for k, v in rows) + "</table>"
+    return (
+        "<table>"
+        + "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt(v))}</td></tr>" for k, v in rows)
+        + "</table>"
+    )
 
 
 def _fmt(value) -> str:
@@ -98,8 +103,13 @@ def real_vs_fake_grids(run_dir, units, results, count: int = PAIR_COUNT) -> list
             titles += [f"real{name}"] * k + [f"fake{name}"] * k
         out = run_dir / f"real_vs_fake_{slug(unit.name)}.png"
         grid = (np.concatenate(images).astype(np.float32) + 1.0) / 2.0
-        save_grid(np.clip(grid, 0.0, 1.0), out, titles=titles, cols=count,
-                  suptitle=f"{unit.name}: real training images (top) vs generated (below)")
+        save_grid(
+            np.clip(grid, 0.0, 1.0),
+            out,
+            titles=titles,
+            cols=count,
+            suptitle=f"{unit.name}: real training images (top) vs generated (below)",
+        )
         written.append(out)
     return written
 
@@ -130,22 +140,28 @@ def _unit_section(run_dir: pathlib.Path, name: str, summary: dict | None) -> lis
     if summary:
         status = summary.get("status")
         cls = " class='warn'" if status not in ("trained", "skipped") else ""
-        parts.append(f"<p{cls}>status: <b>{e(str(status))}</b>, {summary.get('epochs')} "
-                     f"epochs</p>")
+        parts.append(f"<p{cls}>status: <b>{e(str(status))}</b>, {summary.get('epochs')} epochs</p>")
         metrics = summary.get("final_metrics") or {}
         if metrics:
             parts.append("<h3>Final metrics</h3>" + _table(sorted(metrics.items())))
-    for file, title in ((run_dir / f"loss_{s}.png", "Loss curves"),
-                        (run_dir / f"real_vs_fake_{s}.png", "Real vs generated")):
+    for file, title in (
+        (run_dir / f"loss_{s}.png", "Loss curves"),
+        (run_dir / f"real_vs_fake_{s}.png", "Real vs generated"),
+    ):
         if file.is_file():
             parts.append(f"<h3>{title}</h3><p>{_img(file, f'{title} {name}')}</p>")
     grids = sorted((run_dir / "samples" / s).glob("epoch_*.png"))
     if grids:
         shown = _spaced(grids, MAX_SAMPLE_GRIDS)
-        parts.append(f"<h3>Samples over the epochs ({len(shown)} of {len(grids)} grids, "
-                     "the same z throughout)</h3>")
-        parts += [f"<figure>{_img(p, p.stem)}<figcaption>epoch {int(p.stem.split('_')[-1])}"
-                  f"</figcaption></figure>" for p in shown]
+        parts.append(
+            f"<h3>Samples over the epochs ({len(shown)} of {len(grids)} grids, "
+            "the same z throughout)</h3>"
+        )
+        parts += [
+            f"<figure>{_img(p, p.stem)}<figcaption>epoch {int(p.stem.split('_')[-1])}"
+            f"</figcaption></figure>"
+            for p in shown
+        ]
     card = _read_json(run_dir / "export" / f"generator_{s}.json")
     if card:
         ids = card.pop("train_ids", None)
@@ -162,44 +178,64 @@ def write_run_report(run_dir) -> pathlib.Path:
     run_dir = pathlib.Path(run_dir)
     config = _read_json(run_dir / "config.json") or {}
     summary = _read_json(run_dir / "summary.json") or {}
-    units = list(summary) or sorted(p.stem[len("generator_"):]
-                                    for p in (run_dir / "export").glob("generator_*.json"))
+    units = list(summary) or sorted(
+        p.stem[len("generator_") :] for p in (run_dir / "export").glob("generator_*.json")
+    )
     title = f"{run_dir.name}: {config.get('arch', '?')} on {config.get('data', '?')}"
-    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
-             f"<title>{e(title)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>{e(title)}</h1>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{e(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+    ]
     if summary:
-        parts.append("<table><tr><th>generator</th><th>status</th><th>epochs</th>"
-                     "<th>d_loss</th><th>g_loss</th></tr>" + "".join(
-                         f"<tr><td><a href='#unit-{e(slug(n))}'>{e(n)}</a></td>"
-                         f"<td>{e(str(r.get('status')))}</td><td>{r.get('epochs')}</td>"
-                         + "".join(f"<td>{e(_fmt((r.get('final_metrics') or {}).get(k)))}</td>"
-                                   for k in ("d_loss", "g_loss")) + "</tr>"
-                         for n, r in summary.items()) + "</table>")
+        parts.append(
+            "<table><tr><th>generator</th><th>status</th><th>epochs</th>"
+            "<th>d_loss</th><th>g_loss</th></tr>"
+            + "".join(
+                f"<tr><td><a href='#unit-{e(slug(n))}'>{e(n)}</a></td>"
+                f"<td>{e(str(r.get('status')))}</td><td>{r.get('epochs')}</td>"
+                + "".join(
+                    f"<td>{e(_fmt((r.get('final_metrics') or {}).get(k)))}</td>"
+                    for k in ("d_loss", "g_loss")
+                )
+                + "</tr>"
+                for n, r in summary.items()
+            )
+            + "</table>"
+        )
     run = str(run_dir)
-    parts.append("<h2>Commands</h2><pre>"
-                 + e(f"python -m keras_medgan.train --resume {run}   # more epochs: add "
-                     f"--epochs N\n"
-                     f"python -m keras_medgan.synthesize --generators {run} --n 100 --out "
-                     f"synth/\n"
-                     f"python -m keras_medgan.evaluate --data {config.get('data', 'DATA')} "
-                     f"--generators {run} --out {run}/eval   # its numbers then appear here\n"
-                     f"python -m keras_medgan.benchmark --data {config.get('data', 'DATA')} "
-                     f"--generators {run}") + "</pre>")
+    parts.append(
+        "<h2>Commands</h2><pre>"
+        + e(
+            f"python -m keras_medgan.train --resume {run}   # more epochs: add "
+            f"--epochs N\n"
+            f"python -m keras_medgan.synthesize --generators {run} --n 100 --out "
+            f"synth/\n"
+            f"python -m keras_medgan.evaluate --data {config.get('data', 'DATA')} "
+            f"--generators {run} --out {run}/eval   # its numbers then appear here\n"
+            f"python -m keras_medgan.benchmark --data {config.get('data', 'DATA')} "
+            f"--generators {run}"
+        )
+        + "</pre>"
+    )
     if config.get("command"):
         parts.append(f"<p>Trained with <code>{e(str(config['command']))}</code></p>")
     data_report = _read_json(run_dir / "data_report.json")
     if data_report and data_report.get("findings"):
-        parts.append(f"<p class='warn'>Data checks: {len(data_report['findings'])} finding(s) "
-                     "in data_report.json: " + e("; ".join(
-                         f.get("message", "") for f in data_report["findings"][:3])) + "</p>")
+        parts.append(
+            f"<p class='warn'>Data checks: {len(data_report['findings'])} finding(s) "
+            "in data_report.json: "
+            + e("; ".join(f.get("message", "") for f in data_report["findings"][:3]))
+            + "</p>"
+        )
     for name in units:
         parts += _unit_section(run_dir, name, summary.get(name))
     for path, doc in _evaluations(run_dir):
         rows: list[tuple[str, object]] = []
         _scalars("", doc["metrics"], rows)
-        parts.append(f"<h2>Evaluation ({e(str(path.parent.relative_to(run_dir)))})</h2>"
-                     + _table(rows[:80]))
+        parts.append(
+            f"<h2>Evaluation ({e(str(path.parent.relative_to(run_dir)))})</h2>" + _table(rows[:80])
+        )
     parts.append("<h2>Configuration (config.json)</h2>" + _table(sorted(config.items())))
     parts.append("</body></html>")
     return write_text_atomic(run_dir / REPORT_FILE, "\n".join(parts) + "\n")

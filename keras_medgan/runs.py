@@ -40,36 +40,54 @@ RUN_DEFAULTS: dict[str, Any] = {
     "arch": None,
     "data": None,
     "data_dir": None,
-    "image_size": None,          # None → the architecture's (first) supported size
-    "classes": None,             # None → every class in the data
-    "conditional": False,        # one class-conditional GAN (P0's cGAN) instead of per class
-    "per_class": None,           # None → the architecture's default (dcgan32: True, P1)
-    "split": "train",            # P1: only the training split trains the GANs
+    "image_size": None,  # None → the architecture's (first) supported size
+    "classes": None,  # None → every class in the data
+    "conditional": False,  # one class-conditional GAN (P0's cGAN) instead of per class
+    "per_class": None,  # None → the architecture's default (dcgan32: True, P1)
+    "split": "train",  # P1: only the training split trains the GANs
     "resize": "pad",
     "seed": 0,
-    "split_seed": None,          # None → seed; fix it to redraw only the GAN's initialisation
-    "precision": "auto",         # bf16 where the hardware computes it fast, else fp32
-    "force": False,              # allow a precision the hardware runs badly (fp16 on CPU)
+    "split_seed": None,  # None → seed; fix it to redraw only the GAN's initialisation
+    "precision": "auto",  # bf16 where the hardware computes it fast, else fp32
+    "force": False,  # allow a precision the hardware runs badly (fp16 on CPU)
     "jit": "auto",
     "strategy": "default",
     "checkpoint_every": 50,
-    "checkpoint_minutes": 5.0,   # ... or at the first epoch end this long after the last save
+    "checkpoint_minutes": 5.0,  # ... or at the first epoch end this long after the last save
     "sample_every": 10,
-    "log_every": 0,              # epochs between progress lines; 0 = auto (~50 per generator)
+    "log_every": 0,  # epochs between progress lines; 0 = auto (~50 per generator)
     "sample_count": 16,
-    "keep_checkpoints": 2,       # the newest + one to fall back on if it is unreadable
-    "deterministic": False,      # deterministic ops: same command, bit-identical weights
-    "max_loss": 1e6,             # |d_loss| or |g_loss| above this = diverged (stops like NaN)
-    "export_stages": False,      # growing archs (pggan): also export each finished stage
+    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
+    "deterministic": False,  # deterministic ops: same command, bit-identical weights
+    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
+    "export_stages": False,  # growing archs (pggan): also export each finished stage
     "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
     "out": "runs",
-    "options": {},               # loss-family options (label smoothing, n_critic, ...)
+    "options": {},  # loss-family options (label smoothing, n_critic, ...)
 }
 
 #: Keys that define WHAT is trained; a resume may not change them.
-STRUCTURAL_KEYS = ("arch", "data", "image_size", "classes", "conditional", "per_class", "loss",
-                   "z_dim", "split", "resize", "batch_size", "optimizer", "lr", "beta_1",
-                   "beta_2", "options", "seed", "split_seed")
+STRUCTURAL_KEYS = (
+    "arch",
+    "data",
+    "image_size",
+    "classes",
+    "conditional",
+    "per_class",
+    "loss",
+    "z_dim",
+    "split",
+    "resize",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "beta_1",
+    "beta_2",
+    "options",
+    "seed",
+    "split_seed",
+)
+
 
 def option_aliases() -> dict[str, tuple]:
     """Friendly flag names → the option names each loss family actually takes (from the
@@ -97,8 +115,11 @@ def list_runs(out_root) -> list:
     root = pathlib.Path(out_root)
     if not root.is_dir():
         return []
-    runs = [p for p in root.iterdir() if p.is_dir() and run_number(p) is not None
-            and (p / CONFIG_FILE).is_file()]
+    runs = [
+        p
+        for p in root.iterdir()
+        if p.is_dir() and run_number(p) is not None and (p / CONFIG_FILE).is_file()
+    ]
     return sorted(runs, key=run_number)
 
 
@@ -145,14 +166,18 @@ def run_lock(run_dir, mode: str | None = None):
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise RunLockedError(f"run folder {run_dir} is in use by {holder}; wait for it to "
-                                 "finish or stop it, then resume") from None
+            raise RunLockedError(
+                f"run folder {run_dir} is in use by {holder}; wait for it to "
+                "finish or stop it, then resume"
+            ) from None
         except OSError as exc:
             if exc.errno not in _NO_FLOCK:
                 raise
             if mode == "flock":
-                raise RunLockedError(f"{path}: this filesystem cannot flock ({exc.strerror}); "
-                                     f"set {LOCK_ENV}=file to use a lock file") from None
+                raise RunLockedError(
+                    f"{path}: this filesystem cannot flock ({exc.strerror}); "
+                    f"set {LOCK_ENV}=file to use a lock file"
+                ) from None
             handle.close()
             with file_lock(run_dir):
                 yield
@@ -201,7 +226,8 @@ def file_lock(run_dir):
                 continue
             raise RunLockedError(
                 f"run folder {run_dir} is in use by process {pid} on {holder_host} (lock file "
-                f"{path}); if that process is gone, delete the file and resume") from None
+                f"{path}); if that process is gone, delete the file and resume"
+            ) from None
         with os.fdopen(fd, "w") as handle:
             handle.write(mine)
         break
@@ -251,13 +277,16 @@ def named_run_dir(out_root, name: str, create: bool = False) -> pathlib.Path:
     """``<out_root>/<name>`` (``--run-name``); ConfigError for a name that is not one plain
     folder name. ``create``: make it, refusing one that already holds a run."""
     if not name or name in (".", "..") or any(c in name for c in "/\\") or name != name.strip():
-        raise ConfigError(f"--run-name {name!r}: give a plain folder name (no / or spaces "
-                          "around it)")
+        raise ConfigError(
+            f"--run-name {name!r}: give a plain folder name (no / or spaces around it)"
+        )
     path = pathlib.Path(out_root) / name
     if create:
         if (path / CONFIG_FILE).is_file():
-            raise ConfigError(f"--run-name {name}: {path} already holds a run; continue it "
-                              f"with --resume {path} (or --resume auto), or pick another name")
+            raise ConfigError(
+                f"--run-name {name}: {path} already holds a run; continue it "
+                f"with --resume {path} (or --resume auto), or pick another name"
+            )
         path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -304,7 +333,9 @@ def read_yaml_config(path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"--config {path}: not valid YAML ({exc})") from None
     if not isinstance(loaded, dict):
-        raise ConfigError(f"--config {path}: expected a mapping of settings, got {type(loaded).__name__}")
+        raise ConfigError(
+            f"--config {path}: expected a mapping of settings, got {type(loaded).__name__}"
+        )
     return {str(k).replace("-", "_"): v for k, v in loaded.items()}
 
 
@@ -336,8 +367,9 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
         targets = [t for t in aliases.get(key, ()) if t in family_options]
         if not targets:
             valid = ", ".join(sorted(family_options)) or "none"
-            raise ConfigError(f"option {key!r} does not apply to loss {loss!r} "
-                              f"(its options: {valid})")
+            raise ConfigError(
+                f"option {key!r} does not apply to loss {loss!r} (its options: {valid})"
+            )
         out[targets[0]] = value
     try:
         resolve_options(family.OPTIONS, out, loss)
@@ -346,8 +378,11 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
     return out
 
 
-def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = None,
-                   sources: dict[str, str] | None = None) -> TrainingConfig:
+def resolve_config(
+    cli: dict[str, Any],
+    yaml_config: dict[str, Any] | None = None,
+    sources: dict[str, str] | None = None,
+) -> TrainingConfig:
     """Merge defaults < arch/family recipe < YAML < CLI, validate once, freeze.
 
     ``cli`` holds only the flags the user actually gave (argparse defaults are None);
@@ -389,15 +424,16 @@ def resolve_config(cli: dict[str, Any], yaml_config: dict[str, Any] | None = Non
                 given[key] = layer.pop(key)
         unknown = sorted(set(layer) - set(config) - {"loss"})
         if unknown:
-            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: "
-                              f"{', '.join(sorted(set(config) | set(aliases)))}")
+            raise ConfigError(
+                f"unknown setting(s) {', '.join(unknown)}; valid: "
+                f"{', '.join(sorted(set(config) | set(aliases)))}"
+            )
         config.update(layer)
         where.update({k: name for k in layer})
         where.update({f"options.{k}": name for k in normalize_options(given, loss)})
         options.update(given)
     config["arch"], config["loss"] = arch, loss
-    config["options"] = {**family.option_defaults(),
-                         **normalize_options(options, loss)}
+    config["options"] = {**family.option_defaults(), **normalize_options(options, loss)}
     validate_config(config)
     if sources is not None:
         sources.clear()
@@ -422,21 +458,32 @@ def validate_config(config: dict[str, Any]) -> None:
     if config.get("image_size") is None:
         config["image_size"] = int(spec.paper_defaults().get("image_size", spec.image_sizes[0]))
     if int(config["image_size"]) not in tuple(spec.image_sizes):
-        raise ConfigError(f"architecture {config['arch']!r} cannot build image size "
-                          f"{config['image_size']}; supported: "
-                          f"{', '.join(str(s) for s in spec.image_sizes)}")
+        raise ConfigError(
+            f"architecture {config['arch']!r} cannot build image size "
+            f"{config['image_size']}; supported: "
+            f"{', '.join(str(s) for s in spec.image_sizes)}"
+        )
     config["image_size"] = int(config["image_size"])
     if config.get("loss") not in spec.losses:
-        raise ConfigError(f"architecture {config['arch']!r} cannot be trained with loss "
-                          f"{config.get('loss')!r}; valid: {', '.join(spec.losses)}")
+        raise ConfigError(
+            f"architecture {config['arch']!r} cannot be trained with loss "
+            f"{config.get('loss')!r}; valid: {', '.join(spec.losses)}"
+        )
     if config.get("per_class") is None:
         config["per_class"] = bool(spec.paper_defaults().get("per_class", False))
     if config["conditional"]:
         if not getattr(spec, "supports_conditional", True):
             raise ConfigError(f"architecture {config['arch']!r} has no conditional variant")
         config["per_class"] = False
-    for key in ("epochs", "batch_size", "z_dim", "checkpoint_every", "sample_every",
-                "sample_count", "keep_checkpoints"):
+    for key in (
+        "epochs",
+        "batch_size",
+        "z_dim",
+        "checkpoint_every",
+        "sample_every",
+        "sample_count",
+        "keep_checkpoints",
+    ):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
@@ -457,7 +504,9 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"max_loss must be a positive number, got {limit!r}")
     for key, registry in (("precision", PRECISIONS), ("strategy", STRATEGIES)):
         if config[key] not in registry:
-            raise ConfigError(f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}")
+            raise ConfigError(
+                f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}"
+            )
     from keras_medgan.runtime import PrecisionError, resolve_precision
 
     try:
@@ -465,7 +514,9 @@ def validate_config(config: dict[str, Any]) -> None:
     except PrecisionError as exc:
         raise ConfigError(str(exc)) from None
     if not isinstance(config["jit"], bool) and config["jit"] not in JIT_MODES:
-        raise ConfigError(f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}")
+        raise ConfigError(
+            f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}"
+        )
     from keras_medgan.export import parse_export_formats
 
     try:
@@ -474,8 +525,10 @@ def validate_config(config: dict[str, Any]) -> None:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if config.get("export_stages") and not _family(config["loss"]).STAGED:
-        raise ConfigError(f"export_stages needs an architecture that grows by stage (pggan); "
-                          f"{config['arch']!r} with loss {config['loss']!r} has one stage")
+        raise ConfigError(
+            f"export_stages needs an architecture that grows by stage (pggan); "
+            f"{config['arch']!r} with loss {config['loss']!r} has one stage"
+        )
     if config.get("classes") is not None:
         classes = config["classes"]
         if isinstance(classes, str):
@@ -495,8 +548,10 @@ def apply_resume_overrides(saved: TrainingConfig, cli: dict[str, Any]) -> Traini
             continue
         if key in STRUCTURAL_KEYS or key in aliases:
             if before.get(key) != value:
-                raise ConfigError(f"--resume cannot change {key} (run has {before.get(key)!r}, "
-                                  f"got {value!r}); start a new run instead")
+                raise ConfigError(
+                    f"--resume cannot change {key} (run has {before.get(key)!r}, "
+                    f"got {value!r}); start a new run instead"
+                )
             continue
         if key not in config and key not in RUN_DEFAULTS:  # RUN_DEFAULTS: keys newer than the run
             raise ConfigError(f"unknown setting {key!r}")

@@ -81,11 +81,13 @@ def slurm_cluster_resolver():
     gpus = env.get("SLURM_GPUS_ON_NODE")
     if gpus:
         return tf.distribute.cluster_resolver.SlurmClusterResolver(
-            port_base=port_base, gpus_per_node=int(gpus))
+            port_base=port_base, gpus_per_node=int(gpus)
+        )
     # CPU tasks: the resolver pairs every task with a GPU slot (0 GPUs gives no workers),
     # so give it one notional slot per task and leave CUDA_VISIBLE_DEVICES alone
     return tf.distribute.cluster_resolver.SlurmClusterResolver(
-        port_base=port_base, gpus_per_node=int(tasks), gpus_per_task=1, auto_set_gpu=False)
+        port_base=port_base, gpus_per_node=int(tasks), gpus_per_task=1, auto_set_gpu=False
+    )
 
 
 def enable_memory_growth() -> list[str]:
@@ -164,13 +166,17 @@ def resolve_precision(name: str, force: bool = False) -> tuple[str, str]:
     if name == "bf16":
         fast, why = fast_bf16()
         if not fast:
-            return name, (f"warning: --precision bf16 will be slow here: {why}; "
-                          "fp32 is faster on this machine")
+            return name, (
+                f"warning: --precision bf16 will be slow here: {why}; "
+                "fp32 is faster on this machine"
+            )
     if name == "fp16" and gpu_compute_capability() is None:
         if not force:
-            raise PrecisionError("--precision fp16 needs a GPU: float16 has no fast CPU "
-                                 "kernels (one dcgan32 step took minutes here); use bf16 or "
-                                 "fp32, or add --force")
+            raise PrecisionError(
+                "--precision fp16 needs a GPU: float16 has no fast CPU "
+                "kernels (one dcgan32 step took minutes here); use bf16 or "
+                "fp32, or add --force"
+            )
         return name, "warning: fp16 on a CPU (--force): expect minutes per step"
     return name, f"precision: {name}"
 
@@ -230,8 +236,7 @@ def grappler_options(**options: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        tf.config.optimizer.set_experimental_options(
-            {k: before.get(k, True) for k in options})
+        tf.config.optimizer.set_experimental_options({k: before.get(k, True) for k in options})
 
 
 def current_precision() -> str:

@@ -99,9 +99,7 @@ def binary_metrics(y_true, y_pred, y_score=None) -> dict[str, object]:
     t = _as_labels(y_true, "y_true")
     p = _as_labels(y_pred, "y_pred")
     if t.shape != p.shape:
-        raise ValueError(
-            f"y_true and y_pred differ in length. Received {t.size} and {p.size}"
-        )
+        raise ValueError(f"y_true and y_pred differ in length. Received {t.size} and {p.size}")
     tp = int(np.sum((t == 1) & (p == 1)))
     tn = int(np.sum((t == 0) & (p == 0)))
     fp = int(np.sum((t == 0) & (p == 1)))
@@ -112,9 +110,7 @@ def binary_metrics(y_true, y_pred, y_score=None) -> dict[str, object]:
     if y_score is not None:
         s = _as_scores(y_score)
         if s.size != t.size:
-            raise ValueError(
-                f"y_score and y_true differ in length. Received {s.size} and {t.size}"
-            )
+            raise ValueError(f"y_score and y_true differ in length. Received {s.size} and {t.size}")
         auc = _roc_auc(t, s)
     return {
         "accuracy": safe_ratio(tp + tn, t.size),
@@ -175,8 +171,14 @@ def bootstrap_ci(
     if n == 0:
         raise ValueError("bootstrap_ci needs non-empty arrays.")
     # One stratum: the same draws as an unstratified bootstrap.
-    return stratified_bootstrap_ci(statistic, *arrays, strata=np.zeros(n, np.int64),
-                                   n_boot=n_boot, confidence=confidence, seed=seed)
+    return stratified_bootstrap_ci(
+        statistic,
+        *arrays,
+        strata=np.zeros(n, np.int64),
+        n_boot=n_boot,
+        confidence=confidence,
+        seed=seed,
+    )
 
 
 def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> dict:
@@ -233,9 +235,7 @@ def binomial_test(k: int, n: int, p: float = 0.5) -> float:
     return float(_sp.binomtest(int(k), int(n), float(p)).pvalue)
 
 
-def wilson_ci(
-    successes: float, n: float, confidence: float = 0.95
-) -> tuple[float, float]:
+def wilson_ci(successes: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion: always inside [0, 1], sensible at 0/n and n/n.
 
     Why not mean ± t over repeats: with 3–5 repeats on 22 test images a t-interval of an
@@ -246,9 +246,7 @@ def wilson_ci(
     if n <= 0:
         return float("nan"), float("nan")
     if not 0 <= successes <= n:
-        raise ValueError(
-            f"wilson_ci needs 0 <= successes <= n. Received {successes}, {n}"
-        )
+        raise ValueError(f"wilson_ci needs 0 <= successes <= n. Received {successes}, {n}")
     z = float(_sp.norm.ppf((1.0 + confidence) / 2.0))
     p = successes / n
     denom = 1.0 + z * z / n
@@ -275,8 +273,15 @@ def corrected_resampled_t(
     d = d[~np.isnan(d)]
     j = int(d.size)
     nan = float("nan")
-    out = {"mean_diff": float(d.mean()) if j else nan, "ci_low": nan, "ci_high": nan,
-           "t": nan, "pvalue": nan, "n": j, "df": max(j - 1, 0)}
+    out = {
+        "mean_diff": float(d.mean()) if j else nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "t": nan,
+        "pvalue": nan,
+        "n": j,
+        "df": max(j - 1, 0),
+    }
     if j < 2 or n_train <= 0:
         return out
     var = float(d.var(ddof=1))
@@ -287,8 +292,12 @@ def corrected_resampled_t(
         return out
     t = out["mean_diff"] / se
     half = float(_sp.t.ppf((1.0 + confidence) / 2.0, j - 1)) * se
-    out.update(ci_low=out["mean_diff"] - half, ci_high=out["mean_diff"] + half, t=float(t),
-               pvalue=float(2.0 * _sp.t.sf(abs(t), j - 1)))
+    out.update(
+        ci_low=out["mean_diff"] - half,
+        ci_high=out["mean_diff"] + half,
+        t=float(t),
+        pvalue=float(2.0 * _sp.t.sf(abs(t), j - 1)),
+    )
     return out
 
 
@@ -327,8 +336,10 @@ def stratified_bootstrap_ci(
     arrs = [np.asarray(a) for a in arrays]
     strata = np.asarray(strata)
     if not arrs or any(len(a) != len(strata) for a in arrs):
-        raise ValueError("stratified_bootstrap_ci needs arrays as long as strata. "
-                         f"Received {[len(a) for a in arrs]} and {len(strata)}")
+        raise ValueError(
+            "stratified_bootstrap_ci needs arrays as long as strata. "
+            f"Received {[len(a) for a in arrs]} and {len(strata)}"
+        )
     values = []
     for idx in stratified_resamples(strata, n_boot, seed):
         value = statistic(*(a[idx] for a in arrs))
@@ -371,8 +382,10 @@ def _prob_matrix(probs, n: int) -> np.ndarray:
     if p.ndim == 1:  # positive-class probabilities of a binary task
         p = np.stack([1.0 - p, p], axis=1)
     if p.ndim != 2 or p.shape[0] != n:
-        raise ValueError(f"probabilities must be [N] or [N, C] with N = {n}. "
-                         f"Received shape {np.asarray(probs).shape}")
+        raise ValueError(
+            f"probabilities must be [N] or [N, C] with N = {n}. "
+            f"Received shape {np.asarray(probs).shape}"
+        )
     return p
 
 
@@ -426,8 +439,9 @@ def choose_threshold(y_true, positive_scores, rule: str = "youden") -> float:
     if s.size != y.size:
         raise ValueError(f"scores and labels differ in length: {s.size} and {y.size}")
     if y.min(initial=1) == y.max(initial=0):
-        raise ValueError("the validation predictions hold one class only: no threshold "
-                         "can be chosen on them")
+        raise ValueError(
+            "the validation predictions hold one class only: no threshold can be chosen on them"
+        )
     u = np.unique(s)
     candidates = np.concatenate([[u[0] - 1e-6], (u[:-1] + u[1:]) / 2.0, [u[-1] + 1e-6]])
     scores = np.array([_threshold_score(rule, y, s, t) for t in candidates])
@@ -435,8 +449,9 @@ def choose_threshold(y_true, positive_scores, rule: str = "youden") -> float:
     return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
 
 
-def corrected_mean_ci(values: Sequence[float], n_train: float, n_test: float,
-                      confidence: float = 0.95) -> dict:
+def corrected_mean_ci(
+    values: Sequence[float], n_train: float, n_test: float, confidence: float = 0.95
+) -> dict:
     """Mean of J per-fold values with the corrected-resampled-t interval (Nadeau & Bengio
     2003; Bouckaert & Frank 2004): variance ``(1/J + n_test/n_train) · s²`` because folds
     share training images, so their scores are correlated. Same keys as :func:`mean_ci`."""
@@ -455,8 +470,9 @@ def corrected_mean_ci(values: Sequence[float], n_train: float, n_test: float,
     return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": j}
 
 
-def detectable_difference(std: float, j: int, n_train: float, n_test: float,
-                          alpha: float = 0.05, power: float = 0.8) -> float:
+def detectable_difference(
+    std: float, j: int, n_train: float, n_test: float, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """Smallest true mean difference the corrected resampled t-test over ``j`` fold
     differences with standard deviation ``std`` detects with probability ``power`` at
     two-sided level ``alpha``: ``(t_{1-α/2, j-1} + t_{power, j-1}) · se`` with the corrected

@@ -143,7 +143,8 @@ class DicomWriter:
         ds.DerivationDescription = (
             f"Synthetic image from a {self.arch} GAN generator (keras_medgan "
             f"{keras_medgan.__version__}), class {label}, seed {self.seed}, index {index}; "
-            "not an image of a patient")
+            "not an image of a patient"
+        )
         ds.SeriesDescription = f"keras_medgan synthetic {label}"[:64]
         ds.Manufacturer = "keras_medgan"
         ds.PatientName = "SYNTHETIC"
@@ -172,8 +173,15 @@ class DicomWriter:
         self.dataset(image, label, index).save_as(path, enforce_file_format=True)
 
 
-def write_set(out_dir, images: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
-              fmt: str = "png", arch: str = "unknown", seed: int = 0) -> pathlib.Path:
+def write_set(
+    out_dir,
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    fmt: str = "png",
+    arch: str = "unknown",
+    seed: int = 0,
+) -> pathlib.Path:
     """Write images into ``out_dir/<class>/`` and ``out_dir/labels.csv``; returns the CSV.
 
     Refuses an ``out_dir`` that already holds a labels.csv, so an earlier synthetic set
@@ -214,11 +222,18 @@ def real_training_images(real_data: str | None, data_dir: str | None):
     def real_images_of(name: str, gen: LoadedGenerator) -> np.ndarray:
         data = real_data or gen.card.get("data")
         if not data:
-            raise ValueError("--keep-most-realistic needs real images: give --real DATA "
-                             "(the model card names no data set)")
-        return load_image_set(data, image_size=int(gen.card["image_size"]), split="train",
-                              classes=[name], seed=int(gen.card.get("seed") or 0),
-                              data_dir=data_dir).images
+            raise ValueError(
+                "--keep-most-realistic needs real images: give --real DATA "
+                "(the model card names no data set)"
+            )
+        return load_image_set(
+            data,
+            image_size=int(gen.card["image_size"]),
+            split="train",
+            classes=[name],
+            seed=int(gen.card.get("seed") or 0),
+            data_dir=data_dir,
+        ).images
 
     return real_images_of
 
@@ -244,29 +259,61 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.synthesize",
         description="Generate synthetic images (and a labels CSV) from exported generators.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = p.add_mutually_exclusive_group(required=True)
-    add_flag(source, "--generators", aliases=("--generator", "--model"),
-             more_help="one generator per class gives --n images per class")
-    source.add_argument("--list", action="store_true",
-                        help="list the shipped models with their cards' key numbers and exit")
+    add_flag(
+        source,
+        "--generators",
+        aliases=("--generator", "--model"),
+        more_help="one generator per class gives --n images per class",
+    )
+    source.add_argument(
+        "--list",
+        action="store_true",
+        help="list the shipped models with their cards' key numbers and exit",
+    )
     p.add_argument("--n", type=positive_int, default=100, help="images per class (default 100)")
     p.add_argument("--out", help="output folder (must not hold a labels.csv)")
-    p.add_argument("--label", action="append", default=None, metavar="CLASS",
-                   help="only this class (repeatable); default: every class")
+    p.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="CLASS",
+        help="only this class (repeatable); default: every class",
+    )
     p.add_argument("--format", choices=WRITERS.names(), default="png", help="png (8-bit) or dicom")
     p.add_argument("--seed", type=int, default=0, help="z seed (default 0)")
-    add_flag(p, "--precision", more_help="the images differ from fp32 by bf16 rounding only, "
-             "whatever the file was trained in")
-    p.add_argument("--batch-size", type=positive_int, default=256, help="generation batch (default 256)")
-    p.add_argument("--trust-model", action="store_true",
-                   help="load models holding Lambda layers / unsafe graph ops (only files you trust)")
-    p.add_argument("--keep-most-realistic", type=fraction_type, default=None, metavar="FRACTION",
-                   help="generate n/FRACTION per class and keep the n most realistic "
-                        "(classifier two-sample test against real images)")
-    add_flag(p, "--data", aliases=("--real",),
-             more_help="the real images --keep-most-realistic compares with (default: the "
-                       "model card's data)")
+    add_flag(
+        p,
+        "--precision",
+        more_help="the images differ from fp32 by bf16 rounding only, "
+        "whatever the file was trained in",
+    )
+    p.add_argument(
+        "--batch-size", type=positive_int, default=256, help="generation batch (default 256)"
+    )
+    p.add_argument(
+        "--trust-model",
+        action="store_true",
+        help="load models holding Lambda layers / unsafe graph ops (only files you trust)",
+    )
+    p.add_argument(
+        "--keep-most-realistic",
+        type=fraction_type,
+        default=None,
+        metavar="FRACTION",
+        help="generate n/FRACTION per class and keep the n most realistic "
+        "(classifier two-sample test against real images)",
+    )
+    add_flag(
+        p,
+        "--data",
+        aliases=("--real",),
+        more_help="the real images --keep-most-realistic compares with (default: the "
+        "model card's data)",
+    )
     add_flag(p, "--data-dir")
     add_verbose_flag(p)
     return p
@@ -300,15 +347,23 @@ def main(argv=None) -> int:
         loaded = _as_generators(args.generators, args.trust_model, args.precision)
         select = None
         if args.keep_most_realistic is not None and args.keep_most_realistic < 1.0:
-            select = most_realistic_selector(args.keep_most_realistic,
-                                             real_training_images(args.data, args.data_dir),
-                                             args.batch_size)
+            select = most_realistic_selector(
+                args.keep_most_realistic,
+                real_training_images(args.data, args.data_dir),
+                args.batch_size,
+            )
         images, labels, class_names = synthesize_set(
-            loaded, n_per_class=args.n, classes=args.label, seed=args.seed,
-            batch_size=args.batch_size, select=select)
+            loaded,
+            n_per_class=args.n,
+            classes=args.label,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            select=select,
+        )
         arch = next(iter(loaded.values())).card.get("arch") or "unknown"
-        csv_path = write_set(args.out, images, labels, class_names, fmt=args.format,
-                             arch=arch, seed=args.seed)
+        csv_path = write_set(
+            args.out, images, labels, class_names, fmt=args.format, arch=arch, seed=args.seed
+        )
     except (GeneratorLoadError, ValueError, FileExistsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # PrecisionError is a ValueError
         return 2

@@ -41,6 +41,7 @@ Run folder: runs/<NNNNN>-<arch>-<data>/ with config.json, metrics.jsonl/.csv, lo
 export/generator_<class>.{h5,keras,json} (+ _savedmodel/ with --export-formats).
 """
 
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -72,8 +73,12 @@ def _option(text: str):
 
 def arch_defaults_help(archs) -> str:
     """One line per architecture with its paper defaults (what a flag left out means)."""
-    lines = [("\narchitecture defaults (each from the recipe file it names in experiments/; "
-              "--config, --preset and flags override them):")]
+    lines = [
+        (
+            "\narchitecture defaults (each from the recipe file it names in experiments/; "
+            "--config, --preset and flags override them):"
+        )
+    ]
     for name in archs.names():
         spec = archs.get(name)
         d = spec.paper_defaults()
@@ -96,25 +101,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.train",
         description="Train GAN(s) on a medical image set; writes a numbered run folder with "
-                    "config, logs, sample grids, loss plots, checkpoints and exported generators.",
+        "config, logs, sample grids, loss plots, checkpoints and exported generators.",
         epilog=EPILOG + arch_defaults_help(ARCHS) + presets_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     what = p.add_argument_group("what to train")
     what.add_argument("--arch", choices=ARCHS.names(), help="architecture")
     add_flag(what, "--data", type=check_data_arg, more_help=data_help())
     add_flag(what, "--data-dir")
     source = what.add_mutually_exclusive_group()
     source.add_argument("--config", metavar="FILE.yaml", help="settings file (CLI flags win)")
-    source.add_argument("--preset", metavar="NAME",
-                        help="a paper's recipe by name (listed below; = --config "
-                             "experiments/NAME.yaml)")
-    what.add_argument("--loss", choices=GAN_FAMILIES.names(), help="loss family (default: the arch's)")
+    source.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a paper's recipe by name (listed below; = --config experiments/NAME.yaml)",
+    )
+    what.add_argument(
+        "--loss", choices=GAN_FAMILIES.names(), help="loss family (default: the arch's)"
+    )
     what.add_argument("--image-size", type=_positive_int, help="image size (must suit the arch)")
     what.add_argument("--classes", help="comma-separated classes to train (default: all)")
-    what.add_argument("--conditional", action="store_true", default=None,
-                      help="one class-conditional GAN (P0's cGAN) instead of one per class")
-    what.add_argument("--per-class", action=argparse.BooleanOptionalAction, default=None,
-                      help="one GAN per class (default: the arch's; dcgan32 yes, P1)")
+    what.add_argument(
+        "--conditional",
+        action="store_true",
+        default=None,
+        help="one class-conditional GAN (P0's cGAN) instead of one per class",
+    )
+    what.add_argument(
+        "--per-class",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one GAN per class (default: the arch's; dcgan32 yes, P1)",
+    )
     what.add_argument("--z-dim", type=_positive_int, help="latent size (papers: 100)")
 
     how = p.add_argument_group("optimisation (defaults: the paper's recipe)")
@@ -124,71 +142,134 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--beta-1", type=float)
     how.add_argument("--beta-2", type=float)
     how.add_argument("--optimizer", choices=OPTIMIZERS.names())
-    how.add_argument("--seed", type=int,
-                     help="seed of the weights, z and shuffling (and of the split unless "
-                          "--split-seed)")
-    how.add_argument("--split-seed", type=int,
-                     help="seed of the train/val/test split (default: --seed); keep it "
-                          "while changing --seed to retrain on the same images")
+    how.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the weights, z and shuffling (and of the split unless --split-seed)",
+    )
+    how.add_argument(
+        "--split-seed",
+        type=int,
+        help="seed of the train/val/test split (default: --seed); keep it "
+        "while changing --seed to retrain on the same images",
+    )
 
     tricks = p.add_argument_group("loss-family options (an option the loss lacks is an error)")
     families = {name: GAN_FAMILIES.get(name) for name in GAN_FAMILIES.names()}
     for flag, (kind, text) in cli_flags(families).items():
         kind = {int: _positive_int, str: str}.get(kind, float)
         tricks.add_argument("--" + flag.replace("_", "-"), dest=flag, type=kind, help=text)
-    tricks.add_argument("--option", type=_option, action="append", metavar="KEY=VALUE",
-                        help="any other loss-family option (repeatable)")
+    tricks.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other loss-family option (repeatable)",
+    )
 
     run = p.add_argument_group("run")
     run.add_argument("--out", help="parent folder of run folders (default: runs)")
-    run.add_argument("--resume", nargs="?", const="last", metavar="RUN_DIR|auto",
-                     help="continue the last run in --out, or RUN_DIR; auto (with "
-                          "--run-name): continue OUT/NAME if it exists, else start it -- one "
-                          "command that a requeued job can run again and again")
-    run.add_argument("--run-name", metavar="NAME",
-                     help="name the run folder OUT/NAME instead of OUT/<number>-<arch>-<data>")
-    add_flag(run, "--precision", default=None, more_help="a --config file's value "
-             "counts as the default")
-    run.add_argument("--force", action="store_true", default=None,
-                     help="run a precision this hardware cannot run well (fp16 on a CPU)")
-    run.add_argument("--jit", nargs="?", const="on", choices=JIT_MODES.names(),
-                     help="XLA: --jit = on; default auto (GPU only)")
+    run.add_argument(
+        "--resume",
+        nargs="?",
+        const="last",
+        metavar="RUN_DIR|auto",
+        help="continue the last run in --out, or RUN_DIR; auto (with "
+        "--run-name): continue OUT/NAME if it exists, else start it -- one "
+        "command that a requeued job can run again and again",
+    )
+    run.add_argument(
+        "--run-name",
+        metavar="NAME",
+        help="name the run folder OUT/NAME instead of OUT/<number>-<arch>-<data>",
+    )
+    add_flag(
+        run, "--precision", default=None, more_help="a --config file's value counts as the default"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        default=None,
+        help="run a precision this hardware cannot run well (fp16 on a CPU)",
+    )
+    run.add_argument(
+        "--jit",
+        nargs="?",
+        const="on",
+        choices=JIT_MODES.names(),
+        help="XLA: --jit = on; default auto (GPU only)",
+    )
     run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
-    run.add_argument("--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)")
-    run.add_argument("--checkpoint-minutes", type=float,
-                     help="also checkpoint at the first epoch end this many minutes after the "
-                          "last save (default 5), so a kill loses minutes, not epochs")
-    run.add_argument("--sample-every", type=_positive_int, help="epochs between sample grids / loss plots (default 10)")
-    run.add_argument("--log-every", type=_positive_int, metavar="N",
-                     help="epochs between progress lines (default: about 50 lines per generator; "
-                          "on a terminal one status line shows every epoch)")
-    run.add_argument("--export-formats", metavar="LIST",
-                     help="comma-separated formats of the exported generators: h5, keras, "
-                          "savedmodel (default h5,keras; savedmodel adds about 40 MB per "
-                          "dcgan32 generator and is only needed for TF Serving)")
-    run.add_argument("--export-stages", action="store_true", default=None,
-                     help="pggan: also export each finished stage's generator to "
-                          "export/stages/<class>/generator_stage<S>_<RES>px.h5")
-    run.add_argument("--deterministic", action="store_true", default=None,
-                     help="deterministic TensorFlow ops (slower): the same command gives "
-                          "bit-identical weights, and a killed run resumed gives the weights "
-                          "of an unbroken one")
-    run.add_argument("--max-loss", type=float,
-                     help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
-                          "the last good checkpoint, as for NaN (default 1e6)")
-    run.add_argument("--sample-count", type=_positive_int, help="images in a sample grid (default 16)")
-    run.add_argument("--print-config", action="store_true",
-                     help="print the resolved settings with where each value comes from "
-                          "(default / recipe / config / flag), then exit without training")
+    run.add_argument(
+        "--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)"
+    )
+    run.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        help="also checkpoint at the first epoch end this many minutes after the "
+        "last save (default 5), so a kill loses minutes, not epochs",
+    )
+    run.add_argument(
+        "--sample-every",
+        type=_positive_int,
+        help="epochs between sample grids / loss plots (default 10)",
+    )
+    run.add_argument(
+        "--log-every",
+        type=_positive_int,
+        metavar="N",
+        help="epochs between progress lines (default: about 50 lines per generator; "
+        "on a terminal one status line shows every epoch)",
+    )
+    run.add_argument(
+        "--export-formats",
+        metavar="LIST",
+        help="comma-separated formats of the exported generators: h5, keras, "
+        "savedmodel (default h5,keras; savedmodel adds about 40 MB per "
+        "dcgan32 generator and is only needed for TF Serving)",
+    )
+    run.add_argument(
+        "--export-stages",
+        action="store_true",
+        default=None,
+        help="pggan: also export each finished stage's generator to "
+        "export/stages/<class>/generator_stage<S>_<RES>px.h5",
+    )
+    run.add_argument(
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="deterministic TensorFlow ops (slower): the same command gives "
+        "bit-identical weights, and a killed run resumed gives the weights "
+        "of an unbroken one",
+    )
+    run.add_argument(
+        "--max-loss",
+        type=float,
+        help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
+        "the last good checkpoint, as for NaN (default 1e6)",
+    )
+    run.add_argument(
+        "--sample-count", type=_positive_int, help="images in a sample grid (default 16)"
+    )
+    run.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved settings with where each value comes from "
+        "(default / recipe / config / flag), then exit without training",
+    )
     add_verbose_flag(p)
     return p
 
 
 def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The flags the user gave, as config keys (argparse defaults are None = not given)."""
-    settings = {k: v for k, v in vars(args).items()
-                if v is not None and k not in ("config", "preset", "resume", "option", "verbose",
-                                               "print_config", "run_name")}
+    settings = {
+        k: v
+        for k, v in vars(args).items()
+        if v is not None
+        and k not in ("config", "preset", "resume", "option", "verbose", "print_config", "run_name")
+    }
     options = dict(args.option or [])
     from keras_medgan.runs import option_aliases  # the loss-family options with a flag
 
@@ -217,8 +298,9 @@ def resolve(args, settings, sources: dict[str, str] | None = None):
     out = settings.get("out", runs.RUN_DEFAULTS["out"])
     if args.resume == "auto":
         if not args.run_name:
-            raise runs.ConfigError("--resume auto needs --run-name NAME (the run it starts "
-                                   "or continues)")
+            raise runs.ConfigError(
+                "--resume auto needs --run-name NAME (the run it starts or continues)"
+            )
         named = runs.named_run_dir(out, args.run_name)
         if not (named / runs.CONFIG_FILE).is_file():
             args.resume = None  # not there yet: start it (main creates OUT/NAME)
@@ -237,8 +319,10 @@ def resolve(args, settings, sources: dict[str, str] | None = None):
         if args.config:
             raise runs.ConfigError("--resume uses the run's own config.json; drop --config")
         if "options" in settings:
-            settings["options"] = {**saved.options,
-                                   **runs.normalize_options(settings["options"], saved.loss)}
+            settings["options"] = {
+                **saved.options,
+                **runs.normalize_options(settings["options"], saved.loss),
+            }
         return runs.apply_resume_overrides(saved, settings), run_dir
     yaml_config = runs.read_yaml_config(args.config) if args.config else None
     return runs.resolve_config(settings, yaml_config, sources), None
@@ -250,8 +334,9 @@ def print_config(config, sources: dict[str, str]) -> None:
 
     values = config.to_dict()
     rows = [(k, v, sources.get(k, "")) for k, v in values.items() if k != "options"]
-    rows += [(f"options.{k}", v, sources.get(f"options.{k}", ""))
-             for k, v in values["options"].items()]
+    rows += [
+        (f"options.{k}", v, sources.get(f"options.{k}", "")) for k, v in values["options"].items()
+    ]
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         print(f"{key:<{width}}  {json.dumps(value):<28}  # {source}")
@@ -278,10 +363,15 @@ def main(argv=None) -> int:
         config, run_dir = resolve(args, settings, sources)
         if args.print_config:
             layer = f"preset {args.preset}" if args.preset else f"config {args.config}"
-            print_config(config, {k: layer if v == "config" else v for k, v in sources.items()}
-                         if run_dir is None else
-                         dict.fromkeys([*config.to_dict(), *(f"options.{k}" for k in config.options)],
-                                       f"{run_dir}/config.json"))
+            print_config(
+                config,
+                {k: layer if v == "config" else v for k, v in sources.items()}
+                if run_dir is None
+                else dict.fromkeys(
+                    [*config.to_dict(), *(f"options.{k}" for k in config.options)],
+                    f"{run_dir}/config.json",
+                ),
+            )
             return 0
         prepared = training.prepare_training(config)
     except (runs.ConfigError, DataError, training.EmptyClassError) as exc:
@@ -292,8 +382,11 @@ def main(argv=None) -> int:
         return 130
     if run_dir is None:
         config = config.replace(command=command_line(argv))
-        run_dir = (runs.named_run_dir(config.out, args.run_name, create=True) if args.run_name
-                   else runs.new_run_dir(config.out, config.arch, config.data))
+        run_dir = (
+            runs.named_run_dir(config.out, args.run_name, create=True)
+            if args.run_name
+            else runs.new_run_dir(config.out, config.arch, config.data)
+        )
     else:
         config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
     from keras_medgan.console import Preemption
@@ -304,11 +397,17 @@ def main(argv=None) -> int:
             runs.write_config(run_dir, config)
             training.run_training(config, run_dir, prepared=prepared)
     except training.TrainingInterrupted as stop:
-        kept = (f"kept epoch {stop.epoch} (checkpoint + export in {stop.run_dir})" if stop.epoch
-                else "no epoch finished yet, nothing kept")
+        kept = (
+            f"kept epoch {stop.epoch} (checkpoint + export in {stop.run_dir})"
+            if stop.epoch
+            else "no epoch finished yet, nothing kept"
+        )
         why = f"{preemption.signal} received" if preemption.signal else "interrupted"
-        print(f"\n{why}: {stop.unit} {kept}.\nresume with: python -m keras_medgan.train "
-              f"--resume {stop.run_dir}", file=sys.stderr)
+        print(
+            f"\n{why}: {stop.unit} {kept}.\nresume with: python -m keras_medgan.train "
+            f"--resume {stop.run_dir}",
+            file=sys.stderr,
+        )
         return preemption.exit_code()
     except training.TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -317,8 +416,11 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # outside an epoch: start-up, export, a second Ctrl-C
-        print(f"\n{preemption.signal or 'interrupted'}; files are written atomically, so "
-              f"resume with: python -m keras_medgan.train --resume {run_dir}", file=sys.stderr)
+        print(
+            f"\n{preemption.signal or 'interrupted'}; files are written atomically, so "
+            f"resume with: python -m keras_medgan.train --resume {run_dir}",
+            file=sys.stderr,
+        )
         return preemption.exit_code()
     return 0
 

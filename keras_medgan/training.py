@@ -53,8 +53,9 @@ def is_disk_full(exc: BaseException) -> bool:
     """ENOSPC as Python raises it, or as TensorFlow's savers report it (ResourceExhausted)."""
     import errno
 
-    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or \
-        "No space left on device" in str(exc)
+    return (
+        isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    ) or "No space left on device" in str(exc)
 
 
 def _failed_path(exc: BaseException) -> str | None:
@@ -73,8 +74,11 @@ def remove_partial_writes(run_dir) -> list[pathlib.Path]:
     """TensorFlow's unfinished checkpoint bundles (``ckpt-N_temp/``) and our own ``.tmp-*``
     files anywhere in the run folder; returns what was removed."""
     run_dir = pathlib.Path(run_dir)
-    removed = [*run_dir.glob("checkpoints/*/ckpt-*_temp"), *run_dir.rglob(".tmp-*"),
-               *run_dir.rglob(".*.tmp-*")]
+    removed = [
+        *run_dir.glob("checkpoints/*/ckpt-*_temp"),
+        *run_dir.rglob(".tmp-*"),
+        *run_dir.rglob(".*.tmp-*"),
+    ]
     for path in removed:
         _remove_leftover(path)
     return removed
@@ -101,9 +105,9 @@ class Unit:
     """One GAN of a run: its name, label for the model card and training images."""
 
     name: str
-    label: str | None          # model-card label: class name, None = conditional
+    label: str | None  # model-card label: class name, None = conditional
     images: np.ndarray
-    labels: np.ndarray            # class indices into class_names
+    labels: np.ndarray  # class indices into class_names
     ids: list[str] = dataclasses.field(default_factory=list)  # image identifiers, for the card
 
 
@@ -126,7 +130,7 @@ def layer_seed_states(*models) -> list:
 @dataclasses.dataclass
 class UnitResult:
     name: str
-    status: str                   # "trained" | "skipped" (already finished) | "nan"
+    status: str  # "trained" | "skipped" (already finished) | "nan"
     epochs: int
     final_metrics: dict[str, float]
     export: dict[str, str]
@@ -152,14 +156,17 @@ def plan_units(images, labels, class_names: list[str], config, ids=None) -> list
         raise ClassNameError(str(exc)) from None
     for name in wanted:
         if name not in class_names:
-            raise EmptyClassError(f"class {name!r} is not in data {config.data!r}; "
-                                  f"its classes: {', '.join(class_names)}")
+            raise EmptyClassError(
+                f"class {name!r} is not in data {config.data!r}; "
+                f"its classes: {', '.join(class_names)}"
+            )
     keep_idx = [class_names.index(n) for n in wanted]
     for name, idx in zip(wanted, keep_idx):
         count = int((labels == idx).sum())
         if count == 0:
-            raise EmptyClassError(f"class {name!r} has no {config.split} images in data "
-                                  f"{config.data!r}")
+            raise EmptyClassError(
+                f"class {name!r} has no {config.split} images in data {config.data!r}"
+            )
     mask = np.isin(labels, keep_idx)
     ids = np.asarray(list(ids) if ids is not None else [""] * len(labels), dtype=object)
 
@@ -178,7 +185,8 @@ def plan_units(images, labels, class_names: list[str], config, ids=None) -> list
             raise EmptyClassError(
                 f"{'class ' + repr(unit.name) if config.per_class else unit.name!r} has "
                 f"{len(unit.images)} training images, fewer than one batch "
-                f"(batch_size {config.batch_size}); give --batch-size {smallest} or less")
+                f"(batch_size {config.batch_size}); give --batch-size {smallest} or less"
+            )
     return units
 
 
@@ -193,8 +201,13 @@ def read_history(run_dir, unit_name: str, upto_epoch: int) -> cb.EpochHistory:
             except json.JSONDecodeError:
                 continue  # a line cut by a crash
             if row.get("class") == unit_name and row.get("epoch", 0) <= upto_epoch:
-                records.append({k: (float("nan") if v is None else v) for k, v in row.items()
-                                if k not in ("class", "time")})
+                records.append(
+                    {
+                        k: (float("nan") if v is None else v)
+                        for k, v in row.items()
+                        if k not in ("class", "time")
+                    }
+                )
     return cb.EpochHistory(records)
 
 
@@ -224,8 +237,11 @@ def _drop_csv_rows_after(path: pathlib.Path, unit_name: str, epoch: int) -> None
         rows = list(csv.reader(handle))
     if not rows or rows[0][:2] != ["class", "epoch"]:
         return
-    kept = [rows[0]] + [r for r in rows[1:] if not (len(r) > 1 and r[0] == unit_name
-                                                     and r[1].isdigit() and int(r[1]) > epoch)]
+    kept = [rows[0]] + [
+        r
+        for r in rows[1:]
+        if not (len(r) > 1 and r[0] == unit_name and r[1].isdigit() and int(r[1]) > epoch)
+    ]
     if len(kept) == len(rows):
         return
     tmp = path.with_name(".tmp-" + path.name)
@@ -237,8 +253,17 @@ def _drop_csv_rows_after(path: pathlib.Path, unit_name: str, epoch: int) -> None
 class UnitTrainer:
     """Builds, restores, trains, checkpoints and exports one unit."""
 
-    def __init__(self, config, run_dir, unit: Unit, class_names, unit_index: int, clock,
-                 strategy, print_fn=print):
+    def __init__(
+        self,
+        config,
+        run_dir,
+        unit: Unit,
+        class_names,
+        unit_index: int,
+        clock,
+        strategy,
+        print_fn=print,
+    ):
         self.config, self.run_dir, self.unit = config, pathlib.Path(run_dir), unit
         self.class_names, self.unit_index, self.clock = class_names, unit_index, clock
         self.strategy, self.print = strategy, print_fn
@@ -264,34 +289,53 @@ class UnitTrainer:
         keras.utils.set_random_seed(seed)  # weight init: same run → same start
         with self.strategy.scope():
             width = spec.builder_kwargs(c.arch_options)
-            g = spec.build_generator(z_dim=c.z_dim, image_size=c.image_size,
-                                     num_classes=self.num_classes, **width)
-            d = spec.build_discriminator(image_size=c.image_size, num_classes=self.num_classes,
-                                         critic=family.CRITIC, **width)
-            self.gan = family(generator=g, discriminator=d, z_dim=c.z_dim,
-                              num_classes=self.num_classes, seed=seed, **c.options)
-            d_opt, g_opt = make_optimizers(family, optimizer=c.optimizer, lr=c.lr,
-                                           beta_1=c.beta_1, beta_2=c.beta_2)
+            g = spec.build_generator(
+                z_dim=c.z_dim, image_size=c.image_size, num_classes=self.num_classes, **width
+            )
+            d = spec.build_discriminator(
+                image_size=c.image_size, num_classes=self.num_classes, critic=family.CRITIC, **width
+            )
+            self.gan = family(
+                generator=g,
+                discriminator=d,
+                z_dim=c.z_dim,
+                num_classes=self.num_classes,
+                seed=seed,
+                **c.options,
+            )
+            d_opt, g_opt = make_optimizers(
+                family, optimizer=c.optimizer, lr=c.lr, beta_1=c.beta_1, beta_2=c.beta_2
+            )
             # compile builds both optimizers, so a restore finds their state (PITFALLS)
-            self.gan.compile(d_optimizer=d_opt, g_optimizer=g_opt,
-                             jit_compile=resolve_jit(c.jit),
-                             steps_per_execution=self.steps_per_execution())
+            self.gan.compile(
+                d_optimizer=d_opt,
+                g_optimizer=g_opt,
+                jit_compile=resolve_jit(c.jit),
+                steps_per_execution=self.steps_per_execution(),
+            )
             self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
-        parts = {"generator": g, "discriminator": d,
-                 "d_optimizer": self.gan.d_optimizer, "g_optimizer": self.gan.g_optimizer,
-                 "seed_state": self.gan.seed_generator.state, "epoch": self.epoch_var,
-                 "gan_state": self._extra_state()}
+        parts = {
+            "generator": g,
+            "discriminator": d,
+            "d_optimizer": self.gan.d_optimizer,
+            "g_optimizer": self.gan.g_optimizer,
+            "seed_state": self.gan.seed_generator.state,
+            "epoch": self.epoch_var,
+            "gan_state": self._extra_state(),
+        }
         latest = tf.train.latest_checkpoint(str(self.ckpt_dir))
-        if latest is None or any(name.startswith("layer_rng/")
-                                 for name, _ in tf.train.list_variables(latest)):
+        if latest is None or any(
+            name.startswith("layer_rng/") for name, _ in tf.train.list_variables(latest)
+        ):
             # Dropout's own seed generators: tf.train.Checkpoint does not reach them through
             # the Keras models, and without them a resumed run draws other masks. Checkpoints
             # written before they were added resume without them (not bit-exact).
             parts["layer_rng"] = layer_seed_states(g, d)
         self.checkpoint = tf.train.Checkpoint(**parts)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.ckpt_dir),
-                                                  max_to_keep=c.keep_checkpoints)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, str(self.ckpt_dir), max_to_keep=c.keep_checkpoints
+        )
 
     @property
     def steps_per_epoch(self) -> int:
@@ -329,16 +373,26 @@ class UnitTrainer:
         for path in reversed(self.manager.checkpoints):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
-            except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError,
-                    OSError) as exc:  # what a truncated or damaged bundle raises
+            except (
+                tf.errors.OpError,
+                ValueError,
+                AssertionError,
+                IndexError,
+                KeyError,
+                OSError,
+            ) as exc:  # what a truncated or damaged bundle raises
                 first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-                self.print(f"[{self.unit.name}] checkpoint {path} is unreadable ({first}); "
-                           "trying the one before")
+                self.print(
+                    f"[{self.unit.name}] checkpoint {path} is unreadable ({first}); "
+                    "trying the one before"
+                )
                 continue
             return int(self.epoch_var.numpy())
         if self.manager.checkpoints:
-            raise TrainingError(f"[{self.unit.name}] no readable checkpoint in {self.ckpt_dir}; "
-                                "move that folder away to start this class again")
+            raise TrainingError(
+                f"[{self.unit.name}] no readable checkpoint in {self.ckpt_dir}; "
+                "move that folder away to start this class again"
+            )
         return 0
 
     # ---------------------------------------------------------------- train
@@ -349,23 +403,45 @@ class UnitTrainer:
         from keras_medgan.data import make_epoch_dataset
 
         c = self.config
-        return make_epoch_dataset(self.unit.images, self.unit.labels,
-                                  num_classes=len(self.class_names), batch_size=c.batch_size,
-                                  seed=c.seed + self.unit_index, start_epoch=start_epoch)
+        return make_epoch_dataset(
+            self.unit.images,
+            self.unit.labels,
+            num_classes=len(self.class_names),
+            batch_size=c.batch_size,
+            seed=c.seed + self.unit_index,
+            start_epoch=start_epoch,
+        )
 
     def card(self, epochs: int, final_metrics: dict[str, float]) -> dict[str, Any]:
         c = self.config
         return make_model_card(
-            arch=c.arch, data=c.data, class_names=self.class_names, label=self.unit.label,
-            image_size=c.image_size, z_dim=c.z_dim, epochs=epochs, seed=c.seed,
-            final_metrics=final_metrics, command=c.command, loss=c.loss,
-            precision=c.precision, run=self.run_dir.name,
-            train_images=len(self.unit.images), split=c.split, split_seed=c.data_split_seed,
-            train_ids=list(self.unit.ids))
+            arch=c.arch,
+            data=c.data,
+            class_names=self.class_names,
+            label=self.unit.label,
+            image_size=c.image_size,
+            z_dim=c.z_dim,
+            epochs=epochs,
+            seed=c.seed,
+            final_metrics=final_metrics,
+            command=c.command,
+            loss=c.loss,
+            precision=c.precision,
+            run=self.run_dir.name,
+            train_images=len(self.unit.images),
+            split=c.split,
+            split_seed=c.data_split_seed,
+            train_ids=list(self.unit.ids),
+        )
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
-        paths = export_generator(self.gan.exportable_generator(), self.export_dir, self.unit.name,
-                                 self.card(epochs, history.summary()), self.export_formats)
+        paths = export_generator(
+            self.gan.exportable_generator(),
+            self.export_dir,
+            self.unit.name,
+            self.card(epochs, history.summary()),
+            self.export_formats,
+        )
         return {k: str(v) for k, v in paths.items()}
 
     def train(self) -> UnitResult:
@@ -379,50 +455,89 @@ class UnitTrainer:
         if start >= target:
             done = export_paths(self.export_dir, self.unit.name, self.export_formats)
             if not export_is_complete(self.export_dir, self.unit.name, start, self.export_formats):
-                self.print(f"[{self.unit.name}] export incomplete or from another epoch "
-                           f"(killed while exporting?); exporting epoch {start} again")
+                self.print(
+                    f"[{self.unit.name}] export incomplete or from another epoch "
+                    f"(killed while exporting?); exporting epoch {start} again"
+                )
                 self.export(start, history)
             self.print(f"[{self.unit.name}] finished earlier ({start}/{target} epochs); skipped")
-            return UnitResult(self.unit.name, "skipped", start, history.summary(),
-                              {k: str(v) for k, v in done.items()})
+            return UnitResult(
+                self.unit.name,
+                "skipped",
+                start,
+                history.summary(),
+                {k: str(v) for k, v in done.items()},
+            )
         if stop_requested():  # the signal came while an earlier unit was finishing
             raise TrainingInterrupted(self.run_dir, self.unit.name, start)
         if start:
-            self.print(f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
-                       f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})")
+            self.print(
+                f"[{self.unit.name}] resuming at epoch {start + 1}/{target} "
+                f"(optimizer step {int(self.gan.g_optimizer.iterations.numpy())})"
+            )
         guard = cb.NonFiniteGuard(limit=float(c.max_loss))
-        log = cb.MetricsLog(self.run_dir, history, label=self.unit.name,
-                            tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name))
-        saver = cb.CheckpointSaver(self.manager, self.epoch_var, c.checkpoint_every, target,
-                                   guard=guard, models=(self.generator, self.discriminator),
-                                   before_save=log.flush,
-                                   max_seconds=60.0 * float(c.checkpoint_minutes))
-        grid = cb.SampleGrid(self.generator,
-                             cb.fixed_grid_inputs(c.z_dim, c.sample_count, c.seed, self.num_classes),
-                             self.samples_dir, every=c.sample_every, total_epochs=target)
+        log = cb.MetricsLog(
+            self.run_dir,
+            history,
+            label=self.unit.name,
+            tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name),
+        )
+        saver = cb.CheckpointSaver(
+            self.manager,
+            self.epoch_var,
+            c.checkpoint_every,
+            target,
+            guard=guard,
+            models=(self.generator, self.discriminator),
+            before_save=log.flush,
+            max_seconds=60.0 * float(c.checkpoint_minutes),
+        )
+        grid = cb.SampleGrid(
+            self.generator,
+            cb.fixed_grid_inputs(c.z_dim, c.sample_count, c.seed, self.num_classes),
+            self.samples_dir,
+            every=c.sample_every,
+            total_epochs=target,
+        )
         callbacks = [
             cb.LossScaleMonitor(guard),  # before the log: its scale/skip counts are logged
             guard,
             log,
             grid,
-            cb.LossPlot(history, self.run_dir / f"loss_{slug(self.unit.name)}.png",
-                        every=c.sample_every, title=f"{c.arch} on {c.data} — {self.unit.name}"),
+            cb.LossPlot(
+                history,
+                self.run_dir / f"loss_{slug(self.unit.name)}.png",
+                every=c.sample_every,
+                title=f"{c.arch} on {c.data} — {self.unit.name}",
+            ),
             saver,
-            cb.RunProgress(target, self.clock, label=self.unit.name, print_fn=self.print,
-                           every=c.log_every or cb.log_every(target),
-                           live=self.print is print and sys.stdout.isatty()),
+            cb.RunProgress(
+                target,
+                self.clock,
+                label=self.unit.name,
+                print_fn=self.print,
+                every=c.log_every or cb.log_every(target),
+                live=self.print is print and sys.stdout.isatty(),
+            ),
             cb.StopOnSignal(),
         ]
         callbacks += self._family_callbacks()
         try:
             with stop_at_epoch_end():
-                self.gan.fit(self.dataset(start), epochs=target, initial_epoch=start,
-                             steps_per_epoch=self.steps_per_epoch, verbose=0, shuffle=False,
-                             callbacks=callbacks)
+                self.gan.fit(
+                    self.dataset(start),
+                    epochs=target,
+                    initial_epoch=start,
+                    steps_per_epoch=self.steps_per_epoch,
+                    verbose=0,
+                    shuffle=False,
+                    callbacks=callbacks,
+                )
         except KeyboardInterrupt:
             log.flush()
-            raise TrainingInterrupted(self.run_dir, self.unit.name,
-                                      self._keep_after_interrupt(saver, guard, history)) from None
+            raise TrainingInterrupted(
+                self.run_dir, self.unit.name, self._keep_after_interrupt(saver, guard, history)
+            ) from None
         if guard.tripped:
             return self._after_nan(guard, history)
         epochs = int(self.epoch_var.numpy())
@@ -461,8 +576,9 @@ class UnitTrainer:
 
     def _family_callbacks(self) -> list:
         """Callbacks a loss family adds to ``fit`` (pggan: per-stage exports when asked)."""
-        stage_dir = (self.export_dir / "stages" / slug(self.unit.name)
-                     if self.config.export_stages else None)
+        stage_dir = (
+            self.export_dir / "stages" / slug(self.unit.name) if self.config.export_stages else None
+        )
         return list(self.gan.training_callbacks(self.config, stage_export_dir=stage_dir))
 
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
@@ -473,7 +589,8 @@ class UnitTrainer:
             raise TrainingError(
                 f"[{self.unit.name}] {what} in epoch {guard.tripped_epoch} ({bad}) before any "
                 "checkpoint was saved; nothing exported. Try a lower --lr, --precision fp32 "
-                "or bf16, or another --loss.")
+                "or bf16, or another --loss."
+            )
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         good = int(self.epoch_var.numpy())
         good_history = cb.EpochHistory([r for r in history.records if r["epoch"] <= good])
@@ -481,15 +598,22 @@ class UnitTrainer:
         raise TrainingError(
             f"[{self.unit.name}] {guard.reason or 'non-finite or diverged loss'} in epoch "
             f"{guard.tripped_epoch} ({bad}); stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
-            f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss.")
+            f"it to {export['h5']}. Try a lower --lr, --precision fp32 or another --loss."
+        )
 
 
 def load_training_set(config):
     from keras_medgan.data import load_image_set
 
-    return load_image_set(config.data, image_size=config.image_size, split=config.split,
-                          classes=None, seed=config.data_split_seed, data_dir=config.data_dir,
-                          resize=config.resize)
+    return load_image_set(
+        config.data,
+        image_size=config.image_size,
+        split=config.split,
+        classes=None,
+        seed=config.data_split_seed,
+        data_dir=config.data_dir,
+        resize=config.resize,
+    )
 
 
 @dataclasses.dataclass
@@ -506,14 +630,23 @@ def prepare_training(config: TrainingConfig) -> PreparedData:
     """Load the data and plan the units; raises DataError / EmptyClassError for bad input."""
     data = load_training_set(config)
     class_names = list(data.class_names)
-    units = plan_units(np.asarray(data.images), np.asarray(data.labels), class_names, config,
-                       ids=image_ids(data.paths))
+    units = plan_units(
+        np.asarray(data.images),
+        np.asarray(data.labels),
+        class_names,
+        config,
+        ids=image_ids(data.paths),
+    )
     findings = check_image_sets({config.split: data}, config.image_size)
     return PreparedData(class_names, units, len(data.images), findings)
 
 
-def run_training(config: TrainingConfig, run_dir, print_fn: Callable[[str], None] = print,
-                 prepared: PreparedData | None = None) -> list[UnitResult]:
+def run_training(
+    config: TrainingConfig,
+    run_dir,
+    print_fn: Callable[[str], None] = print,
+    prepared: PreparedData | None = None,
+) -> list[UnitResult]:
     """Train every unit of the run in ``run_dir`` (created, config written, by the CLI).
 
     Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
@@ -538,8 +671,9 @@ def run_training(config: TrainingConfig, run_dir, print_fn: Callable[[str], None
 
     try:
         with precision_policy(precision):  # process-global: restored when the run ends
-            return _run_units(config, pathlib.Path(run_dir), print_fn, prepared,
-                              make_strategy(config.strategy))
+            return _run_units(
+                config, pathlib.Path(run_dir), print_fn, prepared, make_strategy(config.strategy)
+            )
     except (OSError, tf.errors.OpError) as exc:
         if not is_disk_full(exc):
             raise
@@ -549,7 +683,8 @@ def run_training(config: TrainingConfig, run_dir, print_fn: Callable[[str], None
             f"no space left on the device while writing {where}; removed {len(removed)} "
             f"half-written file(s) or folder(s), kept every complete checkpoint and export. "
             f"Free some space, then resume with: python -m keras_medgan.train --resume "
-            f"{run_dir}") from None
+            f"{run_dir}"
+        ) from None
 
 
 def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult]:
@@ -561,24 +696,31 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
         remaining += max(config.epochs - finished, 0)
     clock = cb.RunClock(remaining)
     batches = {u.name: len(u.images) // config.batch_size for u in units}
-    print_fn(f"run {run_dir}: {config.arch} on {config.data} "
-             f"({prepared.total_images} {config.split} images, classes "
-             f"{', '.join(class_names)}), units: "
-             + ", ".join(f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)"
-                         for u in units)
-             + f"; {config.epochs} epochs each")
+    print_fn(
+        f"run {run_dir}: {config.arch} on {config.data} "
+        f"({prepared.total_images} {config.split} images, classes "
+        f"{', '.join(class_names)}), units: "
+        + ", ".join(
+            f"{u.name} ({len(u.images)} images, {batches[u.name]} batches/epoch)" for u in units
+        )
+        + f"; {config.epochs} epochs each"
+    )
     report_findings(prepared.findings, run_dir / "data_report.json", config.data, print_fn)
     results = []
     for index, unit in enumerate(units):
-        trainer = UnitTrainer(config, run_dir, unit, class_names, index, clock, strategy,
-                              print_fn=print_fn)
+        trainer = UnitTrainer(
+            config, run_dir, unit, class_names, index, clock, strategy, print_fn=print_fn
+        )
         results.append(trainer.train())
     write_summary(run_dir, results)
     report = _write_run_report(run_dir, units, results, print_fn)
     for result in results:
         metrics = result.final_metrics
-        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("d_loss", "g_loss")
-                          if isinstance(metrics.get(k), float))
+        shown = ", ".join(
+            f"{k} {metrics[k]:.4f}"
+            for k in ("d_loss", "g_loss")
+            if isinstance(metrics.get(k), float)
+        )
         if isinstance(metrics.get("d_fake_last20"), float) and result.epochs >= 20:
             shown += f", d_fake mean of the last 20 epochs {metrics['d_fake_last20']:.4f}"
         print_fn(f"[{result.name}] {result.status}: {result.epochs} epochs; {shown}")
@@ -588,8 +730,12 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
     return results
 
 
-def _write_run_report(run_dir: pathlib.Path, units: list[Unit], results: list[UnitResult],
-                      print_fn: Callable[[str], None]) -> pathlib.Path | None:
+def _write_run_report(
+    run_dir: pathlib.Path,
+    units: list[Unit],
+    results: list[UnitResult],
+    print_fn: Callable[[str], None],
+) -> pathlib.Path | None:
     """report.html with a real-vs-fake grid per generator; a failure here costs the page,
     never the trained run."""
     from keras_medgan.export import GeneratorLoadError
@@ -617,6 +763,11 @@ def _finished_epochs(run_dir: pathlib.Path, unit_name: str) -> int:
 
 def write_summary(run_dir, results: list[UnitResult]) -> pathlib.Path:
     path = pathlib.Path(run_dir) / "summary.json"
-    write_text_atomic(path, json.dumps({r.name: dataclasses.asdict(r) for r in results},
-                                       indent=2, default=lambda v: None) + "\n")
+    write_text_atomic(
+        path,
+        json.dumps(
+            {r.name: dataclasses.asdict(r) for r in results}, indent=2, default=lambda v: None
+        )
+        + "\n",
+    )
     return path

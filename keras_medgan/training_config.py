@@ -70,7 +70,7 @@ class TrainingConfig:
     lr: float
     beta_1: float | None
     beta_2: float | None
-    options: Mapping[str, Any]          # the loss family's own option names and values
+    options: Mapping[str, Any]  # the loss family's own option names and values
     # how it is trained (a resume may change these)
     data_dir: str | None
     epochs: int
@@ -120,7 +120,9 @@ class TrainingConfig:
 
         values = {**RUN_DEFAULTS, **dict.fromkeys(_ABSENT_IS_NONE), **values}
         names = set(cls.setting_names())
-        width = set(ARCHS.get(values["arch"]).builder_options) if values.get("arch") in ARCHS else set()
+        width = (
+            set(ARCHS.get(values["arch"]).builder_options) if values.get("arch") in ARCHS else set()
+        )
         known = {k: v for k, v in values.items() if k in names}
         arch_options = {k: v for k, v in values.items() if k in width}
         extra = {k: v for k, v in values.items() if k not in names and k not in width}
@@ -133,9 +135,12 @@ class TrainingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The flat dict config.json holds (the same keys and layout as before the type)."""
-        out = {name: _plain(getattr(self, name)) for name in self.setting_names()
-               if name not in _RECORD_FIELDS
-               and not (name in _ABSENT_IS_NONE and getattr(self, name) is None)}
+        out = {
+            name: _plain(getattr(self, name))
+            for name in self.setting_names()
+            if name not in _RECORD_FIELDS
+            and not (name in _ABSENT_IS_NONE and getattr(self, name) is None)
+        }
         out.update(_plain(self.arch_options))
         out.update(_plain(self.extra))
         if self.command is not None:

@@ -28,10 +28,10 @@ import pathlib
 import zipfile
 from collections.abc import Callable
 
-MAX_FILE_BYTES = 2 << 30          # 2 GiB: no generator of ours is near (dcgan128: ~60 MB)
-MAX_CONFIG_BYTES = 16 << 20       # the JSON config
-MAX_PARAMS = 250_000_000          # 1 GB of float32: far above any paper's generator
-MAX_ACTIVATION = 1 << 28          # elements of one layer output per example
+MAX_FILE_BYTES = 2 << 30  # 2 GiB: no generator of ours is near (dcgan128: ~60 MB)
+MAX_CONFIG_BYTES = 16 << 20  # the JSON config
+MAX_PARAMS = 250_000_000  # 1 GB of float32: far above any paper's generator
+MAX_ACTIVATION = 1 << 28  # elements of one layer output per example
 MAX_LAYERS = 2_000
 MAX_H5_OBJECTS = 20_000
 
@@ -78,7 +78,9 @@ def _conv_common(shapes, cfg):
         raise ValueError(f"padding {cfg.get('padding')!r}")
     kernel, strides = _pair(cfg["kernel_size"], "kernel_size"), _pair(cfg["strides"], "strides")
     filters = _positive(cfg, "filters")
-    params = kernel[0] * kernel[1] * shape[2] * filters + (filters if cfg.get("use_bias", True) else 0)
+    params = kernel[0] * kernel[1] * shape[2] * filters + (
+        filters if cfg.get("use_bias", True) else 0
+    )
     return shape, kernel, strides, filters, params
 
 
@@ -113,7 +115,9 @@ def _batch_norm(shapes, cfg):
 def _reshape(shapes, cfg):
     shape = _one(shapes)
     target = tuple(cfg["target_shape"])
-    if not all(isinstance(d, int) and d > 0 for d in target) or math.prod(target) != math.prod(shape):
+    if not all(isinstance(d, int) and d > 0 for d in target) or math.prod(target) != math.prod(
+        shape
+    ):
         raise ValueError(f"target_shape {target} does not fit {shape}")
     return target, 0
 
@@ -146,20 +150,55 @@ def _elementwise(shapes, cfg):
 
 #: class name → (per-example input shapes, layer config) → (output shape, parameter count)
 LAYER_RULES: dict[str, Callable] = {
-    "Dense": _dense, "Conv2D": _conv2d, "Conv2DTranspose": _conv2d_transpose,
-    "BatchNormalization": _batch_norm, "Reshape": _reshape, "UpSampling2D": _upsampling,
-    "Concatenate": _concatenate, "Flatten": _flatten, "Add": _same, "Multiply": _same,
+    "Dense": _dense,
+    "Conv2D": _conv2d,
+    "Conv2DTranspose": _conv2d_transpose,
+    "BatchNormalization": _batch_norm,
+    "Reshape": _reshape,
+    "UpSampling2D": _upsampling,
+    "Concatenate": _concatenate,
+    "Flatten": _flatten,
+    "Add": _same,
+    "Multiply": _same,
     "Average": _same,
-    **{name: _elementwise for name in (
-        "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Identity",
-        "UnitNormalization", "Rescaling")},
+    **{
+        name: _elementwise
+        for name in (
+            "Activation",
+            "ReLU",
+            "LeakyReLU",
+            "ELU",
+            "Softmax",
+            "Dropout",
+            "Identity",
+            "UnitNormalization",
+            "Rescaling",
+        )
+    },
 }
 
 #: What ``Activation``/``activation=`` may name (all stock element-wise functions).
-ACTIVATIONS = frozenset({
-    "linear", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "selu", "gelu", "softplus",
-    "softsign", "swish", "silu", "hard_sigmoid", "softmax", "relu6", "exponential", "mish",
-})
+ACTIVATIONS = frozenset(
+    {
+        "linear",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "softplus",
+        "softsign",
+        "swish",
+        "silu",
+        "hard_sigmoid",
+        "softmax",
+        "relu6",
+        "exponential",
+        "mish",
+    }
+)
 
 
 def _positive(cfg, key, cap=1 << 20):
@@ -178,11 +217,13 @@ def check_serialized_objects(value, where: str) -> None:
             registered = value.get("registered_name")
             # Keras's own classes register under their plain name; custom objects under
             # "package>Name" (and their module is the user's)
-            if registered not in (None, value.get("class_name")) \
-                    or not (module == "keras" or module.startswith("keras.")):
+            if registered not in (None, value.get("class_name")) or not (
+                module == "keras" or module.startswith("keras.")
+            ):
                 raise UntrustedModelError(
                     f"{where}: names {module or '?'}.{value.get('class_name')} — only stock "
-                    "Keras objects are allowed")
+                    "Keras objects are allowed"
+                )
         for item in value.values():
             check_serialized_objects(item, where)
     elif isinstance(value, list):
@@ -194,7 +235,9 @@ def _activation_ok(cfg, where):
     for key in ("activation",):
         act = cfg.get(key)
         if act is not None and (not isinstance(act, str) or act not in ACTIVATIONS):
-            raise UntrustedModelError(f"{where}: activation {act!r} is not a stock element-wise one")
+            raise UntrustedModelError(
+                f"{where}: activation {act!r} is not a stock element-wise one"
+            )
 
 
 def _input_shape(cfg, where) -> Shape:
@@ -232,23 +275,29 @@ def count_params(config: dict, where: str) -> int:
     body = config.get("config") or {}
     layers = body.get("layers")
     if kind not in ("Functional", "Sequential") or not isinstance(layers, list):
-        raise UntrustedModelError(f"{where}: a {kind!r} model; only Functional and Sequential "
-                                  "models of stock layers are allowed")
+        raise UntrustedModelError(
+            f"{where}: a {kind!r} model; only Functional and Sequential "
+            "models of stock layers are allowed"
+        )
     if len(layers) > MAX_LAYERS:
         raise UntrustedModelError(f"{where}: {len(layers)} layers (limit {MAX_LAYERS})")
     shapes: dict[str, Shape] = {}
     total, previous = 0, None
     for layer in layers:
-        name, cls, cfg = layer.get("name") or layer.get("config", {}).get("name"), \
-            layer.get("class_name"), layer.get("config") or {}
+        name, cls, cfg = (
+            layer.get("name") or layer.get("config", {}).get("name"),
+            layer.get("class_name"),
+            layer.get("config") or {},
+        )
         at = f"{where}: layer {name!r} ({cls})"
         if cls == "InputLayer":
             shapes[name] = previous = _input_shape(cfg, at)
             continue
         rule = LAYER_RULES.get(cls)
         if rule is None:
-            raise UntrustedModelError(f"{at} is not on the allow-list of stock layers "
-                                      f"({', '.join(sorted(LAYER_RULES))})")
+            raise UntrustedModelError(
+                f"{at} is not on the allow-list of stock layers ({', '.join(sorted(LAYER_RULES))})"
+            )
         _activation_ok(cfg, at)
         try:
             if kind == "Sequential":
@@ -270,8 +319,9 @@ def count_params(config: dict, where: str) -> int:
             raise UntrustedModelError(f"{at}: output shape {out} is out of bounds")
         total += params
         if total > MAX_PARAMS:
-            raise UntrustedModelError(f"{at}: the model would hold more than {MAX_PARAMS:,} "
-                                      "parameters")
+            raise UntrustedModelError(
+                f"{at}: the model would hold more than {MAX_PARAMS:,} parameters"
+            )
         shapes[name] = previous = out
     if kind == "Functional":
         outputs = body.get("output_layers") or []
@@ -284,11 +334,15 @@ def count_params(config: dict, where: str) -> int:
         if inputs and isinstance(inputs[0], str):
             inputs = [inputs]
         if len(outputs) != 1 or len(inputs) not in (1, 2):
-            raise UntrustedModelError(f"{where}: {len(inputs)} inputs and {len(outputs)} outputs; "
-                                      "a generator maps z (and a one-hot label) to one image")
+            raise UntrustedModelError(
+                f"{where}: {len(inputs)} inputs and {len(outputs)} outputs; "
+                "a generator maps z (and a one-hot label) to one image"
+            )
         if len(shapes[outputs[0][0]]) != 3:
-            raise UntrustedModelError(f"{where}: output shape {shapes[outputs[0][0]]} is not an "
-                                      "image (height, width, channels)")
+            raise UntrustedModelError(
+                f"{where}: output shape {shapes[outputs[0][0]]} is not an "
+                "image (height, width, channels)"
+            )
     return total
 
 
@@ -309,20 +363,25 @@ def _h5_weight_elements(handle, where: str, file_bytes: int) -> int:
                 raise UntrustedModelError(f"{where}: more than {MAX_H5_OBJECTS} HDF5 objects")
             link = group.get(key, getlink=True)
             if not isinstance(link, h5py.HardLink):
-                raise UntrustedModelError(f"{where}: {group.name}/{key} is a "
-                                          f"{type(link).__name__} (only plain datasets allowed)")
+                raise UntrustedModelError(
+                    f"{where}: {group.name}/{key} is a "
+                    f"{type(link).__name__} (only plain datasets allowed)"
+                )
             item = group[key]
             if isinstance(item, h5py.Group):
                 stack.append(item)
                 continue
             if item.external or item.is_virtual or item.compression or item.dtype.kind != "f":
-                raise UntrustedModelError(f"{where}: dataset {item.name} uses external, "
-                                          "virtual, compressed or non-float storage")
+                raise UntrustedModelError(
+                    f"{where}: dataset {item.name} uses external, "
+                    "virtual, compressed or non-float storage"
+                )
             count += int(item.size)
             declared += int(item.size) * item.dtype.itemsize
     if declared > file_bytes:
-        raise UntrustedModelError(f"{where}: weights declare {declared:,} bytes but the file "
-                                  f"holds {file_bytes:,}")
+        raise UntrustedModelError(
+            f"{where}: weights declare {declared:,} bytes but the file holds {file_bytes:,}"
+        )
     return count
 
 
@@ -345,11 +404,13 @@ def parse_config(raw, where: str) -> dict:
     except (ValueError, UnicodeDecodeError) as exc:
         raise UntrustedModelError(f"{where}: model config is not JSON ({exc})") from None
     except RecursionError:
-        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
-                                  "model") from None
+        raise UntrustedModelError(
+            f"{where}: model config nested too deeply to be a model"
+        ) from None
     if not isinstance(config, dict):
-        raise UntrustedModelError(f"{where}: model config is a JSON "
-                                  f"{type(config).__name__}, not an object")
+        raise UntrustedModelError(
+            f"{where}: model config is a JSON {type(config).__name__}, not an object"
+        )
     return config
 
 
@@ -357,8 +418,9 @@ def _count(config: dict, where: str) -> int:
     try:
         return count_params(config, where)
     except RecursionError:
-        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
-                                  "model") from None
+        raise UntrustedModelError(
+            f"{where}: model config nested too deeply to be a model"
+        ) from None
 
 
 def vet_h5(path: pathlib.Path) -> int:
@@ -391,11 +453,13 @@ def vet_keras_zip(path: pathlib.Path) -> int:
             infos = {i.filename: i for i in archive.infolist()}
             unexpected = set(infos) - {"metadata.json", "config.json", "model.weights.h5"}
             if unexpected or "config.json" not in infos or "model.weights.h5" not in infos:
-                raise UntrustedModelError(f"{where}: unexpected archive members "
-                                          f"{sorted(unexpected) or sorted(infos)}")
+                raise UntrustedModelError(
+                    f"{where}: unexpected archive members {sorted(unexpected) or sorted(infos)}"
+                )
             if infos["config.json"].file_size > MAX_CONFIG_BYTES:
-                raise UntrustedModelError(f"{where}: config.json of "
-                                          f"{infos['config.json'].file_size:,} bytes")
+                raise UntrustedModelError(
+                    f"{where}: config.json of {infos['config.json'].file_size:,} bytes"
+                )
             weights_size = infos["model.weights.h5"].file_size
             if weights_size > MAX_FILE_BYTES:
                 raise UntrustedModelError(f"{where}: weights of {weights_size:,} bytes")
@@ -421,8 +485,9 @@ def vet_keras_zip(path: pathlib.Path) -> int:
 
 def _check_counts(where, params, elements):
     if elements != params:
-        raise UntrustedModelError(f"{where}: its weights hold {elements:,} values but its "
-                                  f"config builds {params:,}")
+        raise UntrustedModelError(
+            f"{where}: its weights hold {elements:,} values but its config builds {params:,}"
+        )
 
 
 VETTERS = {".h5": vet_h5, ".hdf5": vet_h5, ".keras": vet_keras_zip}
@@ -432,8 +497,10 @@ def vet_generator_file(path) -> int:
     """Refuse (UntrustedModelError) or return the parameter count of an untrusted file."""
     path = pathlib.Path(path)
     if path.is_dir():
-        raise UntrustedModelError(f"{path}: a SavedModel runs a TensorFlow graph, which can "
-                                  "read and write files and cannot be vetted")
+        raise UntrustedModelError(
+            f"{path}: a SavedModel runs a TensorFlow graph, which can "
+            "read and write files and cannot be vetted"
+        )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UntrustedModelError(f"{path}: {size:,} bytes (limit {MAX_FILE_BYTES:,})")
@@ -457,8 +524,10 @@ def vet_feature_model_file(path) -> dict:
     if not path.is_file():
         raise UntrustedModelError(f"{where}: no such file")
     if path.suffix not in VETTERS:
-        raise UntrustedModelError(f"{where}: a feature model must be a .keras or .h5 file, "
-                                  f"not {path.suffix or 'a file without a suffix'}")
+        raise UntrustedModelError(
+            f"{where}: a feature model must be a .keras or .h5 file, "
+            f"not {path.suffix or 'a file without a suffix'}"
+        )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UntrustedModelError(f"{where}: {size:,} bytes (limit {MAX_FILE_BYTES:,})")
@@ -467,8 +536,7 @@ def vet_feature_model_file(path) -> dict:
             with zipfile.ZipFile(path) as archive:
                 info = archive.getinfo("config.json")
                 if info.file_size > MAX_CONFIG_BYTES:
-                    raise UntrustedModelError(f"{where}: config.json of {info.file_size:,} "
-                                              "bytes")
+                    raise UntrustedModelError(f"{where}: config.json of {info.file_size:,} bytes")
                 config = parse_config(archive.read("config.json"), where)
         else:
             import h5py
@@ -480,6 +548,7 @@ def vet_feature_model_file(path) -> dict:
     try:
         check_serialized_objects(config, where)
     except RecursionError:
-        raise UntrustedModelError(f"{where}: model config nested too deeply to be a "
-                                  "model") from None
+        raise UntrustedModelError(
+            f"{where}: model config nested too deeply to be a model"
+        ) from None
     return config

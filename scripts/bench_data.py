@@ -41,12 +41,17 @@ def bench_decode(n: int, size: int) -> dict:
     records = [Record(str(p), "normal", p.stem) for p in files]
     decode_records(records[:10], 32, cache=False, progress=False)  # warm imports
     t0, c0 = time.perf_counter(), time.process_time()
-    images, _, _ = decode_records(records, 32, "pad", ReaderOptions(window="brain"), cache=False,
-                                  progress=False)
+    images, _, _ = decode_records(
+        records, 32, "pad", ReaderOptions(window="brain"), cache=False, progress=False
+    )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"part": "decode", "slices": len(images), "stored_size": size,
-            "slices_per_s_wall": round(len(images) / wall, 1),
-            "slices_per_cpu_s": round(len(images) / cpu, 1)}
+    return {
+        "part": "decode",
+        "slices": len(images),
+        "stored_size": size,
+        "slices_per_s_wall": round(len(images) / wall, 1),
+        "slices_per_cpu_s": round(len(images) / cpu, 1),
+    }
 
 
 def bench_pipeline(batches: int, dcgan_steps: int) -> dict:
@@ -55,8 +60,15 @@ def bench_pipeline(batches: int, dcgan_steps: int) -> dict:
     from keras_medgan.data import load_image_set, make_tf_dataset
 
     s = load_image_set("phantom", image_size=32, split="train")
-    ds = make_tf_dataset(s.images, s.labels, num_classes=len(s.class_names), batch_size=16,
-                         shuffle=True, seed=0, repeat=True)
+    ds = make_tf_dataset(
+        s.images,
+        s.labels,
+        num_classes=len(s.class_names),
+        batch_size=16,
+        shuffle=True,
+        seed=0,
+        repeat=True,
+    )
     it = iter(ds)
     for _ in range(20):
         next(it)  # fill cache/prefetch
@@ -64,14 +76,21 @@ def bench_pipeline(batches: int, dcgan_steps: int) -> dict:
     for _ in range(batches):
         next(it)
     wall = time.perf_counter() - t0
-    out = {"part": "pipeline", "batch_size": 16, "image_size": 32, "batches": batches,
-           "batches_per_s": round(batches / wall, 1)}
+    out = {
+        "part": "pipeline",
+        "batch_size": 16,
+        "image_size": 32,
+        "batches": batches,
+        "batches_per_s": round(batches / wall, 1),
+    }
     try:
         out.update(_time_dcgan32(ds, dcgan_steps))
     except Exception as err:  # noqa: BLE001 - the GAN side may not exist yet
         out["dcgan32"] = f"not timed: {type(err).__name__}: {err}"
     if "dcgan32_steps_per_s" in out:
-        out["ratio_pipeline_to_dcgan32"] = round(out["batches_per_s"] / out["dcgan32_steps_per_s"], 1)
+        out["ratio_pipeline_to_dcgan32"] = round(
+            out["batches_per_s"] / out["dcgan32_steps_per_s"], 1
+        )
     del tf
     return out
 
@@ -86,8 +105,10 @@ def _time_dcgan32(ds, steps: int) -> dict:
     g = spec.build_generator(z_dim=100, image_size=32, num_classes=0)
     d = spec.build_discriminator(image_size=32, num_classes=0, critic=False)
     gan = GAN_FAMILIES.get("bce")(generator=g, discriminator=d, z_dim=100, num_classes=0)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    )
     gan.fit(ds.take(3), epochs=1, verbose=0)  # trace
     t0 = time.perf_counter()
     gan.fit(ds.take(steps), epochs=1, verbose=0)
@@ -110,8 +131,11 @@ def _small_cnn(seed: int):
     x = layers.Dropout(0.3)(x)
     outputs = layers.Dense(2)(x)
     model = keras.Model(inputs, outputs)
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(1e-3),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -121,27 +145,48 @@ def bench_phantom_cnn(seeds, epochs: int, n_test: int) -> dict:
 
     from keras_medgan.data import load_image_set
 
-    test = load_image_set(f"phantom:n={n_test},seed=9999", image_size=32, split="all", progress=False)
+    test = load_image_set(
+        f"phantom:n={n_test},seed=9999", image_size=32, split="all", progress=False
+    )
     accs = []
     for seed in seeds:
-        train = load_image_set(f"phantom:n=200,seed={seed}", image_size=32, split="all", progress=False)
+        train = load_image_set(
+            f"phantom:n=200,seed={seed}", image_size=32, split="all", progress=False
+        )
         model = _small_cnn(seed)
-        model.fit(train.images, train.labels, batch_size=16, epochs=epochs, verbose=0, shuffle=True,
-                  validation_split=0.0)
+        model.fit(
+            train.images,
+            train.labels,
+            batch_size=16,
+            epochs=epochs,
+            verbose=0,
+            shuffle=True,
+            validation_split=0.0,
+        )
         logits = model.predict(test.images, verbose=0)
         accs.append(float((logits.argmax(1) == test.labels).mean()))
         keras.backend.clear_session()
-    return {"part": "phantom_cnn", "train": "phantom n=200 (100/class) per seed, 32x32",
-            "test": f"phantom seed 9999, n={n_test}", "epochs": epochs, "seeds": list(seeds),
-            "test_accuracy": [round(a, 3) for a in accs],
-            "mean": round(float(np.mean(accs)), 3), "std": round(float(np.std(accs)), 3)}
+    return {
+        "part": "phantom_cnn",
+        "train": "phantom n=200 (100/class) per seed, 32x32",
+        "test": f"phantom seed 9999, n={n_test}",
+        "epochs": epochs,
+        "seeds": list(seeds),
+        "test_accuracy": [round(a, 3) for a in accs],
+        "mean": round(float(np.mean(accs)), 3),
+        "std": round(float(np.std(accs)), 3),
+    }
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n")[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("decode", "pipeline", "phantom_cnn", "all"), default="all")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--part", choices=("decode", "pipeline", "phantom_cnn", "all"), default="all"
+    )
     parser.add_argument("--n", type=int, default=400, help="slices for the decode benchmark")
     parser.add_argument("--stored-size", type=int, default=512, choices=(256, 512))
     parser.add_argument("--batches", type=int, default=2000)

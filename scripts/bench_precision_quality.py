@@ -52,8 +52,15 @@ def arm_name(precision: str, forward: str) -> str:
     return precision if forward == "fresh" else f"{precision}-{forward}"
 
 
-def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass: str,
-                    out: pathlib.Path, data: str = "phantom"):
+def train_and_score(
+    precision: str,
+    forward: str,
+    seed: int,
+    epochs: int,
+    klass: str,
+    out: pathlib.Path,
+    data: str = "phantom",
+):
     from keras_medgan import runs, training
 
     arm = arm_name(precision, forward)
@@ -62,26 +69,45 @@ def train_and_score(precision: str, forward: str, seed: int, epochs: int, klass:
         result = json.loads(result_path.read_text())
         made = (result.get("data", "phantom"), result.get("epochs", epochs))
         if made != (data, epochs):
-            raise SystemExit(f"{result_path}: a run of {made[0]}, {made[1]} epochs; this call "
-                             f"asks for {data}, {epochs} epochs: give another --out")
+            raise SystemExit(
+                f"{result_path}: a run of {made[0]}, {made[1]} epochs; this call "
+                f"asks for {data}, {epochs} epochs: give another --out"
+            )
         if "swd" not in result:  # written by an earlier version: score its run again
             result["swd"] = score_run(pathlib.Path(result["run"]), klass, seed, data)
             result.pop("swd_x1e3", None)
             result_path.write_text(json.dumps(result) + "\n")
         return {"arm": arm, "forward": forward, **result}
-    config = runs.resolve_config({"arch": "dcgan32", "data": data, "epochs": epochs,
-                                  "seed": seed, "split_seed": 0, "precision": precision,
-                                  "classes": [klass], "out": str(out / "runs"),
-                                  "forward": forward})
+    config = runs.resolve_config(
+        {
+            "arch": "dcgan32",
+            "data": data,
+            "epochs": epochs,
+            "seed": seed,
+            "split_seed": 0,
+            "precision": precision,
+            "classes": [klass],
+            "out": str(out / "runs"),
+            "forward": forward,
+        }
+    )
     run_dir = runs.new_run_dir(config.out, "dcgan32", data)
     runs.write_config(run_dir, config)
     start = time.perf_counter()
     training.run_training(config, run_dir, print_fn=lambda line: None)
     seconds = time.perf_counter() - start
-    result = {"arm": arm, "precision": precision, "forward": forward, "seed": seed,
-              "epochs": epochs, "data": data, "class": klass,
-              "train_seconds": round(seconds, 1), "swd": score_run(run_dir, klass, seed, data),
-              "run": str(run_dir)}
+    result = {
+        "arm": arm,
+        "precision": precision,
+        "forward": forward,
+        "seed": seed,
+        "epochs": epochs,
+        "data": data,
+        "class": klass,
+        "train_seconds": round(seconds, 1),
+        "swd": score_run(run_dir, klass, seed, data),
+        "run": str(run_dir),
+    }
     result_path.write_text(json.dumps(result) + "\n")
     return result
 
@@ -97,24 +123,38 @@ def paired(rows: list[dict], base: str, other: str) -> dict:
     diffs = [round(by[other, s] - by[base, s], 2) for s in seeds]
     worse = sum(d > 0 for d in diffs)
     decided = sum(d != 0 for d in diffs)
-    return {"seeds": seeds, f"{other}_minus_{base}": diffs, "worse_on": worse,
-            "better_on": decided - worse,
-            "sign_test_p": round(binomtest(worse, decided).pvalue, 3) if decided else None}
+    return {
+        "seeds": seeds,
+        f"{other}_minus_{base}": diffs,
+        "worse_on": worse,
+        "better_on": decided - worse,
+        "sign_test_p": round(binomtest(worse, decided).pvalue, 3) if decided else None,
+    }
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--epochs", type=int, default=150)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
-    p.add_argument("--forwards", nargs="+", default=["fresh"], choices=["fresh", "reuse", "joint"],
-                   help="BCE step forward modes to compare (train --forward)")
-    p.add_argument("--data", default="phantom",
-                   help="dataset, as train --data names it (default: the embedded phantom; "
-                        "head_ct reads $KERAS_MEDGAN_DATA/head_ct)")
-    p.add_argument("--class", dest="klass", default="hemorrhage",
-                   help="class to train (default hemorrhage)")
+    p.add_argument(
+        "--forwards",
+        nargs="+",
+        default=["fresh"],
+        choices=["fresh", "reuse", "joint"],
+        help="BCE step forward modes to compare (train --forward)",
+    )
+    p.add_argument(
+        "--data",
+        default="phantom",
+        help="dataset, as train --data names it (default: the embedded phantom; "
+        "head_ct reads $KERAS_MEDGAN_DATA/head_ct)",
+    )
+    p.add_argument(
+        "--class", dest="klass", default="hemorrhage", help="class to train (default hemorrhage)"
+    )
     p.add_argument("--out", default="precision_quality")
     args = p.parse_args(argv)
     out = pathlib.Path(args.out)
@@ -126,21 +166,22 @@ def main(argv=None) -> int:
     rows = []
     for seed in args.seeds:
         for precision, forward in arms:
-            row = train_and_score(precision, forward, seed, args.epochs, args.klass, out,
-                                  args.data)
+            row = train_and_score(precision, forward, seed, args.epochs, args.klass, out, args.data)
             rows.append(row)
             print(json.dumps(row), flush=True)
     names = [arm_name(*a) for a in arms]
     summary = {}
     for arm in names:
         values = np.array([r["swd"] for r in rows if r["arm"] == arm])
-        summary[arm] = {"mean": round(float(values.mean()), 2),
-                        "median": round(float(np.median(values)), 2),
-                        "sd": round(float(values.std(ddof=1)), 2) if len(values) > 1 else None,
-                        "min": float(values.min()), "max": float(values.max()),
-                        "values": values.tolist()}
-    summary["paired"] = {f"{arm} vs {names[0]}": paired(rows, names[0], arm)
-                         for arm in names[1:]}
+        summary[arm] = {
+            "mean": round(float(values.mean()), 2),
+            "median": round(float(np.median(values)), 2),
+            "sd": round(float(values.std(ddof=1)), 2) if len(values) > 1 else None,
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "values": values.tolist(),
+        }
+    summary["paired"] = {f"{arm} vs {names[0]}": paired(rows, names[0], arm) for arm in names[1:]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     return 0

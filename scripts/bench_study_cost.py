@@ -31,9 +31,25 @@ RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
 
 
 def _train_cmd(out: str, epochs: int, classes: str) -> list[str]:
-    return [sys.executable, "-m", "keras_medgan.train", "--config", str(REPO / RECIPE),
-            "--data", "phantom", "--epochs", str(epochs), "--classes", classes,
-            "--out", out, "--checkpoint-every", "100000", "--sample-every", "100000"]
+    return [
+        sys.executable,
+        "-m",
+        "keras_medgan.train",
+        "--config",
+        str(REPO / RECIPE),
+        "--data",
+        "phantom",
+        "--epochs",
+        str(epochs),
+        "--classes",
+        classes,
+        "--out",
+        out,
+        "--checkpoint-every",
+        "100000",
+        "--sample-every",
+        "100000",
+    ]
 
 
 def gan_cost(epochs: int) -> dict:
@@ -41,19 +57,34 @@ def gan_cost(epochs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.time()
         for cls in ("normal", "hemorrhage"):
-            subprocess.run(_train_cmd(f"{tmp}/seq", epochs, cls), env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                _train_cmd(f"{tmp}/seq", epochs, cls),
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         sequential = time.time() - start
         start = time.time()
-        procs = [subprocess.Popen(_train_cmd(f"{tmp}/par_{cls}", epochs, cls), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for cls in ("normal", "hemorrhage")]
+        procs = [
+            subprocess.Popen(
+                _train_cmd(f"{tmp}/par_{cls}", epochs, cls),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for cls in ("normal", "hemorrhage")
+        ]
         if any(p.wait() for p in procs):
             raise SystemExit("a concurrent training run failed")
         concurrent = time.time() - start
-    return {"epochs_per_class": epochs, "images_per_class": 72,
-            "sequential_seconds": round(sequential, 1), "concurrent_seconds": round(concurrent, 1),
-            "concurrent_speedup": round(sequential / concurrent, 3)}
+    return {
+        "epochs_per_class": epochs,
+        "images_per_class": 72,
+        "sequential_seconds": round(sequential, 1),
+        "concurrent_seconds": round(concurrent, 1),
+        "concurrent_speedup": round(sequential / concurrent, 3),
+    }
 
 
 def classifier_cost(classifiers: list[str], steps: int, warmup: int) -> list[dict]:
@@ -75,10 +106,15 @@ def classifier_cost(classifiers: list[str], steps: int, warmup: int) -> list[dic
             with precision_policy(precision):
                 keras.utils.set_random_seed(0)
                 model = build_classifier(name, (32, 32, 1), 2, dropout=0.4)
-                model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                              loss="sparse_categorical_crossentropy")
-                data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(128, seed=0)
-                        .repeat().batch(32, drop_remainder=True))
+                model.compile(
+                    optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy"
+                )
+                data = (
+                    tf.data.Dataset.from_tensor_slices((x, y))
+                    .shuffle(128, seed=0)
+                    .repeat()
+                    .batch(32, drop_remainder=True)
+                )
                 model.fit(data, steps_per_epoch=warmup, epochs=1, verbose=0)
                 start = time.time()
                 model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
@@ -97,10 +133,12 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=10, help="untimed classifier steps first")
     p.add_argument("--skip-gan", action="store_true")
     args = p.parse_args(argv)
-    result = {"command": "python scripts/bench_study_cost.py " + " ".join(argv or sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-              "classifier": classifier_cost(args.classifiers, args.steps, args.warmup)}
+    result = {
+        "command": "python scripts/bench_study_cost.py " + " ".join(argv or sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "classifier": classifier_cost(args.classifiers, args.steps, args.warmup),
+    }
     if not args.skip_gan:
         result["gan"] = gan_cost(args.epochs)
         print(json.dumps(result["gan"]), flush=True)

@@ -24,18 +24,34 @@ quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever 
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--generator", help="exported generator (default: build --arch untrained)")
     p.add_argument("--arch", default="dcgan32")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
-                   help="policy the untrained generator is built (and exported) in")
-    p.add_argument("--load-precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
-                   help="recast on load, as synthesize --precision does (default: the file's)")
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "fp16"],
+        help="policy the untrained generator is built (and exported) in",
+    )
+    p.add_argument(
+        "--load-precision",
+        default=None,
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="recast on load, as synthesize --precision does (default: the file's)",
+    )
     p.add_argument("--n", type=int, default=2000, help="images per measurement")
     p.add_argument("--batch-size", type=int, nargs="+", default=[64, 256, 1024])
-    p.add_argument("--formats", nargs="+", default=["h5", "savedmodel"],
-                   help="exported formats to time (untrained mode)")
-    p.add_argument("--write", action="store_true", help="also time writing PNGs (synthesize_set + write_set)")
+    p.add_argument(
+        "--formats",
+        nargs="+",
+        default=["h5", "savedmodel"],
+        help="exported formats to time (untrained mode)",
+    )
+    p.add_argument(
+        "--write", action="store_true", help="also time writing PNGs (synthesize_set + write_set)"
+    )
     args = p.parse_args(argv)
 
     from keras_medgan.export import export_generator, load_generator, make_model_card
@@ -74,11 +90,18 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             images = gen.generate(args.n, seed=0, batch_size=batch)
             seconds = time.perf_counter() - start
-            row = {"format": fmt, "arch": gen.card.get("arch"), "precision": args.precision,
-                   "load_precision": args.load_precision,
-                   "image_size": int(images.shape[1]), "n": args.n, "batch_size": batch,
-                   "seconds": round(seconds, 3), "images_per_s": round(args.n / seconds, 1),
-                   "cpus": _os.cpu_count()}
+            row = {
+                "format": fmt,
+                "arch": gen.card.get("arch"),
+                "precision": args.precision,
+                "load_precision": args.load_precision,
+                "image_size": int(images.shape[1]),
+                "n": args.n,
+                "batch_size": batch,
+                "seconds": round(seconds, 3),
+                "images_per_s": round(args.n / seconds, 1),
+                "cpus": _os.cpu_count(),
+            }
             print(json.dumps(row), flush=True)
         if args.write:
             start = time.perf_counter()
@@ -87,9 +110,18 @@ def main(argv=None) -> int:
 
             write_set(tmp / f"png_{fmt}", images, np.zeros(len(images), np.int64), ["x"])
             seconds = time.perf_counter() - start
-            print(json.dumps({"format": fmt, "end_to_end_png": True, "n": args.n,
-                              "seconds": round(seconds, 3),
-                              "images_per_s": round(args.n / seconds, 1)}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "format": fmt,
+                        "end_to_end_png": True,
+                        "n": args.n,
+                        "seconds": round(seconds, 3),
+                        "images_per_s": round(args.n / seconds, 1),
+                    }
+                ),
+                flush=True,
+            )
     return 0
 
 

@@ -41,8 +41,8 @@ from keras_medgan.console import quiet_tensorflow, wants_verbose
 
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
-IMAGES = 72   # P1: 144 training images, one GAN per class
-BATCH = 16    # P1's batch size
+IMAGES = 72  # P1: 144 training images, one GAN per class
+BATCH = 16  # P1's batch size
 
 
 def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: int = 0):
@@ -66,8 +66,13 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
             g_opt = keras.optimizers.LossScaleOptimizer(g_opt)
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
         images = np.random.default_rng(seed).uniform(-1, 1, (IMAGES, 32, 32, 1)).astype("float32")
-        ds = (tf.data.Dataset.from_tensor_slices(images).cache().shuffle(IMAGES, seed=seed)
-              .batch(BATCH, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+        ds = (
+            tf.data.Dataset.from_tensor_slices(images)
+            .cache()
+            .shuffle(IMAGES, seed=seed)
+            .batch(BATCH, drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE)
+        )
 
         @tf.function(jit_compile=jit)
         def step(real):
@@ -76,8 +81,9 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
                 fake = g(z, training=True)
                 real_logits = tf.cast(d(real, training=True), tf.float32)
                 fake_logits = tf.cast(d(fake, training=True), tf.float32)
-                d_loss = (bce(tf.ones_like(real_logits), real_logits)
-                          + bce(tf.zeros_like(fake_logits), fake_logits))
+                d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(
+                    tf.zeros_like(fake_logits), fake_logits
+                )
                 g_loss = bce(tf.ones_like(fake_logits), fake_logits)
                 d_scaled, g_scaled = d_opt.scale_loss(d_loss), g_opt.scale_loss(g_loss)
             d_opt.apply(d_tape.gradient(d_scaled, d.trainable_variables), d.trainable_variables)
@@ -96,8 +102,14 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
     return steps * BATCH / seconds, seconds
 
 
-def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: int = 0,
-             forward: str | None = None):
+def cli_path(
+    precision: str | None,
+    epochs: int,
+    warmup: int,
+    jit: str,
+    seed: int = 0,
+    forward: str | None = None,
+):
     """img/s of run_training as the train CLI calls it, and the precision it chose."""
     import numpy as np
 
@@ -130,7 +142,7 @@ def cli_path(precision: str | None, epochs: int, warmup: int, jit: str, seed: in
 #: costs about two forwards (input and weight gradients), one through D to reach G only about
 #: one (D's weight gradients are pruned). "fresh" runs G twice (D's update, then G's).
 STEP_PASSES = {
-    "joint": {"g": 1 + 2, "d": 2 + 4 + 1},      # the reference: one G forward, two tapes
+    "joint": {"g": 1 + 2, "d": 2 + 4 + 1},  # the reference: one G forward, two tapes
     "reuse": {"g": 1 + 2, "d": 2 + 4 + 1 + 1},  # + D's forward on the fakes after its update
     "fresh": {"g": 1 + 1 + 2, "d": 2 + 4 + 1 + 1},
 }
@@ -171,11 +183,13 @@ def compute_note() -> str:
     g = forward_flops(spec.build_generator(z_dim=100, image_size=32))
     d = forward_flops(spec.build_discriminator(image_size=32))
     step = step_flops(g, d)
-    return (f"dcgan32 per image: G forward {g / 1e9:.2f} GFLOP, D forward {d / 1e9:.2f}; "
-            f"step: joint (the reference) {step['joint'] / 1e9:.1f}, reuse "
-            f"{step['reuse'] / 1e9:.1f}, fresh {step['fresh'] / 1e9:.1f} GFLOP: at the same "
-            f"precision and efficiency fresh runs at {step['joint'] / step['fresh']:.2f}× the "
-            f"reference, reuse at {step['joint'] / step['reuse']:.2f}×")
+    return (
+        f"dcgan32 per image: G forward {g / 1e9:.2f} GFLOP, D forward {d / 1e9:.2f}; "
+        f"step: joint (the reference) {step['joint'] / 1e9:.1f}, reuse "
+        f"{step['reuse'] / 1e9:.1f}, fresh {step['fresh'] / 1e9:.1f} GFLOP: at the same "
+        f"precision and efficiency fresh runs at {step['joint'] / step['fresh']:.2f}× the "
+        f"reference, reuse at {step['joint'] / step['reuse']:.2f}×"
+    )
 
 
 def measure(mode: str, jit: str, epochs: int, warmup: int, round_: int = 1) -> dict:
@@ -187,11 +201,19 @@ def measure(mode: str, jit: str, epochs: int, warmup: int, round_: int = 1) -> d
         speed, seconds = reference_loop(precision, epochs, warmup, jit == "on")
         chosen = precision
     else:
-        speed, seconds, chosen = cli_path(None if precision == "default" else precision,
-                                          epochs, warmup, jit, forward=forward)
-    return {"mode": mode, "jit": jit, "round": round_, "images_per_s": round(speed, 2),
-            "timed_seconds": round(seconds, 2), "epochs_timed": epochs - warmup,
-            "chosen": chosen, "cpus": multiprocessing.cpu_count()}
+        speed, seconds, chosen = cli_path(
+            None if precision == "default" else precision, epochs, warmup, jit, forward=forward
+        )
+    return {
+        "mode": mode,
+        "jit": jit,
+        "round": round_,
+        "images_per_s": round(speed, 2),
+        "timed_seconds": round(seconds, 2),
+        "epochs_timed": epochs - warmup,
+        "chosen": chosen,
+        "cpus": multiprocessing.cpu_count(),
+    }
 
 
 def summary_table(rows: list[dict]) -> str:
@@ -203,41 +225,61 @@ def summary_table(rows: list[dict]) -> str:
     """
     import statistics
 
-    ref_speed = {(r["jit"], r.get("round", 1)): r["images_per_s"]
-                 for r in rows if r["mode"] == "ref-fp32"}
+    ref_speed = {
+        (r["jit"], r.get("round", 1)): r["images_per_s"] for r in rows if r["mode"] == "ref-fp32"
+    }
 
-    lines = ["",
-             "| mode | XLA | rounds | img/s (median) | × ref-fp32, same round: median (range) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "",
+        "| mode | XLA | rounds | img/s (median) | × ref-fp32, same round: median (range) |",
+        "|---|---|---|---|---|",
+    ]
     for key in dict.fromkeys((r["mode"], r["jit"]) for r in rows):
         group = [r for r in rows if (r["mode"], r["jit"]) == key]
         speeds = [r["images_per_s"] for r in group]
-        ratios = [r["images_per_s"] / ref_speed[r["jit"], r.get("round", 1)] for r in group
-                  if (r["jit"], r.get("round", 1)) in ref_speed]
+        ratios = [
+            r["images_per_s"] / ref_speed[r["jit"], r.get("round", 1)]
+            for r in group
+            if (r["jit"], r.get("round", 1)) in ref_speed
+        ]
         ratio = "—"
         if ratios:
             ratio = f"{statistics.median(ratios):.2f}"
             if len(ratios) > 1:
                 ratio += f" ({min(ratios):.2f}–{max(ratios):.2f})"
-        lines.append(f"| {key[0]} | {key[1]} | {len(group)} | {statistics.median(speeds):.1f} "
-                     f"| {ratio} |")
+        lines.append(
+            f"| {key[0]} | {key[1]} | {len(group)} | {statistics.median(speeds):.1f} | {ratio} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--modes", nargs="+",
-                   default=["ref-fp32", "cli-fp32", "cli-bf16", "cli-default", "ref-bf16"],
-                   help="ref-<fp32|bf16|fp16>, cli-<fp32|bf16|fp16|default>[-<fresh|reuse|joint>]")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        default=["ref-fp32", "cli-fp32", "cli-bf16", "cli-default", "ref-bf16"],
+        help="ref-<fp32|bf16|fp16>, cli-<fp32|bf16|fp16|default>[-<fresh|reuse|joint>]",
+    )
     p.add_argument("--epochs", type=int, default=55, help="epochs per mode (4 steps each)")
     p.add_argument("--warmup", type=int, default=5, help="epochs not timed (tracing)")
-    p.add_argument("--jit", nargs="+", default=["off"], choices=["off", "on"],
-                   help="XLA settings to measure (each mode × each)")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="run the whole list of modes this many times, interleaved, and report "
-                        "each mode's median (the host's speed drifts between minutes; a ratio "
-                        "is taken within a round)")
+    p.add_argument(
+        "--jit",
+        nargs="+",
+        default=["off"],
+        choices=["off", "on"],
+        help="XLA settings to measure (each mode × each)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the whole list of modes this many times, interleaved, and report "
+        "each mode's median (the host's speed drifts between minutes; a ratio "
+        "is taken within a round)",
+    )
     p.add_argument("--json", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     if args.epochs <= args.warmup:

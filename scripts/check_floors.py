@@ -55,11 +55,14 @@ def lowest_release(py: pathlib.Path, name: str, floor: str) -> str:
         from packaging.version import Version
     except ImportError:  # pip vendors it
         from pip._vendor.packaging.version import Version
-    out = subprocess.run([str(py), "-m", "pip", "index", "versions", name],
-                         check=False, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [str(py), "-m", "pip", "index", "versions", name],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("Available versions:")), "")
-    versions = sorted(Version(v.strip()) for v in line.split(":", 1)[-1].split(",")
-                      if v.strip())
+    versions = sorted(Version(v.strip()) for v in line.split(":", 1)[-1].split(",") if v.strip())
     ok = [v for v in versions if v >= Version(floor) and not v.is_prerelease]
     if not ok:
         raise SystemExit(f"no release of {name} >= {floor} in the registry")
@@ -83,8 +86,11 @@ def run(cmd: list[str], cwd=None) -> tuple[int, str, float]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--venv", default="/tmp/keras_medgan_floors", help="virtualenv to create "
-                   "or reuse (default %(default)s)")
+    p.add_argument(
+        "--venv",
+        default="/tmp/keras_medgan_floors",
+        help="virtualenv to create or reuse (default %(default)s)",
+    )
     p.add_argument("--out", default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
 
@@ -98,8 +104,20 @@ def main(argv=None) -> int:
     steps = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        code, log, secs = run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
-                               "--no-build-isolation", "-q", "-w", str(tmp / "dist")])
+        code, log, secs = run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                str(ROOT),
+                "--no-deps",
+                "--no-build-isolation",
+                "-q",
+                "-w",
+                str(tmp / "dist"),
+            ]
+        )
         steps["build wheel"] = {"rc": code, "seconds": secs, "log": log if code else ""}
         if code:
             print(log)
@@ -107,11 +125,13 @@ def main(argv=None) -> int:
         wheel = next((tmp / "dist").glob("*.whl"))
         steps["wheel MB"] = round(wheel.stat().st_size / 1e6, 1)
         (tmp / "floors.txt").write_text("\n".join(pins) + "\n")
-        code, log, secs = run([str(py), "-m", "pip", "install", "-q", "-r",
-                               str(tmp / "floors.txt")])
+        code, log, secs = run(
+            [str(py), "-m", "pip", "install", "-q", "-r", str(tmp / "floors.txt")]
+        )
         steps["install floors"] = {"rc": code, "seconds": secs, "log": log if code else ""}
-        code2, log2, secs2 = run([str(py), "-m", "pip", "install", "-q", "--force-reinstall",
-                                  "--no-deps", str(wheel)])
+        code2, log2, secs2 = run(
+            [str(py), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheel)]
+        )
         steps["install wheel"] = {"rc": code2, "seconds": secs2, "log": log2 if code2 else ""}
         if code or code2:
             print(log, log2)
@@ -122,23 +142,48 @@ def main(argv=None) -> int:
             "pip check": [str(py), "-m", "pip", "check"],
             "load_pretrained + generate": [str(py), "-c", SMOKE],
             "keras-medgan train --help": [str(bin_ / "keras-medgan"), "train", "--help"],
-            "train 1 epoch on the phantom": [str(bin_ / "keras-medgan"), "train", "--arch",
-                                             "dcgan32", "--data", "phantom:n=40", "--batch-size", "8", "--epochs",
-                                             "1", "--out", str(tmp / "runs")],
-            "synthesize --generators p1_head_ct": [str(bin_ / "keras-medgan"), "synthesize",
-                                              "--model", "p1_head_ct", "--n", "4", "--out",
-                                              str(tmp / "synth")],
+            "train 1 epoch on the phantom": [
+                str(bin_ / "keras-medgan"),
+                "train",
+                "--arch",
+                "dcgan32",
+                "--data",
+                "phantom:n=40",
+                "--batch-size",
+                "8",
+                "--epochs",
+                "1",
+                "--out",
+                str(tmp / "runs"),
+            ],
+            "synthesize --generators p1_head_ct": [
+                str(bin_ / "keras-medgan"),
+                "synthesize",
+                "--model",
+                "p1_head_ct",
+                "--n",
+                "4",
+                "--out",
+                str(tmp / "synth"),
+            ],
         }
         for name, cmd in checks.items():
             code, log, secs = run(cmd, cwd=empty)
             steps[name] = {"rc": code, "seconds": secs, "tail": log[-400:]}
             print(f"{'ok ' if code == 0 else 'FAIL'} {name} ({secs} s)", flush=True)
         versions = run([str(py), "-m", "pip", "freeze"])[1]
-    result = {"floors": pins, "steps": steps, "python": sys.version.split()[0],
-              "installed": sorted(line for line in versions.splitlines()
-                                  if line.split("==")[0].lower().replace("_", "-") in
-                                  {p.split("==")[0].lower().replace("_", "-") for p in pins}
-                                  | {"keras", "ml-dtypes", "h5py"})}
+    result = {
+        "floors": pins,
+        "steps": steps,
+        "python": sys.version.split()[0],
+        "installed": sorted(
+            line
+            for line in versions.splitlines()
+            if line.split("==")[0].lower().replace("_", "-")
+            in {p.split("==")[0].lower().replace("_", "-") for p in pins}
+            | {"keras", "ml-dtypes", "h5py"}
+        ),
+    }
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     failed = [n for n, s in steps.items() if isinstance(s, dict) and s["rc"] != 0]

@@ -39,11 +39,23 @@ def _study_config(args):
     from keras_medgan.bench.training import TrainConfig
     from keras_medgan.study import StudyConfig
 
-    train = TrainConfig(classifier=args.classifier, steps=args.steps,
-                        eval_every=min(50, args.steps), seeds=args.seeds)
-    return StudyConfig(data=args.data, out=str(args.out), recipes={"p1": args.recipe},
-                       arms=["real", "real+synthetic"], folds=args.folds, seed=0,
-                       data_dir=args.data_dir, group_duplicates=True, train=train)
+    train = TrainConfig(
+        classifier=args.classifier,
+        steps=args.steps,
+        eval_every=min(50, args.steps),
+        seeds=args.seeds,
+    )
+    return StudyConfig(
+        data=args.data,
+        out=str(args.out),
+        recipes={"p1": args.recipe},
+        arms=["real", "real+synthetic"],
+        folds=args.folds,
+        seed=0,
+        data_dir=args.data_dir,
+        group_duplicates=True,
+        train=train,
+    )
 
 
 def train_to(study, fold, unit: str, epochs: int, out: pathlib.Path) -> pathlib.Path:
@@ -53,17 +65,26 @@ def train_to(study, fold, unit: str, epochs: int, out: pathlib.Path) -> pathlib.
     from keras_medgan.training import PreparedData, plan_units, run_training
 
     recipe = resolve_recipes(study, fold["class_names"])["p1"]
-    config = recipe.config.replace(epochs=int(epochs), seed=recipe.config.seed + fold["seed"],
-                                   split_seed=None, classes=(unit,), sample_every=100000,
-                                   command=f"scripts/gan_length.py ({unit}, {epochs} epochs)")
+    config = recipe.config.replace(
+        epochs=int(epochs),
+        seed=recipe.config.seed + fold["seed"],
+        split_seed=None,
+        classes=(unit,),
+        sample_every=100000,
+        command=f"scripts/gan_length.py ({unit}, {epochs} epochs)",
+    )
     run_dir = out / "gans" / unit
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(run_dir, config)
-    units = plan_units(fold["train_x"], fold["train_y"], fold["class_names"], config,
-                       ids=fold["train_ids"])
-    (result,) = run_training(config, run_dir, print_fn=lambda s: print("    " + s, flush=True),
-                             prepared=PreparedData(fold["class_names"], units,
-                                                   len(fold["train_y"])))
+    units = plan_units(
+        fold["train_x"], fold["train_y"], fold["class_names"], config, ids=fold["train_ids"]
+    )
+    (result,) = run_training(
+        config,
+        run_dir,
+        print_fn=lambda s: print("    " + s, flush=True),
+        prepared=PreparedData(fold["class_names"], units, len(fold["train_y"])),
+    )
     return pathlib.Path(result.export["h5"])
 
 
@@ -73,11 +94,17 @@ def fidelity(real, fake, extractor, seed: int) -> dict:
     from keras_medgan.evaluate.swd import swd_repeats
 
     s = swd_repeats(real, fake, seeds=(seed, seed + 1, seed + 2))
-    kid = kid_from_features(extractor(real), extractor(fake), subset_size=min(len(real), 100),
-                            seed=seed)
+    kid = kid_from_features(
+        extractor(real), extractor(fake), subset_size=min(len(real), 100), seed=seed
+    )
     c = c2st(real, fake, seed=seed)
-    return {"swd": s["mean"], "kid_x1e3": 1e3 * kid["mean"],
-            "c2st_accuracy": c["accuracy"], "c2st_p": c.get("p_value"), "n_real": len(real)}
+    return {
+        "swd": s["mean"],
+        "kid_x1e3": 1e3 * kid["mean"],
+        "c2st_accuracy": c["accuracy"],
+        "c2st_p": c.get("p_value"),
+        "n_real": len(real),
+    }
 
 
 def main(argv=None) -> int:
@@ -91,8 +118,11 @@ def main(argv=None) -> int:
     p.add_argument("--classifier", default="small_cnn")
     p.add_argument("--steps", type=int, default=400)
     p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--quick", action="store_true",
-                   help="3 folds, 20 classifier steps, 1 seed, no KID network epochs to speak of")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 folds, 20 classifier steps, 1 seed, no KID network epochs to speak of",
+    )
     p.add_argument("--out", type=pathlib.Path, required=True)
     args = p.parse_args(argv)
     if args.quick:
@@ -108,29 +138,42 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "gan_length.json"
     result = json.loads(path.read_text()) if path.is_file() else {"rows": []}
-    result.update(command="python scripts/gan_length.py " + " ".join(argv or sys.argv[1:]),
-                  fold=args.fold, classifier=args.classifier, steps=args.steps,
-                  seeds=args.seeds)
+    result.update(
+        command="python scripts/gan_length.py " + " ".join(argv or sys.argv[1:]),
+        fold=args.fold,
+        classifier=args.classifier,
+        steps=args.steps,
+        seeds=args.seeds,
+    )
     done = {r["epochs"] for r in result["rows"]}
     study = _study_config(args)
     data = load_study_data(study)
     parts = data.parts(study, 0, args.fold)
     names = data.class_names
-    fold = {"class_names": names, "seed": args.fold,
-            "train_x": data.images[parts.train], "train_y": data.labels[parts.train],
-            "train_ids": [data.ids[i] for i in parts.train]}
+    fold = {
+        "class_names": names,
+        "seed": args.fold,
+        "train_x": data.images[parts.train],
+        "train_y": data.labels[parts.train],
+        "train_ids": [data.ids[i] for i in parts.train],
+    }
     held = np.concatenate([parts.val, parts.test])
-    extractor = get_extractor("domain_cnn", real_images=fold["train_x"],
-                              real_labels=fold["train_y"], seed=0,
-                              epochs=3 if args.quick else 10)
+    extractor = get_extractor(
+        "domain_cnn",
+        real_images=fold["train_x"],
+        real_labels=fold["train_y"],
+        seed=0,
+        epochs=3 if args.quick else 10,
+    )
     n_per_class = int(np.bincount(fold["train_y"]).max())
     for epochs in sorted(args.epochs):
         start = time.time()
         exports = {u: train_to(study, fold, u, epochs, args.out) for u in names}
         if epochs in done:
             continue
-        images, labels, gen_names = synthesize_set([str(e) for e in exports.values()],
-                                                   n_per_class=n_per_class, seed=args.fold)
+        images, labels, gen_names = synthesize_set(
+            [str(e) for e in exports.values()], n_per_class=n_per_class, seed=args.fold
+        )
         labels = np.asarray([names.index(gen_names[int(v)]) for v in labels])
         row = {"epochs": epochs, "fidelity": {}, "downstream": {}}
         for c, name in enumerate(names):
@@ -139,17 +182,28 @@ def main(argv=None) -> int:
         val = (data.images[parts.val], data.labels[parts.val])
         test = (data.images[parts.test], data.labels[parts.test])
         for arm in ("real", "real+synthetic"):
-            ts = build_training_set(arm, fold["train_x"], fold["train_y"], images, labels,
-                                    num_classes=len(names), class_names=names, seed=args.fold)
-            cell = classifier_cell(ts, val, test, num_classes=len(names), config=study.train,
-                                   seed=args.fold)
-            row["downstream"][arm] = {k: cell["metrics"].get(k)
-                                      for k in ("auc", "log_loss", "accuracy")}
+            ts = build_training_set(
+                arm,
+                fold["train_x"],
+                fold["train_y"],
+                images,
+                labels,
+                num_classes=len(names),
+                class_names=names,
+                seed=args.fold,
+            )
+            cell = classifier_cell(
+                ts, val, test, num_classes=len(names), config=study.train, seed=args.fold
+            )
+            row["downstream"][arm] = {
+                k: cell["metrics"].get(k) for k in ("auc", "log_loss", "accuracy")
+            }
         d = row["downstream"]
         row["downstream"]["delta_auc"] = d["real+synthetic"]["auc"] - d["real"]["auc"]
         row["seconds"] = round(time.time() - start, 1)
-        result["rows"] = sorted([r for r in result["rows"] if r["epochs"] != epochs] + [row],
-                                key=lambda r: r["epochs"])
+        result["rows"] = sorted(
+            [r for r in result["rows"] if r["epochs"] != epochs] + [row], key=lambda r: r["epochs"]
+        )
         path.write_text(json.dumps(result, indent=1) + "\n")
         print(json.dumps({"epochs": epochs, **row["downstream"]}), flush=True)
     print(f"wrote {path}")

@@ -104,31 +104,81 @@ EPOCHS = 6
 
 
 def command(epochs: int = EPOCHS) -> list[str]:
-    return ["--arch", "dcgan32", "--data", PHANTOM, "--classes", "normal", "--batch-size", "8",
-            "--checkpoint-every", "2", "--sample-every", "100", "--log-every", "1", "--seed",
-            "5", "--deterministic", "--precision", "fp32", "--epochs", str(epochs)]
-POINTS = ["after-epoch:1", "after-epoch:3", "checkpoint-unrecorded:2", "checkpoint-torn:2",
-          "export:1", "export:3", "sigterm-after-epoch:1", "sigusr1-after-epoch:3",
-          "sigterm-export:1", "sigterm-export:3"]
+    return [
+        "--arch",
+        "dcgan32",
+        "--data",
+        PHANTOM,
+        "--classes",
+        "normal",
+        "--batch-size",
+        "8",
+        "--checkpoint-every",
+        "2",
+        "--sample-every",
+        "100",
+        "--log-every",
+        "1",
+        "--seed",
+        "5",
+        "--deterministic",
+        "--precision",
+        "fp32",
+        "--epochs",
+        str(epochs),
+    ]
+
+
+POINTS = [
+    "after-epoch:1",
+    "after-epoch:3",
+    "checkpoint-unrecorded:2",
+    "checkpoint-torn:2",
+    "export:1",
+    "export:3",
+    "sigterm-after-epoch:1",
+    "sigusr1-after-epoch:3",
+    "sigterm-export:1",
+    "sigterm-export:3",
+]
 #: how each signal point stops the child from outside
-OUTSIDE_SIGNALS = {"after-epoch": signal.SIGKILL, "sigterm-after-epoch": signal.SIGTERM,
-                   "sigusr1-after-epoch": signal.SIGUSR1}
+OUTSIDE_SIGNALS = {
+    "after-epoch": signal.SIGKILL,
+    "sigterm-after-epoch": signal.SIGTERM,
+    "sigusr1-after-epoch": signal.SIGUSR1,
+}
 
 
 def _env(home: pathlib.Path, kill_at: str = "none:0") -> dict:
-    return {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin",
-            "HOME": str(home), "KILL_AT": kill_at, "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1])}
+    return {
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "KILL_AT": kill_at,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1]),
+    }
 
 
-def train(args: list[str], cwd: pathlib.Path, kill_at: str = "none:0",
-          kill_after_epoch: int | None = None, delay: float = 0.2,
-          stop_signal: signal.Signals = signal.SIGKILL) -> tuple[int, str]:
+def train(
+    args: list[str],
+    cwd: pathlib.Path,
+    kill_at: str = "none:0",
+    kill_after_epoch: int | None = None,
+    delay: float = 0.2,
+    stop_signal: signal.Signals = signal.SIGKILL,
+) -> tuple[int, str]:
     """Run the child; with ``kill_after_epoch`` K, send it ``stop_signal`` ``delay`` s after
     it reports epoch K (one step per epoch: it lands inside epoch K + 1's step or callbacks)."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], cwd=cwd,
-                            env=_env(cwd, kill_at), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *args],
+        cwd=cwd,
+        env=_env(cwd, kill_at),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     for line in proc.stdout:
         lines.append(line)
@@ -145,8 +195,11 @@ def generator_weights(run: pathlib.Path) -> dict:
 
     out = {}
     with h5py.File(run / "export" / "generator_normal.h5", "r") as handle:
-        handle.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                          if isinstance(obj, h5py.Dataset) else None)
+        handle.visititems(
+            lambda name, obj: (
+                out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return out
 
 
@@ -161,8 +214,12 @@ def kill_and_resume(point: str, work: pathlib.Path, reference: dict, epochs: int
     out = work / point.replace(":", "_")
     kind, _, value = point.partition(":")
     if kind in OUTSIDE_SIGNALS:
-        rc, text = train([*command(epochs), "--out", str(out)], work, kill_after_epoch=int(value),
-                         stop_signal=OUTSIDE_SIGNALS[kind])
+        rc, text = train(
+            [*command(epochs), "--out", str(out)],
+            work,
+            kill_after_epoch=int(value),
+            stop_signal=OUTSIDE_SIGNALS[kind],
+        )
     else:
         rc, text = train([*command(epochs), "--out", str(out)], work, kill_at=point)
     run = out / "00000-dcgan32-phantom"
@@ -179,19 +236,32 @@ def kill_and_resume(point: str, work: pathlib.Path, reference: dict, epochs: int
         finished = 2 * int(value or 0)
     rc2, text2 = train(["--resume", str(run)], work)
     restored = re.search(r"resuming at epoch (\d+)/", text2)
-    start = int(restored.group(1)) - 1 if restored else (epochs if "finished earlier" in text2
-                                                        else 0)
-    notes = [line.strip() for line in text2.splitlines()
-             if "unreadable" in line or "export incomplete" in line or "finished earlier" in line]
-    row = {"kill": point, "killed_rc": rc, "stop_message": next(
-               (line.strip() for line in text.splitlines() if "received" in line), ""), "epochs_finished_before_kill": finished,
-           "resumed_from_epoch": start, "epochs_lost": max(finished - start, 0),
-           "resume_rc": rc2, "resume_messages": notes,
-           "tmp_files_left": sorted(p.name for p in (run / "export").glob(".tmp-*"))}
+    start = (
+        int(restored.group(1)) - 1 if restored else (epochs if "finished earlier" in text2 else 0)
+    )
+    notes = [
+        line.strip()
+        for line in text2.splitlines()
+        if "unreadable" in line or "export incomplete" in line or "finished earlier" in line
+    ]
+    row = {
+        "kill": point,
+        "killed_rc": rc,
+        "stop_message": next(
+            (line.strip() for line in text.splitlines() if "received" in line), ""
+        ),
+        "epochs_finished_before_kill": finished,
+        "resumed_from_epoch": start,
+        "epochs_lost": max(finished - start, 0),
+        "resume_rc": rc2,
+        "resume_messages": notes,
+        "tmp_files_left": sorted(p.name for p in (run / "export").glob(".tmp-*")),
+    }
     if rc2 == 0:
         b = generator_weights(run)
         row["bit_identical"] = sorted(b) == sorted(reference) and all(
-            np.array_equal(reference[k], b[k]) for k in reference)
+            np.array_equal(reference[k], b[k]) for k in reference
+        )
     else:
         row["bit_identical"] = False
         row["resume_tail"] = text2[-800:]
@@ -214,15 +284,26 @@ def main(argv=None) -> int:
     for point in args.points:
         row = kill_and_resume(point, work, reference)
         rows.append(row)
-        print(f"{row['kill']:<26} killed rc {row['killed_rc']:>3}  finished {row['epochs_finished_before_kill']}"
-              f"  resumed from {row['resumed_from_epoch']}  lost {row['epochs_lost']}"
-              f"  bit-identical {row['bit_identical']}  {'ok' if row_passes(row) else 'FAIL'}"
-              f"  {'; '.join(row['resume_messages'])}",
-              flush=True)
+        print(
+            f"{row['kill']:<26} killed rc {row['killed_rc']:>3}  finished {row['epochs_finished_before_kill']}"
+            f"  resumed from {row['resumed_from_epoch']}  lost {row['epochs_lost']}"
+            f"  bit-identical {row['bit_identical']}  {'ok' if row_passes(row) else 'FAIL'}"
+            f"  {'; '.join(row['resume_messages'])}",
+            flush=True,
+        )
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(
-            {"command": "python scripts/kill_resume_matrix.py", "settings": command(),
-             "rows": rows, "seconds": round(time.time() - start, 1)}, indent=1) + "\n")
+        pathlib.Path(args.json).write_text(
+            json.dumps(
+                {
+                    "command": "python scripts/kill_resume_matrix.py",
+                    "settings": command(),
+                    "rows": rows,
+                    "seconds": round(time.time() - start, 1),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     return 0 if all(row_passes(r) for r in rows) else 1
 
 

@@ -54,13 +54,39 @@ def build(out: pathlib.Path) -> dict[str, pathlib.Path]:
     files["lambda_layer.h5"] = out / "lambda_layer.h5"
     keras.Model(z, lam).save(files["lambda_layer.h5"])
     # config-only size bomb: building it would allocate 5e6 x 100 floats
-    big = {"class_name": "Functional", "config": {"name": "g", "layers": [
-        {"class_name": "InputLayer", "name": "z", "config": {"batch_shape": [None, 100], "name": "z"}},
-        {"module": "keras.layers", "class_name": "Dense", "name": "d", "registered_name": None,
-         "config": {"name": "d", "units": 5_000_000},
-         "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
-                                      "config": {"keras_history": ["z", 0, 0]}}], "kwargs": {}}]}],
-        "input_layers": [["z", 0, 0]], "output_layers": [["d", 0, 0]]}}
+    big = {
+        "class_name": "Functional",
+        "config": {
+            "name": "g",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "z",
+                    "config": {"batch_shape": [None, 100], "name": "z"},
+                },
+                {
+                    "module": "keras.layers",
+                    "class_name": "Dense",
+                    "name": "d",
+                    "registered_name": None,
+                    "config": {"name": "d", "units": 5_000_000},
+                    "inbound_nodes": [
+                        {
+                            "args": [
+                                {
+                                    "class_name": "__keras_tensor__",
+                                    "config": {"keras_history": ["z", 0, 0]},
+                                }
+                            ],
+                            "kwargs": {},
+                        }
+                    ],
+                },
+            ],
+            "input_layers": [["z", 0, 0]],
+            "output_layers": [["d", 0, 0]],
+        },
+    }
     files["dense_5e6_config.h5"] = out / "dense_5e6_config.h5"
     with h5py.File(files["dense_5e6_config.h5"], "w") as handle:
         handle.attrs["model_config"] = json.dumps(big)
@@ -70,8 +96,9 @@ def build(out: pathlib.Path) -> dict[str, pathlib.Path]:
     keras.Model(z, image).save(files["sparse_4gib_weights.h5"])
     with h5py.File(files["sparse_4gib_weights.h5"], "a") as handle:
         for i in range(4):
-            handle["model_weights"].create_dataset(f"bomb{i}", shape=(1 << 28,), dtype="float32",
-                                                   chunks=True)
+            handle["model_weights"].create_dataset(
+                f"bomb{i}", shape=(1 << 28,), dtype="float32", chunks=True
+            )
     # an HDF5 external link to a local file
     files["external_link.h5"] = out / "external_link.h5"
     keras.Model(z, image).save(files["external_link.h5"])
@@ -115,8 +142,9 @@ def build(out: pathlib.Path) -> dict[str, pathlib.Path]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--out", default=None, help="folder for the files (default: a temp folder)")
     p.add_argument("--json", default=None, help="also write the results here")
     args = p.parse_args(argv)
@@ -124,21 +152,35 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, path in build(out).items():
-        done = subprocess.run([sys.executable, "-c", PROBE, str(path)], check=False,
-                              capture_output=True, text=True,
-                              cwd=pathlib.Path(__file__).resolve().parents[1])
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(path)],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=pathlib.Path(__file__).resolve().parents[1],
+        )
         lines = done.stdout.strip().splitlines()
         outcome = json.loads(lines[0]) if lines else f"crashed: {done.stderr.strip()[-200:]}"
         rss_mb = int(lines[1]) / 1024 if len(lines) > 1 else float("nan")
-        size = sum(f.stat().st_size for f in path.rglob("*")) if path.is_dir() else path.stat().st_size
+        size = (
+            sum(f.stat().st_size for f in path.rglob("*")) if path.is_dir() else path.stat().st_size
+        )
         rows.append({"file": name, "bytes": size, "peak_rss_mb": round(rss_mb), "outcome": outcome})
         print(f"{name:28s} {size:>10,d} B  peak RSS {rss_mb:7.0f} MB  {outcome}", flush=True)
     victim = out / "victim.txt"
     print(f"victim file written: {victim.exists()}")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(
-            {"command": "python scripts/probe_untrusted_generators.py", "rows": rows,
-             "victim_file_written": victim.exists()}, indent=1) + "\n")
+        pathlib.Path(args.json).write_text(
+            json.dumps(
+                {
+                    "command": "python scripts/probe_untrusted_generators.py",
+                    "rows": rows,
+                    "victim_file_written": victim.exists(),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     return 0 if all(r["outcome"] != "LOADED" for r in rows) else 1
 
 

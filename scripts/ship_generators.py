@@ -44,10 +44,14 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 N_FAKES = 256
 HELD_OUT = ("val", "test")
 METRIC_NAMES = ("swd", "kid", "fid", "ms_ssim", "c2st")
-LICENSE = ("MIT (code and weights). Trained on the Kaggle 'Head CT - hemorrhage' set "
-           "(F. Kitamura); check that set's terms before redistributing images made from it.")
-INTENDED_USE = ("research and data augmentation experiments on 32×32 head CT slices; not for "
-                "diagnosis, not a medical device, not evidence about any patient")
+LICENSE = (
+    "MIT (code and weights). Trained on the Kaggle 'Head CT - hemorrhage' set "
+    "(F. Kitamura); check that set's terms before redistributing images made from it."
+)
+INTENDED_USE = (
+    "research and data augmentation experiments on 32×32 head CT slices; not for "
+    "diagnosis, not a medical device, not evidence about any patient"
+)
 
 
 def read_candidate(path: pathlib.Path) -> dict:
@@ -57,8 +61,10 @@ def read_candidate(path: pathlib.Path) -> dict:
         return read_run(path)
     cards = sorted(path.glob("generator_*.json"))
     if not cards:
-        raise SystemExit(f"error: {path} is neither a training run (no config.json) nor a "
-                         "shipped model folder (no generator_*.json cards)")
+        raise SystemExit(
+            f"error: {path} is neither a training run (no config.json) nor a "
+            "shipped model folder (no generator_*.json cards)"
+        )
     return read_shipped([json.loads(c.read_text()) for c in cards])
 
 
@@ -70,13 +76,30 @@ def read_shipped(cards: list[dict]) -> dict:
     card = cards[0]
     recipe = REPO / card["recipe"] if card.get("recipe") else None
     config = yaml.safe_load(recipe.read_text()) if recipe and recipe.is_file() else {}
-    config.update({k: card[k] for k in ("arch", "data", "image_size", "z_dim", "loss", "epochs",
-                                        "split", "split_seed", "seed", "precision")
-                   if card.get(k) is not None})
+    config.update(
+        {
+            k: card[k]
+            for k in (
+                "arch",
+                "data",
+                "image_size",
+                "z_dim",
+                "loss",
+                "epochs",
+                "split",
+                "split_seed",
+                "seed",
+                "precision",
+            )
+            if card.get(k) is not None
+        }
+    )
     config["command"] = card.get("command", "")
-    return {"config": config, "machine": card.get("machine"),
-            "wall_seconds": {c.get("label") or "conditional": c.get("wall_seconds")
-                             for c in cards}}
+    return {
+        "config": config,
+        "machine": card.get("machine"),
+        "wall_seconds": {c.get("label") or "conditional": c.get("wall_seconds") for c in cards},
+    }
 
 
 def read_run(run_dir: pathlib.Path) -> dict:
@@ -87,8 +110,11 @@ def read_run(run_dir: pathlib.Path) -> dict:
         times.setdefault(row["class"], []).append(float(row["time"]))
     # first to last epoch end, plus one mean epoch for the first (tracing included)
     wall = {unit: (t[-1] - t[0]) * len(t) / max(1, len(t) - 1) for unit, t in times.items()}
-    return {"config": config, "wall_seconds": {k: round(v, 1) for k, v in wall.items()},
-            "machine": machine()}  # a run folder is evaluated where it was trained
+    return {
+        "config": config,
+        "wall_seconds": {k: round(v, 1) for k, v in wall.items()},
+        "machine": machine(),
+    }  # a run folder is evaluated where it was trained
 
 
 def split_of(config: dict) -> int:
@@ -102,9 +128,13 @@ def split_of(config: dict) -> int:
 def load_real(config: dict, split: str):
     from keras_medgan.data import load_image_set
 
-    return load_image_set(config["data"], image_size=config["image_size"], split=split,
-                          seed=split_of(config),
-                          resize=config.get("resize", "pad"))
+    return load_image_set(
+        config["data"],
+        image_size=config["image_size"],
+        split=split,
+        seed=split_of(config),
+        resize=config.get("resize", "pad"),
+    )
 
 
 def held_out(config: dict):
@@ -114,27 +144,39 @@ def held_out(config: dict):
     return np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts])
 
 
-def evaluate_candidate(run_dir: pathlib.Path, real: dict, extractor, fidelity_model,
-                       scratch: pathlib.Path) -> dict:
+def evaluate_candidate(
+    run_dir: pathlib.Path, real: dict, extractor, fidelity_model, scratch: pathlib.Path
+) -> dict:
     """Per-class metric values of one candidate (see the module docstring)."""
     import numpy as np
 
     from keras_medgan.evaluate.metrics import METRICS, EvalContext
     from keras_medgan.sampling import synthesize_set
 
-    fakes, fake_labels, class_names = synthesize_set(run_dir, n_per_class=N_FAKES, seed=0,
-                                                     precision="fp32")
+    fakes, fake_labels, class_names = synthesize_set(
+        run_dir, n_per_class=N_FAKES, seed=0, precision="fp32"
+    )
     out = {}
     for c, name in enumerate(class_names):
         fake = fakes[fake_labels == c]
         options = {"num_bootstrap": 50, "swd_repeats": 3, "c2st_epochs": 10, "c2st_folds": 5}
-        ctx = EvalContext(real=real["held_out"][real["held_out_labels"] == c], fake=fake,
-                          out_dir=str(scratch / name), extractor_factory=lambda: extractor,
-                          seed=0, options=options)
+        ctx = EvalContext(
+            real=real["held_out"][real["held_out_labels"] == c],
+            fake=fake,
+            out_dir=str(scratch / name),
+            extractor_factory=lambda: extractor,
+            seed=0,
+            options=options,
+        )
         values = {m: METRICS.get(m).fn(ctx).data for m in METRIC_NAMES}
-        train_ctx = EvalContext(real=real["train"][real["train_labels"] == c], fake=fake,
-                                out_dir=str(scratch / name), extractor_factory=lambda: extractor,
-                                seed=0, options=options)
+        train_ctx = EvalContext(
+            real=real["train"][real["train_labels"] == c],
+            fake=fake,
+            out_dir=str(scratch / name),
+            extractor_factory=lambda: extractor,
+            seed=0,
+            options=options,
+        )
         values["memorization"] = METRICS.get("memorization").fn(train_ctx).data
         predicted = fidelity_model.predict(extractor(fake))
         values["class_fidelity"] = float(np.mean(predicted == c))
@@ -167,7 +209,7 @@ def portable_command(command: str) -> str:
     words = command.split()
     if "--out" in words[:-1]:
         i = words.index("--out")
-        del words[i:i + 2]
+        del words[i : i + 2]
     return " ".join(words)
 
 
@@ -185,16 +227,26 @@ def machine() -> str:
     model = platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
-            model = next((line.split(":", 1)[1].strip() for line in handle
-                          if line.startswith("model name")), model)
+            model = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
+                model,
+            )
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} CPU cores" + (f" ({simd[0]})" if simd else "")
-            + ", no GPU")
+    return f"{model}, {os.cpu_count()} CPU cores" + (f" ({simd[0]})" if simd else "") + ", no GPU"
 
 
-def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation: dict,
-         models_root: pathlib.Path, paper: str, real: dict, grid_dir: pathlib.Path) -> dict:
+def ship(
+    name: str,
+    candidate: str,
+    run_dir: pathlib.Path,
+    run: dict,
+    evaluation: dict,
+    models_root: pathlib.Path,
+    paper: str,
+    real: dict,
+    grid_dir: pathlib.Path,
+) -> dict:
     from keras_medgan.export import find_generators
     from keras_medgan.pretrained import manifest_entry
 
@@ -215,20 +267,29 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
         card = json.loads(source.with_suffix(".json").read_text())
         card.pop("files_sha256", None)  # the run's formats; the manifest hashes what ships
         evaluated = {k: v["summary"] for k, v in evaluation.items()}
-        card.update({
-            "model": name, "paper": paper, "candidate": candidate,
-            "recipe": recipe_file(config.get("command", "")),
-            "command": portable_command(card.get("command") or ""),
-            "reproduce": ("KERAS_MEDGAN_DATA=<folder holding head_ct/> "
-                          f"{portable_command(config.get('command', ''))}"),
-            "wall_seconds": run["wall_seconds"].get(key),
-            "machine": run["machine"],
-            "evaluation": evaluated if key == "conditional" else {key: evaluated[key]},
-            "evaluation_protocol": (f"{N_FAKES} fakes per class (seed 0, fp32) against the "
-                                    f"{'+'.join(HELD_OUT)} real images of the same split seed; "
-                                    "scripts/ship_generators.py"),
-            "license": LICENSE, "intended_use": INTENDED_USE,
-        })
+        card.update(
+            {
+                "model": name,
+                "paper": paper,
+                "candidate": candidate,
+                "recipe": recipe_file(config.get("command", "")),
+                "command": portable_command(card.get("command") or ""),
+                "reproduce": (
+                    "KERAS_MEDGAN_DATA=<folder holding head_ct/> "
+                    f"{portable_command(config.get('command', ''))}"
+                ),
+                "wall_seconds": run["wall_seconds"].get(key),
+                "machine": run["machine"],
+                "evaluation": evaluated if key == "conditional" else {key: evaluated[key]},
+                "evaluation_protocol": (
+                    f"{N_FAKES} fakes per class (seed 0, fp32) against the "
+                    f"{'+'.join(HELD_OUT)} real images of the same split seed; "
+                    "scripts/ship_generators.py"
+                ),
+                "license": LICENSE,
+                "intended_use": INTENDED_USE,
+            }
+        )
         dest = target / source.name
         shutil.copyfile(source, dest)
         dest.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
@@ -237,18 +298,28 @@ def ship(name: str, candidate: str, run_dir: pathlib.Path, run: dict, evaluation
     (target / "README.md").write_text(model_readme(name, paper, config, run, evaluation))
     save_real_beside_fake(run_dir, real, grid_dir / f"{name}_grid.png", name)
     keys = ("swd_x1e3", "kid_x1e3", "c2st_accuracy", "class_fidelity")
-    mean = {k: round(sum(e["summary"][k] for e in evaluation.values()) / len(evaluation), 3)
-            for k in keys}
+    mean = {
+        k: round(sum(e["summary"][k] for e in evaluation.values()) / len(evaluation), 3)
+        for k in keys
+    }
     return manifest_entry(
-        files=files, root=models_root, classes=list(json.loads(
-            next(iter(files.values())).with_suffix(".json").read_text())["class_names"]),
-        image_size=config["image_size"], description=f"{paper}; candidate {candidate}",
-        recipe=f"{config['loss']} ({candidate})", epochs=config["epochs"],
-        metrics={f"mean {k}": v for k, v in mean.items()}, card=f"{name}/README.md")
+        files=files,
+        root=models_root,
+        classes=list(
+            json.loads(next(iter(files.values())).with_suffix(".json").read_text())["class_names"]
+        ),
+        image_size=config["image_size"],
+        description=f"{paper}; candidate {candidate}",
+        recipe=f"{config['loss']} ({candidate})",
+        epochs=config["epochs"],
+        metrics={f"mean {k}": v for k, v in mean.items()},
+        card=f"{name}/README.md",
+    )
 
 
-def save_real_beside_fake(run_dir: pathlib.Path, real: dict, path: pathlib.Path, name: str,
-                          per_row: int = 8) -> None:
+def save_real_beside_fake(
+    run_dir: pathlib.Path, real: dict, path: pathlib.Path, name: str, per_row: int = 8
+) -> None:
     """Rows of held-out real images, each followed by a row of the model's fakes."""
     import numpy as np
 
@@ -256,22 +327,37 @@ def save_real_beside_fake(run_dir: pathlib.Path, real: dict, path: pathlib.Path,
     from keras_medgan.data.pipeline import to_display_range
     from keras_medgan.sampling import synthesize_set
 
-    fakes, fake_labels, class_names = synthesize_set(run_dir, n_per_class=per_row, seed=0,
-                                                     precision="fp32")
+    fakes, fake_labels, class_names = synthesize_set(
+        run_dir, n_per_class=per_row, seed=0, precision="fp32"
+    )
     rows, titles = [], []
     for c, klass in enumerate(class_names):
         rows += [real["held_out"][real["held_out_labels"] == c][:per_row], fakes[fake_labels == c]]
         titles += [f"real {klass}"] * per_row + [f"{name} {klass}"] * per_row
-    save_grid(to_display_range(np.concatenate(rows)), path, titles=titles, cols=per_row,
-              suptitle=f"{name}: held-out real slices (never seen by the GAN) and synthetic")
+    save_grid(
+        to_display_range(np.concatenate(rows)),
+        path,
+        titles=titles,
+        cols=per_row,
+        suptitle=f"{name}: held-out real slices (never seen by the GAN) and synthetic",
+    )
 
 
 def table(evaluation_by_candidate: dict) -> str:
-    cols = ("swd_x1e3", "swd_real_vs_real", "kid_x1e3", "kid_real_vs_real_x1e3",
-            "fid_domain_cnn", "fid_real_vs_real", "ms_ssim_fake", "ms_ssim_real",
-            "c2st_accuracy", "near_copies", "class_fidelity")
-    lines = ["| candidate | class | " + " | ".join(cols) + " |",
-             "|---|---|" + "---|" * len(cols)]
+    cols = (
+        "swd_x1e3",
+        "swd_real_vs_real",
+        "kid_x1e3",
+        "kid_real_vs_real_x1e3",
+        "fid_domain_cnn",
+        "fid_real_vs_real",
+        "ms_ssim_fake",
+        "ms_ssim_real",
+        "c2st_accuracy",
+        "near_copies",
+        "class_fidelity",
+    )
+    lines = ["| candidate | class | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for cand, per_class in evaluation_by_candidate.items():
         for klass, result in per_class.items():
             s = result["summary"]
@@ -280,31 +366,37 @@ def table(evaluation_by_candidate: dict) -> str:
 
 
 def model_readme(name, paper, config, run, evaluation) -> str:
-    return (f"# {name}\n\n{paper}. Arch `{config['arch']}`, loss `{config['loss']}`, "
-            f"{config['epochs']} epochs, batch {config['batch_size']}; trained on the "
-            f"`{config['split']}` split (split seed {split_of(config)}) of `{config['data']}` "
-            "only; the identifiers of its training images are in each generator's card "
-            "(`train_ids`).\n\n"
-            f"Reproduce: `{portable_command(config.get('command', ''))}` "
-            f"(with `KERAS_MEDGAN_DATA` pointing at the folder holding `head_ct/`).\n\n"
-            f"Wall time (s, per generator): {run['wall_seconds']} on {run['machine']}.\n\n"
-            "Evaluation against the held-out real images (val + test of the same split seed), "
-            f"{N_FAKES} fakes per class, by `scripts/ship_generators.py`:\n\n"
-            + table({name: evaluation}) +
-            f"\nIntended use: {INTENDED_USE}.\n\nLicense: {LICENSE}\n\n"
-            "Load: `keras_medgan.load_pretrained(\"" + name + "\")` or "
-            f"`python -m keras_medgan.synthesize --generators {name} --n 100 --out synth/`.\n")
+    return (
+        f"# {name}\n\n{paper}. Arch `{config['arch']}`, loss `{config['loss']}`, "
+        f"{config['epochs']} epochs, batch {config['batch_size']}; trained on the "
+        f"`{config['split']}` split (split seed {split_of(config)}) of `{config['data']}` "
+        "only; the identifiers of its training images are in each generator's card "
+        "(`train_ids`).\n\n"
+        f"Reproduce: `{portable_command(config.get('command', ''))}` "
+        f"(with `KERAS_MEDGAN_DATA` pointing at the folder holding `head_ct/`).\n\n"
+        f"Wall time (s, per generator): {run['wall_seconds']} on {run['machine']}.\n\n"
+        "Evaluation against the held-out real images (val + test of the same split seed), "
+        f"{N_FAKES} fakes per class, by `scripts/ship_generators.py`:\n\n"
+        + table({name: evaluation})
+        + f"\nIntended use: {INTENDED_USE}.\n\nLicense: {LICENSE}\n\n"
+        'Load: `keras_medgan.load_pretrained("' + name + '")` or '
+        f"`python -m keras_medgan.synthesize --generators {name} --n 100 --out synth/`.\n"
+    )
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--candidate", action="append", required=True, metavar="NAME=RUN_DIR")
     p.add_argument("--ship", action="append", default=[], metavar="MODEL=CANDIDATE")
     p.add_argument("--paper", default="P1 (Data augmentation using GANs, Kaggle head CT)")
     p.add_argument("--models", default=str(REPO / "models_h5"))
-    p.add_argument("--grid-dir", default=str(REPO / "docs"),
-                   help="where <model>_grid.png (held-out real beside fake) goes")
+    p.add_argument(
+        "--grid-dir",
+        default=str(REPO / "docs"),
+        help="where <model>_grid.png (held-out real beside fake) goes",
+    )
     p.add_argument("--results", default=str(REPO / "experiments/results/shipped_p1_candidates"))
     add_verbose_flag(p)
     args = p.parse_args(argv)
@@ -321,18 +413,26 @@ def main(argv=None) -> int:
     config = next(iter(runs.values()))["config"]
     for n, r in runs.items():
         c = r["config"]
-        same = all(c.get(k) == config.get(k) for k in ("data", "image_size", "split")) \
-            and split_of(c) == split_of(config)
+        same = all(c.get(k) == config.get(k) for k in ("data", "image_size", "split")) and split_of(
+            c
+        ) == split_of(config)
         if not same:
-            print(f"error: candidate {n} was trained on other data/split than the first one",
-                  file=sys.stderr)
+            print(
+                f"error: candidate {n} was trained on other data/split than the first one",
+                file=sys.stderr,
+            )
             return 2
     train = load_real(config, "train")
     images, labels = held_out(config)
-    real = {"train": train.images, "train_labels": train.labels, "held_out": images,
-            "held_out_labels": labels}
-    extractor = get_extractor("domain_cnn", real_images=train.images, real_labels=train.labels,
-                              seed=0, epochs=10)
+    real = {
+        "train": train.images,
+        "train_labels": train.labels,
+        "held_out": images,
+        "held_out_labels": labels,
+    }
+    extractor = get_extractor(
+        "domain_cnn", real_images=train.images, real_labels=train.labels, seed=0, epochs=10
+    )
     fidelity = LogisticRegression(max_iter=2000).fit(extractor(train.images), train.labels)
     fidelity_real = float(np.mean(fidelity.predict(extractor(images)) == labels))
     print(f"class-fidelity classifier: {fidelity_real:.3f} accuracy on the held-out real images")
@@ -348,31 +448,55 @@ def main(argv=None) -> int:
             continue
         print(f"{n}: evaluating {d} …", flush=True)
         evaluation[n] = evaluate_candidate(pathlib.Path(d), real, extractor, fidelity, scratch / n)
-        done[n] = {"run": str(d), "config": runs[n]["config"],
-                   "wall_seconds": runs[n]["wall_seconds"], "trained_on": runs[n]["machine"],
-                   "per_class": evaluation[n]}
-        results_json.write_text(json.dumps(
-            {"command": " ".join(["python scripts/ship_generators.py"] + sys.argv[1:]),
-             "held_out": f"{'+'.join(HELD_OUT)} of split seed {split_of(config)}: "
-                         f"{len(images)} images", "class_fidelity_on_real": fidelity_real,
-             "machine": machine(), "candidates": done}, indent=1, default=float) + "\n")
+        done[n] = {
+            "run": str(d),
+            "config": runs[n]["config"],
+            "wall_seconds": runs[n]["wall_seconds"],
+            "trained_on": runs[n]["machine"],
+            "per_class": evaluation[n],
+        }
+        results_json.write_text(
+            json.dumps(
+                {
+                    "command": " ".join(["python scripts/ship_generators.py"] + sys.argv[1:]),
+                    "held_out": f"{'+'.join(HELD_OUT)} of split seed {split_of(config)}: "
+                    f"{len(images)} images",
+                    "class_fidelity_on_real": fidelity_real,
+                    "machine": machine(),
+                    "candidates": done,
+                },
+                indent=1,
+                default=float,
+            )
+            + "\n"
+        )
     shutil.rmtree(scratch, ignore_errors=True)
-    trained = "; ".join(f"{n} on {done[n].get('trained_on') or 'the evaluating machine'}"
-                        for n in evaluation)
+    trained = "; ".join(
+        f"{n} on {done[n].get('trained_on') or 'the evaluating machine'}" for n in evaluation
+    )
     pathlib.Path(args.results + ".md").write_text(
         f"Held-out real images: {len(images)}; class-fidelity classifier on them: "
         f"{fidelity_real:.3f}. Evaluated on {machine()}; trained: {trained}. The domain "
         "CNN behind KID/FID is retrained per evaluation, so a card's KID/FID measured on "
-        "another CPU may differ slightly (most where KID is near zero).\n\n" + table(evaluation))
+        "another CPU may differ slightly (most where KID is near zero).\n\n" + table(evaluation)
+    )
     print(table(evaluation))
 
     models_root = pathlib.Path(args.models)
     manifest = read_manifest(models_root)
     for spec in args.ship:
         name, cand = spec.split("=", 1)
-        manifest[name] = ship(name, cand, pathlib.Path(candidates[cand]), runs[cand],
-                              evaluation[cand], models_root, args.paper, real,
-                              pathlib.Path(args.grid_dir))
+        manifest[name] = ship(
+            name,
+            cand,
+            pathlib.Path(candidates[cand]),
+            runs[cand],
+            evaluation[cand],
+            models_root,
+            args.paper,
+            real,
+            pathlib.Path(args.grid_dir),
+        )
         print(f"shipped {name} ← {cand}")
     if args.ship:
         write_manifest(manifest, models_root)
@@ -383,31 +507,46 @@ def main(argv=None) -> int:
 def models_index(manifest: dict) -> str:
     """``models_h5/README.md``: what ships, how to use it, how it was made."""
     lines = [
-        "# models_h5", "",
-        ("Trained generators shipped with keras_medgan, one folder per model: each generator "
-        "as `.h5` (generator only; stock Keras loads it in safe mode) with its model card "
-        "(`generator_<class>.json`: recipe, command, training image ids, wall time, machine, "
-        "evaluation, license, intended use) and a `README.md`. `manifest.json` lists every "
-        "file with its SHA-256; `keras_medgan.load_pretrained(name)` and "
-        "`python -m keras_medgan.synthesize --generators NAME` refuse a file whose hash differs."), "",
+        "# models_h5",
+        "",
+        (
+            "Trained generators shipped with keras_medgan, one folder per model: each generator "
+            "as `.h5` (generator only; stock Keras loads it in safe mode) with its model card "
+            "(`generator_<class>.json`: recipe, command, training image ids, wall time, machine, "
+            "evaluation, license, intended use) and a `README.md`. `manifest.json` lists every "
+            "file with its SHA-256; `keras_medgan.load_pretrained(name)` and "
+            "`python -m keras_medgan.synthesize --generators NAME` refuse a file whose hash differs."
+        ),
+        "",
         "```bash",
         "python -m keras_medgan.synthesize --list",
         "python -m keras_medgan.synthesize --generators p1_head_ct --n 100 --out synth/",
-        "```", "",
-        ("| model | classes | recipe | epochs | mean SWD ×10³ (held-out) | mean C2ST acc. | "
-        "mean class fidelity |"),
+        "```",
+        "",
+        (
+            "| model | classes | recipe | epochs | mean SWD ×10³ (held-out) | mean C2ST acc. | "
+            "mean class fidelity |"
+        ),
         "|---|---|---|---|---|---|---|",
     ]
     for name, entry in sorted(manifest.items()):
         m = entry.get("metrics") or {}
-        lines.append(f"| [{name}]({name}/README.md) | {', '.join(entry['classes'])} | "
-                     f"{entry.get('recipe')} | {entry.get('epochs')} | "
-                     f"{m.get('mean swd_x1e3')} | {m.get('mean c2st_accuracy')} | "
-                     f"{m.get('mean class_fidelity')} |")
-    lines += ["", ("Made by `scripts/train_shipped_p1.sh` (training) and "
-              "`scripts/ship_generators.py` (evaluation, cards, manifest); the numbers and "
-              "every candidate's are in `experiments/results/shipped_p1_candidates.md`. "
-              "Research and data-augmentation use only; not for diagnosis."), ""]
+        lines.append(
+            f"| [{name}]({name}/README.md) | {', '.join(entry['classes'])} | "
+            f"{entry.get('recipe')} | {entry.get('epochs')} | "
+            f"{m.get('mean swd_x1e3')} | {m.get('mean c2st_accuracy')} | "
+            f"{m.get('mean class_fidelity')} |"
+        )
+    lines += [
+        "",
+        (
+            "Made by `scripts/train_shipped_p1.sh` (training) and "
+            "`scripts/ship_generators.py` (evaluation, cards, manifest); the numbers and "
+            "every candidate's are in `experiments/results/shipped_p1_candidates.md`. "
+            "Research and data-augmentation use only; not for diagnosis."
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 

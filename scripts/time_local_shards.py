@@ -38,14 +38,22 @@ STUDY = [sys.executable, "-m", "keras_medgan.study", "--data", "phantom", "--qui
 
 def _env() -> dict:
     root = pathlib.Path(__file__).resolve().parents[1]
-    return {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3",
-            "CUDA_VISIBLE_DEVICES": ""}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
 
 
 def _run_together(commands: list[list[str]]) -> float:
     start = time.perf_counter()
-    procs = [subprocess.Popen(c, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True) for c in commands]
+    procs = [
+        subprocess.Popen(
+            c, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for c in commands
+    ]
     for proc in procs:
         _, err = proc.communicate()
         if proc.returncode != 0:
@@ -78,74 +86,119 @@ def compare(one: pathlib.Path, other: pathlib.Path) -> dict:
         return {"same_keys": False}
     no_gan = [k for k in a if k.startswith(NO_GAN_ARMS)]
     auc = [k for k in a if k.endswith(".metrics.auc.mean")]
-    return {"same_keys": True,
-            "largest_difference_without_gan_images": max(abs(a[k] - b[k]) for k in no_gan),
-            "largest_auc_difference": max(abs(a[k] - b[k]) for k in auc)}
+    return {
+        "same_keys": True,
+        "largest_difference_without_gan_images": max(abs(a[k] - b[k]) for k in no_gan),
+        "largest_auc_difference": max(abs(a[k] - b[k]) for k in auc),
+    }
 
 
 def equivalence(work: pathlib.Path) -> dict:
     """One process vs 4 shards in two stages, with a deterministic recipe."""
     root = pathlib.Path(__file__).resolve().parents[1]
     recipe = work / "p1_deterministic.yaml"
-    recipe.write_text((root / "experiments" / "p1_dcgan32_head_ct.yaml").read_text()
-                      + "\ndeterministic: true\n")
+    recipe.write_text(
+        (root / "experiments" / "p1_dcgan32_head_ct.yaml").read_text() + "\ndeterministic: true\n"
+    )
     study = [*STUDY, "--recipe", f"p1={recipe}", "--gan-workers", "1"]
     one, shards = work / "one", work / "shards"
     _run_together([[*study, "--out", str(one)]])
     for stage in ("gans", "classifiers"):
-        _run_together([[*study, "--stage", stage, "--shard", f"{i}/4", "--out", str(shards)]
-                       for i in range(4)])
+        _run_together(
+            [
+                [*study, "--stage", stage, "--shard", f"{i}/4", "--out", str(shards)]
+                for i in range(4)
+            ]
+        )
     _run_together([[sys.executable, "-m", "keras_medgan.study", "report", "--out", str(shards)]])
     a, b = _arm_numbers(one), _arm_numbers(shards)
-    differ = sorted(k for k in a if k not in b or not (a[k] == b[k] or (a[k] != a[k]
-                                                                        and b[k] != b[k])))
-    return {"setup": "4 shards in two stages vs one process, deterministic: true",
-            "numbers": len(a), "same_keys": sorted(a) == sorted(b), "differing": differ[:20],
-            "equal": sorted(a) == sorted(b) and not differ}
+    differ = sorted(
+        k for k in a if k not in b or not (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]))
+    )
+    return {
+        "setup": "4 shards in two stages vs one process, deterministic: true",
+        "numbers": len(a),
+        "same_keys": sorted(a) == sorted(b),
+        "differing": differ[:20],
+        "equal": sorted(a) == sorted(b) and not differ,
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", help="write the timings here")
-    parser.add_argument("--equivalence", action="store_true",
-                        help="check 4 shards in two stages equal one process (deterministic)")
+    parser.add_argument(
+        "--equivalence",
+        action="store_true",
+        help="check 4 shards in two stages equal one process (deterministic)",
+    )
     args = parser.parse_args(argv)
     work = pathlib.Path(tempfile.mkdtemp(prefix="local-shards-"))
     if args.equivalence:
         row = equivalence(work)
         print(json.dumps(row, indent=1))
         if args.json:
-            pathlib.Path(args.json).write_text(json.dumps(
-                {"command": "python scripts/time_local_shards.py --equivalence", **row},
-                indent=1) + "\n")
+            pathlib.Path(args.json).write_text(
+                json.dumps(
+                    {"command": "python scripts/time_local_shards.py --equivalence", **row},
+                    indent=1,
+                )
+                + "\n"
+            )
         return 0 if row["equal"] else 1
     rows = []
     one = work / "one"
-    rows.append({"setup": "one process, --gan-workers 1",
-                 "seconds": _run_together([[*STUDY, "--gan-workers", "1", "--out", str(one)]])})
+    rows.append(
+        {
+            "setup": "one process, --gan-workers 1",
+            "seconds": _run_together([[*STUDY, "--gan-workers", "1", "--out", str(one)]]),
+        }
+    )
     two_workers = work / "two_workers"
-    rows.append({"setup": "one process, --gan-workers 2", "seconds": _run_together(
-        [[*STUDY, "--gan-workers", "2", "--out", str(two_workers)]])})
+    rows.append(
+        {
+            "setup": "one process, --gan-workers 2",
+            "seconds": _run_together([[*STUDY, "--gan-workers", "2", "--out", str(two_workers)]]),
+        }
+    )
     shards = work / "shards"
-    seconds = _run_together([[*STUDY, "--gan-workers", "1", "--shard", f"{i}/2", "--out",
-                              str(shards)] for i in range(2)])
-    seconds += _run_together([[sys.executable, "-m", "keras_medgan.study", "report", "--out",
-                               str(shards)]])
-    rows.append({"setup": "2 shards in parallel (--shard 0/2, 1/2) + report",
-                 "seconds": seconds})
+    seconds = _run_together(
+        [
+            [*STUDY, "--gan-workers", "1", "--shard", f"{i}/2", "--out", str(shards)]
+            for i in range(2)
+        ]
+    )
+    seconds += _run_together(
+        [[sys.executable, "-m", "keras_medgan.study", "report", "--out", str(shards)]]
+    )
+    rows.append({"setup": "2 shards in parallel (--shard 0/2, 1/2) + report", "seconds": seconds})
     for row, out in zip(rows, (one, two_workers, shards)):
         row["seconds"] = round(row["seconds"], 1)
         row["ratio_to_one_process"] = round(row["seconds"] / rows[0]["seconds"], 2)
         row.update(compare(one, out))
-        print(f"{row['setup']:<52} {row['seconds']:>7.1f} s  ×{row['ratio_to_one_process']:.2f}"
-              f"  real/classical arms differ by {row['largest_difference_without_gan_images']:.3g}"
-              f", mean AUCs by {row['largest_auc_difference']:.3g}", flush=True)
+        print(
+            f"{row['setup']:<52} {row['seconds']:>7.1f} s  ×{row['ratio_to_one_process']:.2f}"
+            f"  real/classical arms differ by {row['largest_difference_without_gan_images']:.3g}"
+            f", mean AUCs by {row['largest_auc_difference']:.3g}",
+            flush=True,
+        )
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(
-            {"command": "python scripts/time_local_shards.py", "cpu_count": os.cpu_count(),
-             "rows": rows}, indent=1) + "\n")
-    return 0 if all(r["same_keys"] and r["largest_difference_without_gan_images"] == 0
-                    for r in rows) else 1
+        pathlib.Path(args.json).write_text(
+            json.dumps(
+                {
+                    "command": "python scripts/time_local_shards.py",
+                    "cpu_count": os.cpu_count(),
+                    "rows": rows,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+    return (
+        0
+        if all(r["same_keys"] and r["largest_difference_without_gan_images"] == 0 for r in rows)
+        else 1
+    )
 
 
 if __name__ == "__main__":

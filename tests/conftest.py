@@ -27,13 +27,19 @@ SHARED_HEAD_CT = REPO.parent / "shared" / "data" / "head_ct"
 # the package the interpreter has installed (another worktree's editable install, an old
 # wheel): the checkout goes first on their PYTHONPATH.
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 
 def subprocess_env(**extra) -> dict:
     """A minimal environment for a tool run in a subprocess, importing this checkout."""
-    return {"PYTHONPATH": os.environ["PYTHONPATH"], "PATH": "/usr/bin:/bin",
-            "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
+    return {
+        "PYTHONPATH": os.environ["PYTHONPATH"],
+        "PATH": "/usr/bin:/bin",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "CUDA_VISIBLE_DEVICES": "",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -54,8 +60,9 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 @pytest.fixture
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed "
-                                    "(pip install selenium)")
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason="selenium not installed (pip install selenium)"
+    )
     for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.path.isfile(path):
             pytest.skip(f"{path} not found (apt-get install -y {pkg})")
@@ -64,9 +71,16 @@ def browser():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(20)

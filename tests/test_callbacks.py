@@ -23,7 +23,7 @@ def test_last_mean_is_over_the_last_min_20_epochs():
     h = cb.EpochHistory()
     for e in range(1, 26):
         h.add(e, {"d_fake": float(e)})
-    assert h.last_mean("d_fake", 20) == pytest.approx(15.5)   # mean of 6..25
+    assert h.last_mean("d_fake", 20) == pytest.approx(15.5)  # mean of 6..25
     assert h.summary()["d_fake_last20"] == pytest.approx(15.5)
     short = cb.EpochHistory()
     for e, v in enumerate([0.2, 0.4, 0.9], start=1):
@@ -41,11 +41,18 @@ def test_run_progress_prints_one_line_with_the_whole_run_eta():
     lines = []
     clock = cb.RunClock(epochs_to_train=11)  # e.g. 6 epochs left here + 5 in another class
     ticks = iter([100.0, 102.0])  # a fake timer: the epoch takes exactly 2 s
-    progress = cb.RunProgress(total_epochs=6, clock=clock, label="hemorrhage",
-                              print_fn=lines.append, timer=lambda: next(ticks))
+    progress = cb.RunProgress(
+        total_epochs=6,
+        clock=clock,
+        label="hemorrhage",
+        print_fn=lines.append,
+        timer=lambda: next(ticks),
+    )
     progress.on_epoch_begin(0)
     progress.on_epoch_end(0, {"d_loss": 0.5, "g_loss": 1.25, "d_fake": 0.3})
-    assert lines[0].startswith("epoch 1/6 [class hemorrhage] d_loss 0.5000 g_loss 1.2500 d_fake 0.3000 2.00 s/epoch")
+    assert lines[0].startswith(
+        "epoch 1/6 [class hemorrhage] d_loss 0.5000 g_loss 1.2500 d_fake 0.3000 2.00 s/epoch"
+    )
     assert lines[0].endswith("s/epoch ETA 20s")  # 10 epochs left × 2 s
     clock.tick(4.0)  # EMA with smoothing 0.3: 2 + 0.3·(4 − 2) = 2.6 s
     assert clock.remaining == 9 and clock.eta_seconds == pytest.approx(9 * 2.6)
@@ -61,9 +68,15 @@ def _run_epochs(progress, epochs):
 def test_run_progress_keeps_a_line_every_n_epochs_first_and_last():
     lines, live = [], []
     clock = cb.RunClock(epochs_to_train=250)
-    progress = cb.RunProgress(total_epochs=250, clock=clock, print_fn=lines.append,
-                              timer=lambda: 0.0, every=cb.log_every(250), live=True,
-                              write=live.append)
+    progress = cb.RunProgress(
+        total_epochs=250,
+        clock=clock,
+        print_fn=lines.append,
+        timer=lambda: 0.0,
+        every=cb.log_every(250),
+        live=True,
+        write=live.append,
+    )
     _run_epochs(progress, range(12))
     _run_epochs(progress, range(12, 250))  # a resumed fit starts with a line again
     kept = [int(line.split()[1].split("/")[0].strip("\r\x1b[K")) for line in lines]
@@ -76,8 +89,14 @@ def test_run_progress_keeps_a_line_every_n_epochs_first_and_last():
 
 def test_run_progress_off_a_terminal_writes_nothing_between_kept_lines():
     lines, live = [], []
-    progress = cb.RunProgress(total_epochs=7, clock=cb.RunClock(7), print_fn=lines.append,
-                              timer=lambda: 0.0, every=3, write=live.append)
+    progress = cb.RunProgress(
+        total_epochs=7,
+        clock=cb.RunClock(7),
+        print_fn=lines.append,
+        timer=lambda: 0.0,
+        every=3,
+        write=live.append,
+    )
     _run_epochs(progress, range(7))
     assert [line.split()[1] for line in lines] == ["1/7", "3/7", "6/7", "7/7"] and live == []
 
@@ -108,7 +127,9 @@ def test_checkpoint_saver_saves_every_n_and_at_the_end_but_never_nan(tmp_path):
     ckpt = tf.train.Checkpoint(model=model, epoch=epoch)
     manager = tf.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=10)
     guard = cb.NonFiniteGuard()
-    saver = cb.CheckpointSaver(manager, epoch, every=2, total_epochs=5, guard=guard, models=(model,))
+    saver = cb.CheckpointSaver(
+        manager, epoch, every=2, total_epochs=5, guard=guard, models=(model,)
+    )
     for m in (guard, saver):
         m.set_model(model)
     good = {"d_loss": 0.5, "g_loss": 0.5}
@@ -117,16 +138,21 @@ def test_checkpoint_saver_saves_every_n_and_at_the_end_but_never_nan(tmp_path):
     saver.on_epoch_end(4, {"d_loss": float("nan"), "g_loss": 0.5})  # last epoch is NaN
     assert [int(p.rsplit("-", 1)[1]) for p in manager.checkpoints] == [2, 4]
     assert saver.last_good_epoch == 4
-    assert tf.train.load_variable(manager.latest_checkpoint, "epoch/.ATTRIBUTES/VARIABLE_VALUE") == 4
+    assert (
+        tf.train.load_variable(manager.latest_checkpoint, "epoch/.ATTRIBUTES/VARIABLE_VALUE") == 4
+    )
 
 
 def test_checkpoint_saver_refuses_nan_weights_with_finite_losses(tmp_path):
     model = _tiny_model()
     epoch = tf.Variable(0, dtype=tf.int64)
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, epoch=epoch),
-                                         str(tmp_path), max_to_keep=3)
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model, epoch=epoch), str(tmp_path), max_to_keep=3
+    )
     guard = cb.NonFiniteGuard()
-    saver = cb.CheckpointSaver(manager, epoch, every=1, total_epochs=3, guard=guard, models=(model,))
+    saver = cb.CheckpointSaver(
+        manager, epoch, every=1, total_epochs=3, guard=guard, models=(model,)
+    )
     for m in (guard, saver):
         m.set_model(model)
     saver.on_epoch_end(0, {"d_loss": 0.1, "g_loss": 0.1})
@@ -166,7 +192,9 @@ def test_metrics_log_writes_jsonl_csv_and_null_for_nan(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert rows[0]["class"] == "normal" and rows[0]["epoch"] == 1
     assert rows[0]["d_loss"] == 0.25 and rows[0]["g_loss"] is None
-    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "class,epoch,d_loss,g_loss,time"
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[
+        0
+    ] == "class,epoch,d_loss,g_loss,time"
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
     assert math.isnan(history.series("g_loss")[0]) and history.series("d_loss")[1] == 0.5
 
@@ -181,10 +209,15 @@ def test_loss_plot_and_sample_grid_write_pngs(tmp_path):
     assert cv2.imread(str(path)) is not None
     z = keras.Input((4,))
     g = keras.Model(z, keras.layers.Reshape((2, 2, 1))(keras.layers.Dense(4, activation="tanh")(z)))
-    grid = cb.SampleGrid(g, cb.fixed_grid_inputs(4, 4, seed=0), tmp_path / "s", every=2, total_epochs=3)
+    grid = cb.SampleGrid(
+        g, cb.fixed_grid_inputs(4, 4, seed=0), tmp_path / "s", every=2, total_epochs=3
+    )
     for e in range(3):
         grid.on_epoch_end(e, {"d_loss": 0.1})
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["epoch_00002.png", "epoch_00003.png"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "epoch_00002.png",
+        "epoch_00003.png",
+    ]
     scale = cb.GRID_MIN_TILE // 2  # 2×2 fakes, shown at least GRID_MIN_TILE px wide
     side = (2 * 4 + 2) * scale
     assert cv2.imread(str(tmp_path / "s" / "epoch_00002.png"), 0).shape == (side, side)
@@ -198,7 +231,8 @@ def test_loss_plot_of_a_short_run_has_whole_epoch_ticks(tmp_path, monkeypatch):
         h.add(e, {"d_loss": 1.0 / e, "g_loss": float(e), "d_real": 0.6, "d_fake": 0.4})
     ticks = []
     real_close = plt.close
-    monkeypatch.setattr(plt, "close", lambda fig: (ticks.extend(fig.axes[-1].get_xticks()),
-                                                  real_close(fig)))
+    monkeypatch.setattr(
+        plt, "close", lambda fig: (ticks.extend(fig.axes[-1].get_xticks()), real_close(fig))
+    )
     cb.plot_losses(h, tmp_path / "loss.png")
     assert ticks and all(float(t).is_integer() for t in ticks)

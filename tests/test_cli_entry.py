@@ -23,17 +23,25 @@ def test_unknown_tool_is_one_line_exit_2(capsys):
 
 
 def test_help_of_every_tool_and_command_comes_from_the_stored_text_without_tensorflow():
-    code = ("import sys, io, contextlib\n"
-            "from keras_medgan import cli\n"
-            "for argv in (['train', '--help'], ['study', 'report', '--help'], "
-            "['data', 'info', '-h']):\n"
-            "    out = io.StringIO()\n"
-            "    with contextlib.redirect_stdout(out):\n"
-            "        assert cli.main(argv) == 0\n"
-            "    assert out.getvalue().startswith('usage: keras-medgan ' + argv[0]), argv\n"
-            "print('tensorflow' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
-                         env=subprocess_env(), timeout=120)
+    code = (
+        "import sys, io, contextlib\n"
+        "from keras_medgan import cli\n"
+        "for argv in (['train', '--help'], ['study', 'report', '--help'], "
+        "['data', 'info', '-h']):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        assert cli.main(argv) == 0\n"
+        "    assert out.getvalue().startswith('usage: keras-medgan ' + argv[0]), argv\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 

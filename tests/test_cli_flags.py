@@ -40,7 +40,8 @@ def test_every_tool_uses_the_shared_definitions(tool):
                 flag = SHARED_FLAGS[option]
                 assert action.dest == flag.dest, (tool, option)
                 assert action.help.startswith(flag.help), (
-                    f"{tool} {option}: help does not start with the shared text")
+                    f"{tool} {option}: help does not start with the shared text"
+                )
             if option in OLD_SPELLINGS:
                 assert action.help == argparse.SUPPRESS, f"{tool}: {option} shown in --help"
                 owner = next(f for f in SHARED_FLAGS.values() if option in f.aliases)
@@ -50,12 +51,21 @@ def test_every_tool_uses_the_shared_definitions(tool):
 def test_real_data_and_generators_have_one_name_in_every_tool():
     """No tool shows --real / --fake / --generator / --model any more; every tool that
     reads real data has --data, every one that reads generators has --generators."""
-    visible = {tool: {o for a in p._actions if a.help != argparse.SUPPRESS
-                      for o in a.option_strings} for tool, p in PARSERS.items()}
+    visible = {
+        tool: {o for a in p._actions if a.help != argparse.SUPPRESS for o in a.option_strings}
+        for tool, p in PARSERS.items()
+    }
     for tool, options in visible.items():
         assert not options & OLD_SPELLINGS, (tool, options & OLD_SPELLINGS)
-    for tool in ("train", "synthesize", "benchmark", "evaluate", "turing make", "study",
-                 "data info"):
+    for tool in (
+        "train",
+        "synthesize",
+        "benchmark",
+        "evaluate",
+        "turing make",
+        "study",
+        "data info",
+    ):
         assert "--data" in visible[tool] and "--data-dir" in visible[tool], tool
     for tool in ("synthesize", "benchmark", "evaluate", "turing make"):
         assert "--generators" in visible[tool], tool
@@ -63,22 +73,40 @@ def test_real_data_and_generators_have_one_name_in_every_tool():
 
 def test_old_spellings_still_parse_to_the_new_names():
     evaluate = PARSERS["evaluate"]
-    args = evaluate.parse_args(["--real", "head_ct", "--fake", "synth/", "--out", "e",
-                                "--num-bootstrap", "7", "--inception-weights", "w.h5"])
+    args = evaluate.parse_args(
+        [
+            "--real",
+            "head_ct",
+            "--fake",
+            "synth/",
+            "--out",
+            "e",
+            "--num-bootstrap",
+            "7",
+            "--inception-weights",
+            "w.h5",
+        ]
+    )
     assert (args.data, args.generators, args.bootstrap) == ("head_ct", "synth/", 7)
     assert (args.feature_weights, args.features) == ("w.h5", "inception_v3")
     # an explicit --features wins over what the old name implied, in either order
-    for argv in (["--features", "vgg16", "--inception-weights", "w.h5"],
-                 ["--inception-weights", "w.h5", "--features", "vgg16"]):
+    for argv in (
+        ["--features", "vgg16", "--inception-weights", "w.h5"],
+        ["--inception-weights", "w.h5", "--features", "vgg16"],
+    ):
         args = evaluate.parse_args(["--data", "x", "--generators", "y", "--out", "e", *argv])
         assert args.features == "vgg16"
-    assert PARSERS["evaluate"].parse_args(
-        ["--data", "x", "--generators", "y", "--out", "e"]).bootstrap == 50
+    assert (
+        PARSERS["evaluate"].parse_args(["--data", "x", "--generators", "y", "--out", "e"]).bootstrap
+        == 50
+    )
     synth = PARSERS["synthesize"]
     for old in ("--model", "--generator"):
         assert synth.parse_args([old, "p1_head_ct"]).generators == "p1_head_ct"
-    assert PARSERS["turing make"].parse_args(
-        ["--real", "a", "--fake", "b", "--out", "o"]).generators == "b"
+    assert (
+        PARSERS["turing make"].parse_args(["--real", "a", "--fake", "b", "--out", "o"]).generators
+        == "b"
+    )
     with pytest.raises(SystemExit):  # required: one of the spellings must be there
         evaluate.parse_args(["--generators", "y", "--out", "e"])
 
@@ -116,7 +144,7 @@ def test_add_flag_refuses_an_alias_that_is_not_an_old_spelling():
 
 def test_the_interfaces_table_lists_exactly_the_shared_flags():
     text = (ROOT / "docs" / "INTERFACES.md").read_text()
-    table = text[text.index("### Shared flags"):]
+    table = text[text.index("### Shared flags") :]
     rows = re.findall(r"^\| `(--[a-z-]+)` \|", table, flags=re.MULTILINE)
     assert rows == list(SHARED_FLAGS)
     for name, flag in SHARED_FLAGS.items():

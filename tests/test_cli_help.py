@@ -23,10 +23,17 @@ def test_stored_help_matches_the_live_parsers():
     assert not stale, f"stale help texts {stale}: run python scripts/write_cli_help.py"
 
 
-@pytest.mark.parametrize("args,key", [
-    (["--help"], "train"), (["-h"], "train"), (["info", "--help"], "data-info"),
-    (["--arch", "dcgan32", "--help"], None), (["--data", "x"], None), ([], None),
-])
+@pytest.mark.parametrize(
+    "args,key",
+    [
+        (["--help"], "train"),
+        (["-h"], "train"),
+        (["info", "--help"], "data-info"),
+        (["--arch", "dcgan32", "--help"], None),
+        (["--data", "x"], None),
+        ([], None),
+    ],
+)
 def test_only_a_plain_help_request_is_answered_from_a_file(args, key):
     tool = key.split("-")[0] if key else "train"
     assert help_key(tool, args) == key
@@ -41,12 +48,20 @@ def test_print_stored_help_reads_the_original_command_line(capsys):
 
 
 def test_help_of_a_tool_that_needs_tensorflow_does_not_import_it():
-    code = ("import runpy, sys; sys.argv = ['-m', '--help']; sys.orig_argv = ['python', '-m', "
-            "'keras_medgan.train', '--help']\n"
-            "try:\n    import keras_medgan\nexcept SystemExit as e:\n"
-            "    print('exit', e.code, 'tensorflow' in sys.modules)")
+    code = (
+        "import runpy, sys; sys.argv = ['-m', '--help']; sys.orig_argv = ['python', '-m', "
+        "'keras_medgan.train', '--help']\n"
+        "try:\n    import keras_medgan\nexcept SystemExit as e:\n"
+        "    print('exit', e.code, 'tensorflow' in sys.modules)"
+    )
     env = {**os.environ, "COLUMNS": "100"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
     assert out.startswith("usage: python -m keras_medgan.train")
     assert out.rstrip().endswith("exit 0 False")

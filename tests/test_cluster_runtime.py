@@ -5,9 +5,14 @@ import pytest
 
 from keras_medgan import runtime
 
-SLURM_STEP = {"SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "2", "SLURM_NTASKS": "2",
-              "SLURM_STEP_NODELIST": "localhost", "SLURM_STEP_TASKS_PER_NODE": "2",
-              "SLURM_JOB_ID": "42"}
+SLURM_STEP = {
+    "SLURM_PROCID": "1",
+    "SLURM_STEP_NUM_TASKS": "2",
+    "SLURM_NTASKS": "2",
+    "SLURM_STEP_NODELIST": "localhost",
+    "SLURM_STEP_TASKS_PER_NODE": "2",
+    "SLURM_JOB_ID": "42",
+}
 
 
 @pytest.fixture
@@ -29,9 +34,14 @@ def test_a_two_task_slurm_step_gives_a_two_worker_cluster(slurm_env):
     assert (resolver.task_type, resolver.task_id) == ("worker", 1)
 
 
-@pytest.mark.parametrize("change", [{"TF_CONFIG": '{"cluster": {}}'},
-                                    {"SLURM_STEP_NUM_TASKS": "1", "SLURM_NTASKS": "1"},
-                                    {"SLURM_PROCID": None}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"TF_CONFIG": '{"cluster": {}}'},
+        {"SLURM_STEP_NUM_TASKS": "1", "SLURM_NTASKS": "1"},
+        {"SLURM_PROCID": None},
+    ],
+)
 def test_no_slurm_cluster_with_tf_config_one_task_or_outside_slurm(slurm_env, change):
     for key, value in change.items():
         if value is None:
@@ -53,9 +63,11 @@ def test_memory_growth_is_set_on_every_gpu_and_survives_an_initialised_one(monke
             raise RuntimeError("Physical devices cannot be modified after being initialized")
         calls.append((device.name, on))
 
-    monkeypatch.setattr(runtime.tf.config, "list_physical_devices",
-                        lambda kind=None: [Device("/physical_device:GPU:0"),
-                                           Device("/physical_device:GPU:1")])
+    monkeypatch.setattr(
+        runtime.tf.config,
+        "list_physical_devices",
+        lambda kind=None: [Device("/physical_device:GPU:0"), Device("/physical_device:GPU:1")],
+    )
     monkeypatch.setattr(runtime.tf.config.experimental, "set_memory_growth", set_growth)
     assert runtime.enable_memory_growth() == ["/physical_device:GPU:0"]
     assert calls == [("/physical_device:GPU:0", True)]

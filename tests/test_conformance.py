@@ -26,17 +26,31 @@ def test_every_arch_builds_exports_reloads_safely_and_generates(arch, num_classe
     width = spec.builder_kwargs(spec.paper_defaults())
     g = spec.build_generator(z_dim=z_dim, image_size=size, num_classes=num_classes, **width)
     family = GAN_FAMILIES.get(spec.paper_defaults().get("loss", "bce"))
-    d = spec.build_discriminator(image_size=size, num_classes=num_classes, critic=family.CRITIC,
-                                 **width)
+    d = spec.build_discriminator(
+        image_size=size, num_classes=num_classes, critic=family.CRITIC, **width
+    )
     assert g.count_params() > 0 and d.count_params() > 0
     # what training exports: the loss family's exportable generator (pggan: a plain graph)
-    gan = family(generator=g, discriminator=d, z_dim=z_dim, num_classes=num_classes, seed=0,
-                 **family.option_defaults())
+    gan = family(
+        generator=g,
+        discriminator=d,
+        z_dim=z_dim,
+        num_classes=num_classes,
+        seed=0,
+        **family.option_defaults(),
+    )
     g = gan.exportable_generator()
     names = ["normal", "hemorrhage"]
-    card = make_model_card(arch=arch, data="phantom", class_names=names,
-                           label=None if num_classes else "normal", image_size=size,
-                           z_dim=z_dim, epochs=0, seed=0)
+    card = make_model_card(
+        arch=arch,
+        data="phantom",
+        class_names=names,
+        label=None if num_classes else "normal",
+        image_size=size,
+        z_dim=z_dim,
+        epochs=0,
+        seed=0,
+    )
     paths = export_generator(g, tmp_path, "conditional" if num_classes else "normal", card)
     for fmt in ("h5", "keras"):
         loaded = load_generator(paths[fmt])  # safe mode: the vetting allow-list accepts it
@@ -49,8 +63,11 @@ def _thumbnails():
     """A 64-feature extractor (every 4th pixel): FID's matrix square root stays tiny."""
     from keras_medgan.features import FeatureExtractor
 
-    return FeatureExtractor(name="thumbnails", description="every 4th pixel",
-                            fn=lambda x: np.asarray(x)[:, ::4, ::4, 0].reshape(len(x), -1))
+    return FeatureExtractor(
+        name="thumbnails",
+        description="every 4th pixel",
+        fn=lambda x: np.asarray(x)[:, ::4, ::4, 0].reshape(len(x), -1),
+    )
 
 
 def _context(tmp_path):
@@ -60,10 +77,16 @@ def _context(tmp_path):
     real = np.tanh(rng.normal(0, 0.6, (24, 32, 32, 1))).astype(np.float32)
     fake = np.tanh(rng.normal(0.1, 0.6, (24, 32, 32, 1))).astype(np.float32)
     labels = np.repeat([0, 1], 12)
-    return EvalContext(real=real, fake=fake, out_dir=str(tmp_path), real_labels=labels,
-                       fake_labels=labels, class_names=["normal", "hemorrhage"],
-                       extractor_factory=_thumbnails,
-                       options={"epochs": 1, "c2st_epochs": 1, "folds": 2})
+    return EvalContext(
+        real=real,
+        fake=fake,
+        out_dir=str(tmp_path),
+        real_labels=labels,
+        fake_labels=labels,
+        class_names=["normal", "hemorrhage"],
+        extractor_factory=_thumbnails,
+        options={"epochs": 1, "c2st_epochs": 1, "folds": 2},
+    )
 
 
 @pytest.mark.parametrize("name", METRICS.names())
@@ -97,8 +120,9 @@ def test_every_dataset_resolves_or_names_what_is_missing(name, tmp_path, monkeyp
         images = load_image_set(data, image_size=32, split="all", progress=False)
     except DataError as exc:
         message = str(exc)
-        assert str(tmp_path) in message or "KERAS_MEDGAN_DATA" in message or "--data-dir" in \
-            message, message
+        assert (
+            str(tmp_path) in message or "KERAS_MEDGAN_DATA" in message or "--data-dir" in message
+        ), message
         assert "\n" not in message.splitlines()[0]
         return
     assert name == "phantom" and len(images) > 0

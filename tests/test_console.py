@@ -16,8 +16,14 @@ TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)
 def _run_tool(*argv):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
     env.pop("KERAS_MEDGAN_VERBOSE", None)
-    return subprocess.run([sys.executable, "-m", "keras_medgan.synthesize", *argv],
-                          check=False, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "keras_medgan.synthesize", *argv],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_a_tool_that_loads_tensorflow_prints_no_start_up_lines_unless_verbose():
@@ -82,14 +88,17 @@ def test_output_cut_by_a_closed_pipe_ends_quietly():
     import subprocess
     import sys
 
-    code = ("from keras_medgan.console import run_main\n"
-            "def main():\n"
-            "    for i in range(200000):\n"
-            "        print('line', i)\n"
-            "    return 0\n"
-            "run_main(main)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    code = (
+        "from keras_medgan.console import run_main\n"
+        "def main():\n"
+        "    for i in range(200000):\n"
+        "        print('line', i)\n"
+        "    return 0\n"
+        "run_main(main)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout.readline() == b"line 0\n"
     proc.stdout.close()  # what `head -1` does after its first line
     _, err = proc.communicate(timeout=60)
@@ -103,6 +112,13 @@ def test_subprocesses_import_the_checkout_under_test(tmp_path):
 
     code = "import keras_medgan, pathlib; print(pathlib.Path(keras_medgan.__file__).resolve())"
     for env in (dict(os.environ), subprocess_env()):
-        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                             text=True, env=env, check=True, timeout=120).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=120,
+        ).stdout.strip()
         assert out == str(REPO / "keras_medgan" / "__init__.py")

@@ -81,30 +81,37 @@ def test_the_docs_show_every_tool():
     assert len(DOCUMENTED) > 40
 
 
-@pytest.mark.parametrize("source,tool,args", DOCUMENTED,
-                         ids=[f"{s}:{t.split('.')[-1]}:{i}" for i, (s, t, _) in enumerate(DOCUMENTED)])
+@pytest.mark.parametrize(
+    "source,tool,args",
+    DOCUMENTED,
+    ids=[f"{s}:{t.split('.')[-1]}:{i}" for i, (s, t, _) in enumerate(DOCUMENTED)],
+)
 def test_documented_command_parses(source, tool, args, capsys):
     module = importlib.import_module(TOOLS[tool])
     argv = shlex.split(args)
     # a tool whose first word picks a parser (study: run / report) says which one
-    parser, argv = (module.parser_for(argv) if hasattr(module, "parser_for")
-                    else (module.build_parser(), argv))
+    parser, argv = (
+        module.parser_for(argv) if hasattr(module, "parser_for") else (module.build_parser(), argv)
+    )
     if "-h" in argv or "--help" in argv:
         return  # prints help and exits 0: nothing to check beyond the tool existing
     try:
         parser.parse_args(argv)
     except SystemExit as exc:
         message = capsys.readouterr().err.strip().splitlines()[-1:]
-        pytest.fail(f"{source}: `python -m {tool} {args}` does not parse "
-                    f"(exit {exc.code}): {message}")
+        pytest.fail(
+            f"{source}: `python -m {tool} {args}` does not parse (exit {exc.code}): {message}"
+        )
 
 
 def test_extraction_joins_continuations_and_drops_comments_and_pipes():
-    text = ("```bash\npython -m keras_medgan.train --arch dcgan32 \\\n    --data phantom  # try\n"
-            "python -m keras_medgan.data info --data phantom 2>&1 | tail -3\n"
-            "python -m keras_medgan.data info --data head_ct; ls\n```\n"
-            "inline `python -m keras_medgan.synthesize --model p1_head_ct\n--n 4 --out s/` too; "
-            "the tool `python -m keras_medgan.evaluate` named in prose is no command")
+    text = (
+        "```bash\npython -m keras_medgan.train --arch dcgan32 \\\n    --data phantom  # try\n"
+        "python -m keras_medgan.data info --data phantom 2>&1 | tail -3\n"
+        "python -m keras_medgan.data info --data head_ct; ls\n```\n"
+        "inline `python -m keras_medgan.synthesize --model p1_head_ct\n--n 4 --out s/` too; "
+        "the tool `python -m keras_medgan.evaluate` named in prose is no command"
+    )
     assert [c[1:] for c in _commands(text, "t")] == [
         ("keras_medgan.train", "--arch dcgan32 --data phantom"),
         ("keras_medgan.data", "info --data phantom"),
@@ -117,17 +124,22 @@ def test_extraction_joins_continuations_and_drops_comments_and_pipes():
 #: or the shipped generators); every other documented command is parsed above.
 RUN_AS_WRITTEN = [
     ("keras_medgan.data", "info --data phantom --out phantom_grid.png", "phantom_grid.png"),
-    ("keras_medgan.data", "phantom --out my_phantom --n 200 --seed 0 --grid grid.png",
-     "grid.png"),
+    ("keras_medgan.data", "phantom --out my_phantom --n 200 --seed 0 --grid grid.png", "grid.png"),
     ("keras_medgan.synthesize", "--list", None),
-    ("keras_medgan.synthesize", "--generators p1_head_ct --n 100 --out synth_p1/",
-     "synth_p1/labels.csv"),
+    (
+        "keras_medgan.synthesize",
+        "--generators p1_head_ct --n 100 --out synth_p1/",
+        "synth_p1/labels.csv",
+    ),
     ("keras_medgan.study", "--data phantom --quick --out studies/phantom --list-cells", None),
 ]
 
 
-@pytest.mark.parametrize("tool,args,made", RUN_AS_WRITTEN,
-                         ids=[f"{t.split('.')[-1]}:{a.split()[0]}" for t, a, _ in RUN_AS_WRITTEN])
+@pytest.mark.parametrize(
+    "tool,args,made",
+    RUN_AS_WRITTEN,
+    ids=[f"{t.split('.')[-1]}:{a.split()[0]}" for t, a, _ in RUN_AS_WRITTEN],
+)
 def test_cheap_documented_command_runs_as_written(tool, args, made, tmp_path, monkeypatch):
     assert (tool, args) in {(t, a) for _, t, a in DOCUMENTED}, "no longer documented"
     monkeypatch.chdir(tmp_path)

@@ -21,8 +21,11 @@ PHANTOM = "phantom:n=40,size=128"  # 14 training images per class: one batch of 
 def _weights(path):
     out = {}
     with h5py.File(path, "r") as handle:
-        handle.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                          if isinstance(obj, h5py.Dataset) else None)
+        handle.visititems(
+            lambda name, obj: (
+                out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return out
 
 
@@ -71,9 +74,7 @@ def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
     )
     run_b = tmp_path / "b" / "00000-dcgan32-phantom"
     _wait(_start("--resume", str(run_b), "--epochs", "3", cwd=tmp_path))
-    a = _weights(
-        tmp_path / "a" / "00000-dcgan32-phantom" / "export" / "generator_normal.h5"
-    )
+    a = _weights(tmp_path / "a" / "00000-dcgan32-phantom" / "export" / "generator_normal.h5")
     b = _weights(run_b / "export" / "generator_normal.h5")
     assert sorted(a) == sorted(b)
     assert all(np.array_equal(a[k], b[k]) for k in a)
@@ -82,8 +83,9 @@ def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
     run_a = tmp_path / "a" / "00000-dcgan32-phantom"
     assert _epochs(run_a) == _epochs(run_b)
     assert [e["epoch"] for e in _epochs(run_b)] == [1, 2, 3]
-    card_a, card_b = (json.loads((r / "export" / "generator_normal.json").read_text())
-                      for r in (run_a, run_b))
+    card_a, card_b = (
+        json.loads((r / "export" / "generator_normal.json").read_text()) for r in (run_a, run_b)
+    )
     assert card_a["final_metrics"] == card_b["final_metrics"]
     assert card_b["final_metrics"]["epochs_trained"] == 3
     assert "d_fake_last20" in card_b["final_metrics"]
@@ -91,8 +93,11 @@ def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
 
 def _epochs(run: pathlib.Path) -> list[dict]:
     """metrics.jsonl's epoch records without their wall-clock time."""
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     return [{k: v for k, v in r.items() if k != "time"} for r in rows if "epoch" in r]
 
 
@@ -110,15 +115,19 @@ class _Epoch:
         self.value = value
 
 
-@pytest.mark.parametrize("minutes, expected", [
-    (math.inf, [50, 60]),                                     # epoch counts only
-    (5.0, [*range(3, 50, 3), 50, 53, 56, 59, 60]),            # 100 s epochs: every 3rd too
-])
+@pytest.mark.parametrize(
+    "minutes, expected",
+    [
+        (math.inf, [50, 60]),  # epoch counts only
+        (5.0, [*range(3, 50, 3), 50, 53, 56, 59, 60]),  # 100 s epochs: every 3rd too
+    ],
+)
 def test_checkpoints_also_come_every_few_minutes(minutes, expected):
     now = [0.0]
     manager = _Manager()
-    saver = cb.CheckpointSaver(manager, _Epoch(), every=50, total_epochs=60,
-                               max_seconds=60 * minutes, timer=lambda: now[0])
+    saver = cb.CheckpointSaver(
+        manager, _Epoch(), every=50, total_epochs=60, max_seconds=60 * minutes, timer=lambda: now[0]
+    )
     for epoch in range(60):
         now[0] += 100.0  # a fake clock: the test does not depend on wall time
         saver.on_epoch_end(epoch, {"d_loss": 0.5, "g_loss": 0.7})
@@ -145,8 +154,11 @@ def matrix_reference(tmp_path_factory):
     matrix = _matrix()
     work = tmp_path_factory.mktemp("matrix")
     result = {}
-    thread = threading.Thread(target=lambda: result.setdefault("rc", matrix.train(
-        [*matrix.command(4), "--out", str(work / "unbroken")], work)))
+    thread = threading.Thread(
+        target=lambda: result.setdefault(
+            "rc", matrix.train([*matrix.command(4), "--out", str(work / "unbroken")], work)
+        )
+    )
     thread.start()
 
     def weights():
@@ -169,8 +181,11 @@ def test_sigkill_while_checkpointing_resumes_bit_identically(tmp_path, matrix_re
     scripts/kill_resume_matrix.py runs the whole matrix (mid-step, unrecorded checkpoint,
     mid-export, SIGTERM / SIGUSR1)."""
     matrix, reference = matrix_reference
-    rc, _ = matrix.train([*matrix.command(4), "--out", str(tmp_path / "killed")], tmp_path,
-                         kill_at="checkpoint-torn:2")
+    rc, _ = matrix.train(
+        [*matrix.command(4), "--out", str(tmp_path / "killed")],
+        tmp_path,
+        kill_at="checkpoint-torn:2",
+    )
     assert rc == -9
     run = tmp_path / "killed" / "00000-dcgan32-phantom"
     rc, text = matrix.train(["--resume", str(run)], tmp_path)
@@ -179,8 +194,9 @@ def test_sigkill_while_checkpointing_resumes_bit_identically(tmp_path, matrix_re
     assert _same_weights(reference(), matrix.generator_weights(run))
 
 
-def test_sigterm_mid_training_loses_no_epoch_and_resumes_bit_identically(tmp_path,
-                                                                         matrix_reference):
+def test_sigterm_mid_training_loses_no_epoch_and_resumes_bit_identically(
+    tmp_path, matrix_reference
+):
     """SLURM's SIGTERM (time limit, preemption) 0.2 s after epoch 1 is reported: the run
     finishes the epoch it is in, checkpoints and exports it although --checkpoint-every is
     2, exits 143 (what a requeue wrapper reads), and the resumed run starts right after
@@ -188,8 +204,12 @@ def test_sigterm_mid_training_loses_no_epoch_and_resumes_bit_identically(tmp_pat
     import signal
 
     matrix, reference = matrix_reference
-    rc, text = matrix.train([*matrix.command(4), "--out", str(tmp_path / "stopped")], tmp_path,
-                            kill_after_epoch=1, stop_signal=signal.SIGTERM)
+    rc, text = matrix.train(
+        [*matrix.command(4), "--out", str(tmp_path / "stopped")],
+        tmp_path,
+        kill_after_epoch=1,
+        stop_signal=signal.SIGTERM,
+    )
     assert rc == 143, text[-2000:]
     printed = matrix.last_epoch(text)
     kept = re.search(r"SIGTERM received: normal kept epoch (\d+) \(checkpoint \+ export", text)

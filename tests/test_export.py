@@ -19,9 +19,18 @@ from tests.standins import lambda_generator, tiny_generator
 
 
 def _card(label="hemorrhage", **kw):
-    return make_model_card(arch="tiny", data="phantom", class_names=["normal", "hemorrhage"],
-                           label=label, image_size=8, z_dim=8, epochs=3, seed=5,
-                           final_metrics={"d_loss": 0.5, "d_fake_last20": 0.25}, **kw)
+    return make_model_card(
+        arch="tiny",
+        data="phantom",
+        class_names=["normal", "hemorrhage"],
+        label=label,
+        image_size=8,
+        z_dim=8,
+        epochs=3,
+        seed=5,
+        final_metrics={"d_loss": 0.5, "d_fake_last20": 0.25},
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +87,9 @@ def test_conditional_generator_round_trip(exported, fmt):
     z = np.random.default_rng(3).standard_normal((4, 8)).astype("float32")
     y = np.tile(np.array([[0.0, 1.0]], "float32"), (4, 1))
     expected = keras.ops.convert_to_numpy(gc([z, y], training=False))
-    np.testing.assert_allclose(loaded.generate(4, label="hemorrhage", seed=3), expected,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.generate(4, label="hemorrhage", seed=3), expected, rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(loaded.generate(4, label=1, seed=3), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="conditional"):
         loaded.generate(2)
@@ -145,7 +155,9 @@ def test_card_that_contradicts_the_model_is_an_error(exported, tmp_path):
 
 def test_any_savedmodel_is_refused_unless_trusted(exported):
     _, paths, _, _ = exported
-    with pytest.raises(GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"):
+    with pytest.raises(
+        GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"
+    ):
         load_generator(paths["savedmodel"])
 
 
@@ -163,7 +175,9 @@ def test_savedmodel_with_file_io_ops_is_refused_unless_trusted(tmp_path):
 
     path = tmp_path / "generator_snoop_savedmodel"
     tf.saved_model.save(Snoop(), str(path))
-    with pytest.raises(GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"):
+    with pytest.raises(
+        GeneratorLoadError, match="SavedModel runs a TensorFlow graph.*--trust-model"
+    ):
         load_generator(path)
     loaded = load_generator(path, trust_model=True)
     assert loaded.generate(3).shape == (3, 8, 8, 1)
@@ -199,5 +213,6 @@ def test_compute_in_recasts_a_generator_and_keeps_its_function(tmp_path):
     np.testing.assert_allclose(out, keras.ops.convert_to_numpy(g(z, training=False)), atol=0.05)
     g.save(tmp_path / "g.h5")
     loaded = load_generator(tmp_path / "g.h5", precision="bf16")
-    np.testing.assert_allclose(loaded.generate(4, seed=1), load_generator(
-        tmp_path / "g.h5").generate(4, seed=1), atol=0.05)
+    np.testing.assert_allclose(
+        loaded.generate(4, seed=1), load_generator(tmp_path / "g.h5").generate(4, seed=1), atol=0.05
+    )

@@ -14,8 +14,13 @@ from tests.evaluate.conftest import blob_images
 
 
 def test_registry_names():
-    assert FEATURE_EXTRACTORS.names() == ["domain_cnn", "inception_v3", "keras_model", "pixels",
-                                          "vgg16"]
+    assert FEATURE_EXTRACTORS.names() == [
+        "domain_cnn",
+        "inception_v3",
+        "keras_model",
+        "pixels",
+        "vgg16",
+    ]
 
 
 def test_pixels_is_the_flattened_image():
@@ -55,8 +60,13 @@ def test_grayscale_to_rgb_and_float_antialiased_resize():
     checker = np.indices((32, 32)).sum(0) % 2 * 2.0 - 1.0
     down = resize_images(checker[None, ..., None].astype(np.float32), 8)
     assert np.abs(down).max() < 0.1
-    assert resize_images(np.full((1, 4, 4, 1), 0.9, np.float32) * np.array([1, -1, 1, -1]).reshape(1, 1, 4, 1),
-                         13).max() <= 1.0
+    assert (
+        resize_images(
+            np.full((1, 4, 4, 1), 0.9, np.float32) * np.array([1, -1, 1, -1]).reshape(1, 1, 4, 1),
+            13,
+        ).max()
+        <= 1.0
+    )
 
 
 def test_domain_cnn_trains_on_real_labels_and_is_deterministic():
@@ -80,17 +90,21 @@ def test_domain_cnn_without_classes_uses_rotation_prediction():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, builder, size, dim", [
-    ("inception_v3", "InceptionV3", 299, 2048),
-    ("vgg16", "VGG16", 224, 512),
-])
+@pytest.mark.parametrize(
+    "name, builder, size, dim",
+    [
+        ("inception_v3", "InceptionV3", 299, 2048),
+        ("vgg16", "VGG16", 224, 512),
+    ],
+)
 def test_imagenet_net_from_a_local_weights_file(tmp_path, name, builder, size, dim):
     import keras
 
     path = tmp_path / f"{name}_notop.weights.h5"
     keras.utils.set_random_seed(0)
-    getattr(keras.applications, builder)(include_top=False, weights=None, input_shape=(size, size, 3),
-                                         pooling="avg").save_weights(path)
+    getattr(keras.applications, builder)(
+        include_top=False, weights=None, input_shape=(size, size, 3), pooling="avg"
+    ).save_weights(path)
     ext = get_extractor(name, weights=str(path))
     f = ext(blob_images(2, 32))
     assert f.shape == (2, dim) and f.dtype == np.float32 and np.isfinite(f).all()

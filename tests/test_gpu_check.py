@@ -12,9 +12,24 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.py
 
 
 def test_gpu_check_dry_run_writes_per_epoch_numbers(tmp_path):
-    out = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "--dry-run",
-                          "--epochs", "2", "--batch-size", "4"], capture_output=True,
-                         text=True, env=subprocess_env(), timeout=300, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--out",
+            str(tmp_path),
+            "--dry-run",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads((tmp_path / "gpu_check.json").read_text())
     assert result["dry_run"] and result["devices"]

@@ -8,16 +8,24 @@ from keras_medgan.jsonio import jsonable
 
 
 def test_numpy_types_become_python_and_the_result_is_strict_json():
-    value = {"a": np.float32(0.5), "b": np.int64(3), "c": np.array([1.0, 2.0]), 4: (np.bool_(True),)}
+    value = {
+        "a": np.float32(0.5),
+        "b": np.int64(3),
+        "c": np.array([1.0, 2.0]),
+        4: (np.bool_(True),),
+    }
     out = jsonable(value)
     assert out == {"a": 0.5, "b": 3, "c": [1.0, 2.0], "4": [True]}
     json.dumps(out, allow_nan=False)
 
 
-@pytest.mark.parametrize("nonfinite, expected", [
-    ("null", [None, None, None]),
-    ("string", ["nan", "inf", "-inf"]),
-])
+@pytest.mark.parametrize(
+    "nonfinite, expected",
+    [
+        ("null", [None, None, None]),
+        ("string", ["nan", "inf", "-inf"]),
+    ],
+)
 def test_non_finite_floats_follow_the_chosen_convention(nonfinite, expected):
     values = [math.nan, np.float64("inf"), -math.inf]
     out = jsonable({"x": values}, nonfinite=nonfinite)

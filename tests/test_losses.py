@@ -19,10 +19,18 @@ def val(x):
 
 
 def test_sigmoid_cross_entropy_values_and_stability():
-    out = ops.convert_to_numpy(losses.sigmoid_cross_entropy(
-        np.array([1.0, 0.0, 1.0, 0.0, 0.9]), np.array([0.0, 0.0, 2.0, 100.0, 1.0])))
-    expected = [math.log(2), math.log(2), softplus(-2.0), 100.0,
-                0.9 * softplus(-1.0) + 0.1 * softplus(1.0)]
+    out = ops.convert_to_numpy(
+        losses.sigmoid_cross_entropy(
+            np.array([1.0, 0.0, 1.0, 0.0, 0.9]), np.array([0.0, 0.0, 2.0, 100.0, 1.0])
+        )
+    )
+    expected = [
+        math.log(2),
+        math.log(2),
+        softplus(-2.0),
+        100.0,
+        0.9 * softplus(-1.0) + 0.1 * softplus(1.0),
+    ]
     np.testing.assert_allclose(out, expected, rtol=1e-6)
 
 
@@ -68,9 +76,11 @@ def test_noisy_flipped_labels_stay_in_unit_interval():
 def test_generator_losses():
     fake = np.array([[0.0], [3.0]])
     assert val(losses.non_saturating_generator_loss(fake)) == pytest.approx(
-        (math.log(2) + softplus(-3.0)) / 2, rel=1e-6)
+        (math.log(2) + softplus(-3.0)) / 2, rel=1e-6
+    )
     assert val(losses.minimax_generator_loss(fake)) == pytest.approx(
-        -(math.log(2) + softplus(3.0)) / 2, rel=1e-6)
+        -(math.log(2) + softplus(3.0)) / 2, rel=1e-6
+    )
 
 
 def test_wasserstein_losses():
@@ -89,7 +99,7 @@ def test_interpolate_endpoints():
 
 
 def test_gradient_norm_penalty_hand_values():
-    grads = np.array([[3.0, 4.0], [0.0, 1.0]], "float32")      # norms 5 and 1
+    grads = np.array([[3.0, 4.0], [0.0, 1.0]], "float32")  # norms 5 and 1
     assert val(losses.gradient_norm_penalty(grads, epsilon=0.0)) == pytest.approx(8.0)
 
 
@@ -119,7 +129,7 @@ def test_gradient_penalty_closed_form_on_linear_critic(w_scale):
 
 
 def test_gradient_penalty_is_differentiable_wrt_critic_weights():
-    w = tf.Variable(np.full((1, 2, 2, 1), 2.0, "float32"))   # ||w|| = 4
+    w = tf.Variable(np.full((1, 2, 2, 1), 2.0, "float32"))  # ||w|| = 4
 
     def critic(x):
         return tf.reduce_sum(x * w, axis=(1, 2, 3))[:, None]

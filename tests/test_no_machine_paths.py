@@ -13,13 +13,15 @@ SKIP_SUFFIXES = {".h5", ".png", ".keras", ".whl", ".gz", ".zip", ".pb", ".npz", 
 
 def _tracked_files():
     try:
-        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
         return [ROOT / line for line in out.splitlines() if line]
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: walk the tree
         skip = {".git", ".venv", "venv", "runs", "mutants", "build", "dist", "__pycache__"}
-        return [p for p in ROOT.rglob("*")
-                if p.is_file() and not skip & set(p.relative_to(ROOT).parts)]
+        return [
+            p for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.relative_to(ROOT).parts)
+        ]
 
 
 def _hits(paths) -> list[str]:

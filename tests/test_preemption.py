@@ -42,8 +42,9 @@ def test_inside_a_training_loop_the_first_signal_waits_for_the_epoch_end():
 
 
 @pytest.mark.parametrize("signalled, code", [(None, 130), ("SIGTERM", 143)])
-def test_a_study_stopped_inside_a_gan_cell_says_so_in_one_line(tmp_path, capsys,
-                                                                 monkeypatch, signalled, code):
+def test_a_study_stopped_inside_a_gan_cell_says_so_in_one_line(
+    tmp_path, capsys, monkeypatch, signalled, code
+):
     """Ctrl-C (or SIGTERM) while a GAN cell trains: the cell keeps its last epoch and the
     study ends with one line and 130 (143 for a scheduler's signal), not a traceback."""
     from keras_medgan.study import runner

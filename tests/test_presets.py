@@ -22,9 +22,11 @@ def test_every_arch_names_a_recipe_file_for_itself(arch):
     recipe = yaml.safe_load(presets.find_preset(spec.recipe).read_text())
     assert recipe["arch"] == arch
     assert not set(spec.defaults) & set(presets.RECIPE_KEYS), (
-        f"{arch}: training numbers in ArchSpec.defaults, not in its recipe file")
+        f"{arch}: training numbers in ArchSpec.defaults, not in its recipe file"
+    )
     assert {k: spec.paper_defaults()[k] for k in presets.RECIPE_KEYS if k in recipe} == {
-        k: recipe[k] for k in presets.RECIPE_KEYS if k in recipe}
+        k: recipe[k] for k in presets.RECIPE_KEYS if k in recipe
+    }
 
 
 @pytest.mark.parametrize("arch", ARCHS.names())
@@ -43,8 +45,9 @@ def test_arch_alone_and_its_preset_train_the_same_recipe(arch):
 def test_editing_a_recipe_file_changes_what_the_arch_means(tmp_path):
     """The file is the one place: a changed value reaches the arch's defaults."""
     text = (REPO / "experiments" / "p1_dcgan32_head_ct_plain.yaml").read_text()
-    (tmp_path / "p1_dcgan32_head_ct_plain.yaml").write_text(text.replace("lr: 2.0e-4",
-                                                                         "lr: 3.0e-4"))
+    (tmp_path / "p1_dcgan32_head_ct_plain.yaml").write_text(
+        text.replace("lr: 2.0e-4", "lr: 3.0e-4")
+    )
     assert presets.recipe_defaults("p1_dcgan32_head_ct_plain", tmp_path)["lr"] == 3.0e-4
     assert presets.recipe_defaults("p1_dcgan32_head_ct_plain")["lr"] == 2.0e-4
 
@@ -61,14 +64,25 @@ def test_a_built_package_carries_the_recipes(tmp_path):
     import sys
 
     build = tmp_path / "lib"
-    done = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
-                          cwd=REPO, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(build)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     packaged = sorted(p.name for p in (build / "keras_medgan" / "recipes").glob("*.yaml"))
     assert packaged == sorted(p.name for p in (REPO / "experiments").glob("*.yaml"))
     code = "import keras_medgan.presets as p; print(p.PRESETS_DIR)"
-    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                           text=True, env={"PYTHONPATH": str(build), "PATH": ""}, check=False)
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(build), "PATH": ""},
+        check=False,
+    )
     assert found.stdout.strip() == str(build / "keras_medgan" / "recipes"), found.stderr
 
 

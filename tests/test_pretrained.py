@@ -20,8 +20,16 @@ CLASSES = ["normal", "hemorrhage"]
 
 
 def _card(label):
-    return make_model_card(arch="tiny", data="phantom", class_names=CLASSES, label=label,
-                           image_size=8, z_dim=8, epochs=3, seed=5)
+    return make_model_card(
+        arch="tiny",
+        data="phantom",
+        class_names=CLASSES,
+        label=label,
+        image_size=8,
+        z_dim=8,
+        epochs=3,
+        seed=5,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +40,22 @@ def shipped(tmp_path_factory):
     for i, name in enumerate(CLASSES):
         paths = export_generator(tiny_generator(seed=i), root / "tiny_pair", name, _card(name))
         files[name] = paths["h5"]
-    cond = export_generator(tiny_generator(num_classes=2, seed=3), root / "tiny_cond",
-                            "conditional", _card(None))["h5"]
+    cond = export_generator(
+        tiny_generator(num_classes=2, seed=3), root / "tiny_cond", "conditional", _card(None)
+    )["h5"]
     models = {
-        "tiny_pair": pretrained.manifest_entry(files=files, root=root, classes=CLASSES,
-                                               image_size=8, recipe="test", epochs=3,
-                                               metrics={"swd": 1.5}),
-        "tiny_cond": pretrained.manifest_entry(files={"conditional": cond}, root=root,
-                                               classes=CLASSES, image_size=8),
+        "tiny_pair": pretrained.manifest_entry(
+            files=files,
+            root=root,
+            classes=CLASSES,
+            image_size=8,
+            recipe="test",
+            epochs=3,
+            metrics={"swd": 1.5},
+        ),
+        "tiny_cond": pretrained.manifest_entry(
+            files={"conditional": cond}, root=root, classes=CLASSES, image_size=8
+        ),
     }
     pretrained.write_manifest(models, root)
     for extra in root.rglob("*_savedmodel"):  # only the .h5 ships
@@ -81,20 +97,42 @@ def test_load_pretrained_draws_what_synthesize_writes(shipped, tmp_path, monkeyp
     monkeypatch.setenv("KERAS_MEDGAN_MODELS", str(shipped))
     api = pretrained.load_pretrained("tiny_pair", root=shipped, precision=None)
     images = api.generate(3, label="hemorrhage", seed=4)
-    assert synthesize(["--model", "tiny_pair", "--n", "3", "--seed", "4", "--precision", "fp32",
-                       "--out", str(tmp_path / "s")]) == 0
+    assert (
+        synthesize(
+            [
+                "--model",
+                "tiny_pair",
+                "--n",
+                "3",
+                "--seed",
+                "4",
+                "--precision",
+                "fp32",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
     written = cv2.imread(str(tmp_path / "s" / "hemorrhage" / "hemorrhage_00000.png"), 0)
     np.testing.assert_array_equal(written, to_uint8(images)[0, ..., 0])
-    bench = load_generator_set("tiny_pair", ["tiny_pair"], image_size=8, channels=1,
-                               class_names=CLASSES)
+    bench = load_generator_set(
+        "tiny_pair", ["tiny_pair"], image_size=8, channels=1, class_names=CLASSES
+    )
     bench_images, labels = bench.generate(CLASSES, 3, seed=4)
     np.testing.assert_array_equal(bench_images[labels == 1], images)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda m: m.generate(2, label="tumour"), "has no class 'tumour'; its classes: normal, hemorrhage"),
-    (lambda m: m.generate(2), "give label="),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda m: m.generate(2, label="tumour"),
+            "has no class 'tumour'; its classes: normal, hemorrhage",
+        ),
+        (lambda m: m.generate(2), "give label="),
+    ],
+)
 def test_bad_class_is_one_clear_error(shipped, call, message):
     model = pretrained.load_pretrained("tiny_pair", root=shipped)
     with pytest.raises(pretrained.PretrainedError, match=message):
@@ -102,8 +140,9 @@ def test_bad_class_is_one_clear_error(shipped, call, message):
 
 
 def test_unknown_name_lists_the_valid_ones(shipped):
-    with pytest.raises(pretrained.PretrainedError,
-                       match="unknown model 'p9'; shipped models: tiny_cond, tiny_pair"):
+    with pytest.raises(
+        pretrained.PretrainedError, match="unknown model 'p9'; shipped models: tiny_cond, tiny_pair"
+    ):
         pretrained.load_pretrained("p9", root=shipped)
 
 
@@ -119,7 +158,9 @@ def test_a_corrupted_file_is_refused_before_keras_reads_it(shipped, tmp_path):
     data = bytearray(target.read_bytes())
     data[-100] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(pretrained.PretrainedError, match="generator_normal.h5 has SHA-256 .*refusing"):
+    with pytest.raises(
+        pretrained.PretrainedError, match="generator_normal.h5 has SHA-256 .*refusing"
+    ):
         pretrained.load_pretrained("tiny_pair", root=root)
 
 
@@ -152,8 +193,9 @@ def test_benchmark_accepts_a_shipped_name(shipped, monkeypatch):
     from keras_medgan.bench.generators import load_generator_set
 
     monkeypatch.setenv("KERAS_MEDGAN_MODELS", str(shipped))
-    gen_set = load_generator_set("tiny_pair", ["tiny_pair"], image_size=8, channels=1,
-                                 class_names=CLASSES)
+    gen_set = load_generator_set(
+        "tiny_pair", ["tiny_pair"], image_size=8, channels=1, class_names=CLASSES
+    )
     assert sorted(gen_set.generators) == sorted(CLASSES)
 
 
@@ -201,8 +243,10 @@ def test_card_swd_is_measured_again_within_two_percent(name, shared_head_ct):
 
     model = pretrained.load_pretrained(name, precision="fp32")
     fakes, labels, class_names = synthesize_set(model.generators, n_per_class=256, seed=0)
-    held = [load_image_set("head_ct", data_dir=shared_head_ct, image_size=32, split=s, seed=0)
-            for s in ("val", "test")]
+    held = [
+        load_image_set("head_ct", data_dir=shared_head_ct, image_size=32, split=s, seed=0)
+        for s in ("val", "test")
+    ]
     real = np.concatenate([h.images for h in held])
     real_labels = np.concatenate([h.labels for h in held])
     for c, klass in enumerate(class_names):

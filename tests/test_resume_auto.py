@@ -10,9 +10,26 @@ from keras_medgan.runs import ConfigError, named_run_dir
 
 
 def _cmd(tmp_path, epochs):
-    return ["--arch", "dcgan32", "--data", "phantom:n=16", "--epochs", str(epochs),
-            "--batch-size", "4", "--precision", "fp32", "--sample-every", "1000",
-            "--out", str(tmp_path), "--run-name", "p1-a", "--resume", "auto"]
+    return [
+        "--arch",
+        "dcgan32",
+        "--data",
+        "phantom:n=16",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "4",
+        "--precision",
+        "fp32",
+        "--sample-every",
+        "1000",
+        "--out",
+        str(tmp_path),
+        "--run-name",
+        "p1-a",
+        "--resume",
+        "auto",
+    ]
 
 
 def test_resume_auto_starts_then_continues_the_named_run(tmp_path, capsys):
@@ -22,8 +39,9 @@ def test_resume_auto_starts_then_continues_the_named_run(tmp_path, capsys):
     assert train.main(_cmd(tmp_path, 2)) == 0  # the same command, one epoch more
     out = capsys.readouterr()
     assert "resuming at epoch 2/2" in out.out + out.err
-    epochs = [json.loads(line)["epoch"] for line in
-              (run / "metrics.jsonl").read_text().splitlines()]
+    epochs = [
+        json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()
+    ]
     assert epochs == [1, 1, 2, 2]  # both class GANs (P1: one per class), epoch 2 appended
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["p1-a"]  # no second folder
 

@@ -25,8 +25,12 @@ def test_a_file_lock_excludes_a_second_holder_and_is_removed_on_exit(tmp_path):
 
 
 def test_a_dead_process_on_this_host_leaves_a_lock_that_is_taken_over(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     (tmp_path / ".lock.owner").write_text(f"{dead.stdout.strip()} {socket.gethostname()}\n")
     with file_lock(tmp_path):
         assert (tmp_path / ".lock.owner").read_text().startswith(str(os.getpid()))
@@ -34,8 +38,10 @@ def test_a_dead_process_on_this_host_leaves_a_lock_that_is_taken_over(tmp_path):
 
 def test_a_holder_on_another_host_is_not_guessed_dead(tmp_path):
     (tmp_path / ".lock.owner").write_text("12345 node-elsewhere\n")
-    with pytest.raises(RunLockedError, match="node-elsewhere .*delete the file"), \
-            file_lock(tmp_path):
+    with (
+        pytest.raises(RunLockedError, match="node-elsewhere .*delete the file"),
+        file_lock(tmp_path),
+    ):
         pass
     assert (tmp_path / ".lock.owner").read_text() == "12345 node-elsewhere\n"  # untouched
 
@@ -51,8 +57,10 @@ def test_auto_falls_back_to_the_lock_file_where_flock_is_unsupported(tmp_path, m
         assert (tmp_path / ".lock.owner").is_file()
         with pytest.raises(RunLockedError), run_lock(tmp_path):
             pass
-    with pytest.raises(RunLockedError, match="cannot flock.*KERAS_MEDGAN_LOCK=file"), \
-            run_lock(tmp_path, mode="flock"):
+    with (
+        pytest.raises(RunLockedError, match="cannot flock.*KERAS_MEDGAN_LOCK=file"),
+        run_lock(tmp_path, mode="flock"),
+    ):
         pass
 
 
@@ -61,6 +69,5 @@ def test_the_lock_mode_comes_from_the_environment(tmp_path, monkeypatch):
     with run_lock(tmp_path):
         assert (tmp_path / ".lock.owner").is_file()
     monkeypatch.setenv(runs.LOCK_ENV, "nfs")
-    with pytest.raises(runs.ConfigError, match="use one of auto, flock, file"), \
-            run_lock(tmp_path):
+    with pytest.raises(runs.ConfigError, match="use one of auto, flock, file"), run_lock(tmp_path):
         pass

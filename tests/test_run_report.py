@@ -23,22 +23,41 @@ def _png(path, value=0.5):
 def run_dir(tmp_path):
     run = tmp_path / "00003-dcgan32-head_ct"
     run.mkdir()
-    (run / "config.json").write_text(json.dumps({"arch": "dcgan32", "data": "head_ct",
-                                                 "epochs": 40, "command": "python -m x"}))
-    (run / "summary.json").write_text(json.dumps({"normal": {
-        "name": "normal", "status": "trained", "epochs": 40,
-        "final_metrics": {"d_loss": 1.23456, "g_loss": 0.98765}, "export": {}}}))
+    (run / "config.json").write_text(
+        json.dumps({"arch": "dcgan32", "data": "head_ct", "epochs": 40, "command": "python -m x"})
+    )
+    (run / "summary.json").write_text(
+        json.dumps(
+            {
+                "normal": {
+                    "name": "normal",
+                    "status": "trained",
+                    "epochs": 40,
+                    "final_metrics": {"d_loss": 1.23456, "g_loss": 0.98765},
+                    "export": {},
+                }
+            }
+        )
+    )
     _png(run / "loss_normal.png")
     _png(run / "real_vs_fake_normal.png")
     for epoch in range(2, 42, 2):  # 20 grids
         _png(run / "samples" / "normal" / f"epoch_{epoch:05d}.png", epoch / 50)
     (run / "export").mkdir()
-    (run / "export" / "generator_normal.json").write_text(json.dumps(
-        {"arch": "dcgan32", "label": "normal", "epochs": 40,
-         "train_ids": [f"{i}.png" for i in range(64)]}))
+    (run / "export" / "generator_normal.json").write_text(
+        json.dumps(
+            {
+                "arch": "dcgan32",
+                "label": "normal",
+                "epochs": 40,
+                "train_ids": [f"{i}.png" for i in range(64)],
+            }
+        )
+    )
     (run / "eval").mkdir()
-    (run / "eval" / "results.json").write_text(json.dumps(
-        {"meta": {}, "metrics": {"swd": {"normal": {"swd_x1e3": 51.5}}}, "figures": {}}))
+    (run / "eval" / "results.json").write_text(
+        json.dumps({"meta": {}, "metrics": {"swd": {"normal": {"swd_x1e3": 51.5}}}, "figures": {}})
+    )
     return run
 
 
@@ -49,9 +68,19 @@ def test_page_is_self_contained_and_shows_the_numbers(run_dir):
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    for text in ("1.235", "0.9877", "40 epochs", f"{MAX_SAMPLE_GRIDS} of 20 grids",
-                 "epoch 2<", "epoch 40<", "64 images, e.g. 0.png", "swd.normal.swd_x1e3",
-                 "51.5", "--resume", "synthesize --generator"):
+    for text in (
+        "1.235",
+        "0.9877",
+        "40 epochs",
+        f"{MAX_SAMPLE_GRIDS} of 20 grids",
+        "epoch 2<",
+        "epoch 40<",
+        "64 images, e.g. 0.png",
+        "swd.normal.swd_x1e3",
+        "51.5",
+        "--resume",
+        "synthesize --generator",
+    ):
         assert text in page, text
 
 
@@ -59,7 +88,8 @@ def test_page_in_headless_chromium_loads_every_image(run_dir, browser):
     path = write_run_report(run_dir)
     browser.get(path.resolve().as_uri())
     images = browser.execute_script(
-        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);"
+    )
     assert len(images) == 2 + MAX_SAMPLE_GRIDS
     assert all(done and width > 0 for done, width in images)
     body = browser.find_element("tag name", "body").text

@@ -14,8 +14,9 @@ def restore_policy():
     keras.mixed_precision.set_global_policy(previous)
 
 
-@pytest.mark.parametrize("name,policy", [("fp32", "float32"), ("bf16", "mixed_bfloat16"),
-                                         ("fp16", "mixed_float16")])
+@pytest.mark.parametrize(
+    "name,policy", [("fp32", "float32"), ("bf16", "mixed_bfloat16"), ("fp16", "mixed_float16")]
+)
 def test_set_precision(name, policy, restore_policy):
     assert runtime.set_precision(name) == policy
     assert keras.mixed_precision.global_policy().name == policy
@@ -52,13 +53,16 @@ def machine(monkeypatch):
     return set_machine
 
 
-@pytest.mark.parametrize("flags,gpu,chosen,why", [
-    (("avx2", "avx512_bf16"), None, "bf16", "AVX512_BF16"),
-    (("avx2", "amx_bf16"), None, "bf16", "AMX-BF16"),
-    (("avx2", "avx512f"), None, "fp32", "neither AVX512_BF16 nor AMX"),
-    ((), (8, 0), "bf16", "compute capability 8.0"),
-    (("avx512_bf16",), (7, 5), "fp32", "older than Ampere"),  # the GPU trains, not the CPU
-])
+@pytest.mark.parametrize(
+    "flags,gpu,chosen,why",
+    [
+        (("avx2", "avx512_bf16"), None, "bf16", "AVX512_BF16"),
+        (("avx2", "amx_bf16"), None, "bf16", "AMX-BF16"),
+        (("avx2", "avx512f"), None, "fp32", "neither AVX512_BF16 nor AMX"),
+        ((), (8, 0), "bf16", "compute capability 8.0"),
+        (("avx512_bf16",), (7, 5), "fp32", "older than Ampere"),  # the GPU trains, not the CPU
+    ],
+)
 def test_auto_precision_follows_the_hardware(machine, flags, gpu, chosen, why):
     machine(flags, gpu)
     got, note = runtime.resolve_precision("auto")

@@ -137,9 +137,7 @@ def test_wilson_interval_known_values_and_bounds():
     from keras_medgan.stats import wilson_ci
 
     low, high = wilson_ci(3, 4)  # hand-computed: centre 0.6275, half 0.3269 (z = 1.96)
-    assert low == pytest.approx(0.3006, abs=1e-3) and high == pytest.approx(
-        0.9544, abs=1e-3
-    )
+    assert low == pytest.approx(0.3006, abs=1e-3) and high == pytest.approx(0.9544, abs=1e-3)
     assert wilson_ci(0, 22)[0] == 0.0 and 0.0 < wilson_ci(0, 22)[1] < 0.2
     assert wilson_ci(22, 22)[1] == 1.0 and 0.8 < wilson_ci(22, 22)[0] < 1.0
     assert all(map(math.isnan, wilson_ci(0, 0)))
@@ -188,8 +186,9 @@ def test_stratified_bootstrap_keeps_strata_sizes_and_covers():
     hits = 0
     for _ in range(100):
         x = (rng.random(80) < 0.7).astype(float)
-        lo, hi = stats.stratified_bootstrap_ci(np.mean, x, strata=np.zeros(80), n_boot=300,
-                                               seed=int(rng.integers(1 << 30)))
+        lo, hi = stats.stratified_bootstrap_ci(
+            np.mean, x, strata=np.zeros(80), n_boot=300, seed=int(rng.integers(1 << 30))
+        )
         hits += lo <= 0.7 <= hi
     assert 85 <= hits <= 100  # nominal 95 %
 
@@ -213,8 +212,9 @@ def test_bootstrap_interval_covers_at_its_stated_level():
     covered = 0
     for _ in range(300):
         x = rng.normal(size=40)
-        lo, hi = stats.bootstrap_ci(np.mean, x, n_boot=400, confidence=0.95,
-                                    seed=int(rng.integers(1 << 31)))
+        lo, hi = stats.bootstrap_ci(
+            np.mean, x, n_boot=400, confidence=0.95, seed=int(rng.integers(1 << 31))
+        )
         covered += lo <= 0.0 <= hi
     assert 0.915 < covered / 300 < 0.985, covered / 300
 

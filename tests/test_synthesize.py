@@ -14,8 +14,17 @@ CLASSES = ["normal", "hemorrhage"]
 
 
 def _card(label):
-    return make_model_card(arch="tiny", data="phantom", class_names=CLASSES, label=label,
-                           image_size=8, z_dim=8, epochs=1, seed=0, command="test")
+    return make_model_card(
+        arch="tiny",
+        data="phantom",
+        class_names=CLASSES,
+        label=label,
+        image_size=8,
+        z_dim=8,
+        epochs=1,
+        seed=0,
+        command="test",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +78,37 @@ def test_refuses_to_overwrite_a_set(run_dir, tmp_path):
 
 def test_label_selects_one_class_of_a_conditional_generator(conditional_file, tmp_path, capsys):
     out = tmp_path / "c"
-    assert main(["--generator", str(conditional_file), "--n", "3", "--label", "hemorrhage",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--generator",
+                str(conditional_file),
+                "--n",
+                "3",
+                "--label",
+                "hemorrhage",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert [r["label"] for r in _rows(out / "labels.csv")] == ["hemorrhage"] * 3
-    assert main(["--generator", str(conditional_file), "--n", "3", "--label", "tumour",
-                 "--out", str(tmp_path / "d")]) == 2
+    assert (
+        main(
+            [
+                "--generator",
+                str(conditional_file),
+                "--n",
+                "3",
+                "--label",
+                "tumour",
+                "--out",
+                str(tmp_path / "d"),
+            ]
+        )
+        == 2
+    )
     assert "unknown class 'tumour'" in capsys.readouterr().err
 
 
@@ -81,7 +116,9 @@ def test_dicom_output_is_marked_synthetic_with_fresh_uids(run_dir, tmp_path):
     import pydicom
 
     out = tmp_path / "dcm"
-    assert main(["--generator", str(run_dir), "--n", "2", "--format", "dicom", "--out", str(out)]) == 0
+    assert (
+        main(["--generator", str(run_dir), "--n", "2", "--format", "dicom", "--out", str(out)]) == 0
+    )
     rows = _rows(out / "labels.csv")
     assert len(rows) == 4 and rows[0]["file"].endswith(".dcm")
     datasets = [pydicom.dcmread(out / r["file"]) for r in rows]
@@ -107,13 +144,18 @@ def test_lambda_generator_needs_trust_model(tmp_path, capsys):
     assert main(["--generator", str(path), "--n", "2", "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
     assert "Lambda" in err and "--trust-model" in err and "Traceback" not in err
-    assert main(["--generator", str(path), "--n", "2", "--out", str(tmp_path / "b"),
-                 "--trust-model"]) == 0
+    assert (
+        main(["--generator", str(path), "--n", "2", "--out", str(tmp_path / "b"), "--trust-model"])
+        == 0
+    )
     assert len(_rows(tmp_path / "b" / "labels.csv")) == 2
 
 
 def test_missing_generator_is_exit_2(tmp_path, capsys):
-    assert main(["--generator", str(tmp_path / "nope.h5"), "--n", "1", "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(["--generator", str(tmp_path / "nope.h5"), "--n", "1", "--out", str(tmp_path / "o")])
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -129,11 +171,28 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
         return np.argsort(-fake.mean(axis=(1, 2, 3)), kind="stable")[:keep]
 
     monkeypatch.setattr(c2st, "keep_most_realistic", brightest)
-    monkeypatch.setattr("keras_medgan.data.load_image_set", lambda *a, **k: type(
-        "S", (), {"images": np.zeros((6, 8, 8, 1), np.float32)})())
+    monkeypatch.setattr(
+        "keras_medgan.data.load_image_set",
+        lambda *a, **k: type("S", (), {"images": np.zeros((6, 8, 8, 1), np.float32)})(),
+    )
     out = tmp_path / "best"
-    assert main(["--generator", str(run_dir), "--n", "2", "--label", "normal",
-                 "--keep-most-realistic", "0.25", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--generator",
+                str(run_dir),
+                "--n",
+                "2",
+                "--label",
+                "normal",
+                "--keep-most-realistic",
+                "0.25",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert calls == [(8, 6, 0.25, 0)]
     from keras_medgan.export import load_generator
     from keras_medgan.sampling import class_seed
@@ -148,9 +207,12 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
         np.testing.assert_array_equal(img, to_uint8(all8[idx])[..., 0])
 
 
-@pytest.mark.parametrize("names, message", [
-    (["x y", "x_y"], "'x y' and 'x_y' would share the file name 'x_y'"),
-])
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        (["x y", "x_y"], "'x y' and 'x_y' would share the file name 'x_y'"),
+    ],
+)
 def test_class_names_that_collide_after_slugging_are_refused(tmp_path, names, message):
     images = np.zeros((2, 8, 8, 1), np.float32)
     with pytest.raises(ValueError, match=message):

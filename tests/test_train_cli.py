@@ -45,7 +45,9 @@ class FlakyGAN(BCEGAN):
         values = dict(super().train_batch(images, labels))
         if self.nan_after_steps:
             step = ops.cast(self.g_optimizer.iterations, "float32")
-            values["d_loss"] = ops.where(step > self.nan_after_steps, float("nan"), values["d_loss"])
+            values["d_loss"] = ops.where(
+                step > self.nan_after_steps, float("nan"), values["d_loss"]
+            )
         return values
 
     interrupts_left = 0  # Ctrl-C is pressed once per test, not in every unit
@@ -67,12 +69,26 @@ class FlakyGAN(BCEGAN):
 @pytest.fixture(scope="module", autouse=True)
 def tiny_registry():
     """A 32×32 arch that trains in milliseconds and the flaky loss family."""
-    ARCHS.register("tiny32", ArchSpec(
-        name="tiny32", build_generator=tiny32_generator, build_discriminator=tiny32_discriminator,
-        image_sizes=(32,), defaults={"epochs": 2, "batch_size": 8, "optimizer": "adam",
-                                     "lr": 2e-4, "beta_1": 0.5, "loss": "bce", "z_dim": 100,
-                                     "per_class": True},
-        losses=("bce", "wgan", "wgan-gp", "flaky")))
+    ARCHS.register(
+        "tiny32",
+        ArchSpec(
+            name="tiny32",
+            build_generator=tiny32_generator,
+            build_discriminator=tiny32_discriminator,
+            image_sizes=(32,),
+            defaults={
+                "epochs": 2,
+                "batch_size": 8,
+                "optimizer": "adam",
+                "lr": 2e-4,
+                "beta_1": 0.5,
+                "loss": "bce",
+                "z_dim": 100,
+                "per_class": True,
+            },
+            losses=("bce", "wgan", "wgan-gp", "flaky"),
+        ),
+    )
     GAN_FAMILIES.register("flaky", FlakyGAN)
     yield
     ARCHS.unregister("tiny32")
@@ -97,16 +113,33 @@ def _g_iterations(run, unit):
     import tensorflow as tf
 
     latest = tf.train.latest_checkpoint(str(run / "checkpoints" / unit))
-    names = [n for n, _ in tf.train.list_variables(latest) if n.startswith("g_optimizer/")
-             and "iterations" in n]
+    names = [
+        n
+        for n, _ in tf.train.list_variables(latest)
+        if n.startswith("g_optimizer/") and "iterations" in n
+    ]
     assert names, tf.train.list_variables(latest)
     return int(tf.train.load_variable(latest, names[0]))
 
 
 def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
     out = tmp_path / "runs"
-    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1",
-                       "--batch-size", "8", "--sample-count", "4", "--out", str(out)])
+    code = train.main(
+        [
+            "--arch",
+            "tiny32",
+            "--data",
+            PHANTOM,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--sample-count",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     run = out / "00000-tiny32-phantom"
     config = json.loads((run / "config.json").read_text())
@@ -151,8 +184,27 @@ def test_dcgan32_paper_recipe_trains_and_exports_a_plain_h5(tmp_path):
     import keras
 
     out = tmp_path / "runs"
-    assert train.main(["--arch", "dcgan32", "--data", PHANTOM, "--epochs", "1", "--batch-size",
-                       "8", "--classes", "hemorrhage", "--sample-count", "4", "--out", str(out)]) == 0
+    assert (
+        train.main(
+            [
+                "--arch",
+                "dcgan32",
+                "--data",
+                PHANTOM,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--classes",
+                "hemorrhage",
+                "--sample-count",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     run = out / "00000-dcgan32-phantom"
     config = json.loads((run / "config.json").read_text())
     assert config["lr"] == 2e-4 and config["beta_1"] == 0.5 and config["loss"] == "bce"
@@ -164,10 +216,24 @@ def test_dcgan32_paper_recipe_trains_and_exports_a_plain_h5(tmp_path):
 
 def test_ctrl_c_saves_then_resume_continues_epochs_and_optimizer_state(tmp_path, capsys):
     out = tmp_path / "runs"
-    base = ["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--checkpoint-every", "1",
-            "--sample-every", "10", "--sample-count", "4"]
+    base = [
+        "--arch",
+        "tiny32",
+        "--data",
+        PHANTOM,
+        "--out",
+        str(out),
+        "--checkpoint-every",
+        "1",
+        "--sample-every",
+        "10",
+        "--sample-count",
+        "4",
+    ]
     FlakyGAN.interrupts_left = 1
-    code = train.main(base + ["--loss", "flaky", "--epochs", "4", "--option", "interrupt_at_epoch=2"])
+    code = train.main(
+        base + ["--loss", "flaky", "--epochs", "4", "--option", "interrupt_at_epoch=2"]
+    )
     assert code == 130
     err = capsys.readouterr().err
     run = out / "00000-tiny32-phantom"
@@ -198,12 +264,31 @@ def test_ctrl_c_saves_then_resume_continues_epochs_and_optimizer_state(tmp_path,
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     out = tmp_path / "runs"
-    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--loss", "flaky",
-                       "--epochs", "6", "--checkpoint-every", "1", "--classes", "normal",
-                       "--option", "nan_after_steps=3"])
+    code = train.main(
+        [
+            "--arch",
+            "tiny32",
+            "--data",
+            PHANTOM,
+            "--out",
+            str(out),
+            "--loss",
+            "flaky",
+            "--epochs",
+            "6",
+            "--checkpoint-every",
+            "1",
+            "--classes",
+            "normal",
+            "--option",
+            "nan_after_steps=3",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
-    assert "non-finite or diverged loss in epoch 4" in err and "last good checkpoint (epoch 3" in err
+    assert (
+        "non-finite or diverged loss in epoch 4" in err and "last good checkpoint (epoch 3" in err
+    )
     run = out / "00000-tiny32-phantom"
     assert _ckpt_value(run, "normal", EPOCH) == 3
     card = json.loads((run / "export" / "generator_normal.json").read_text())
@@ -220,8 +305,24 @@ def test_an_exploding_loss_stops_like_nan(tmp_path, capsys):
     assert is_finite_logs({"d_loss": 3.0, "g_loss": -2.0}, limit=5.0)
     assert not is_finite_logs({"d_loss": 3.0, "g_loss": 1e14}, limit=1e6)
     out = tmp_path / "runs"
-    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--epochs", "2",
-                       "--batch-size", "8", "--classes", "normal", "--max-loss", "1e-6"])
+    code = train.main(
+        [
+            "--arch",
+            "tiny32",
+            "--data",
+            PHANTOM,
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--classes",
+            "normal",
+            "--max-loss",
+            "1e-6",
+        ]
+    )
     assert code == 1
     assert "diverged (|loss| > --max-loss) loss in epoch 1" in capsys.readouterr().err
 
@@ -235,8 +336,24 @@ def test_out_of_range_settings_are_refused(flag, value, tmp_path, capsys):
 
 def test_conditional_run_exports_one_conditional_generator(tmp_path):
     out = tmp_path / "runs"
-    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--epochs", "1",
-                       "--conditional", "--sample-count", "4"]) == 0
+    assert (
+        train.main(
+            [
+                "--arch",
+                "tiny32",
+                "--data",
+                PHANTOM,
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--conditional",
+                "--sample-count",
+                "4",
+            ]
+        )
+        == 0
+    )
     run = out / "00000-tiny32-phantom"
     card = json.loads((run / "export" / "generator_conditional.json").read_text())
     assert card["conditional"] is True and card["label"] is None
@@ -247,12 +364,17 @@ def test_conditional_run_exports_one_conditional_generator(tmp_path):
 def test_yaml_config_sits_between_defaults_and_flags(tmp_path):
     from keras_medgan.runs import resolve_config
 
-    yaml_config = {"arch": "dcgan32", "data": "phantom", "epochs": 100, "lr": 1e-3,
-                   "label_flip": 0.1}
+    yaml_config = {
+        "arch": "dcgan32",
+        "data": "phantom",
+        "epochs": 100,
+        "lr": 1e-3,
+        "label_flip": 0.1,
+    }
     config = resolve_config({"epochs": 7}, yaml_config)
-    assert config.epochs == 7          # CLI > YAML
-    assert config.lr == 1e-3           # YAML > arch default 2e-4
-    assert config.batch_size == 16     # arch default (P1)
+    assert config.epochs == 7  # CLI > YAML
+    assert config.lr == 1e-3  # YAML > arch default 2e-4
+    assert config.batch_size == 16  # arch default (P1)
     assert config.options["flip_prob"] == 0.1  # friendly name → the family's option
 
 
@@ -270,35 +392,61 @@ def test_every_experiment_yaml_resolves():
         config = resolve_config({}, raw)
         assert config.image_size in ARCHS.get(config.arch).image_sizes, path.name
         resolved.add(path.name)
-    assert {"p0_dcgan128_rsna.yaml", "p0_cgan128_rsna.yaml", "p1_dcgan32_head_ct.yaml",
-            "p2_dcgan64_brain_mri.yaml", "p4_wgan64_brats.yaml"} <= resolved
+    assert {
+        "p0_dcgan128_rsna.yaml",
+        "p0_cgan128_rsna.yaml",
+        "p1_dcgan32_head_ct.yaml",
+        "p2_dcgan64_brain_mri.yaml",
+        "p4_wgan64_brats.yaml",
+    } <= resolved
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--arch", "dcgan32", "--data", PHANTOM, "--image-size", "64"],
-     "'dcgan32' cannot build image size 64; supported: 32"),
-    (["--arch", "dcgan32", "--data", PHANTOM, "--classes", "tumour"],
-     "class 'tumour' is not in data"),
-    (["--arch", "dcgan32", "--data", PHANTOM, "--n-critic", "5"],
-     "option 'n_critic' does not apply to loss 'bce'"),
-    (["--arch", "dcgan32", "--data", PHANTOM, "--forward", "sideways"],
-     "loss 'bce': forward must be one of fresh, reuse, joint. Received: forward='sideways'"),
-    (["--arch", "dcgan32", "--data", PHANTOM, "--label-flip", "2"],
-     "loss 'bce': flip_prob must be in [0, 1). Received: flip_prob=2.0"),
-    (["--arch", "dcgan32", "--data", PHANTOM, "--batch-size", "64"],
-     "fewer than one batch (batch_size 64); give --batch-size 14 or less"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--image-size", "64"],
+            "'dcgan32' cannot build image size 64; supported: 32",
+        ),
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--classes", "tumour"],
+            "class 'tumour' is not in data",
+        ),
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--n-critic", "5"],
+            "option 'n_critic' does not apply to loss 'bce'",
+        ),
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--forward", "sideways"],
+            "loss 'bce': forward must be one of fresh, reuse, joint. Received: forward='sideways'",
+        ),
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--label-flip", "2"],
+            "loss 'bce': flip_prob must be in [0, 1). Received: flip_prob=2.0",
+        ),
+        (
+            ["--arch", "dcgan32", "--data", PHANTOM, "--batch-size", "64"],
+            "fewer than one batch (batch_size 64); give --batch-size 14 or less",
+        ),
+    ],
+)
 def test_bad_settings_exit_2_with_a_clear_message(tmp_path, capsys, argv, message):
     assert train.main(argv + ["--out", str(tmp_path / "runs")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # nothing created for a failed start
 
 
-@pytest.mark.parametrize("argv, message, valid", [
-    (["--arch", "nope", "--data", "phantom"], "invalid choice: 'nope'", ("dcgan32", "pggan")),
-    (["--arch", "dcgan32", "--data", "nosuch"], "unknown dataset 'nosuch'",
-     ("phantom", "head_ct")),
-])
+@pytest.mark.parametrize(
+    "argv, message, valid",
+    [
+        (["--arch", "nope", "--data", "phantom"], "invalid choice: 'nope'", ("dcgan32", "pggan")),
+        (
+            ["--arch", "dcgan32", "--data", "nosuch"],
+            "unknown dataset 'nosuch'",
+            ("phantom", "head_ct"),
+        ),
+    ],
+)
 def test_unknown_names_list_the_valid_ones(capsys, argv, message, valid):
     with pytest.raises(SystemExit) as exit_info:
         train.main(argv)
@@ -309,8 +457,16 @@ def test_unknown_names_list_the_valid_ones(capsys, argv, message, valid):
 
 
 def test_missing_real_data_set_is_exit_2_without_traceback(tmp_path, capsys):
-    argv = ["--arch", "dcgan32", "--data", "head_ct", "--data-dir", str(tmp_path / "nowhere"),
-            "--out", str(tmp_path / "runs")]
+    argv = [
+        "--arch",
+        "dcgan32",
+        "--data",
+        "head_ct",
+        "--data-dir",
+        str(tmp_path / "nowhere"),
+        "--out",
+        str(tmp_path / "runs"),
+    ]
     assert train.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "head_ct" in err and "Traceback" not in err
@@ -339,8 +495,13 @@ def test_classes_sharing_a_file_name_are_refused():
 
 @pytest.mark.slow  # a fresh interpreter importing TensorFlow: ~5-15 s
 def test_module_entry_point_exits_2_on_bad_arch():
-    result = subprocess.run([sys.executable, "-m", "keras_medgan.train", "--arch", "nope",
-                             "--data", "phantom"], capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_medgan.train", "--arch", "nope", "--data", "phantom"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
     assert "invalid choice: 'nope'" in result.stderr and "Traceback" not in result.stderr
 
@@ -382,8 +543,26 @@ def test_a_run_folder_in_use_is_refused(tmp_path, capsys):
 
 def _tiny_run(tmp_path, *extra):
     out = tmp_path / "runs"
-    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--batch-size", "8", "--classes",
-                       "normal", "--sample-count", "4", "--out", str(out), *extra]) == 0
+    assert (
+        train.main(
+            [
+                "--arch",
+                "tiny32",
+                "--data",
+                PHANTOM,
+                "--batch-size",
+                "8",
+                "--classes",
+                "normal",
+                "--sample-count",
+                "4",
+                "--out",
+                str(out),
+                *extra,
+            ]
+        )
+        == 0
+    )
     return out / "00000-tiny32-phantom"
 
 
@@ -392,9 +571,31 @@ def test_ctrl_c_at_an_epoch_boundary_keeps_that_epoch_exactly(tmp_path, capsys):
     optimizer steps (a checkpoint never holds part of an epoch)."""
     out = tmp_path / "runs"
     FlakyGAN.interrupts_left = 1
-    assert train.main(["--arch", "tiny32", "--data", PHANTOM, "--out", str(out), "--classes",
-                       "normal", "--checkpoint-every", "10", "--sample-count", "4", "--loss",
-                       "flaky", "--epochs", "4", "--option", "interrupt_at_epoch=2"]) == 130
+    assert (
+        train.main(
+            [
+                "--arch",
+                "tiny32",
+                "--data",
+                PHANTOM,
+                "--out",
+                str(out),
+                "--classes",
+                "normal",
+                "--checkpoint-every",
+                "10",
+                "--sample-count",
+                "4",
+                "--loss",
+                "flaky",
+                "--epochs",
+                "4",
+                "--option",
+                "interrupt_at_epoch=2",
+            ]
+        )
+        == 130
+    )
     run = out / "00000-tiny32-phantom"
     assert "interrupted: normal kept epoch 2" in capsys.readouterr().err
     assert _ckpt_value(run, "normal", EPOCH) == 2 and _g_iterations(run, "normal") == 2
@@ -416,8 +617,9 @@ def test_an_export_mixing_epochs_is_written_again_on_resume(tmp_path, capsys):
     assert train.main(["--resume", str(run)]) == 0
     assert "export incomplete or from another epoch" in capsys.readouterr().out
     assert export_is_complete(export, "normal", 2) and not list(export.glob(".tmp-*"))
-    np.testing.assert_array_equal(load_generator(export / "generator_normal.h5").generate(4, seed=1),
-                                  good)  # the epoch-2 weights again
+    np.testing.assert_array_equal(
+        load_generator(export / "generator_normal.h5").generate(4, seed=1), good
+    )  # the epoch-2 weights again
 
 
 def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, capsys):
@@ -435,12 +637,18 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     """metrics.jsonl/.csv lines past the restored epoch are dropped (those epochs rerun)."""
     from keras_medgan.training import drop_metrics_after, read_history
 
-    lines = [{"class": c, "epoch": e, "d_loss": 0.1 * e, "time": 0.0}
-             for c in ("normal", "hemorrhage") for e in (1, 2, 3)]
-    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines)
-                                            + '{"class": "normal", "epo')  # cut by the kill
-    (tmp_path / "metrics.csv").write_text("class,epoch,d_loss,time\n" + "".join(
-        f"{x['class']},{x['epoch']},{x['d_loss']},0.0\n" for x in lines))
+    lines = [
+        {"class": c, "epoch": e, "d_loss": 0.1 * e, "time": 0.0}
+        for c in ("normal", "hemorrhage")
+        for e in (1, 2, 3)
+    ]
+    (tmp_path / "metrics.jsonl").write_text(
+        "".join(json.dumps(x) + "\n" for x in lines) + '{"class": "normal", "epo'
+    )  # cut by the kill
+    (tmp_path / "metrics.csv").write_text(
+        "class,epoch,d_loss,time\n"
+        + "".join(f"{x['class']},{x['epoch']},{x['d_loss']},0.0\n" for x in lines)
+    )
     drop_metrics_after(tmp_path, "normal", 1)
     kept = [(r["class"], r["epoch"]) for r in _records(tmp_path)]
     assert kept == [("normal", 1), ("hemorrhage", 1), ("hemorrhage", 2), ("hemorrhage", 3)]
@@ -452,6 +660,7 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
 def test_split_seed_fixes_the_split_while_seed_redraws_the_init():
     """--split-seed keeps the GAN's training images; the model card records that split."""
     from keras_medgan import train
+
     def resolved(*flags):
         argv = ["--arch", "dcgan32", "--data", "phantom", *flags]
         args = train.build_parser().parse_args(argv)
@@ -468,12 +677,31 @@ def test_pggan_export_stages_writes_each_finished_stage(tmp_path):
     import keras
 
     recipe = tmp_path / "pggan.yaml"
-    recipe.write_text("arch: pggan\nimage_size: 8\nfmap_base: 16\nfmap_max: 4\n"
-                      "batch_size: 4\noptions: {stage_images: 8, batch_sizes: null}\n")
+    recipe.write_text(
+        "arch: pggan\nimage_size: 8\nfmap_base: 16\nfmap_max: 4\n"
+        "batch_size: 4\noptions: {stage_images: 8, batch_sizes: null}\n"
+    )
     out = tmp_path / "runs"
-    assert train.main(["--config", str(recipe), "--data", PHANTOM, "--classes", "hemorrhage",
-                       "--epochs", "2", "--sample-count", "4", "--export-stages",
-                       "--out", str(out)]) == 0
+    assert (
+        train.main(
+            [
+                "--config",
+                str(recipe),
+                "--data",
+                PHANTOM,
+                "--classes",
+                "hemorrhage",
+                "--epochs",
+                "2",
+                "--sample-count",
+                "4",
+                "--export-stages",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     export = out / "00000-pggan-phantom" / "export"
     stages = sorted(p.name for p in (export / "stages" / "all").iterdir())
     assert stages == ["generator_stage0_4px.h5"]
@@ -483,8 +711,20 @@ def test_pggan_export_stages_writes_each_finished_stage(tmp_path):
 
 
 def test_export_stages_is_refused_for_a_single_stage_arch(tmp_path, capsys):
-    assert train.main(["--arch", "dcgan32", "--data", PHANTOM, "--export-stages",
-                       "--out", str(tmp_path / "runs")]) == 2
+    assert (
+        train.main(
+            [
+                "--arch",
+                "dcgan32",
+                "--data",
+                PHANTOM,
+                "--export-stages",
+                "--out",
+                str(tmp_path / "runs"),
+            ]
+        )
+        == 2
+    )
     assert "export_stages needs an architecture that grows by stage" in capsys.readouterr().err
 
 
@@ -492,8 +732,16 @@ def test_fp16_on_a_cpu_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
     from keras_medgan import runtime
 
     monkeypatch.setattr(runtime, "gpu_compute_capability", lambda: None)
-    argv = ["--arch", "tiny32", "--data", PHANTOM, "--precision", "fp16",
-            "--out", str(tmp_path / "runs")]
+    argv = [
+        "--arch",
+        "tiny32",
+        "--data",
+        PHANTOM,
+        "--precision",
+        "fp16",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
     assert train.main(argv) == 2
     assert "fp16 needs a GPU" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
@@ -525,10 +773,17 @@ def test_export_formats_on_request_and_changed_on_resume(tmp_path, capsys):
     )
 
 
-@pytest.mark.parametrize("data,label", [
-    ("head_ct", "head_ct"), ("phantom:n=40,seed=1", "phantom"), ("folder:/data/brats64/", "brats64"),
-    ("csv:/x/labels.csv", "labels"), ("nifti:/scans/vol01.nii.gz", "vol01"), ("folder:/", "folder"),
-])
+@pytest.mark.parametrize(
+    "data,label",
+    [
+        ("head_ct", "head_ct"),
+        ("phantom:n=40,seed=1", "phantom"),
+        ("folder:/data/brats64/", "brats64"),
+        ("csv:/x/labels.csv", "labels"),
+        ("nifti:/scans/vol01.nii.gz", "vol01"),
+        ("folder:/", "folder"),
+    ],
+)
 def test_run_folders_are_named_by_the_data_not_its_kind(data, label, tmp_path):
     from keras_medgan.runs import data_label, new_run_dir
 
@@ -549,8 +804,22 @@ def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path, capsys,
 
     monkeypatch.setattr(training, "export_generator", full_disk)
     out = tmp_path / "runs"
-    code = train.main(["--arch", "tiny32", "--data", PHANTOM, "--epochs", "1", "--classes",
-                       "normal", "--batch-size", "8", "--out", str(out)])
+    code = train.main(
+        [
+            "--arch",
+            "tiny32",
+            "--data",
+            PHANTOM,
+            "--epochs",
+            "1",
+            "--classes",
+            "normal",
+            "--batch-size",
+            "8",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no space left on the device while writing")
@@ -580,8 +849,10 @@ def test_print_config_names_the_arch_recipe_file_and_the_switched_loss(capsys):
     assert train.main(["--arch", "dcgan64", "--data", "phantom", "--print-config"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["lr"].endswith("# recipe p2_dcgan64_brain_mri")
-    assert train.main(["--arch", "dcgan64", "--data", "phantom", "--loss", "wgan",
-                       "--print-config"]) == 0
+    assert (
+        train.main(["--arch", "dcgan64", "--data", "phantom", "--loss", "wgan", "--print-config"])
+        == 0
+    )
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["optimizer"].split()[1] == '"rmsprop"' and lines["lr"].endswith("# wgan family")
     assert lines["z_dim"].endswith("# recipe p2_dcgan64_brain_mri")

@@ -10,11 +10,42 @@ from keras_medgan.training_config import TrainingConfig
 
 #: the keys a dcgan32 config.json held before the type existed (file format unchanged)
 DCGAN32_KEYS = {
-    "arch", "batch_size", "beta_1", "beta_2", "checkpoint_every", "checkpoint_minutes",
-    "classes", "conditional", "data", "data_dir", "deterministic", "epochs", "export_formats",
-    "export_stages", "force", "image_size", "jit", "keep_checkpoints", "log_every", "loss", "lr",
-    "max_loss", "optimizer", "options", "out", "per_class", "precision", "resize",
-    "sample_count", "sample_every", "seed", "split", "split_seed", "strategy", "z_dim"}
+    "arch",
+    "batch_size",
+    "beta_1",
+    "beta_2",
+    "checkpoint_every",
+    "checkpoint_minutes",
+    "classes",
+    "conditional",
+    "data",
+    "data_dir",
+    "deterministic",
+    "epochs",
+    "export_formats",
+    "export_stages",
+    "force",
+    "image_size",
+    "jit",
+    "keep_checkpoints",
+    "log_every",
+    "loss",
+    "lr",
+    "max_loss",
+    "optimizer",
+    "options",
+    "out",
+    "per_class",
+    "precision",
+    "resize",
+    "sample_count",
+    "sample_every",
+    "seed",
+    "split",
+    "split_seed",
+    "strategy",
+    "z_dim",
+}
 
 
 def test_resolved_config_is_typed_and_writes_the_old_keys():

@@ -20,7 +20,7 @@ from tests.standins import tiny_generator
 def _arch_generators():
     for name in ARCHS.names():
         spec = ARCHS.get(name)
-        for classes in ([0, 2] if spec.supports_conditional else [0]):
+        for classes in [0, 2] if spec.supports_conditional else [0]:
             yield pytest.param(name, classes, id=f"{name}-{classes}")
 
 
@@ -47,36 +47,59 @@ def _h5_with_config(path, config, datasets=()):
 
 
 def _functional(*layers, outputs="out"):
-    return {"class_name": "Functional", "config": {
-        "name": "g", "layers": list(layers), "input_layers": [["z", 0, 0]],
-        "output_layers": [outputs, 0, 0]}}
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": "g",
+            "layers": list(layers),
+            "input_layers": [["z", 0, 0]],
+            "output_layers": [outputs, 0, 0],
+        },
+    }
 
 
 def _input(name="z", dim=8):
-    return {"class_name": "InputLayer", "name": name,
-            "config": {"batch_shape": [None, dim], "dtype": "float32", "name": name}}
+    return {
+        "class_name": "InputLayer",
+        "name": name,
+        "config": {"batch_shape": [None, dim], "dtype": "float32", "name": name},
+    }
 
 
 def _layer(cls, name, source, **config):
-    ref = {"class_name": "__keras_tensor__", "config": {"shape": [None, 8], "dtype": "float32",
-                                                        "keras_history": [source, 0, 0]}}
-    return {"module": "keras.layers", "class_name": cls, "name": name, "registered_name": None,
-            "config": {"name": name, **config}, "inbound_nodes": [{"args": [ref], "kwargs": {}}]}
+    ref = {
+        "class_name": "__keras_tensor__",
+        "config": {"shape": [None, 8], "dtype": "float32", "keras_history": [source, 0, 0]},
+    }
+    return {
+        "module": "keras.layers",
+        "class_name": cls,
+        "name": name,
+        "registered_name": None,
+        "config": {"name": name, **config},
+        "inbound_nodes": [{"args": [ref], "kwargs": {}}],
+    }
 
 
 def _small_image_model():
     """z (8) → Dense 4 → Reshape 2×2×1: 36 parameters."""
-    return _functional(_input(), _layer("Dense", "d", "z", units=4),
-                       _layer("Reshape", "out", "d", target_shape=[2, 2, 1]))
+    return _functional(
+        _input(),
+        _layer("Dense", "d", "z", units=4),
+        _layer("Reshape", "out", "d", target_shape=[2, 2, 1]),
+    )
 
 
 def test_a_huge_layer_is_refused_from_its_config_alone(tmp_path):
-    path = _h5_with_config(tmp_path / "g.h5", _functional(
-        _input(dim=1000), _layer("Dense", "out", "z", units=500_000)))
+    path = _h5_with_config(
+        tmp_path / "g.h5", _functional(_input(dim=1000), _layer("Dense", "out", "z", units=500_000))
+    )
     with pytest.raises(vetting.UntrustedModelError, match="more than 250,000,000 parameters"):
         vetting.vet_generator_file(path)
-    path = _h5_with_config(tmp_path / "g.h5", _functional(
-        _input(dim=100), _layer("Dense", "out", "z", units=5_000_000)))
+    path = _h5_with_config(
+        tmp_path / "g.h5",
+        _functional(_input(dim=100), _layer("Dense", "out", "z", units=5_000_000)),
+    )
     with pytest.raises(vetting.UntrustedModelError, match="units=5000000 is not a positive"):
         vetting.vet_generator_file(path)
 
@@ -90,20 +113,42 @@ def test_weights_declared_larger_than_the_file_are_refused(tmp_path):
 
 def test_weights_that_disagree_with_the_config_are_refused(tmp_path):
     path = _h5_with_config(tmp_path / "g.h5", _small_image_model(), datasets=[("kernel", (8, 4))])
-    with pytest.raises(vetting.UntrustedModelError, match="hold 32 values but its config builds 36"):
+    with pytest.raises(
+        vetting.UntrustedModelError, match="hold 32 values but its config builds 36"
+    ):
         vetting.vet_generator_file(path)
 
 
-@pytest.mark.parametrize("layer, message", [
-    (_layer("Lambda", "out", "z", function="..."), "Lambda.*not on the allow-list"),
-    (_layer("Dense", "out", "z", units=4, activation="os.system"), "activation 'os.system'"),
-    ({**_layer("Dense", "out", "z", units=4), "module": "os", "class_name": "system"},
-     "names os.system"),
-    (_layer("Dense", "out", "z", units=4, kernel_initializer={
-        "module": "my_pkg", "class_name": "Evil", "config": {}, "registered_name": "my>Evil"}),
-     "names my_pkg.Evil"),
-    (_layer("Dense", "out", "nowhere", units=4), "inputs \\['nowhere'\\] are not earlier layers"),
-])
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (_layer("Lambda", "out", "z", function="..."), "Lambda.*not on the allow-list"),
+        (_layer("Dense", "out", "z", units=4, activation="os.system"), "activation 'os.system'"),
+        (
+            {**_layer("Dense", "out", "z", units=4), "module": "os", "class_name": "system"},
+            "names os.system",
+        ),
+        (
+            _layer(
+                "Dense",
+                "out",
+                "z",
+                units=4,
+                kernel_initializer={
+                    "module": "my_pkg",
+                    "class_name": "Evil",
+                    "config": {},
+                    "registered_name": "my>Evil",
+                },
+            ),
+            "names my_pkg.Evil",
+        ),
+        (
+            _layer("Dense", "out", "nowhere", units=4),
+            "inputs \\['nowhere'\\] are not earlier layers",
+        ),
+    ],
+)
 def test_anything_but_stock_layers_is_refused(layer, message, tmp_path):
     path = _h5_with_config(tmp_path / "g.h5", _functional(_input(), layer))
     with pytest.raises(vetting.UntrustedModelError, match=message):
@@ -143,8 +188,10 @@ def test_a_keras_archive_with_extra_members_is_refused(tmp_path):
 
 
 def test_load_generator_vets_unless_trusted(tmp_path):
-    path = _h5_with_config(tmp_path / "generator_x.h5", _functional(
-        _input(dim=100), _layer("Dense", "out", "z", units=5_000_000)))
+    path = _h5_with_config(
+        tmp_path / "generator_x.h5",
+        _functional(_input(dim=100), _layer("Dense", "out", "z", units=5_000_000)),
+    )
     with pytest.raises(GeneratorLoadError, match="refused to load .*generator_x.h5.*--trust-model"):
         load_generator(path)
 
@@ -152,10 +199,13 @@ def test_load_generator_vets_unless_trusted(tmp_path):
 @pytest.mark.skipif(not pathlib.Path("/proc/self/status").is_file(), reason="needs Linux /proc")
 def test_refusing_a_bomb_stays_small_in_memory(tmp_path):
     """Peak memory of a fresh process that vets two bombs (issue: under 1.5 GB)."""
-    big = _h5_with_config(tmp_path / "a.h5", _functional(
-        _input(dim=100), _layer("Dense", "out", "z", units=5_000_000)))
-    sparse = _h5_with_config(tmp_path / "b.h5", _small_image_model(),
-                             datasets=[("big", (1 << 29,))])
+    big = _h5_with_config(
+        tmp_path / "a.h5",
+        _functional(_input(dim=100), _layer("Dense", "out", "z", units=5_000_000)),
+    )
+    sparse = _h5_with_config(
+        tmp_path / "b.h5", _small_image_model(), datasets=[("big", (1 << 29,))]
+    )
     code = (
         "import sys\n"
         "from keras_medgan import vetting\n"
@@ -168,9 +218,15 @@ def test_refusing_a_bomb_stays_small_in_memory(tmp_path):
         "        sys.exit(3)\n"
         # VmHWM: this process's own peak (ru_maxrss would include the forking parent's)
         "status = open('/proc/self/status').read()\n"
-        "print(int(status.split('VmHWM:')[1].split()[0]))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(big), str(sparse)], check=True,
-                         capture_output=True, text=True, cwd=pathlib.Path(__file__).parents[1])
+        "print(int(status.split('VmHWM:')[1].split()[0]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(big), str(sparse)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=pathlib.Path(__file__).parents[1],
+    )
     assert int(out.stdout.split()[-1]) * 1024 < 1.5e9
 
 

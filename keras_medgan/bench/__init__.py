@@ -22,11 +22,11 @@ from keras_medgan.bench.runner import BenchmarkConfig, run_benchmark
 from keras_medgan.bench.training import TrainConfig
 
 __all__ = [
-           "ARMS",
-           "BenchmarkConfig",
-           "BenchmarkError",
-           "TrainConfig",
-           "TrainingSet",
-           "build_training_set",
-           "run_benchmark",
+    "ARMS",
+    "BenchmarkConfig",
+    "BenchmarkError",
+    "TrainConfig",
+    "TrainingSet",
+    "build_training_set",
+    "run_benchmark",
 ]

@@ -68,13 +68,28 @@ class TrainingSet:
 ARMS: Registry[ArmSpec] = Registry("arm")
 for _spec in (
     ArmSpec("real", "real training split only (P1: 'real')", True, None, False),
-    ArmSpec("synthetic", "synthetic only, as many per class as real (P1: 'synthetic')",
-            False, "match", False),
-    ArmSpec("real+synthetic", "real + synthetic at --synthetic-ratio per class "
-            "(P1: 'real + synthetic', 1:1)", True, "ratio", False),
+    ArmSpec(
+        "synthetic",
+        "synthetic only, as many per class as real (P1: 'synthetic')",
+        False,
+        "match",
+        False,
+    ),
+    ArmSpec(
+        "real+synthetic",
+        "real + synthetic at --synthetic-ratio per class (P1: 'real + synthetic', 1:1)",
+        True,
+        "ratio",
+        False,
+    ),
     ArmSpec("classical", "real with classical augmentation on the fly", True, None, True),
-    ArmSpec("classical+synthetic", "real + synthetic, classical augmentation on the fly",
-            True, "ratio", True),
+    ArmSpec(
+        "classical+synthetic",
+        "real + synthetic, classical augmentation on the fly",
+        True,
+        "ratio",
+        True,
+    ),
 ):
     ARMS.add(_spec)
 
@@ -85,8 +100,9 @@ REFERENCE_ARM = "real"
 ARM_ORDER = ("real", "synthetic", "real+synthetic", "classical", "classical+synthetic")
 
 
-def synthetic_per_class(spec: ArmSpec, real_counts: Sequence[int],
-                        synthetic_ratio: float = 1.0) -> list[int]:
+def synthetic_per_class(
+    spec: ArmSpec, real_counts: Sequence[int], synthetic_ratio: float = 1.0
+) -> list[int]:
     """How many synthetic images of each class ``spec`` uses, given real class counts."""
     if spec.synthetic is None:
         return [0] * len(real_counts)
@@ -95,8 +111,9 @@ def synthetic_per_class(spec: ArmSpec, real_counts: Sequence[int],
     return [round(float(synthetic_ratio) * c) for c in real_counts]
 
 
-def synthetic_needed(arm_names: Sequence[str], real_counts: Sequence[int],
-                     synthetic_ratio: float = 1.0) -> int:
+def synthetic_needed(
+    arm_names: Sequence[str], real_counts: Sequence[int], synthetic_ratio: float = 1.0
+) -> int:
     """Images per class a synthetic pool must hold to serve every arm in ``arm_names``."""
     need = [0]
     for name in arm_names:
@@ -104,8 +121,9 @@ def synthetic_needed(arm_names: Sequence[str], real_counts: Sequence[int],
     return max(need)
 
 
-def _take_per_class(images: np.ndarray, labels: np.ndarray, counts: Sequence[int],
-                    class_names: Sequence[str]) -> dict[str, np.ndarray]:
+def _take_per_class(
+    images: np.ndarray, labels: np.ndarray, counts: Sequence[int], class_names: Sequence[str]
+) -> dict[str, np.ndarray]:
     """The first ``counts[c]`` pool images of each class c (the pool is already random)."""
     picked_x, picked_y = [], []
     for c, want in enumerate(counts):
@@ -115,7 +133,8 @@ def _take_per_class(images: np.ndarray, labels: np.ndarray, counts: Sequence[int
         if idx.size < want:
             raise BenchmarkError(
                 f"synthetic pool has {idx.size} images of class {class_names[c]!r}, "
-                f"the arm needs {want}")
+                f"the arm needs {want}"
+            )
         picked_x.append(images[idx[:want]])
         picked_y.append(labels[idx[:want]])
     if not picked_x:
@@ -156,13 +175,22 @@ def build_training_set(
         if float(synthetic_ratio) < 0:
             raise BenchmarkError(f"--synthetic-ratio must be >= 0, got {synthetic_ratio}")
         counts = synthetic_per_class(spec, real_counts, synthetic_ratio)
-        picked = _take_per_class(np.asarray(synthetic_images, np.float32),
-                                 np.asarray(synthetic_labels, np.int64).reshape(-1), counts, names)
+        picked = _take_per_class(
+            np.asarray(synthetic_images, np.float32),
+            np.asarray(synthetic_labels, np.int64).reshape(-1),
+            counts,
+            names,
+        )
         parts_x.append(picked["images"])
         parts_y.append(picked["labels"])
         n_synth = len(picked["labels"])
     images = np.concatenate(parts_x)
     labels = np.concatenate(parts_y)
     order = np.random.default_rng(seed).permutation(len(labels))
-    return TrainingSet(images=images[order], labels=labels[order], augment=spec.augment,
-                       n_real=n_real, n_synthetic=n_synth)
+    return TrainingSet(
+        images=images[order],
+        labels=labels[order],
+        augment=spec.augment,
+        n_real=n_real,
+        n_synthetic=n_synth,
+    )

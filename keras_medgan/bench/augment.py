@@ -32,16 +32,26 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-__all__ = ["AUGMENTATION", "AUGMENT_OPS", "DEFAULT_AUGMENT_OPS", "ClassicalAugmentation",
-           "check_ops", "with_augmentation"]
+__all__ = [
+    "AUGMENTATION",
+    "AUGMENT_OPS",
+    "DEFAULT_AUGMENT_OPS",
+    "ClassicalAugmentation",
+    "check_ops",
+    "with_augmentation",
+]
 
 #: The settings, written into results files so a report says what "classical" meant.
 AUGMENTATION = {
     "flip": {"probability": 0.5, "axis": "horizontal"},
     "shift": {"probability": 0.5, "max_fraction": 0.05, "whole_pixels": True},
     "rotation": {"probability": 0.5, "max_degrees": 10.0},
-    "intensity": {"probability": 0.5, "max_delta": 0.1, "max_change": 0.1,
-                  "value_range": [-1.0, 1.0]},
+    "intensity": {
+        "probability": 0.5,
+        "max_delta": 0.1,
+        "max_change": 0.1,
+        "value_range": [-1.0, 1.0],
+    },
     "fill_value": -1.0,
 }
 #: Op names, in the order they act (geometry first, one resampling, then intensity).
@@ -90,9 +100,11 @@ class ClassicalAugmentation(keras.layers.Layer):
         sx = 1.0 - 2.0 * flip  # -1 flips
         shift = self._chance(batch, "shift")
         limits = (max_shift_pixels(w), max_shift_pixels(h))
-        dx, dy = (shift * ops.cast(keras.random.randint((batch,), -m, m + 1,
-                                                        seed=self.generator), "float32")
-                  for m in limits)
+        dx, dy = (
+            shift
+            * ops.cast(keras.random.randint((batch,), -m, m + 1, seed=self.generator), "float32")
+            for m in limits
+        )
         rotate = self._chance(batch, "rotation")
         theta = rotate * self._uniform(batch, math.radians(AUGMENTATION["rotation"]["max_degrees"]))
         cos, sin = ops.cos(theta), ops.sin(theta)
@@ -103,9 +115,13 @@ class ClassicalAugmentation(keras.layers.Layer):
         b2 = cy - (b0 * (cx + dx) + b1 * (cy + dy))
         zeros = ops.zeros_like(a0)
         transform = ops.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-        return ops.image.affine_transform(x, transform, interpolation="bilinear",
-                                          fill_mode="constant",
-                                          fill_value=AUGMENTATION["fill_value"])
+        return ops.image.affine_transform(
+            x,
+            transform,
+            interpolation="bilinear",
+            fill_mode="constant",
+            fill_value=AUGMENTATION["fill_value"],
+        )
 
     def _intensity(self, x):
         batch = ops.shape(x)[0]
@@ -137,8 +153,9 @@ class ClassicalAugmentation(keras.layers.Layer):
         return {**super().get_config(), "ops": list(self.ops), "seed": self.seed}
 
 
-def with_augmentation(classifier: keras.Model, seed: int = 0,
-                      ops: Sequence[str] = AUGMENT_OPS) -> keras.Model:
+def with_augmentation(
+    classifier: keras.Model, seed: int = 0, ops: Sequence[str] = AUGMENT_OPS
+) -> keras.Model:
     """``classifier`` with the augmentation in front; identical to it at inference."""
     shape = tuple(classifier.input_shape[1:])
     inputs = keras.Input(shape=shape, name="image")

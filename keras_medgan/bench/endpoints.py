@@ -23,12 +23,16 @@ __all__ = ["PRIMARY", "SECONDARY", "average_metrics", "score_predictions"]
 #: Threshold-free endpoints, and whether higher is better.
 PRIMARY = {"auc": True, "log_loss": False, "brier": False}
 #: At the validation-chosen threshold (and accuracy at P1's 0.5).
-SECONDARY = {"accuracy": True, "sensitivity": True, "specificity": True, "hm": True,
-             "accuracy_at_0.5": True}
+SECONDARY = {
+    "accuracy": True,
+    "sensitivity": True,
+    "specificity": True,
+    "hm": True,
+    "accuracy_at_0.5": True,
+}
 
 
-def score_predictions(y_test, test_probs, y_val=None, val_probs=None,
-                      rule: str = "youden") -> dict:
+def score_predictions(y_test, test_probs, y_val=None, val_probs=None, rule: str = "youden") -> dict:
     """Every endpoint of one classifier's test predictions.
 
     ``val_probs`` None (cells of the old protocol kept no validation predictions): the
@@ -44,9 +48,18 @@ def score_predictions(y_test, test_probs, y_val=None, val_probs=None,
         confusion = np.zeros((c, c), np.int64)
         np.add.at(confusion, (y, pred), 1)
         acc = float(np.mean(pred == y))
-        return {**out, "auc": None, "threshold": None, "threshold_rule": None,
-                "accuracy": acc, "accuracy_at_0.5": acc, "sensitivity": None,
-                "specificity": None, "hm": None, "confusion": confusion.tolist()}
+        return {
+            **out,
+            "auc": None,
+            "threshold": None,
+            "threshold_rule": None,
+            "accuracy": acc,
+            "accuracy_at_0.5": acc,
+            "sensitivity": None,
+            "specificity": None,
+            "hm": None,
+            "confusion": confusion.tolist(),
+        }
     if val_probs is None:
         threshold, how = 0.5, "fixed (no validation predictions)"
     else:
@@ -54,10 +67,18 @@ def score_predictions(y_test, test_probs, y_val=None, val_probs=None,
         how = rule
     at_half = binary_metrics(y, (p[:, 1] >= 0.5).astype(np.int64))
     m = binary_metrics(y, (p[:, 1] >= threshold).astype(np.int64), p[:, 1])
-    return {**out, "auc": m["auc"], "threshold": threshold, "threshold_rule": how,
-            "accuracy": m["accuracy"], "sensitivity": m["sensitivity"],
-            "specificity": m["specificity"], "hm": m["hm"],
-            "accuracy_at_0.5": at_half["accuracy"], "confusion": m["confusion"]}
+    return {
+        **out,
+        "auc": m["auc"],
+        "threshold": threshold,
+        "threshold_rule": how,
+        "accuracy": m["accuracy"],
+        "sensitivity": m["sensitivity"],
+        "specificity": m["specificity"],
+        "hm": m["hm"],
+        "accuracy_at_0.5": at_half["accuracy"],
+        "confusion": m["confusion"],
+    }
 
 
 def average_metrics(per_seed: list[dict]) -> dict:

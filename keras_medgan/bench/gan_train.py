@@ -31,8 +31,9 @@ P3_REFERENCE = {
 
 def make_svm(seed: int = 0):
     """Standardise, then an RBF SVC with probability-free decision scores (P3: an SVM)."""
-    return make_pipeline(StandardScaler(), SVC(kernel="rbf", C=1.0, gamma="scale",
-                                               random_state=seed))
+    return make_pipeline(
+        StandardScaler(), SVC(kernel="rbf", C=1.0, gamma="scale", random_state=seed)
+    )
 
 
 def svm_score(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
@@ -50,12 +51,19 @@ def svm_score(train_x, train_y, test_x, test_y, seed: int = 0) -> dict:
     if set(np.unique(train_y)) | set(np.unique(test_y)) <= {0, 1}:
         return binary_metrics(test_y, pred, svm.decision_function(test_x))
     # More than two classes: sensitivity/specificity/HM are binary notions.
-    return {"accuracy": float(np.mean(pred == test_y)), "sensitivity": None,
-            "specificity": None, "hm": None, "auc": None, "n": int(test_y.size)}
+    return {
+        "accuracy": float(np.mean(pred == test_y)),
+        "sensitivity": None,
+        "specificity": None,
+        "hm": None,
+        "auc": None,
+        "n": int(test_y.size),
+    }
 
 
-def gan_train_test(real_train: tuple, real_test: tuple, synthetic: tuple,
-                   seed: int = 0) -> dict[str, dict]:
+def gan_train_test(
+    real_train: tuple, real_test: tuple, synthetic: tuple, seed: int = 0
+) -> dict[str, dict]:
     """The three SVM scores P3's table needs, from ``(features, labels)`` pairs.
 
     ``real``: train on real train, test on real test (the ceiling).
@@ -69,8 +77,9 @@ def gan_train_test(real_train: tuple, real_test: tuple, synthetic: tuple,
     }
 
 
-def gan_train_cell(extractor, real_train: tuple, real_test: tuple, synthetic: tuple,
-                   seed: int = 0) -> dict:
+def gan_train_cell(
+    extractor, real_train: tuple, real_test: tuple, synthetic: tuple, seed: int = 0
+) -> dict:
     """One GAN-train / GAN-test job, the same for the benchmark and the study: the
     synthetic pool cut to the real training split's per-class counts (so the three SVMs
     train on sets of one size and balance), every set through ``extractor``, then
@@ -79,6 +88,10 @@ def gan_train_cell(extractor, real_train: tuple, real_test: tuple, synthetic: tu
     images, labels = (np.asarray(a) for a in synthetic)
     counts = np.bincount(np.asarray(train_y, np.int64))
     keep = np.concatenate([np.flatnonzero(labels == c)[:n] for c, n in enumerate(counts)])
-    scores = gan_train_test((extractor(train_x), train_y), (extractor(test_x), test_y),
-                            (extractor(images[keep]), labels[keep]), seed=seed)
+    scores = gan_train_test(
+        (extractor(train_x), train_y),
+        (extractor(test_x), test_y),
+        (extractor(images[keep]), labels[keep]),
+        seed=seed,
+    )
     return {"features": extractor.describe(), "scores": scores, "n_synthetic": len(keep)}

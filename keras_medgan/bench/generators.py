@@ -42,12 +42,16 @@ class GeneratorSet:
     cards: dict[str, dict] = field(default_factory=dict)
 
     def describe(self) -> dict:
-        return {"name": self.name, "files": self.paths,
-                "arch": sorted({str(c.get("arch")) for c in self.cards.values()}),
-                "epochs": sorted({str(c.get("epochs")) for c in self.cards.values()})}
+        return {
+            "name": self.name,
+            "files": self.paths,
+            "arch": sorted({str(c.get("arch")) for c in self.cards.values()}),
+            "epochs": sorted({str(c.get("epochs")) for c in self.cards.values()}),
+        }
 
-    def generate(self, class_names: Sequence[str], n_per_class: int,
-                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    def generate(
+        self, class_names: Sequence[str], n_per_class: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``n_per_class`` images of every class, labelled by index into ``class_names``,
         drawn by the project's one seed rule (``keras_medgan.sampling``), so the benchmark
         sees the images ``synthesize --seed`` writes."""
@@ -78,14 +82,20 @@ def parse_generator_specs(specs: Sequence[str]) -> dict[str, list[str]]:
             first = pathlib.Path(paths[0].rstrip("/"))
             name = first.stem if first.suffix else first.name
         if name in sets:
-            raise BenchmarkError(f"two generator sets are named {name!r}; "
-                                 "name them with NAME=PATH")
+            raise BenchmarkError(f"two generator sets are named {name!r}; name them with NAME=PATH")
         sets[name] = paths
     return sets
 
 
-def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str, str], *,
-                          image_size: int, channels: int, class_names: Sequence[str]) -> None:
+def check_generator_cards(
+    set_name: str,
+    cards: dict[str, dict],
+    paths: dict[str, str],
+    *,
+    image_size: int,
+    channels: int,
+    class_names: Sequence[str],
+) -> None:
     """Raise BenchmarkError unless the generators fit the data (pure: cards in, nothing out).
 
     ``cards`` maps a class name (or ``"conditional"``) to that generator's model card.
@@ -94,12 +104,15 @@ def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str
         where = f"generator {key!r} of set {set_name!r} ({paths.get(key)})"
         size = card.get("image_size")
         if size is not None and int(size) != int(image_size):
-            raise BenchmarkError(f"{where} makes {size}×{size} images but the data is "
-                                 f"{image_size}×{image_size} (--image-size)")
+            raise BenchmarkError(
+                f"{where} makes {size}×{size} images but the data is "
+                f"{image_size}×{image_size} (--image-size)"
+            )
         ch = card.get("channels")
         if ch is not None and int(ch) != int(channels):
-            raise BenchmarkError(f"{where} makes {ch}-channel images but the data has "
-                                 f"{channels} channel(s)")
+            raise BenchmarkError(
+                f"{where} makes {ch}-channel images but the data has {channels} channel(s)"
+            )
     if ALL_CLASSES in cards:
         card = cards[ALL_CLASSES]
         command = str(card.get("command") or "python -m keras_medgan.train ...")
@@ -107,30 +120,36 @@ def check_generator_cards(set_name: str, cards: dict[str, dict], paths: dict[str
             f"generator set {set_name!r} ({paths.get(ALL_CLASSES)}) is one unconditional GAN "
             f"trained on every class together, so it cannot make images of a given class. "
             f"Train one GAN per class or one conditional GAN instead:\n"
-            f"  {command} --per-class\n  {command} --conditional")
+            f"  {command} --per-class\n  {command} --conditional"
+        )
     if CONDITIONAL in cards:
         if len(cards) > 1:
-            raise BenchmarkError(f"set {set_name!r} mixes a conditional generator with "
-                                 f"per-class ones ({', '.join(sorted(cards))}); give one kind")
+            raise BenchmarkError(
+                f"set {set_name!r} mixes a conditional generator with "
+                f"per-class ones ({', '.join(sorted(cards))}); give one kind"
+            )
         card = cards[CONDITIONAL]
         gen_classes = [str(c) for c in card.get("class_names") or []]
         missing = [c for c in class_names if c not in gen_classes]
         if missing:
             raise BenchmarkError(
                 f"conditional generator of set {set_name!r} ({paths.get(CONDITIONAL)}) has "
-                f"classes {gen_classes}; the data's class(es) {missing} are not among them")
+                f"classes {gen_classes}; the data's class(es) {missing} are not among them"
+            )
         return
     extra = sorted(set(cards) - set(class_names))
     if extra:
         raise BenchmarkError(
             f"set {set_name!r} has generator(s) for class(es) {extra} "
             f"({', '.join(str(paths.get(k)) for k in extra)}) that the data does not have; "
-            f"data classes: {list(class_names)}")
+            f"data classes: {list(class_names)}"
+        )
     missing = [c for c in class_names if c not in cards]
     if missing:
         raise BenchmarkError(
             f"set {set_name!r} has no generator for class(es) {missing} (found: "
-            f"{sorted(cards)}); every class needs one, or use one conditional generator")
+            f"{sorted(cards)}); every class needs one, or use one conditional generator"
+        )
 
 
 def shipped_or_paths(paths: Sequence[str], set_name: str) -> list[str]:
@@ -168,13 +187,23 @@ def image_size_from_cards(generators: dict[str, list[str]]) -> int | None:
                 if size is not None:
                     sizes.setdefault(int(size), str(file))
     if len(sizes) > 1:
-        raise BenchmarkError("the generators make images of different sizes: " + "; ".join(
-            f"{s}×{s} ({f})" for s, f in sorted(sizes.items())) + "; benchmark one size at a time")
+        raise BenchmarkError(
+            "the generators make images of different sizes: "
+            + "; ".join(f"{s}×{s} ({f})" for s, f in sorted(sizes.items()))
+            + "; benchmark one size at a time"
+        )
     return next(iter(sizes), None)
 
 
-def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, channels: int,
-                       class_names: Sequence[str], trust_model: bool = False) -> GeneratorSet:
+def load_generator_set(
+    name: str,
+    paths: Sequence[str],
+    *,
+    image_size: int,
+    channels: int,
+    class_names: Sequence[str],
+    trust_model: bool = False,
+) -> GeneratorSet:
     """Find, load and check every generator of one set (export API of INTERFACES.md)."""
     from keras_medgan.export import find_generators, load_generator
 
@@ -186,8 +215,10 @@ def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, chan
             raise BenchmarkError(f"generator set {name!r}: {exc}") from None
         for key, file in located.items():
             if key in found:
-                raise BenchmarkError(f"generator set {name!r} has two generators for "
-                                     f"{key!r}: {found[key]} and {file}")
+                raise BenchmarkError(
+                    f"generator set {name!r} has two generators for "
+                    f"{key!r}: {found[key]} and {file}"
+                )
             found[key] = str(file)
     gen_set = GeneratorSet(name=name, paths=found)
     for key, file in found.items():
@@ -197,7 +228,12 @@ def load_generator_set(name: str, paths: Sequence[str], *, image_size: int, chan
             raise BenchmarkError(f"generator set {name!r}: {exc}") from None
         gen_set.generators[key] = gen
         gen_set.cards[key] = dict(gen.card)
-    check_generator_cards(name, gen_set.cards, found, image_size=image_size,
-                          channels=channels, class_names=class_names)
+    check_generator_cards(
+        name,
+        gen_set.cards,
+        found,
+        image_size=image_size,
+        channels=channels,
+        class_names=class_names,
+    )
     return gen_set
-

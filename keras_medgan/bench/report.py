@@ -28,8 +28,17 @@ __all__ = ["METRICS", "REFERENCES", "bar_plot", "markdown", "summarize"]
 
 #: Threshold-free endpoints first (the primary table), then those at the validation
 #: threshold and accuracy at 0.5 (keras_medgan.bench.endpoints).
-METRICS = ("auc", "log_loss", "brier", "accuracy", "sensitivity", "specificity", "hm",
-           "accuracy_at_0.5", "threshold")
+METRICS = (
+    "auc",
+    "log_loss",
+    "brier",
+    "accuracy",
+    "sensitivity",
+    "specificity",
+    "hm",
+    "accuracy_at_0.5",
+    "threshold",
+)
 SVM_METRICS = ("sensitivity", "specificity", "hm", "accuracy", "auc")
 
 #: P1 Table 1 (test set, %), P3's GAN-train table, P0's class-fidelity number.
@@ -38,8 +47,11 @@ P1_TABLE1 = {
     "synthetic": {"accuracy": 60.61, "sensitivity": 93.15, "specificity": 68.48},
     "real+synthetic": {"accuracy": 78.65, "sensitivity": 73.14, "specificity": 86.60},
 }
-REFERENCES = {"P1_table1_percent": P1_TABLE1, "P3_gan_train": P3_REFERENCE,
-              "P0_class_fidelity": P0_REFERENCE}
+REFERENCES = {
+    "P1_table1_percent": P1_TABLE1,
+    "P3_gan_train": P3_REFERENCE,
+    "P0_class_fidelity": P0_REFERENCE,
+}
 
 
 def augmentation_settings() -> dict:
@@ -50,10 +62,15 @@ def environment() -> dict:
     import keras
     import sklearn
 
-    return {"python": platform.python_version(), "keras": keras.__version__,
-            "backend": keras.backend.backend(), "numpy": np.__version__,
-            "scikit_learn": sklearn.__version__, "cpus": os.cpu_count(),
-            "machine": platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "numpy": np.__version__,
+        "scikit_learn": sklearn.__version__,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+    }
 
 
 def _value(v) -> float:
@@ -65,8 +82,14 @@ def _arm_rows(records: list[dict], arms: Sequence[str], gen_sets: Sequence[str])
     for arm in ordered:
         gens = list(gen_sets) if ARMS.get(arm).uses_synthetic else [None]
         for g in gens:
-            recs = sorted((r for r in records if r.get("kind") == "arm" and r["arm"] == arm
-                           and r.get("generator") == g), key=lambda r: r["repeat"])
+            recs = sorted(
+                (
+                    r
+                    for r in records
+                    if r.get("kind") == "arm" and r["arm"] == arm and r.get("generator") == g
+                ),
+                key=lambda r: r["repeat"],
+            )
             label = arm if g is None or len(gen_sets) == 1 else f"{arm} [{g}]"
             yield arm, g, label, recs
 
@@ -116,11 +139,20 @@ def summarize(
     """Aggregate: per arm mean/std/CI of every metric, paired test vs the real arm,
     GAN-train/GAN-test per generator set, class fidelity per generator set."""
     rows = []
-    ref = {r["repeat"]: r["metrics"] for r in records
-           if r.get("kind") == "arm" and r["arm"] == REFERENCE_ARM}
+    ref = {
+        r["repeat"]: r["metrics"]
+        for r in records
+        if r.get("kind") == "arm" and r["arm"] == REFERENCE_ARM
+    }
     for arm, gen, label, recs in _arm_rows(records, arms, gen_sets):
-        row = {"arm": arm, "generator": gen, "label": label,
-               "repeats": [r["repeat"] for r in recs], "metrics": {}, "vs_real": {}}
+        row = {
+            "arm": arm,
+            "generator": gen,
+            "label": label,
+            "repeats": [r["repeat"] for r in recs],
+            "metrics": {},
+            "vs_real": {},
+        }
         for m in METRICS:
             row["metrics"][m] = mean_ci([_value(r["metrics"].get(m)) for r in recs], confidence)
         if recs:
@@ -139,9 +171,11 @@ def summarize(
         if arm != REFERENCE_ARM and ref:
             common = [r for r in recs if r["repeat"] in ref]
             for m in METRICS:
-                row["vs_real"][m] = paired_test([_value(r["metrics"].get(m)) for r in common],
-                                                [_value(ref[r["repeat"]].get(m)) for r in common],
-                                                confidence)
+                row["vs_real"][m] = paired_test(
+                    [_value(r["metrics"].get(m)) for r in common],
+                    [_value(ref[r["repeat"]].get(m)) for r in common],
+                    confidence,
+                )
         rows.append(row)
 
     gan_train: dict[str, dict] = {}
@@ -149,24 +183,33 @@ def summarize(
         recs = [r for r in records if r.get("kind") == "gan_train" and r["generator"] == g]
         if not recs:
             continue
-        entry = {"repeats": sorted(r["repeat"] for r in recs),
-                 "features": recs[0].get("features", {}).get("name")}
+        entry = {
+            "repeats": sorted(r["repeat"] for r in recs),
+            "features": recs[0].get("features", {}).get("name"),
+        }
         for scenario in ("real", "gan_train", "gan_test"):
-            entry[scenario] = {m: mean_ci([_value(r["scores"][scenario].get(m)) for r in recs],
-                                          confidence) for m in SVM_METRICS}
+            entry[scenario] = {
+                m: mean_ci([_value(r["scores"][scenario].get(m)) for r in recs], confidence)
+                for m in SVM_METRICS
+            }
         gan_train[g] = entry
 
     fidelity: dict[str, dict] = {}
     for g in gen_sets:
-        per_repeat = [r["fidelity"][g] for r in records if r.get("kind") == "arm"
-                      and r["arm"] == REFERENCE_ARM and g in (r.get("fidelity") or {})]
+        per_repeat = [
+            r["fidelity"][g]
+            for r in records
+            if r.get("kind") == "arm"
+            and r["arm"] == REFERENCE_ARM
+            and g in (r.get("fidelity") or {})
+        ]
         if per_repeat:
             fidelity[g] = pool_agreement(per_repeat, num_classes)
-    return {"arms": rows, "gan_train": gan_train, "fidelity": fidelity,
-            "confidence": confidence}
+    return {"arms": rows, "gan_train": gan_train, "fidelity": fidelity, "confidence": confidence}
 
 
 # ------------------------------------------------------------------------- Markdown
+
 
 def _mean_ci(ci: dict, scale: float, digits: int) -> str:
     """``mean ± CI half-width`` (just the mean below two repeats; — when undefined)."""
@@ -235,18 +278,23 @@ def _diff(test: dict | None, scale: float = 100.0) -> str:
     if not test or test.get("mean_diff") is None or math.isnan(_value(test["mean_diff"])):
         return "—"
     value = f"{100 * test['mean_diff']:+.1f}" if scale == 100.0 else f"{test['mean_diff']:+.3f}"
-    return (f"{value} (t p={_pvalue(test.get('t_pvalue'))}, "
-            f"W p={_pvalue(test.get('wilcoxon_pvalue'))})")
+    return (
+        f"{value} (t p={_pvalue(test.get('t_pvalue'))}, W p={_pvalue(test.get('wilcoxon_pvalue'))})"
+    )
 
 
 def protocol_words(tr: dict) -> str:
     """How the classifier trained, in one clause of the report."""
     if tr.get("protocol", "p1") == "steps":
-        return (f"{tr['steps']} RMSprop steps in every arm (lr {tr['learning_rate']} cosine-"
-                "decayed to 0, final weights kept, no early stopping)")
-    return (f"RMSprop {tr['learning_rate']}, ≤ {tr['epochs']} epochs, early stopping on the "
-            f"real validation split (patience {tr['patience']}, watched from epoch "
-            f"{tr.get('warmup_epochs', 0) + 1}, best weights restored)")
+        return (
+            f"{tr['steps']} RMSprop steps in every arm (lr {tr['learning_rate']} cosine-"
+            "decayed to 0, final weights kept, no early stopping)"
+        )
+    return (
+        f"RMSprop {tr['learning_rate']}, ≤ {tr['epochs']} epochs, early stopping on the "
+        f"real validation split (patience {tr['patience']}, watched from epoch "
+        f"{tr.get('warmup_epochs', 0) + 1}, best weights restored)"
+    )
 
 
 def markdown(results: dict) -> str:
@@ -256,19 +304,27 @@ def markdown(results: dict) -> str:
     tr = cfg["train"]
     level = round(100 * summ["confidence"])
     k = cfg["repeats"]
-    lines = [f"# Augmentation benchmark — {cfg['data']} ({cfg['image_size']}×{cfg['image_size']})",
-             "",
-             (f"Classifier `{tr['classifier']}` (weights: {tr['weights'] or 'random init'}), "
-              f"dropout {tr['dropout']}, batch {tr['batch_size']}, {protocol_words(tr)}; "
-              f"{tr.get('seeds', 1)} classifier seed(s) per repeat, metrics averaged over them. "
-              f"K = {k} repeats ({_split_mode(cfg)}). Synthetic ratio {cfg['synthetic_ratio']}:1. "
-              f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."),
-             ""]
+    lines = [
+        f"# Augmentation benchmark — {cfg['data']} ({cfg['image_size']}×{cfg['image_size']})",
+        "",
+        (
+            f"Classifier `{tr['classifier']}` (weights: {tr['weights'] or 'random init'}), "
+            f"dropout {tr['dropout']}, batch {tr['batch_size']}, {protocol_words(tr)}; "
+            f"{tr.get('seeds', 1)} classifier seed(s) per repeat, metrics averaged over them. "
+            f"K = {k} repeats ({_split_mode(cfg)}). Synthetic ratio {cfg['synthetic_ratio']}:1. "
+            f"Precision: {cfg['precision'] or 'fp32'}. Profile: {cfg['profile']}."
+        ),
+        "",
+    ]
     if results.get("generators"):
-        lines.append("Generators: " + "; ".join(
-            f"`{n}` = {', '.join(f'{c}: {p}' for c, p in g['files'].items())} "
-            f"(arch {'/'.join(g['arch'])}, epochs {'/'.join(g['epochs'])})"
-            for n, g in results["generators"].items()))
+        lines.append(
+            "Generators: "
+            + "; ".join(
+                f"`{n}` = {', '.join(f'{c}: {p}' for c, p in g['files'].items())} "
+                f"(arch {'/'.join(g['arch'])}, epochs {'/'.join(g['epochs'])})"
+                for n, g in results["generators"].items()
+            )
+        )
         lines.append("")
     for name, note in (results.get("split_leakage") or {}).items():
         lines.append(f"**Note on `{name}`:** {note['note']}.")
@@ -276,28 +332,48 @@ def markdown(results: dict) -> str:
     if results.get("positive_class"):
         lines.append(f"Positive class: `{results['positive_class']}` (sensitivity = its recall).")
         lines.append("")
-    lines += [(f"## Primary: threshold-free, on the held-out real test split (mean [{level} % "
-              "t-interval] over repeats)"), "",
-              ("| Training set | n train | AUC | Δ AUC vs real (paired) | log-loss | Δ log-loss "
-              "| Brier | steps |"), "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        (
+            f"## Primary: threshold-free, on the held-out real test split (mean [{level} % "
+            "t-interval] over repeats)"
+        ),
+        "",
+        (
+            "| Training set | n train | AUC | Δ AUC vs real (paired) | log-loss | Δ log-loss "
+            "| Brier | steps |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in summ["arms"]:
         n_train = f"{row['n_train']:.0f}" if "n_train" in row else "—"
         steps = "/".join(str(v) for v in row.get("steps", []))
-        lines.append(f"| {_label(row)} | {n_train} | {_num(row['metrics']['auc'])} | "
-                     f"{_diff(row['vs_real'].get('auc'), 1.0)} | "
-                     f"{_num(row['metrics']['log_loss'])} | "
-                     f"{_diff(row['vs_real'].get('log_loss'), 1.0)} | "
-                     f"{_num(row['metrics']['brier'])} | {steps} |")
-    lines += ["", (f"## Secondary: at the threshold chosen on the validation split "
-                   f"(rule: {tr.get('threshold_rule', 'fixed')}) (%, value [{level} % interval])"),
-              "",
-              ("| Training set | Accuracy | Sensitivity | Specificity | HM | Accuracy at 0.5 "
-               "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"),
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {_label(row)} | {n_train} | {_num(row['metrics']['auc'])} | "
+            f"{_diff(row['vs_real'].get('auc'), 1.0)} | "
+            f"{_num(row['metrics']['log_loss'])} | "
+            f"{_diff(row['vs_real'].get('log_loss'), 1.0)} | "
+            f"{_num(row['metrics']['brier'])} | {steps} |"
+        )
+    lines += [
+        "",
+        (
+            f"## Secondary: at the threshold chosen on the validation split "
+            f"(rule: {tr.get('threshold_rule', 'fixed')}) (%, value [{level} % interval])"
+        ),
+        "",
+        (
+            "| Training set | Accuracy | Sensitivity | Specificity | HM | Accuracy at 0.5 "
+            "| Δ accuracy vs real (paired) | P1 Table 1 (acc / sen / spe) |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in summ["arms"]:
         p1 = P1_TABLE1.get(row["arm"])
-        p1_text = (f"{p1['accuracy']:.2f} / {p1['sensitivity']:.2f} / {p1['specificity']:.2f}"
-                   if p1 else "—")
+        p1_text = (
+            f"{p1['accuracy']:.2f} / {p1['sensitivity']:.2f} / {p1['specificity']:.2f}"
+            if p1
+            else "—"
+        )
         lines.append(
             f"| {_label(row)} | {_cell(row, 'accuracy')} | {_cell(row, 'sensitivity')} | "
             f"{_cell(row, 'specificity')} | {_cell(row, 'hm')} | "
@@ -338,43 +414,72 @@ def markdown(results: dict) -> str:
 
     if summ.get("gan_train"):
         first = next(iter(summ["gan_train"].values()))
-        lines += [f"## GAN-train / GAN-test (P3): SVM on `{first['features']}` features",
-                  "", "| Train → test | Sensitivity | Specificity | HM | Accuracy | P3 (sen / spe / hm) |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## GAN-train / GAN-test (P3): SVM on `{first['features']}` features",
+            "",
+            "| Train → test | Sensitivity | Specificity | HM | Accuracy | P3 (sen / spe / hm) |",
+            "|---|---|---|---|---|---|",
+        ]
         ref = P3_REFERENCE["real"]
-        lines.append(f"| real → real | {_num(first['real']['sensitivity'])} | "
-                     f"{_num(first['real']['specificity'])} | {_num(first['real']['hm'])} | "
-                     f"{_num(first['real']['accuracy'])} | "
-                     f"{ref['sensitivity']} / {ref['specificity']} / {ref['hm']} |")
+        lines.append(
+            f"| real → real | {_num(first['real']['sensitivity'])} | "
+            f"{_num(first['real']['specificity'])} | {_num(first['real']['hm'])} | "
+            f"{_num(first['real']['accuracy'])} | "
+            f"{ref['sensitivity']} / {ref['specificity']} / {ref['hm']} |"
+        )
         for name, e in summ["gan_train"].items():
-            for scenario, arrow in (("gan_train", "synthetic → real (GAN-train)"),
-                                    ("gan_test", "real → synthetic (GAN-test)")):
+            for scenario, arrow in (
+                ("gan_train", "synthetic → real (GAN-train)"),
+                ("gan_test", "real → synthetic (GAN-test)"),
+            ):
                 s = e[scenario]
-                lines.append(f"| `{name}` {arrow} | {_num(s['sensitivity'])} | "
-                             f"{_num(s['specificity'])} | {_num(s['hm'])} | "
-                             f"{_num(s['accuracy'])} | — |")
-        lines += ["", ("P3's GAN-train rows: PGGAN 0.762 / 0.712 / 0.736, DCGAN 0.584 / 0.613 / "
-                  "0.598 (VGG-16 features, their data)."), ""]
+                lines.append(
+                    f"| `{name}` {arrow} | {_num(s['sensitivity'])} | "
+                    f"{_num(s['specificity'])} | {_num(s['hm'])} | "
+                    f"{_num(s['accuracy'])} | — |"
+                )
+        lines += [
+            "",
+            (
+                "P3's GAN-train rows: PGGAN 0.762 / 0.712 / 0.736, DCGAN 0.584 / 0.613 / "
+                "0.598 (VGG-16 features, their data)."
+            ),
+            "",
+        ]
 
     if summ.get("fidelity"):
-        lines += ["## Class fidelity (P0): the real-arm classifier labels each class's fakes", "",
-                  "| Generator set | Class | Agreement | Rate | p vs chance (binomial) | P0 |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "## Class fidelity (P0): the real-arm classifier labels each class's fakes",
+            "",
+            "| Generator set | Class | Agreement | Rate | p vs chance (binomial) | P0 |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, per_class in summ["fidelity"].items():
             for cls, v in per_class.items():
                 p0 = P0_REFERENCE.get(cls)
-                lines.append(f"| `{name}` | {cls} | {v['agree']}/{v['n']} | {100 * v['rate']:.1f} % "
-                             f"| {_pvalue(v['binomial_pvalue_vs_chance'])} | "
-                             f"{f'{100 * p0:.1f} %' if p0 is not None else '—'} |")
-        lines += ["", ("Counts pooled over repeats (each repeat's real-arm classifier labels that "
-                  "repeat's synthetic pool)."), ""]
-    lines.append(f"Wall time of this invocation: {results['wall_seconds_this_run']} s "
-                 f"({results['jobs_run_now']} of {results['jobs']} jobs run now); all jobs "
-                 f"together: {results.get('job_seconds_total', 0)} s.")
+                lines.append(
+                    f"| `{name}` | {cls} | {v['agree']}/{v['n']} | {100 * v['rate']:.1f} % "
+                    f"| {_pvalue(v['binomial_pvalue_vs_chance'])} | "
+                    f"{f'{100 * p0:.1f} %' if p0 is not None else '—'} |"
+                )
+        lines += [
+            "",
+            (
+                "Counts pooled over repeats (each repeat's real-arm classifier labels that "
+                "repeat's synthetic pool)."
+            ),
+            "",
+        ]
+    lines.append(
+        f"Wall time of this invocation: {results['wall_seconds_this_run']} s "
+        f"({results['jobs_run_now']} of {results['jobs']} jobs run now); all jobs "
+        f"together: {results.get('job_seconds_total', 0)} s."
+    )
     return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------- figure
+
 
 def bar_plot(results: dict, path) -> None:
     """Grouped bars (AUC, then accuracy, sensitivity, specificity at the validation
@@ -390,9 +495,7 @@ def bar_plot(results: dict, path) -> None:
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows) + 2), 4.8))
     for i, m in enumerate(shown):
-        value, low, high = (
-            100 * np.array(v) for v in zip(*(row_interval(r, m) for r in rows))
-        )
+        value, low, high = (100 * np.array(v) for v in zip(*(row_interval(r, m) for r in rows)))
         # clipped: a proportion of 1.0 has a Wilson bound of 1 - 1e-16, not a negative bar
         err = np.clip(np.nan_to_num(np.stack([value - low, high - value])), 0.0, None)
         pos = x - 0.4 + width * (i + 0.5)
@@ -401,8 +504,16 @@ def bar_plot(results: dict, path) -> None:
             ref = P1_TABLE1.get(r["arm"], {}).get(m)
             if ref is not None:
                 ax.plot(pos[j], ref, marker="_", color="black", markersize=12, mew=2)
-    ax.plot([], [], marker="_", color="black", linestyle="none", markersize=12, mew=2,
-            label="P1 Table 1")
+    ax.plot(
+        [],
+        [],
+        marker="_",
+        color="black",
+        linestyle="none",
+        markersize=12,
+        mew=2,
+        label="P1 Table 1",
+    )
     ax.set_xticks(x)
     ax.set_xticklabels([r["label"] for r in rows], rotation=15, ha="right")
     ax.set_ylim(0, 105)
@@ -428,4 +539,6 @@ def _split_mode(cfg: dict) -> str:
     """How repeats map to splits: variance over splits, or over classifier seeds only."""
     if cfg.get("split_seed") is None:
         return "split seed = repeat"
-    return f"one split, seed {cfg['split_seed']}; repeats vary the classifier seed and synthetic draw"
+    return (
+        f"one split, seed {cfg['split_seed']}; repeats vary the classifier seed and synthetic draw"
+    )

@@ -40,8 +40,19 @@ RECORDS_FILE = "runs.jsonl"
 CONFIG_FILE = "config.json"
 
 #: Settings that change the numbers: a rerun into the same --out must match them.
-RESULT_KEYS = ("data", "data_dir", "image_size", "synthetic_ratio", "train", "generators",
-               "features", "feature_weights", "feature_epochs", "precision", "split_seed")
+RESULT_KEYS = (
+    "data",
+    "data_dir",
+    "image_size",
+    "synthetic_ratio",
+    "train",
+    "generators",
+    "features",
+    "feature_weights",
+    "feature_epochs",
+    "precision",
+    "split_seed",
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,9 @@ class Job:
         return what + (f" [{self.generator}]" if self.generator else "")
 
 
-def plan_jobs(arms: list[str], generator_sets: list[str], repeats: int,
-              gan_train: bool) -> list[Job]:
+def plan_jobs(
+    arms: list[str], generator_sets: list[str], repeats: int, gan_train: bool
+) -> list[Job]:
     """Every job, repeat-major so an early stop leaves whole repeats (paired) behind."""
     jobs = []
     for r in range(repeats):
@@ -157,7 +169,8 @@ def _check_resume(out: pathlib.Path, config: BenchmarkConfig) -> None:
     if changed:
         raise BenchmarkError(
             f"{out} already holds results made with different settings ({', '.join(changed)} "
-            f"differ; see {path}). Use another --out, or the same settings to resume.")
+            f"differ; see {path}). Use another --out, or the same settings to resume."
+        )
 
 
 def _check_classifier(config: BenchmarkConfig, splits: Splits) -> None:
@@ -165,8 +178,13 @@ def _check_classifier(config: BenchmarkConfig, splits: Splits) -> None:
     from keras_medgan.models.classifiers import build_classifier
 
     try:
-        build_classifier(config.train.classifier, splits.image_shape, len(splits.class_names),
-                         dropout=config.train.dropout, weights=config.train.weights)
+        build_classifier(
+            config.train.classifier,
+            splits.image_shape,
+            len(splits.class_names),
+            dropout=config.train.dropout,
+            weights=config.train.weights,
+        )
     except ValueError as exc:
         raise BenchmarkError(f"--classifier {config.train.classifier}: {exc}") from None
 
@@ -184,8 +202,14 @@ def _precision_scope(name: str | None):
 class _RepeatContext:
     """What one repeat's jobs share, built lazily: splits, synthetic pools, extractor."""
 
-    def __init__(self, config: BenchmarkConfig, repeat: int, gen_sets: dict[str, GeneratorSet],
-                 loader: Callable | None, fixed_extractor=None):
+    def __init__(
+        self,
+        config: BenchmarkConfig,
+        repeat: int,
+        gen_sets: dict[str, GeneratorSet],
+        loader: Callable | None,
+        fixed_extractor=None,
+    ):
         self.config, self.repeat, self.gen_sets, self.loader = config, repeat, gen_sets, loader
         self._splits: Splits | None = None
         self._pools: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -195,24 +219,30 @@ class _RepeatContext:
     @property
     def splits(self) -> Splits:
         if self._splits is None:
-            self._splits = load_splits(self.config.data, image_size=self.config.image_size,
-                                       seed=self.config.split_seed_of(self.repeat),
-                                       data_dir=self.config.data_dir,
-                                       loader=self.loader)
+            self._splits = load_splits(
+                self.config.data,
+                image_size=self.config.image_size,
+                seed=self.config.split_seed_of(self.repeat),
+                data_dir=self.config.data_dir,
+                loader=self.loader,
+            )
         return self._splits
 
     def pool(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic images for set ``name``: enough per class for every arm and GAN-train."""
         if name not in self._pools:
             counts = self.splits.counts()["train"]
-            n = max(synthetic_needed(self.config.arms, counts, self.config.synthetic_ratio),
-                    max(counts))
-            images, labels = self.gen_sets[name].generate(self.splits.class_names, n,
-                                                          seed=self.repeat)
+            n = max(
+                synthetic_needed(self.config.arms, counts, self.config.synthetic_ratio), max(counts)
+            )
+            images, labels = self.gen_sets[name].generate(
+                self.splits.class_names, n, seed=self.repeat
+            )
             if images.shape[1:] != self.splits.image_shape:
                 raise BenchmarkError(
                     f"generator set {name!r} produced images of shape {images.shape[1:]}, "
-                    f"the data's are {self.splits.image_shape}")
+                    f"the data's are {self.splits.image_shape}"
+                )
             self._pools[name] = (images, labels)
         return self._pools[name]
 
@@ -231,15 +261,24 @@ def _make_extractor(config: BenchmarkConfig, real_x=None, real_y=None, seed: int
     from keras_medgan.features import get_extractor
 
     try:
-        return get_extractor(config.features, real_images=real_x, real_labels=real_y,
-                             seed=seed, epochs=config.feature_epochs,
-                             weights=config.feature_weights)
+        return get_extractor(
+            config.features,
+            real_images=real_x,
+            real_labels=real_y,
+            seed=seed,
+            epochs=config.feature_epochs,
+            weights=config.feature_weights,
+        )
     except ValueError as exc:  # FeatureExtractorError: missing weights file etc.
         raise BenchmarkError(f"--features {config.features}: {exc}") from None
 
 
-def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int,
-                  split_seed_of: Callable[[int], int] = lambda r: r) -> dict:
+def split_leakage(
+    gen_sets: dict[str, GeneratorSet],
+    data: str,
+    repeats: int,
+    split_seed_of: Callable[[int], int] = lambda r: r,
+) -> dict:
     """Repeats whose test images the generators may have trained on.
 
     ``keras_medgan.train`` trains on the training split of split seed ``--seed`` (the
@@ -258,26 +297,31 @@ def split_leakage(gen_sets: dict[str, GeneratorSet], data: str, repeats: int,
         if all(c.get("epochs") == 0 for c in cards):
             continue  # untrained: it has seen no image at all
         if datas != {data}:
-            notes[name] = {"note": f"trained on data {sorted(map(str, datas))}, not {data!r}: "
-                                   "no test-set leakage, but also not the same distribution",
-                           "repeats_at_risk": []}
+            notes[name] = {
+                "note": f"trained on data {sorted(map(str, datas))}, not {data!r}: "
+                "no test-set leakage, but also not the same distribution",
+                "repeats_at_risk": [],
+            }
             continue
         if None in seeds:
-            notes[name] = {"note": "split seed of the generators' training data unknown: "
-                                   "synthetic arms may have seen test images",
-                           "repeats_at_risk": list(range(repeats))}
+            notes[name] = {
+                "note": "split seed of the generators' training data unknown: "
+                "synthetic arms may have seen test images",
+                "repeats_at_risk": list(range(repeats)),
+            }
             continue
         at_risk = [r for r in range(repeats) if seeds != {split_seed_of(r)}]
         if at_risk:
             safe = [r for r in range(repeats) if r not in at_risk]
             notes[name] = {
                 "note": f"trained on the training split of split seed(s) "
-                        f"{sorted(int(x) for x in seeds)}; repeat(s) {at_risk} test on splits "
-                        f"whose test images may have been GAN training images (leak-free: "
-                        f"{safe or 'none'}); --split-seed {min(int(x) for x in seeds)} keeps "
-                        f"every repeat on the generators' own split",
+                f"{sorted(int(x) for x in seeds)}; repeat(s) {at_risk} test on splits "
+                f"whose test images may have been GAN training images (leak-free: "
+                f"{safe or 'none'}); --split-seed {min(int(x) for x in seeds)} keeps "
+                f"every repeat on the generators' own split",
                 "trained_on_split_seeds": sorted(int(x) for x in seeds),
-                "repeats_at_risk": at_risk}
+                "repeats_at_risk": at_risk,
+            }
     return notes
 
 
@@ -285,9 +329,15 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
     cfg, splits = ctx.config, ctx.splits
     num_classes = len(splits.class_names)
     synth = ctx.pool(job.generator) if job.generator else (None, None)
-    ts = build_training_set(job.arm, *splits.train, *synth, num_classes=num_classes,
-                            class_names=splits.class_names,
-                            synthetic_ratio=cfg.synthetic_ratio, seed=job.repeat)
+    ts = build_training_set(
+        job.arm,
+        *splits.train,
+        *synth,
+        num_classes=num_classes,
+        class_names=splits.class_names,
+        synthetic_ratio=cfg.synthetic_ratio,
+        seed=job.repeat,
+    )
     fidelity: dict = {}
 
     def label_fakes(model, seed):
@@ -299,11 +349,24 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
             pred = predict_proba(model, images).argmax(axis=1)
             fidelity[name] = class_agreement(labels, pred, splits.class_names)
 
-    cell = classifier_cell(ts, splits.val, splits.test, num_classes=num_classes,
-                           config=cfg.train, seed=job.repeat, on_model=label_fakes)
-    record = {"kind": "arm", "arm": job.arm, "generator": job.generator,
-              "repeat": job.repeat, "split_seed": cfg.split_seed_of(job.repeat), **cell,
-              "split_counts": splits.counts()}
+    cell = classifier_cell(
+        ts,
+        splits.val,
+        splits.test,
+        num_classes=num_classes,
+        config=cfg.train,
+        seed=job.repeat,
+        on_model=label_fakes,
+    )
+    record = {
+        "kind": "arm",
+        "arm": job.arm,
+        "generator": job.generator,
+        "repeat": job.repeat,
+        "split_seed": cfg.split_seed_of(job.repeat),
+        **cell,
+        "split_counts": splits.counts(),
+    }
     if fidelity:
         record["fidelity"] = fidelity
     return record
@@ -311,22 +374,29 @@ def _run_arm(ctx: _RepeatContext, job: Job) -> dict:
 
 def _run_gan_train(ctx: _RepeatContext, job: Job) -> dict:
     splits = ctx.splits
-    cell = gan_train_cell(ctx.extractor(), splits.train, splits.test, ctx.pool(job.generator),
-                          seed=job.repeat)
-    return {"kind": "gan_train", "arm": None, "generator": job.generator,
-            "repeat": job.repeat, "split_seed": ctx.config.split_seed_of(job.repeat), **cell}
+    cell = gan_train_cell(
+        ctx.extractor(), splits.train, splits.test, ctx.pool(job.generator), seed=job.repeat
+    )
+    return {
+        "kind": "gan_train",
+        "arm": None,
+        "generator": job.generator,
+        "repeat": job.repeat,
+        "split_seed": ctx.config.split_seed_of(job.repeat),
+        **cell,
+    }
 
 
 def _job_summary(record: dict) -> str:
     if record["kind"] == "arm":
         return cell_summary(record)
     s = record["scores"]
-    return ", ".join(f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k} HM n/a"
-                     for k, v in s.items())
+    return ", ".join(
+        f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k} HM n/a" for k, v in s.items()
+    )
 
 
-def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
-                  stream=None) -> dict:
+def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None, stream=None) -> dict:
     """Run (or resume) the benchmark described by ``config``; write and return the results.
 
     ``loader`` replaces ``keras_medgan.data.load_image_set`` (tests pass arrays this way).
@@ -339,8 +409,10 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
         ARMS.get(arm)
     synthetic_arms = [a for a in config.arms if ARMS.get(a).uses_synthetic]
     if synthetic_arms and not config.generators:
-        raise BenchmarkError(f"arm(s) {synthetic_arms} need synthetic images: pass "
-                             "--generators, or choose --arms real classical")
+        raise BenchmarkError(
+            f"arm(s) {synthetic_arms} need synthetic images: pass "
+            "--generators, or choose --arms real classical"
+        )
     if config.repeats < 1:
         raise BenchmarkError(f"--repeats must be >= 1, got {config.repeats}")
     try:
@@ -352,31 +424,56 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
     _check_resume(out, config)
     with _precision_scope(config.precision):  # the global policy, restored after
         # Check data and generators before any training: a mismatch fails in seconds.
-        first = load_splits(config.data, image_size=config.image_size, seed=config.split_seed_of(0),
-                            data_dir=config.data_dir, loader=loader)
+        first = load_splits(
+            config.data,
+            image_size=config.image_size,
+            seed=config.split_seed_of(0),
+            data_dir=config.data_dir,
+            loader=loader,
+        )
         _check_classifier(config, first)
-        report_findings(first.findings, out / "data_report.json", config.data,
-                        lambda line: print(line, file=stream, flush=True))
-        gen_sets = {name: load_generator_set(name, paths, image_size=config.image_size,
-                                             channels=first.image_shape[-1],
-                                             class_names=first.class_names,
-                                             trust_model=config.trust_model)
-                    for name, paths in config.generators.items()}
-        write_text_atomic(out / CONFIG_FILE, json.dumps(jsonable(config.to_dict()), indent=2) + "\n")
+        report_findings(
+            first.findings,
+            out / "data_report.json",
+            config.data,
+            lambda line: print(line, file=stream, flush=True),
+        )
+        gen_sets = {
+            name: load_generator_set(
+                name,
+                paths,
+                image_size=config.image_size,
+                channels=first.image_shape[-1],
+                class_names=first.class_names,
+                trust_model=config.trust_model,
+            )
+            for name, paths in config.generators.items()
+        }
+        write_text_atomic(
+            out / CONFIG_FILE, json.dumps(jsonable(config.to_dict()), indent=2) + "\n"
+        )
         leakage = split_leakage(gen_sets, config.data, config.repeats, config.split_seed_of)
         for name, note in leakage.items():
             print(f"warning: generator set {name!r}: {note['note']}", file=stream, flush=True)
 
         records_path = out / RECORDS_FILE
         done = {_record_key(r) for r in read_records(records_path)}
-        jobs = plan_jobs(config.arms, list(gen_sets), config.repeats,
-                         config.gan_train and bool(gen_sets))
+        jobs = plan_jobs(
+            config.arms, list(gen_sets), config.repeats, config.gan_train and bool(gen_sets)
+        )
         todo = [j for j in jobs if j.key not in done]
         if len(todo) < len(jobs):
-            print(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already in "
-                  f"{records_path}", file=stream, flush=True)
-        progress = CellProgress({k: sum(j.kind == k for j in todo) for k in ("arm", "gan_train")},
-                                len(jobs), len(jobs) - len(todo), stream)
+            print(
+                f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already in {records_path}",
+                file=stream,
+                flush=True,
+            )
+        progress = CellProgress(
+            {k: sum(j.kind == k for j in todo) for k in ("arm", "gan_train")},
+            len(jobs),
+            len(jobs) - len(todo),
+            stream,
+        )
         fixed = None
         if any(j.kind == "gan_train" for j in todo) and config.features not in TRAINED_EXTRACTORS:
             fixed = _make_extractor(config)  # a bad weights file fails before any training
@@ -391,14 +488,22 @@ def run_benchmark(config: BenchmarkConfig, *, loader: Callable | None = None,
             record = run(ctx, job)
             record["seconds"] = round(time.time() - t0, 2)
             _append_record(records_path, record)
-            progress.log(job.kind, f"repeat {job.repeat} {job.label()}", record["seconds"],
-                         _job_summary(record))
+            progress.log(
+                job.kind,
+                f"repeat {job.repeat} {job.label()}",
+                record["seconds"],
+                _job_summary(record),
+            )
 
         wanted = {j.key for j in jobs}
         records = [r for r in read_records(records_path) if _record_key(r) in wanted]
-        summary = report.summarize(records, config.arms, list(gen_sets),
-                                   num_classes=len(first.class_names),
-                                   confidence=config.confidence)
+        summary = report.summarize(
+            records,
+            config.arms,
+            list(gen_sets),
+            num_classes=len(first.class_names),
+            confidence=config.confidence,
+        )
         results = {
             "config": config.to_dict(),
             "class_names": first.class_names,

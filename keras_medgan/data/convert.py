@@ -42,8 +42,15 @@ def to_uint(img01: np.ndarray, bits: int) -> np.ndarray:
     return np.rint(np.clip(img01, 0, 1) * scale).astype(dtype)
 
 
-def convert_dicoms(inputs: Sequence[os.PathLike], out_dir, window="brain", bits: int = 8,
-                   overwrite: bool = False, skips: SkipLog = None, progress=True) -> list[Path]:
+def convert_dicoms(
+    inputs: Sequence[os.PathLike],
+    out_dir,
+    window="brain",
+    bits: int = 8,
+    overwrite: bool = False,
+    skips: SkipLog = None,
+    progress=True,
+) -> list[Path]:
     """Write one PNG per slice; multi-frame files get ``_f000``, ``_f001``… suffixes.
     Returns the written paths. ``window="three"`` writes RGB PNGs (brain, subdural, bone)."""
     skips = skips if skips is not None else SkipLog()

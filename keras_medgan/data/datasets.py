@@ -60,38 +60,47 @@ def _present_if(*needed: str):
     return check
 
 
-DATASETS.register("head_ct", DatasetSpec(
-    name="head_ct",
-    description="Kaggle 'Head CT - hemorrhage' (F. Kitamura): 200 PNG slices, 100 per class (P1)",
-    resolve=lambda root, skips, arg: L.kaggle_head_ct(root, skips),
-    real=True,
-    source='Kaggle "Head CT - hemorrhage" by F. Kitamura '
-           "(https://www.kaggle.com/datasets/felipekitamura/head-ct-hemorrhage)",
-    layout="<root>/labels.csv and <root>/head_ct/000.png ... 199.png",
-    present=_present_if("labels.csv"),
-))
+DATASETS.register(
+    "head_ct",
+    DatasetSpec(
+        name="head_ct",
+        description="Kaggle 'Head CT - hemorrhage' (F. Kitamura): 200 PNG slices, 100 per class (P1)",
+        resolve=lambda root, skips, arg: L.kaggle_head_ct(root, skips),
+        real=True,
+        source='Kaggle "Head CT - hemorrhage" by F. Kitamura '
+        "(https://www.kaggle.com/datasets/felipekitamura/head-ct-hemorrhage)",
+        layout="<root>/labels.csv and <root>/head_ct/000.png ... 199.png",
+        present=_present_if("labels.csv"),
+    ),
+)
 
-DATASETS.register("rsna_ich", DatasetSpec(
-    name="rsna_ich",
-    description="RSNA Intracranial Hemorrhage Detection: DICOM slices, class from 'any' (P0)",
-    resolve=lambda root, skips, arg: L.rsna(root, skips),
-    real=True,
-    source="RSNA Intracranial Hemorrhage Detection (Kaggle competition, "
-           "https://www.kaggle.com/competitions/rsna-intracranial-hemorrhage-detection)",
-    layout="<root>/stage_2_train.csv and <root>/stage_2_train/ID_<id>.dcm",
-    present=_present_if("stage_2_train.csv"),
-))
+DATASETS.register(
+    "rsna_ich",
+    DatasetSpec(
+        name="rsna_ich",
+        description="RSNA Intracranial Hemorrhage Detection: DICOM slices, class from 'any' (P0)",
+        resolve=lambda root, skips, arg: L.rsna(root, skips),
+        real=True,
+        source="RSNA Intracranial Hemorrhage Detection (Kaggle competition, "
+        "https://www.kaggle.com/competitions/rsna-intracranial-hemorrhage-detection)",
+        layout="<root>/stage_2_train.csv and <root>/stage_2_train/ID_<id>.dcm",
+        present=_present_if("stage_2_train.csv"),
+    ),
+)
 
-DATASETS.register("brain_mri", DatasetSpec(
-    name="brain_mri",
-    description="Kaggle 'Brain MRI Images for Brain Tumor Detection': yes/ and no/ folders of JPG (P2)",
-    resolve=lambda root, skips, arg: L.class_folders(root, skips),
-    real=True,
-    source='Kaggle "Brain MRI Images for Brain Tumor Detection" (N. Chakrabarty, '
-           "https://www.kaggle.com/datasets/navoneel/brain-mri-images-for-brain-tumor-detection)",
-    layout="<root>/yes/*.jpg and <root>/no/*.jpg",
-    present=_present_if("yes", "no"),
-))
+DATASETS.register(
+    "brain_mri",
+    DatasetSpec(
+        name="brain_mri",
+        description="Kaggle 'Brain MRI Images for Brain Tumor Detection': yes/ and no/ folders of JPG (P2)",
+        resolve=lambda root, skips, arg: L.class_folders(root, skips),
+        real=True,
+        source='Kaggle "Brain MRI Images for Brain Tumor Detection" (N. Chakrabarty, '
+        "https://www.kaggle.com/datasets/navoneel/brain-mri-images-for-brain-tumor-detection)",
+        layout="<root>/yes/*.jpg and <root>/no/*.jpg",
+        present=_present_if("yes", "no"),
+    ),
+)
 
 
 def _folder(root, skips, arg):
@@ -121,25 +130,49 @@ def _phantom(root, skips, arg):
     return L.rsna(ensure_phantom(params), skips)
 
 
-DATASETS.register("folder", DatasetSpec(
-    name="folder", description="one sub-folder per class (class = folder name)",
-    resolve=_folder, takes_path=True))
-DATASETS.register("csv", DatasetSpec(
-    name="csv", description="a CSV with columns path,label[,patient_id]; paths relative to it",
-    resolve=_csv, takes_path=True))
-DATASETS.register("nifti", DatasetSpec(
-    name="nifti", description="a NIfTI volume, a folder of them, or class folders of them",
-    resolve=_nifti, takes_path=True))
-DATASETS.register("phantom", DatasetSpec(
-    name="phantom",
-    description="procedural head CT written as real DICOM (200 slices, 100 per class; "
-                "phantom:n=40,seed=1,size=256 changes it)",
-    resolve=_phantom))
+DATASETS.register(
+    "folder",
+    DatasetSpec(
+        name="folder",
+        description="one sub-folder per class (class = folder name)",
+        resolve=_folder,
+        takes_path=True,
+    ),
+)
+DATASETS.register(
+    "csv",
+    DatasetSpec(
+        name="csv",
+        description="a CSV with columns path,label[,patient_id]; paths relative to it",
+        resolve=_csv,
+        takes_path=True,
+    ),
+)
+DATASETS.register(
+    "nifti",
+    DatasetSpec(
+        name="nifti",
+        description="a NIfTI volume, a folder of them, or class folders of them",
+        resolve=_nifti,
+        takes_path=True,
+    ),
+)
+DATASETS.register(
+    "phantom",
+    DatasetSpec(
+        name="phantom",
+        description="procedural head CT written as real DICOM (200 slices, 100 per class; "
+        "phantom:n=40,seed=1,size=256 changes it)",
+        resolve=_phantom,
+    ),
+)
 
 
 def _given_path(arg: str | None, name: str) -> Path:
     if not arg:
-        raise DataError(f"--data {name}:PATH needs a path after the colon, e.g. {name}:/data/my_set")
+        raise DataError(
+            f"--data {name}:PATH needs a path after the colon, e.g. {name}:/data/my_set"
+        )
     path = Path(arg).expanduser()
     if not path.exists():
         raise DataError(f"{path}: not found (from --data {name}:{arg})")
@@ -156,16 +189,20 @@ def parse_phantom_arg(arg: str | None) -> PhantomParams:
         key, _, value = item.partition("=")
         key = key.strip()
         if key not in fields or not value:
-            raise DataError(f"bad phantom option {item!r}; use e.g. phantom:n=40,seed=1 "
-                            f"(keys: {', '.join(fields)})")
+            raise DataError(
+                f"bad phantom option {item!r}; use e.g. phantom:n=40,seed=1 "
+                f"(keys: {', '.join(fields)})"
+            )
         try:
             values[key] = fields[key](value)
         except ValueError:
             raise DataError(f"bad phantom option {item!r}: {value!r} is not an integer") from None
     params = PhantomParams(**values)
     if params.n < 1 or params.size not in (128, 256, 512) or params.slices_per_patient < 1:
-        raise DataError(f"bad phantom options {arg!r}: need n >= 1, size in 128/256/512, "
-                        "slices_per_patient >= 1")
+        raise DataError(
+            f"bad phantom options {arg!r}: need n >= 1, size in 128/256/512, "
+            "slices_per_patient >= 1"
+        )
     return params
 
 
@@ -233,7 +270,9 @@ def find_dataset_root(spec: DatasetSpec, data_dir=None) -> Path:
                 return root
     where = "\n".join(f"  - {p}" for p in searched)
     if not os.environ.get("KERAS_MEDGAN_DATA"):
-        where += f"\n  ($KERAS_MEDGAN_DATA/{spec.name}: not searched, $KERAS_MEDGAN_DATA is not set)"
+        where += (
+            f"\n  ($KERAS_MEDGAN_DATA/{spec.name}: not searched, $KERAS_MEDGAN_DATA is not set)"
+        )
     raise DataError(
         f"dataset {spec.name!r} not found. Searched:\n{where}\n"
         f"Get it from {spec.source}.\n"
@@ -251,6 +290,8 @@ def resolve_dataset(data: str, data_dir=None, skips: SkipLog | None = None):
     files = spec.resolve(root, skips, arg)
     if not files.records:
         where = root if root is not None else (arg or spec.name)
-        raise DataError(f"dataset {data!r} ({where}): no usable images found"
-                        + (f"\n{skips.summary()}" if skips.items else ""))
+        raise DataError(
+            f"dataset {data!r} ({where}): no usable images found"
+            + (f"\n{skips.summary()}" if skips.items else "")
+        )
     return spec, files

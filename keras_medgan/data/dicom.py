@@ -56,7 +56,9 @@ def read_dicom_dataset(path) -> pydicom.Dataset:
     except PermissionError:
         raise file_error(path, "permission denied") from None
     except Exception as err:  # noqa: BLE001 - pydicom raises many types on corrupt headers
-        raise file_error(path, f"corrupt DICOM header ({type(err).__name__}: {_short(err)})") from None
+        raise file_error(
+            path, f"corrupt DICOM header ({type(err).__name__}: {_short(err)})"
+        ) from None
 
 
 def _short(err: BaseException, limit: int = 200) -> str:
@@ -96,7 +98,9 @@ def _is_compressed(syntax) -> bool:
 def pixel_array(ds: pydicom.Dataset, path) -> np.ndarray:
     """Decoded stored values, native byte order; every failure is a ``DataError``."""
     if not any(tag in ds for tag in _PIXEL_TAGS):
-        raise file_error(path, "no pixel data (truncated file, or a DICOM object that is not an image)")
+        raise file_error(
+            path, "no pixel data (truncated file, or a DICOM object that is not an image)"
+        )
     try:
         rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -126,8 +130,9 @@ def hounsfield(ds: pydicom.Dataset, path=None) -> np.ndarray:
     try:
         slope, intercept = _rescale(ds)
     except (TypeError, ValueError, OverflowError) as err:
-        raise file_error(path, f"RescaleSlope / RescaleIntercept are not numbers ({_short(err)})"
-                         ) from None
+        raise file_error(
+            path, f"RescaleSlope / RescaleIntercept are not numbers ({_short(err)})"
+        ) from None
     if not (np.isfinite(slope) and np.isfinite(intercept)):
         raise file_error(path, f"RescaleSlope {slope} / RescaleIntercept {intercept} not finite")
     arr = pixel_array(ds, path)
@@ -151,7 +156,9 @@ def _to_gray(frame: np.ndarray) -> np.ndarray:
     return frame[..., :3] @ weights
 
 
-def window_frames(ds: pydicom.Dataset, values: np.ndarray, window="brain", path=None) -> list[np.ndarray]:
+def window_frames(
+    ds: pydicom.Dataset, values: np.ndarray, window="brain", path=None
+) -> list[np.ndarray]:
     """Modality values [F, H, W(, C)] → list of display images in [0, 1].
 
     ``window`` is a preset name (brain 40/80, subdural 80/200, bone 600/2800), a

@@ -45,7 +45,7 @@ class SkipLog:
         message = str(err)
         prefix = f"{path}: "
         if path is not None and message.startswith(prefix):
-            message = message[len(prefix):]
+            message = message[len(prefix) :]
         self.items.append((str(path) if path is not None else "?", message))
 
     def summary(self, limit: int = 10) -> str:
@@ -54,8 +54,10 @@ class SkipLog:
         lines = [f"skipped {len(self.items)} bad input(s):"]
         lines += [f"  {p}: {r}" for p, r in self.items[:limit]]
         if len(self.items) > limit:
-            lines.append(f"  ... and {len(self.items) - limit} more (all of them: ImageSet.skipped, "
-                         "or data_report.json from `python -m keras_medgan.data info`)")
+            lines.append(
+                f"  ... and {len(self.items) - limit} more (all of them: ImageSet.skipped, "
+                "or data_report.json from `python -m keras_medgan.data info`)"
+            )
         return "\n".join(lines)
 
     def report(self) -> None:

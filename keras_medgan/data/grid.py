@@ -9,9 +9,15 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def save_grid(images: np.ndarray, path, titles: Sequence[str] | None = None,
-              cols: int | None = None, cell_inches: float = 1.9, suptitle: str = "",
-              dpi: int = 110) -> str:
+def save_grid(
+    images: np.ndarray,
+    path,
+    titles: Sequence[str] | None = None,
+    cols: int | None = None,
+    cell_inches: float = 1.9,
+    suptitle: str = "",
+    dpi: int = 110,
+) -> str:
     """Write images ([N, H, W] or [N, H, W, 1], values in [0, 1]) as a titled PNG grid."""
     import matplotlib
 
@@ -24,8 +30,9 @@ def save_grid(images: np.ndarray, path, titles: Sequence[str] | None = None,
     n = len(images)
     cols = cols or min(n, 6)
     rows = max(1, math.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell_inches, rows * (cell_inches + 0.25)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * cell_inches, rows * (cell_inches + 0.25)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:

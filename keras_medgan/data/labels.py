@@ -64,7 +64,9 @@ def _column(df: pd.DataFrame, csv_path, *names: str) -> str:
     for name in names:
         if name in lower:
             return lower[name]
-    raise file_error(csv_path, f"missing column {names[0]!r} (found: {', '.join(map(str, df.columns))})")
+    raise file_error(
+        csv_path, f"missing column {names[0]!r} (found: {', '.join(map(str, df.columns))})"
+    )
 
 
 def _stem(path) -> str:
@@ -88,8 +90,14 @@ def kaggle_head_ct(root, skips: SkipLog) -> LabelledFiles:
     df = _read_csv(csv_path, dtype=str)
     id_col = _column(df, csv_path, "id")
     label_col = _column(df, csv_path, "hemorrhage", "label")
-    image_dir = next((d for d in (root / "head_ct" / "head_ct", root / "head_ct")
-                      if d.is_dir() and any(d.glob("*.png"))), root)
+    image_dir = next(
+        (
+            d
+            for d in (root / "head_ct" / "head_ct", root / "head_ct")
+            if d.is_dir() and any(d.glob("*.png"))
+        ),
+        root,
+    )
     records, labelled = [], set()
     for row_id, value in zip(df[id_col], df[label_col]):
         raw = str(row_id).strip()
@@ -111,15 +119,21 @@ def kaggle_head_ct(root, skips: SkipLog) -> LabelledFiles:
     return LabelledFiles(records, list(BINARY_CLASSES))
 
 
-def rsna(root, skips: SkipLog, csv_name: str = "stage_2_train.csv",
-         image_dirs: Sequence[str] = ("stage_2_train", "stage_2_train_images", "")) -> LabelledFiles:
+def rsna(
+    root,
+    skips: SkipLog,
+    csv_name: str = "stage_2_train.csv",
+    image_dirs: Sequence[str] = ("stage_2_train", "stage_2_train_images", ""),
+) -> LabelledFiles:
     """RSNA long-format CSV → one record per image, class from ``any``."""
     root = Path(root)
     csv_path = root / csv_name
     df = _read_csv(csv_path, dtype=str)
     id_col = _column(df, csv_path, "id")
     label_col = _column(df, csv_path, "label")
-    pid_col = next((c for c in df.columns if str(c).strip().lower() in ("patientid", "patient_id")), None)
+    pid_col = next(
+        (c for c in df.columns if str(c).strip().lower() in ("patientid", "patient_id")), None
+    )
     parts = df[id_col].astype(str).str.rsplit("_", n=1, expand=True)
     if parts.shape[1] != 2:
         raise file_error(csv_path, "IDs must look like ID_<image>_<subtype>")
@@ -132,17 +146,27 @@ def rsna(root, skips: SkipLog, csv_name: str = "stage_2_train.csv",
     folders = [root / d if d else root for d in image_dirs]
     records = []
     for image_id, row in wide.iterrows():
-        path = next((f / f"{image_id}.dcm" for f in folders if (f / f"{image_id}.dcm").is_file()), None)
+        path = next(
+            (f / f"{image_id}.dcm" for f in folders if (f / f"{image_id}.dcm").is_file()), None
+        )
         if path is None:
-            skips.skip(folders[0] / f"{image_id}.dcm", f"listed in {csv_path} but the file is missing")
+            skips.skip(
+                folders[0] / f"{image_id}.dcm", f"listed in {csv_path} but the file is missing"
+            )
             continue
         try:
             any_flag = int(float(row["any"]))
-            subtypes = tuple(int(float(row[s])) if s in row and pd.notna(row[s]) else 0 for s in RSNA_SUBTYPES)
+            subtypes = tuple(
+                int(float(row[s])) if s in row and pd.notna(row[s]) else 0 for s in RSNA_SUBTYPES
+            )
         except (ValueError, TypeError):
             skips.skip(path, f"bad label in {csv_path} (expected 0 or 1)")
             continue
-        pid = str(pids[image_id]) if pids is not None and pd.notna(pids[image_id]) else read_patient_id(path)
+        pid = (
+            str(pids[image_id])
+            if pids is not None and pd.notna(pids[image_id])
+            else read_patient_id(path)
+        )
         records.append(Record(str(path), BINARY_CLASSES[any_flag > 0], pid or image_id, subtypes))
     return LabelledFiles(records, list(BINARY_CLASSES), RSNA_SUBTYPES)
 
@@ -160,10 +184,16 @@ def class_folders(root, skips: SkipLog, class_names: Sequence[str] | None = None
     else:
         folders = _without_copies_of_the_class_tree(folders, skips)
     if not folders:
-        raise DataError(f"{root}: no class folders (expected one sub-folder per class, e.g. yes/ and no/)")
+        raise DataError(
+            f"{root}: no class folders (expected one sub-folder per class, e.g. yes/ and no/)"
+        )
     records = []
     for folder in folders:
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and is_candidate(p)) if folder.is_dir() else []
+        files = (
+            sorted(p for p in folder.rglob("*") if p.is_file() and is_candidate(p))
+            if folder.is_dir()
+            else []
+        )
         count = 0
         for path in files:
             if suffix_kind(path) is None:
@@ -184,9 +214,7 @@ def _content_key(path: Path) -> tuple[int, str]:
     return path.stat().st_size, hashlib.sha1(path.read_bytes()).hexdigest()
 
 
-def _without_copies_of_the_class_tree(
-    folders: list[Path], skips: SkipLog
-) -> list[Path]:
+def _without_copies_of_the_class_tree(folders: list[Path], skips: SkipLog) -> list[Path]:
     """Drop a top-level folder that holds the class folders again instead of images.
 
     The Kaggle brain MRI zip unpacks to ``yes/``, ``no/`` and ``brain_tumor_dataset/{yes,no}``
@@ -198,17 +226,13 @@ def _without_copies_of_the_class_tree(
     names = {p.name for p in folders}
     kept = []
     for folder in folders:
-        subfolders = [
-            p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ]
+        subfolders = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
         inner = sorted(p.name for p in subfolders if _images_in(p))
         own = any(p.is_file() and is_candidate(p) for p in folder.iterdir())
         if own or len(inner) < 2 or not set(inner) <= names - {folder.name}:
             kept.append(folder)
             continue
-        top = {
-            _content_key(p) for name in inner for p in _images_in(folder.parent / name)
-        }
+        top = {_content_key(p) for name in inner for p in _images_in(folder.parent / name)}
         files = [p for name in inner for p in _images_in(folder / name)]
         same = sum(_content_key(p) in top for p in files)
         extra = (
@@ -232,7 +256,10 @@ def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:
     df = _read_csv(csv_path, dtype=str, keep_default_na=False)
     path_col = _column(df, csv_path, "path", "file", "filename", "image")
     label_col = _column(df, csv_path, "label", "class")
-    pid_col = next((c for c in df.columns if str(c).strip().lower() in ("patient_id", "patientid", "patient")), None)
+    pid_col = next(
+        (c for c in df.columns if str(c).strip().lower() in ("patient_id", "patientid", "patient")),
+        None,
+    )
     records_by_path: dict[str, Record | None] = {}  # insertion order = CSV order
     first_row: dict[str, int] = {}
     for i, row in df.iterrows():
@@ -253,12 +280,17 @@ def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:
         if key in first_row:
             before = records_by_path[key]
             if before is not None and before.label != label:  # one file, two labels: drop it
-                skips.skip(path, f"labelled {before.label!r} (row {first_row[key]}) and "
-                                 f"{label!r} (row {i + 2}) in {csv_path}; left out")
+                skips.skip(
+                    path,
+                    f"labelled {before.label!r} (row {first_row[key]}) and "
+                    f"{label!r} (row {i + 2}) in {csv_path}; left out",
+                )
                 records_by_path[key] = None
             elif before is not None:
-                skips.skip(path, f"listed twice in {csv_path} (rows {first_row[key]} and "
-                                 f"{i + 2}); kept once")
+                skips.skip(
+                    path,
+                    f"listed twice in {csv_path} (rows {first_row[key]} and {i + 2}); kept once",
+                )
             continue
         first_row[key] = i + 2
         records_by_path[key] = Record(str(path), label, pid)
@@ -272,4 +304,3 @@ def generic_csv(csv_path, skips: SkipLog) -> LabelledFiles:
 def single_class_files(paths: Sequence[Path], class_name: str) -> LabelledFiles:
     """Unlabelled files (e.g. a folder of NIfTI volumes) as one class."""
     return LabelledFiles([Record(str(p), class_name, _stem(p)) for p in paths], [class_name])
-

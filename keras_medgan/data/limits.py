@@ -29,9 +29,13 @@ def check_pixels(path, width: int, height: int, frames: int = 1) -> None:
     total = int(width) * int(height) * max(1, int(frames))
     cap = max_pixels()
     if total > cap:
-        raise file_error(path, f"declares {width}×{height}" + (f"×{frames} frames" if frames > 1 else "")
-                         + f" = {total:,} pixels, over the cap of {cap:,} "
-                         "(KERAS_MEDGAN_MAX_PIXELS); not decoded")
+        raise file_error(
+            path,
+            f"declares {width}×{height}"
+            + (f"×{frames} frames" if frames > 1 else "")
+            + f" = {total:,} pixels, over the cap of {cap:,} "
+            "(KERAS_MEDGAN_MAX_PIXELS); not decoded",
+        )
 
 
 def _png(head: bytes):
@@ -62,9 +66,9 @@ def _jpeg(data: bytes):
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
             i += 1 if marker == 0xFF else 2
             continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
         if marker in _JPEG_SOF:
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
             return width, height
         i += 2 + length
     return None
@@ -77,16 +81,16 @@ def _tiff(data: bytes):
     offset = struct.unpack(order + "I", data[4:8])[0]
     if offset + 2 > len(data):
         return None
-    count = struct.unpack(order + "H", data[offset:offset + 2])[0]
+    count = struct.unpack(order + "H", data[offset : offset + 2])[0]
     found = {}
     for k in range(min(count, 512)):
-        entry = data[offset + 2 + 12 * k: offset + 14 + 12 * k]
+        entry = data[offset + 2 + 12 * k : offset + 14 + 12 * k]
         if len(entry) < 12:
             break
         tag, kind = struct.unpack(order + "HH", entry[:4])
         if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
             fmt = "H" if kind == 3 else "I"
-            found[tag] = struct.unpack(order + fmt, entry[8:8 + struct.calcsize(fmt)])[0]
+            found[tag] = struct.unpack(order + fmt, entry[8 : 8 + struct.calcsize(fmt)])[0]
     return (found[256], found[257]) if len(found) == 2 else None
 
 

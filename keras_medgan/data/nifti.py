@@ -36,7 +36,9 @@ def _nibabel():
     try:
         import nibabel
     except ImportError:
-        raise DataError(f"reading NIfTI needs nibabel, which is not installed: {NIFTI_HINT}") from None
+        raise DataError(
+            f"reading NIfTI needs nibabel, which is not installed: {NIFTI_HINT}"
+        ) from None
     return nibabel
 
 
@@ -53,7 +55,9 @@ def load_volume(path) -> np.ndarray:
         img = nib.as_closest_canonical(img)
         vol = np.asarray(img.dataobj, dtype=np.float32)
     except Exception as err:  # noqa: BLE001 - nibabel raises many types on bad files
-        raise file_error(path, f"not a readable NIfTI volume ({type(err).__name__}: {err})") from None
+        raise file_error(
+            path, f"not a readable NIfTI volume ({type(err).__name__}: {err})"
+        ) from None
     if vol.ndim == 4:
         vol = vol[..., 0]
     if vol.ndim == 2:

@@ -160,7 +160,9 @@ def _render_anatomy(head: _Head, u, v, level: str):
     warp = theta * head.n_gyri + _harmonics(theta, rng, (2, 3, 5, 7, 11), 2.2) + bend
     phase = np.abs(_angdiff(warp, 0.0))  # 0 at a sulcus centre
     arc = phase / (head.n_gyri) * r  # ≈ mm from the sulcus centre line
-    sulc_depth = (7 + 6 * (0.5 + 0.5 * np.cos(theta * 9 + rng.uniform(0, 6)))) * (0.8 + 0.4 * head.atrophy)
+    sulc_depth = (7 + 6 * (0.5 + 0.5 * np.cos(theta * 9 + rng.uniform(0, 6)))) * (
+        0.8 + 0.4 * head.atrophy
+    )
     sulc_width = (0.7 + 1.4 * head.atrophy) * np.clip(1 - depth / sulc_depth, 0, 1)
     # Interhemispheric fissure (and the falx in it); no convexity sulci cross it.
     fissure_w = 0.6 + 1.2 * head.atrophy
@@ -202,9 +204,18 @@ def _render_anatomy(head: _Head, u, v, level: str):
         hu[ventricles] = head.csf_hu
         if head.choroid_calc:
             for s in (-1.0, 1.0):
-                hu[_sheared(u, v, s * (13 * k + 1 + 0.55 * 2), 22 * k + 4, 1.4, 1.4, 0.0, s) < 1] = 180.0
-    masks = {"r": r, "theta": theta, "depth": depth, "brain": brain, "sulcus": sulcus | fissure,
-             "ventricles": ventricles, "inner": inner}
+                hu[
+                    _sheared(u, v, s * (13 * k + 1 + 0.55 * 2), 22 * k + 4, 1.4, 1.4, 0.0, s) < 1
+                ] = 180.0
+    masks = {
+        "r": r,
+        "theta": theta,
+        "depth": depth,
+        "brain": brain,
+        "sulcus": sulcus | fissure,
+        "ventricles": ventricles,
+        "inner": inner,
+    }
     return hu, masks
 
 
@@ -310,8 +321,9 @@ def _draw_lesions(rng) -> list[Lesion]:
 # --------------------------------------------------------------------------------------
 
 
-def render_slice(params: PhantomParams, patient_index: int, slice_index: int,
-                 hemorrhage: bool) -> tuple[np.ndarray, list[Lesion], dict]:
+def render_slice(
+    params: PhantomParams, patient_index: int, slice_index: int, hemorrhage: bool
+) -> tuple[np.ndarray, list[Lesion], dict]:
     """HU image [size, size] float32 of one slice, its lesions, and per-patient facts."""
     prng = np.random.default_rng([params.seed, patient_index, 1])
     head = _Head(prng)
@@ -344,14 +356,24 @@ def render_slice(params: PhantomParams, patient_index: int, slice_index: int,
     noise *= head.noise_sigma / max(float(noise.std()), 1e-6)
     body = hu > -500
     hu = np.where(body, hu + noise, hu + 0.3 * noise)
-    info = {"patient_id": f"PHANTOM{params.seed:03d}{patient_index:05d}", "spacing": spacing,
-            "level": level}
+    info = {
+        "patient_id": f"PHANTOM{params.seed:03d}{patient_index:05d}",
+        "spacing": spacing,
+        "level": level,
+    }
     return hu.astype(np.float32), lesions, info
 
 
 def _uid(params: PhantomParams, *parts) -> str:
-    return generate_uid(entropy_srcs=["keras_medgan.phantom", str(PHANTOM_VERSION), str(params.seed),
-                                      str(params.size), *[str(p) for p in parts]])
+    return generate_uid(
+        entropy_srcs=[
+            "keras_medgan.phantom",
+            str(PHANTOM_VERSION),
+            str(params.seed),
+            str(params.size),
+            *[str(p) for p in parts],
+        ]
+    )
 
 
 def _image_id(params: PhantomParams, patient_index: int, slice_index: int) -> str:
@@ -359,8 +381,9 @@ def _image_id(params: PhantomParams, patient_index: int, slice_index: int) -> st
     return "ID_" + digest.hexdigest()[:9]
 
 
-def write_dicom(path, hu: np.ndarray, params: PhantomParams, patient_index: int,
-                slice_index: int, info: dict) -> None:
+def write_dicom(
+    path, hu: np.ndarray, params: PhantomParams, patient_index: int, slice_index: int, info: dict
+) -> None:
     """A CT Image Storage file that ``pydicom.dcmread`` reads without ``force``."""
     stored = np.clip(np.rint(hu - INTERCEPT), -32768, 32767).astype(np.int16)
     meta = FileMetaDataset()
@@ -453,7 +476,9 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "keras_medgan"
 
 
-def ensure_phantom(params: PhantomParams = PhantomParams(), root: os.PathLike | None = None) -> Path:
+def ensure_phantom(
+    params: PhantomParams = PhantomParams(), root: os.PathLike | None = None
+) -> Path:
     """The cached phantom folder, generated once (atomically: temp dir, then rename)."""
     root = Path(root) if root is not None else cache_root()
     final = root / f"phantom-{params.key()}"
@@ -476,4 +501,3 @@ def ensure_phantom(params: PhantomParams = PhantomParams(), root: os.PathLike | 
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
-

@@ -88,7 +88,7 @@ def fit_pad(img: np.ndarray, size: int) -> np.ndarray:
     small = _resize(img, nw, nh)
     out = np.zeros((size, size) + img.shape[2:], np.float32)
     top, left = (size - nh) // 2, (size - nw) // 2
-    out[top:top + nh, left:left + nw] = small
+    out[top : top + nh, left : left + nw] = small
     return out
 
 
@@ -99,7 +99,7 @@ def fit_crop(img: np.ndarray, size: int) -> np.ndarray:
     nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
     big = _resize(img, nw, nh)
     top, left = (nh - size) // 2, (nw - size) // 2
-    return np.ascontiguousarray(big[top:top + size, left:left + size]).astype(np.float32)
+    return np.ascontiguousarray(big[top : top + size, left : left + size]).astype(np.float32)
 
 
 RESIZERS: Registry = Registry("resize mode")
@@ -126,8 +126,12 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 # splits
 
 
-def split_indices(labels: Sequence[int], groups: Sequence[str], seed: int = 0,
-                  ratios: Sequence[float] = SPLIT_RATIOS) -> dict[str, np.ndarray]:
+def split_indices(
+    labels: Sequence[int],
+    groups: Sequence[str],
+    seed: int = 0,
+    ratios: Sequence[float] = SPLIT_RATIOS,
+) -> dict[str, np.ndarray]:
     """Deterministic stratified train/val/test split by group (patient).
 
     All items of a group land in one split. Groups are stratified by their set of labels,
@@ -138,7 +142,9 @@ def split_indices(labels: Sequence[int], groups: Sequence[str], seed: int = 0,
     labels = np.asarray(labels)
     groups = np.asarray([str(g) for g in groups])
     if len(labels) != len(groups):
-        raise ValueError(f"labels and groups differ in length. Received: {len(labels)} vs {len(groups)}")
+        raise ValueError(
+            f"labels and groups differ in length. Received: {len(labels)} vs {len(groups)}"
+        )
     ratios = np.asarray(ratios, float)
     if ratios.shape != (3,) or (ratios < 0).any() or ratios.sum() <= 0:
         raise ValueError(f"ratios must be three non-negative numbers. Received: {ratios.tolist()}")
@@ -170,7 +176,9 @@ def split_indices(labels: Sequence[int], groups: Sequence[str], seed: int = 0,
 # decoding (+ optional on-disk array cache)
 
 
-def _cache_key(records: Sequence[Record], image_size: int, resize: str, options: ReaderOptions) -> str:
+def _cache_key(
+    records: Sequence[Record], image_size: int, resize: str, options: ReaderOptions
+) -> str:
     h = hashlib.sha1()
     h.update(json.dumps([ARRAY_CACHE_VERSION, image_size, resize, repr(options)]).encode())
     for r in records:
@@ -204,20 +212,34 @@ def _load_cached(path: Path):
         return None
 
 
-def _save_cached(path: Path, images: np.ndarray, owner: np.ndarray, shapes: np.ndarray, skipped) -> None:
+def _save_cached(
+    path: Path, images: np.ndarray, owner: np.ndarray, shapes: np.ndarray, skipped
+) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         os.close(fd)
-        np.savez(tmp, images=to_uint16(images), owner=owner, shapes=shapes, skipped=np.array(json.dumps(skipped)))
+        np.savez(
+            tmp,
+            images=to_uint16(images),
+            owner=owner,
+            shapes=shapes,
+            skipped=np.array(json.dumps(skipped)),
+        )
         os.replace(tmp, path)
     except OSError as err:  # caching is an optimisation; never fail the load for it
         log.info("array cache not written (%s)", err)
 
 
-def decode_records(records: Sequence[Record], image_size: int, resize: str = "pad",
-                   options: ReaderOptions | None = None, skips: SkipLog | None = None,
-                   cache: bool = True, progress: bool = True):
+def decode_records(
+    records: Sequence[Record],
+    image_size: int,
+    resize: str = "pad",
+    options: ReaderOptions | None = None,
+    skips: SkipLog | None = None,
+    cache: bool = True,
+    progress: bool = True,
+):
     """Read + fit every record. Returns (images [M, S, S(, C)] in [0, 1], owner [M] = index
     of the record each image came from, source shapes [M, 2]). Bad files go to ``skips``."""
     skips = skips if skips is not None else SkipLog()
@@ -299,8 +321,10 @@ def load_image_set(
     if resize not in RESIZERS:
         raise DataError(f"unknown resize mode {resize!r}; valid: {', '.join(RESIZERS.names())}")
     if not isinstance(image_size, (int, np.integer)) or not 4 <= int(image_size) <= 2048:
-        raise DataError(f"image_size must be an integer pixel size such as 32/64/128/256. "
-                        f"Received: {image_size!r}")
+        raise DataError(
+            f"image_size must be an integer pixel size such as 32/64/128/256. "
+            f"Received: {image_size!r}"
+        )
     image_size = int(image_size)
     if window is not None:
         parse_window(window)  # a typo is one early error, not N skipped files
@@ -311,24 +335,36 @@ def load_image_set(
         classes = [classes] if isinstance(classes, str) else list(classes)
         unknown = [c for c in classes if c not in class_names]
         if unknown:
-            raise DataError(f"dataset {data!r} has no class {unknown[0]!r}; classes: {', '.join(class_names)}")
+            raise DataError(
+                f"dataset {data!r} has no class {unknown[0]!r}; classes: {', '.join(class_names)}"
+            )
     records = files.records
-    if window is not None and records and not any(suffix_kind(r.path) in WINDOWED_KINDS
-                                                  for r in records):
+    if (
+        window is not None
+        and records
+        and not any(suffix_kind(r.path) in WINDOWED_KINDS for r in records)
+    ):
         kinds = sorted({str(suffix_kind(r.path)) for r in records})
-        raise DataError(f"--window {window} applies to DICOM files, and dataset {data!r} holds "
-                        f"none (only {', '.join(kinds)} files, e.g. {records[0].path}): their "
-                        f"pixel values are used as stored. Leave out --window.")
+        raise DataError(
+            f"--window {window} applies to DICOM files, and dataset {data!r} holds "
+            f"none (only {', '.join(kinds)} files, e.g. {records[0].path}): their "
+            f"pixel values are used as stored. Leave out --window."
+        )
     label_idx = np.array([class_names.index(r.label) for r in records], np.int64)
     chosen = split_indices(label_idx, [r.patient_id for r in records], seed, ratios)[split]
     if classes is not None:
         keep = {class_names.index(c) for c in classes}
         chosen = np.array([i for i in chosen if label_idx[i] in keep], np.int64)
     chosen_records = [records[i] for i in chosen]
-    options = ReaderOptions(window=window or spec.window, plane=plane,
-                            slice_range=tuple(slice_range) if slice_range else None,
-                            drop_empty=drop_empty)
-    images01, owner, shapes = decode_records(chosen_records, image_size, resize, options, skips, cache, progress)
+    options = ReaderOptions(
+        window=window or spec.window,
+        plane=plane,
+        slice_range=tuple(slice_range) if slice_range else None,
+        drop_empty=drop_empty,
+    )
+    images01, owner, shapes = decode_records(
+        chosen_records, image_size, resize, options, skips, cache, progress
+    )
     if len(owner) == 0:
         images01 = np.zeros((0, image_size, image_size, 1), np.float32)
     if images01.ndim == 3:
@@ -341,13 +377,17 @@ def load_image_set(
         if class_names.index(name) not in have and not allow_empty:
             skips.skip(f"{data} [{split}]", f"class {name!r} has no images")
     if len(picked) == 0 and not allow_empty:
-        raise DataError(f"dataset {data!r}: no images in split {split!r}"
-                        + (f" for classes {list(classes)}" if classes else "")
-                        + (f"\n{skips.summary()}" if skips.items else ""))
+        raise DataError(
+            f"dataset {data!r}: no images in split {split!r}"
+            + (f" for classes {list(classes)}" if classes else "")
+            + (f"\n{skips.summary()}" if skips.items else "")
+        )
     skips.report()
     subtypes = None
     if files.subtype_names is not None:
-        subtypes = np.array([r.subtypes or (0,) * len(files.subtype_names) for r in picked], np.int8)
+        subtypes = np.array(
+            [r.subtypes or (0,) * len(files.subtype_names) for r in picked], np.int8
+        )
     return ImageSet(
         images=to_model_range(images01),
         labels=labels,
@@ -379,18 +419,29 @@ def _batchable(images, labels, num_classes, batch_size: int, drop_remainder: boo
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if len(labels) else 1
     if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-        raise DataError(f"labels must lie in [0, {num_classes}); got {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"labels must lie in [0, {num_classes}); got {labels.min()}..{labels.max()}"
+        )
     if batch_size < 1:
         raise DataError(f"batch_size must be >= 1. Received: {batch_size}")
     if drop_remainder and len(images) < batch_size:
-        raise DataError(f"only {len(images)} images but batch_size={batch_size} with "
-                        "drop_remainder=True: the dataset would be empty")
+        raise DataError(
+            f"only {len(images)} images but batch_size={batch_size} with "
+            "drop_remainder=True: the dataset would be empty"
+        )
     return images, np.eye(num_classes, dtype=np.float32)[labels]
 
 
-def make_tf_dataset(images, labels=None, num_classes: int | None = None, batch_size: int = 16,
-                    shuffle: bool = True, seed: int = 0, drop_remainder: bool = True,
-                    repeat: bool = False):
+def make_tf_dataset(
+    images,
+    labels=None,
+    num_classes: int | None = None,
+    batch_size: int = 16,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = True,
+    repeat: bool = False,
+):
     """(images, one-hot labels) batches: cache → shuffle → (repeat) → batch → prefetch.
 
     The arrays are already decoded, so ``cache()`` only keeps the slices in TF memory;
@@ -424,8 +475,9 @@ def epoch_order(n: int, batch_size: int, seed: int, epoch):
     return tf.reshape(order[: steps * batch_size], (steps, batch_size))
 
 
-def make_epoch_dataset(images, labels, num_classes: int, batch_size: int, seed: int = 0,
-                       start_epoch: int = 0):
+def make_epoch_dataset(
+    images, labels, num_classes: int, batch_size: int, seed: int = 0, start_epoch: int = 0
+):
     """Endless (images, one-hot) batches, epoch after epoch from ``start_epoch``.
 
     What the trainer feeds ``fit(..., steps_per_epoch=n // batch_size)``: one iterator for
@@ -440,5 +492,6 @@ def make_epoch_dataset(images, labels, num_classes: int, batch_size: int, seed: 
     pixels, one_hot = tf.constant(images), tf.constant(one_hot)
     epochs = tf.data.Dataset.range(int(start_epoch), 2**62)
     batches = epochs.map(lambda e: epoch_order(n, batch_size, seed, e)).unbatch()
-    return (batches.map(lambda idx: (tf.gather(pixels, idx), tf.gather(one_hot, idx)))
-            .prefetch(tf.data.AUTOTUNE))
+    return batches.map(lambda idx: (tf.gather(pixels, idx), tf.gather(one_hot, idx))).prefetch(
+        tf.data.AUTOTUNE
+    )

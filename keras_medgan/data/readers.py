@@ -42,7 +42,10 @@ READERS.register("image", lambda path, opt: read_image(path))
 READERS.register(
     "nifti",
     lambda path, opt: read_nifti(
-        path, plane=opt.plane, slice_range=opt.slice_range, drop_empty=opt.drop_empty,
+        path,
+        plane=opt.plane,
+        slice_range=opt.slice_range,
+        drop_empty=opt.drop_empty,
         window=opt.nifti_window,
     ),
 )
@@ -81,5 +84,7 @@ def read_any(path, options: ReaderOptions = ReaderOptions()) -> list[np.ndarray]
     kind = suffix_kind(path)
     if kind is None:
         ext = os.path.splitext(os.fspath(path))[1]
-        raise file_error(path, f"unsupported file type {ext!r} (expected DICOM, PNG/JPG/BMP/TIFF or NIfTI)")
+        raise file_error(
+            path, f"unsupported file type {ext!r} (expected DICOM, PNG/JPG/BMP/TIFF or NIfTI)"
+        )
     return READERS.get(kind)(os.fspath(path), options)

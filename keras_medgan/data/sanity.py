@@ -60,8 +60,11 @@ CHECKS: Registry[Check] = Registry("data check")
 
 def _paths(split: str, image_set) -> list[str]:
     paths = list(getattr(image_set, "paths", None) or [])
-    return paths if len(paths) == len(image_set.images) else [
-        f"{split}[{i}]" for i in range(len(image_set.images))]
+    return (
+        paths
+        if len(paths) == len(image_set.images)
+        else [f"{split}[{i}]" for i in range(len(image_set.images))]
+    )
 
 
 def _items(sets: Mapping[str, ImageSet]):
@@ -77,17 +80,21 @@ def _items(sets: Mapping[str, ImageSet]):
 
 @CHECKS.register("near_constant")
 def near_constant(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding]:
-    flat = [(path, float(np.std(img)), float(img.min()), float(img.max()))
-            for _, _, path, _, img in _items(sets)]
+    flat = [
+        (path, float(np.std(img)), float(img.min()), float(img.max()))
+        for _, _, path, _, img in _items(sets)
+    ]
     bad = [(p, s, lo, hi) for p, s, lo, hi in flat if s < NEAR_CONSTANT_STD]
     if not bad:
         return []
     total = len(flat)
     example = bad[0]
-    message = (f"{len(bad)} of {total} images have almost no contrast (std < "
-               f"{NEAR_CONSTANT_STD} in [-1, 1]; e.g. {example[0]}: values "
-               f"{example[2]:.2f}..{example[3]:.2f}) -- blank slices, or files whose pixel "
-               f"values use a tiny part of their range (check the bit depth / export)")
+    message = (
+        f"{len(bad)} of {total} images have almost no contrast (std < "
+        f"{NEAR_CONSTANT_STD} in [-1, 1]; e.g. {example[0]}: values "
+        f"{example[2]:.2f}..{example[3]:.2f}) -- blank slices, or files whose pixel "
+        f"values use a tiny part of their range (check the bit depth / export)"
+    )
     return [Finding("near_constant", message, [p for p, *_ in bad])]
 
 
@@ -104,12 +111,12 @@ def _thumbnail(img: np.ndarray) -> np.ndarray:
 def _near_pairs(thumbs: np.ndarray, chunk: int = 2048) -> list[tuple[int, int]]:
     """Index pairs whose thumbnails differ by less than NEAR_RMS (root mean square), by
     chunked ``|a|² + |b|² - 2ab``: 5 000 images take well under a second."""
-    sq = (thumbs ** 2).sum(axis=1)
-    limit = NEAR_RMS ** 2 * thumbs.shape[1]
+    sq = (thumbs**2).sum(axis=1)
+    limit = NEAR_RMS**2 * thumbs.shape[1]
     pairs = []
     for start in range(0, len(thumbs), chunk):
-        block = thumbs[start:start + chunk]
-        dist = sq[start:start + chunk, None] + sq[None, :] - 2.0 * block @ thumbs.T
+        block = thumbs[start : start + chunk]
+        dist = sq[start : start + chunk, None] + sq[None, :] - 2.0 * block @ thumbs.T
         rows, cols = np.nonzero(dist < limit)
         pairs += [(start + r, c) for r, c in zip(rows.tolist(), cols.tolist()) if start + r < c]
     return pairs
@@ -136,8 +143,11 @@ def _groups(n: int, pairs) -> list[list[int]]:
 @CHECKS.register("duplicate")
 def duplicates(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding]:
     # near-constant images are all alike; that check reports them, not this one
-    items = [(split, path, name, img) for split, _, path, name, img in _items(sets)
-             if float(np.std(img)) >= NEAR_CONSTANT_STD]
+    items = [
+        (split, path, name, img)
+        for split, _, path, name, img in _items(sets)
+        if float(np.std(img)) >= NEAR_CONSTANT_STD
+    ]
     exact: dict[bytes, list[int]] = defaultdict(list)
     for i, (*_, img) in enumerate(items):
         exact[_exact_key(img)].append(i)
@@ -152,14 +162,22 @@ def duplicates(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding]:
         rows = [items[i] for i in members]
         classes = sorted({r[2] for r in rows})
         splits = sorted({r[0] for r in rows})
-        where = (f"across classes {', '.join(classes)}" if len(classes) > 1
-                 else f"across splits {', '.join(splits)}" if len(splits) > 1
-                 else f"within class {classes[0]}")
-        findings.append(Finding("duplicate",
-                                f"{len(rows)} {what} images {where}: "
-                                + ", ".join(r[1] for r in rows[:3])
-                                + (" ..." if len(rows) > 3 else ""),
-                                [r[1] for r in rows]))
+        where = (
+            f"across classes {', '.join(classes)}"
+            if len(classes) > 1
+            else f"across splits {', '.join(splits)}"
+            if len(splits) > 1
+            else f"within class {classes[0]}"
+        )
+        findings.append(
+            Finding(
+                "duplicate",
+                f"{len(rows)} {what} images {where}: "
+                + ", ".join(r[1] for r in rows[:3])
+                + (" ..." if len(rows) > 3 else ""),
+                [r[1] for r in rows],
+            )
+        )
     severity = {"across classes": 0, "across splits": 1, "within class": 2}
     return sorted(findings, key=lambda f: next(v for k, v in severity.items() if k in f.message))
 
@@ -176,11 +194,15 @@ def class_imbalance(sets: Mapping[str, ImageSet], image_size: int) -> list[Findi
     ratio = present[big] / present[small]
     if ratio <= IMBALANCE_RATIO:
         return []
-    return [Finding("class_imbalance",
-                    f"class {big!r} has {present[big]} images, {ratio:.1f}x class {small!r} "
-                    f"({present[small]}): per-class GANs for {small!r} get little data, and "
-                    f"accuracy alone will mislead (the benchmark also reports sensitivity "
-                    f"and specificity)")]
+    return [
+        Finding(
+            "class_imbalance",
+            f"class {big!r} has {present[big]} images, {ratio:.1f}x class {small!r} "
+            f"({present[small]}): per-class GANs for {small!r} get little data, and "
+            f"accuracy alone will mislead (the benchmark also reports sensitivity "
+            f"and specificity)",
+        )
+    ]
 
 
 @CHECKS.register("small_source")
@@ -196,15 +218,21 @@ def small_source(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding]
     if not small:
         return []
     path, h, w = small[0]
-    return [Finding("small_source",
-                    f"{len(small)} source images are at most half the working size "
-                    f"{image_size}x{image_size} on a side (e.g. {path}: {h}x{w}); they are "
-                    f"upscaled 2x or more and will look blurry -- a smaller --image-size fits "
-                    f"them better", [p for p, _, _ in small])]
+    return [
+        Finding(
+            "small_source",
+            f"{len(small)} source images are at most half the working size "
+            f"{image_size}x{image_size} on a side (e.g. {path}: {h}x{w}); they are "
+            f"upscaled 2x or more and will look blurry -- a smaller --image-size fits "
+            f"them better",
+            [p for p, _, _ in small],
+        )
+    ]
 
 
-def check_image_sets(sets: Mapping[str, ImageSet], image_size: int,
-                     checks: Mapping[str, Check] | None = None) -> list[Finding]:
+def check_image_sets(
+    sets: Mapping[str, ImageSet], image_size: int, checks: Mapping[str, Check] | None = None
+) -> list[Finding]:
     """Every registered check on the loaded splits (``{"train": set, ...}``)."""
     chosen = checks if checks is not None else {n: CHECKS.get(n) for n in CHECKS.names()}
     findings: list[Finding] = []
@@ -228,8 +256,9 @@ def summarise(findings: list[Finding], report_path=None, shown: int = 3) -> list
     return lines
 
 
-def report_findings(findings: list[Finding], path, data: str,
-                    say: Callable[[str], None] = print) -> None:
+def report_findings(
+    findings: list[Finding], path, data: str, say: Callable[[str], None] = print
+) -> None:
     """What every tool does with findings: all of them to ``path`` (data_report.json),
     the first few through ``say``. Nothing is written when there are none."""
     if findings:
@@ -293,8 +322,13 @@ def mixed_formats(sets: Mapping[str, ImageSet], image_size: int) -> list[Finding
     ranked = sorted(by_format.items(), key=lambda kv: -len(kv[1]))
     parts = [f"{bits}-bit {kind} ({len(p)} files, e.g. {p[0]})" for (bits, kind), p in ranked]
     minority = [p for _, paths in ranked[1:] for p in paths]
-    return [Finding("mixed_formats",
-                    "files of different formats in one set: " + "; ".join(parts) + " -- each "
-                    "is scaled by its own type's maximum (255 / 65535) and colour is reduced "
-                    "to grey, so the same tissue can get different values; convert them to "
-                    "one format", minority)]
+    return [
+        Finding(
+            "mixed_formats",
+            "files of different formats in one set: " + "; ".join(parts) + " -- each "
+            "is scaled by its own type's maximum (255 / 65535) and colour is reduced "
+            "to grey, so the same tissue can get different values; convert them to "
+            "one format",
+            minority,
+        )
+    ]

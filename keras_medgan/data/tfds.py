@@ -42,8 +42,12 @@ class MedganConfig(tfds.core.BuilderConfig):
 
 
 def _size_configs():
-    return [MedganConfig(name=str(s), description=f"{s}x{s}, aspect-preserving resize + zero pad",
-                         image_size=s) for s in IMAGE_SIZES]
+    return [
+        MedganConfig(
+            name=str(s), description=f"{s}x{s}, aspect-preserving resize + zero pad", image_size=s
+        )
+        for s in IMAGE_SIZES
+    ]
 
 
 def offline_download_config(manual_dir=None) -> tfds.download.DownloadConfig:
@@ -53,9 +57,11 @@ def offline_download_config(manual_dir=None) -> tfds.download.DownloadConfig:
 
 def _instructions(name: str) -> str:
     spec = DATASETS.get(name)
-    return (f"Download {spec.source} yourself and unpack it so that {spec.layout} exist. "
-            "Pass that folder as manual_dir (download_config=tfds.download.DownloadConfig("
-            "manual_dir=...)).")
+    return (
+        f"Download {spec.source} yourself and unpack it so that {spec.layout} exist. "
+        "Pass that folder as manual_dir (download_config=tfds.download.DownloadConfig("
+        "manual_dir=...))."
+    )
 
 
 class _MedganBuilder(tfds.core.GeneratorBasedBuilder):
@@ -70,12 +76,14 @@ class _MedganBuilder(tfds.core.GeneratorBasedBuilder):
         size = self.builder_config.image_size
         return self.dataset_info_from_configs(
             description=DATASETS.get(self.DATA).description,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 1), dtype=np.uint8),
-                "label": tfds.features.ClassLabel(names=list(self.CLASS_NAMES)),
-                "patient_id": tfds.features.Text(),
-                "path": tfds.features.Text(),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(size, size, 1), dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(names=list(self.CLASS_NAMES)),
+                    "patient_id": tfds.features.Text(),
+                    "path": tfds.features.Text(),
+                }
+            ),
             supervised_keys=("image", "label"),
             homepage="https://github.com/keras-medgan/keras_medgan",
         )
@@ -94,11 +102,19 @@ class _MedganBuilder(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(s) for split, s in sets.items() if len(s)}
 
     def _load(self, split: str, data_dir):
-        s = load_image_set(self._data_arg(), image_size=self.builder_config.image_size, split=split,
-                           data_dir=data_dir, progress=False, allow_empty=True)
+        s = load_image_set(
+            self._data_arg(),
+            image_size=self.builder_config.image_size,
+            split=split,
+            data_dir=data_dir,
+            progress=False,
+            allow_empty=True,
+        )
         if list(s.class_names) != list(self.CLASS_NAMES):
-            raise ValueError(f"{self.DATA}: classes {s.class_names} differ from the builder's "
-                             f"{list(self.CLASS_NAMES)}")
+            raise ValueError(
+                f"{self.DATA}: classes {s.class_names} differ from the builder's "
+                f"{list(self.CLASS_NAMES)}"
+            )
         return s
 
     def _generate_examples(self, s):
@@ -107,7 +123,10 @@ class _MedganBuilder(tfds.core.GeneratorBasedBuilder):
         for img, label, pid, path in zip(pixels, s.labels, s.patient_ids, s.paths):
             frame = seen.get(path, 0)
             seen[path] = frame + 1
-            yield f"{path}#{frame}", {"image": img, "label": int(label), "patient_id": pid, "path": path}
+            yield (
+                f"{path}#{frame}",
+                {"image": img, "label": int(label), "patient_id": pid, "path": path},
+            )
 
 
 class MedganHeadCt(_MedganBuilder):
@@ -138,8 +157,12 @@ class MedganPhantom(_MedganBuilder):
 
     DATA = "phantom"
     BUILDER_CONFIGS = _size_configs() + [
-        MedganConfig(name="tiny", description="16 phantom slices at 32x32 (smoke tests)",
-                     image_size=32, phantom_n=16)
+        MedganConfig(
+            name="tiny",
+            description="16 phantom slices at 32x32 (smoke tests)",
+            image_size=32,
+            phantom_n=16,
+        )
     ]
 
     def _data_arg(self) -> str:

@@ -12,21 +12,21 @@ names stay importable.
 
 from keras_medgan.evaluate.c2st import keep_most_realistic
 from keras_medgan.evaluate.fid import (
-           fid_from_features,
-           frechet_distance,
-           kid_from_features,
+    fid_from_features,
+    frechet_distance,
+    kid_from_features,
 )
 from keras_medgan.evaluate.memorization import memorization_audit
 from keras_medgan.evaluate.metrics import METRICS
 from keras_medgan.evaluate.ssim import ms_ssim, psnr
 
 __all__ = [
-           "METRICS",
-           "fid_from_features",
-           "frechet_distance",
-           "keep_most_realistic",
-           "kid_from_features",
-           "memorization_audit",
-           "ms_ssim",
-           "psnr",
+    "METRICS",
+    "fid_from_features",
+    "frechet_distance",
+    "keep_most_realistic",
+    "kid_from_features",
+    "memorization_audit",
+    "ms_ssim",
+    "psnr",
 ]

@@ -48,7 +48,9 @@ def build_probe(input_shape, num_classes: int = 2, dropout: float = 0.4):
             x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.GlobalAveragePooling2D(name="features")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(
+        x
+    )
     return keras.Model(inputs, outputs, name="c2st_probe")
 
 
@@ -65,13 +67,22 @@ def _check(images: np.ndarray, what: str) -> np.ndarray:
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or len(x) == 0:
-        raise ValueError(f"{what} must be images [N, H, W, C] with N > 0. Received shape: {x.shape}.")
+        raise ValueError(
+            f"{what} must be images [N, H, W, C] with N > 0. Received shape: {x.shape}."
+        )
     return x
 
 
-def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epochs: int = 10,
-                       batch_size: int = 32, seed: int = 0, classifier: str = PROBE,
-                       verbose: bool = False) -> dict[str, np.ndarray]:
+def out_of_fold_scores(
+    real: np.ndarray,
+    fake: np.ndarray,
+    folds: int = 5,
+    epochs: int = 10,
+    batch_size: int = 32,
+    seed: int = 0,
+    classifier: str = PROBE,
+    verbose: bool = False,
+) -> dict[str, np.ndarray]:
     """Cross-validated P(real) for every image of both sets.
 
     Stratified ``folds``-fold split; per fold the classifier restarts from the same seeded
@@ -84,7 +95,9 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
 
     real, fake = _check(real, "real images"), _check(fake, "fake images")
     if real.shape[1:] != fake.shape[1:]:
-        raise ValueError(f"Real and fake images differ in shape: {real.shape[1:]} vs {fake.shape[1:]}.")
+        raise ValueError(
+            f"Real and fake images differ in shape: {real.shape[1:]} vs {fake.shape[1:]}."
+        )
     x = np.concatenate([real, fake])
     y = np.concatenate([np.full(len(real), REAL), np.full(len(fake), FAKE)])
     folds = int(min(folds, len(real), len(fake)))
@@ -112,20 +125,38 @@ def out_of_fold_scores(real: np.ndarray, fake: np.ndarray, folds: int = 5, epoch
         for var, value in zip(model.optimizer.variables, initial_opt):
             var.assign(value)
         with grappler_options(remapping=False):  # see runtime.grappler_options
-            model.fit(x[train], y[train], epochs=int(epochs), batch_size=int(batch_size),
-                      shuffle=True, class_weight=weights, verbose=0)
-        p_real[test] = np.concatenate([
-            keras.ops.convert_to_numpy(model(x[test[i:i + 256]], training=False))
-            for i in range(0, len(test), 256)])[:, REAL]
+            model.fit(
+                x[train],
+                y[train],
+                epochs=int(epochs),
+                batch_size=int(batch_size),
+                shuffle=True,
+                class_weight=weights,
+                verbose=0,
+            )
+        p_real[test] = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(model(x[test[i : i + 256]], training=False))
+                for i in range(0, len(test), 256)
+            ]
+        )[:, REAL]
         fold_of[test] = k
         bar.update(k + 1)
     bar.close()
     return {"y_true": y, "p_real": p_real, "fold": fold_of}
 
 
-def c2st(real: np.ndarray, fake: np.ndarray, folds: int = 5, epochs: int = 10,
-         batch_size: int = 32, seed: int = 0, classifier: str = PROBE,
-         confidence: float = 0.95, verbose: bool = False) -> dict[str, object]:
+def c2st(
+    real: np.ndarray,
+    fake: np.ndarray,
+    folds: int = 5,
+    epochs: int = 10,
+    batch_size: int = 32,
+    seed: int = 0,
+    classifier: str = PROBE,
+    confidence: float = 0.95,
+    verbose: bool = False,
+) -> dict[str, object]:
     """C2ST accuracy with a Clopper–Pearson CI and binomial p-values against 50 %.
 
     The larger set is subsampled (seeded) to the smaller one's size so that chance is
@@ -146,15 +177,26 @@ def c2st(real: np.ndarray, fake: np.ndarray, folds: int = 5, epochs: int = 10,
     total = int(m["n"])
     test = sp_stats.binomtest(correct, total, 0.5, alternative="greater")
     ci = sp_stats.binomtest(correct, total, 0.5).proportion_ci(confidence, method="exact")
-    fold_acc = [float(np.mean(y_pred[oof["fold"] == k] == oof["y_true"][oof["fold"] == k]))
-                for k in range(int(oof["fold"].max()) + 1)]
+    fold_acc = [
+        float(np.mean(y_pred[oof["fold"] == k] == oof["y_true"][oof["fold"] == k]))
+        for k in range(int(oof["fold"].max()) + 1)
+    ]
     return {
-        "accuracy": correct / total, "ci_low": float(ci.low), "ci_high": float(ci.high),
-        "confidence": confidence, "p_value": float(test.pvalue),
+        "accuracy": correct / total,
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+        "confidence": confidence,
+        "p_value": float(test.pvalue),
         "p_value_two_sided": float(sp_stats.binomtest(correct, total, 0.5).pvalue),
-        "auc": m["auc"], "real_called_real": m["sensitivity"], "fake_called_fake": m["specificity"],
-        "n_per_set": int(n), "folds": len(fold_acc), "fold_accuracy": fold_acc,
-        "epochs": int(epochs), "classifier": classifier, "seed": int(seed),
+        "auc": m["auc"],
+        "real_called_real": m["sensitivity"],
+        "fake_called_fake": m["specificity"],
+        "n_per_set": int(n),
+        "folds": len(fold_acc),
+        "fold_accuracy": fold_acc,
+        "epochs": int(epochs),
+        "classifier": classifier,
+        "seed": int(seed),
         "fake_realism": oof["p_real"][oof["y_true"] == FAKE].tolist(),
         "interpretation": interpret_c2st(correct / total, float(test.pvalue)),
     }
@@ -163,15 +205,25 @@ def c2st(real: np.ndarray, fake: np.ndarray, folds: int = 5, epochs: int = 10,
 def interpret_c2st(accuracy: float, p_value: float, alpha: float = 0.05) -> str:
     """One line a reader can act on."""
     if p_value >= alpha:
-        return (f"indistinguishable at this sample size (accuracy {accuracy:.1%}, "
-                f"p = {p_value:.3g} ≥ {alpha})")
-    return (f"the classifier tells real from fake (accuracy {accuracy:.1%}, p = {p_value:.3g}); "
-            "≈50 % would mean indistinguishable")
+        return (
+            f"indistinguishable at this sample size (accuracy {accuracy:.1%}, "
+            f"p = {p_value:.3g} ≥ {alpha})"
+        )
+    return (
+        f"the classifier tells real from fake (accuracy {accuracy:.1%}, p = {p_value:.3g}); "
+        "≈50 % would mean indistinguishable"
+    )
 
 
-def keep_most_realistic(fake_images: np.ndarray, real_images: np.ndarray, fraction: float,
-                        seed: int = 0, folds: int = 5, epochs: int = 10,
-                        classifier: str = PROBE) -> np.ndarray:
+def keep_most_realistic(
+    fake_images: np.ndarray,
+    real_images: np.ndarray,
+    fraction: float,
+    seed: int = 0,
+    folds: int = 5,
+    epochs: int = 10,
+    classifier: str = PROBE,
+) -> np.ndarray:
     """Indices into ``fake_images`` of the most realistic ``fraction``, most realistic first.
 
     Realism = the out-of-fold C2ST probability that a fake is real (every fake is scored
@@ -182,8 +234,9 @@ def keep_most_realistic(fake_images: np.ndarray, real_images: np.ndarray, fracti
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1]. Received: {fraction}")
     fake = _check(fake_images, "fake images")
-    oof = out_of_fold_scores(real_images, fake, folds=folds, epochs=epochs, seed=seed,
-                             classifier=classifier)
+    oof = out_of_fold_scores(
+        real_images, fake, folds=folds, epochs=epochs, seed=seed, classifier=classifier
+    )
     realism = oof["p_real"][oof["y_true"] == FAKE]
     order = np.argsort(-realism, kind="stable")
     keep = max(1, math.ceil(fraction * len(fake) - 1e-9))

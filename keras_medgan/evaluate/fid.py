@@ -57,8 +57,9 @@ def fid_from_features(real: np.ndarray, fake: np.ndarray) -> float:
     return frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))
 
 
-def polynomial_mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3,
-                             coef0: float = 1.0) -> float:
+def polynomial_mmd2_unbiased(
+    x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 1.0
+) -> float:
     """Unbiased MMD² with kernel ``(xᵀy/d + coef0)^degree`` (the KID estimator)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     d = x.shape[1]
@@ -71,8 +72,13 @@ def polynomial_mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3,
     return float(sum_xx + sum_yy - 2.0 * kxy.mean())
 
 
-def kid_from_features(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100,
-                      subset_size: int = 1000, seed: int = 0) -> dict[str, float]:
+def kid_from_features(
+    real: np.ndarray,
+    fake: np.ndarray,
+    num_subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
     """KID: mean (and std) of the unbiased MMD² over random subsets, as in Bińkowski et al.
 
     ``subset_size`` is capped at the smaller set's size; each subset is drawn without
@@ -81,20 +87,36 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     m = int(min(subset_size, real.shape[0], fake.shape[0]))
     if m < 2:
-        raise ValueError(f"KID needs at least 2 images per set. Received: {real.shape[0]}, {fake.shape[0]}.")
+        raise ValueError(
+            f"KID needs at least 2 images per set. Received: {real.shape[0]}, {fake.shape[0]}."
+        )
     rng = np.random.default_rng(seed)
-    vals = np.array([
-        polynomial_mmd2_unbiased(real[rng.choice(real.shape[0], m, replace=False)],
-                                 fake[rng.choice(fake.shape[0], m, replace=False)])
-        for _ in range(num_subsets)])
-    return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
-            "subset_size": m, "num_subsets": int(num_subsets)}
+    vals = np.array(
+        [
+            polynomial_mmd2_unbiased(
+                real[rng.choice(real.shape[0], m, replace=False)],
+                fake[rng.choice(fake.shape[0], m, replace=False)],
+            )
+            for _ in range(num_subsets)
+        ]
+    )
+    return {
+        "mean": float(vals.mean()),
+        "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+        "subset_size": m,
+        "num_subsets": int(num_subsets),
+    }
 
 
-def bootstrap_distance(real: np.ndarray, fake: np.ndarray,
-                       distance: Callable[[np.ndarray, np.ndarray], float],
-                       num_bootstrap: int = 200, confidence: float = 0.95,
-                       seed: int = 0, clip_at_zero: bool = True) -> dict[str, float]:
+def bootstrap_distance(
+    real: np.ndarray,
+    fake: np.ndarray,
+    distance: Callable[[np.ndarray, np.ndarray], float],
+    num_bootstrap: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+    clip_at_zero: bool = True,
+) -> dict[str, float]:
     """Bias-corrected bootstrap CI of ``distance(real, fake)``, resampling both sets.
 
     Resampling with replacement duplicates rows, which pushes FID (and the KID estimator)
@@ -107,17 +129,28 @@ def bootstrap_distance(real: np.ndarray, fake: np.ndarray,
     """
     value = distance(real, fake)
     rng = np.random.default_rng(seed)
-    vals = np.array([
-        distance(real[rng.integers(0, len(real), len(real))],
-                 fake[rng.integers(0, len(fake), len(fake))])
-        for _ in range(num_bootstrap)])
+    vals = np.array(
+        [
+            distance(
+                real[rng.integers(0, len(real), len(real))],
+                fake[rng.integers(0, len(fake), len(fake))],
+            )
+            for _ in range(num_bootstrap)
+        ]
+    )
     lo, hi = percentile_interval(vals, confidence)
     bias = float(vals.mean() - value)
     floor = 0.0 if clip_at_zero else -np.inf
-    return {"low": float(max(lo - bias, floor)), "high": float(max(hi - bias, floor)),
-            "percentile_low": float(lo), "percentile_high": float(hi), "bias": bias,
-            "confidence": confidence, "num_bootstrap": int(num_bootstrap),
-            "method": "bias-corrected percentile bootstrap (both sets resampled)"}
+    return {
+        "low": float(max(lo - bias, floor)),
+        "high": float(max(hi - bias, floor)),
+        "percentile_low": float(lo),
+        "percentile_high": float(hi),
+        "bias": bias,
+        "confidence": confidence,
+        "num_bootstrap": int(num_bootstrap),
+        "method": "bias-corrected percentile bootstrap (both sets resampled)",
+    }
 
 
 def split_halves(n: int, seed: int = 0):
@@ -126,4 +159,4 @@ def split_halves(n: int, seed: int = 0):
         raise ValueError(f"A real-vs-real baseline needs at least 4 real images. Received: {n}.")
     perm = np.random.default_rng(seed).permutation(n)
     half = n // 2
-    return perm[:half], perm[half:2 * half]
+    return perm[:half], perm[half : 2 * half]

@@ -22,8 +22,9 @@ def _plt():
     return plt
 
 
-def save_pairs_grid(fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[int, int, float]],
-                    path) -> str:
+def save_pairs_grid(
+    fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[int, int, float]], path
+) -> str:
     """Each closest pair as two adjacent cells: the fake, then its nearest training image."""
     from keras_medgan.data.grid import save_grid
 
@@ -31,9 +32,14 @@ def save_pairs_grid(fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[i
     for fi, ti, ratio in pairs:
         cells += [fake[fi], train[ti]]
         titles += [f"fake {fi} (ratio {ratio:.2f})", f"→ train {ti}"]
-    return save_grid(to_display_range(np.asarray(cells)), path, titles=titles, cols=min(8, len(cells)),
-                     suptitle="Closest fake / training pairs (pixel L2; ratio = distance / "
-                              "median real-to-real NN distance)")
+    return save_grid(
+        to_display_range(np.asarray(cells)),
+        path,
+        titles=titles,
+        cols=min(8, len(cells)),
+        suptitle="Closest fake / training pairs (pixel L2; ratio = distance / "
+        "median real-to-real NN distance)",
+    )
 
 
 def tsne_embedding(features: np.ndarray, seed: int = 0, max_iter: int = 1000) -> np.ndarray:
@@ -42,19 +48,30 @@ def tsne_embedding(features: np.ndarray, seed: int = 0, max_iter: int = 1000) ->
 
     n = len(features)
     perplexity = float(max(2.0, min(30.0, (n - 1) / 3.0)))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                max_iter=int(max_iter)).fit_transform(np.asarray(features, np.float64))
+    return TSNE(
+        n_components=2, perplexity=perplexity, init="pca", random_state=seed, max_iter=int(max_iter)
+    ).fit_transform(np.asarray(features, np.float64))
 
 
-def save_tsne(real_feats: np.ndarray, fake_feats: np.ndarray, path,
-              real_labels: np.ndarray | None = None, fake_labels: np.ndarray | None = None,
-              class_names: list[str] | None = None, seed: int = 0, title: str = "",
-              max_iter: int = 1000) -> str:
+def save_tsne(
+    real_feats: np.ndarray,
+    fake_feats: np.ndarray,
+    path,
+    real_labels: np.ndarray | None = None,
+    fake_labels: np.ndarray | None = None,
+    class_names: list[str] | None = None,
+    seed: int = 0,
+    title: str = "",
+    max_iter: int = 1000,
+) -> str:
     """t-SNE of real (circles) vs synthetic (crosses) features, coloured by class (P1)."""
     plt = _plt()
     emb = tsne_embedding(np.concatenate([real_feats, fake_feats]), seed, max_iter)
     n_real = len(real_feats)
-    groups = [("real", emb[:n_real], real_labels, "o"), ("synthetic", emb[n_real:], fake_labels, "x")]
+    groups = [
+        ("real", emb[:n_real], real_labels, "o"),
+        ("synthetic", emb[n_real:], fake_labels, "x"),
+    ]
     names = list(class_names or [])
     colors = plt.get_cmap("tab10")
     fig, ax = plt.subplots(figsize=(6, 5))
@@ -65,8 +82,15 @@ def save_tsne(real_feats: np.ndarray, fake_feats: np.ndarray, path,
         for c, name in enumerate(names):
             sel = np.asarray(labels) == c
             if sel.any():
-                ax.scatter(pts[sel, 0], pts[sel, 1], s=14, marker=marker, color=colors(c % 10),
-                           label=f"{kind} · {name}", alpha=0.7)
+                ax.scatter(
+                    pts[sel, 0],
+                    pts[sel, 1],
+                    s=14,
+                    marker=marker,
+                    color=colors(c % 10),
+                    label=f"{kind} · {name}",
+                    alpha=0.7,
+                )
     ax.legend(fontsize=7, loc="best")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -75,15 +99,26 @@ def save_tsne(real_feats: np.ndarray, fake_feats: np.ndarray, path,
     return _save(fig, plt, path)
 
 
-def save_curve(epochs: Sequence[float], values: Sequence[float], path, ylabel: str,
-               title: str, highlight_from: int | None = None) -> str:
+def save_curve(
+    epochs: Sequence[float],
+    values: Sequence[float],
+    path,
+    ylabel: str,
+    title: str,
+    highlight_from: int | None = None,
+) -> str:
     """A line plot (e.g. mean D(G(z)) per epoch), shading the window that is averaged."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot(epochs, values, lw=1.2)
     if highlight_from is not None and len(epochs):
-        ax.axvspan(epochs[highlight_from], epochs[-1], alpha=0.15, color="tab:orange",
-                   label="averaged window")
+        ax.axvspan(
+            epochs[highlight_from],
+            epochs[-1],
+            alpha=0.15,
+            color="tab:orange",
+            label="averaged window",
+        )
         ax.legend(fontsize=7)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)

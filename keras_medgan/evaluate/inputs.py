@@ -24,32 +24,45 @@ class InputError(ValueError):
 
 @dataclass
 class ImageSet:
-    images: np.ndarray                    # float32 [N, H, W, 1] in [-1, 1]
-    labels: np.ndarray | None          # int64 [N] indices into class_names, or None
+    images: np.ndarray  # float32 [N, H, W, 1] in [-1, 1]
+    labels: np.ndarray | None  # int64 [N] indices into class_names, or None
     class_names: list[str]
-    source: str                           # what it was loaded from, for the report
+    source: str  # what it was loaded from, for the report
     paths: list[str] = field(default_factory=list)
 
 
-def load_real(data: str, image_size: int, split: str = "train", classes=None, seed: int = 0,
-              data_dir: str | None = None) -> ImageSet:
+def load_real(
+    data: str,
+    image_size: int,
+    split: str = "train",
+    classes=None,
+    seed: int = 0,
+    data_dir: str | None = None,
+) -> ImageSet:
     """Real images through the data package (its DataError is a ValueError)."""
     from keras_medgan.data import load_image_set
 
-    s = load_image_set(data, image_size=image_size, split=split, classes=classes, seed=seed,
-                       data_dir=data_dir)
+    s = load_image_set(
+        data, image_size=image_size, split=split, classes=classes, seed=seed, data_dir=data_dir
+    )
     if len(s.images) == 0:
         raise InputError(f"--real {data}: no images in split {split!r}")
-    return ImageSet(np.asarray(s.images, np.float32), np.asarray(s.labels, np.int64),
-                    list(s.class_names), f"{data} (split {split}, {len(s.images)} images)",
-                    list(s.paths))
+    return ImageSet(
+        np.asarray(s.images, np.float32),
+        np.asarray(s.labels, np.int64),
+        list(s.class_names),
+        f"{data} (split {split}, {len(s.images)} images)",
+        list(s.paths),
+    )
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def _image_files(folder: pathlib.Path) -> list[pathlib.Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES
+    )
 
 
 def is_generator_spec(path: pathlib.Path) -> bool:
@@ -76,8 +89,9 @@ def _labels_from_csv(folder: pathlib.Path):
     return {os.path.normpath(r[file_key]): r[label_key] for r in rows}
 
 
-def read_image_folder(folder, image_size: int | None = None,
-                      class_names: list[str] | None = None) -> ImageSet:
+def read_image_folder(
+    folder, image_size: int | None = None, class_names: list[str] | None = None
+) -> ImageSet:
     """A folder of images → [-1, 1]; labels from labels.csv, else from sub-folder names.
 
     Images of another size are resized with area interpolation (antialiased) to
@@ -106,11 +120,18 @@ def read_image_folder(folder, image_size: int | None = None,
             names.append(p.parent.name if p.parent != folder else None)
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
-        raise InputError(f"--generators {folder}: images differ in size {sorted(shapes)}; "
-                         "pass --image-size to resize them")
+        raise InputError(
+            f"--generators {folder}: images differ in size {sorted(shapes)}; "
+            "pass --image-size to resize them"
+        )
     labels, classes = _index_labels(names, class_names)
-    return ImageSet(np.stack(images)[..., None].astype(np.float32), labels, classes,
-                    f"image folder {folder} ({len(files)} images)", [str(p) for p in files])
+    return ImageSet(
+        np.stack(images)[..., None].astype(np.float32),
+        labels,
+        classes,
+        f"image folder {folder} ({len(files)} images)",
+        [str(p) for p in files],
+    )
 
 
 def _index_labels(names, class_names):
@@ -123,26 +144,41 @@ def _index_labels(names, class_names):
     return np.array([classes.index(n) for n in names], np.int64), classes
 
 
-def load_fake(spec: str, n_per_class: int = 100, seed: int = 0, image_size: int | None = None,
-              class_names: list[str] | None = None, trust_model: bool = False) -> ImageSet:
+def load_fake(
+    spec: str,
+    n_per_class: int = 100,
+    seed: int = 0,
+    image_size: int | None = None,
+    class_names: list[str] | None = None,
+    trust_model: bool = False,
+) -> ImageSet:
     """Fake images from a generator / run folder (sampled) or from a folder of images."""
     from keras_medgan.sampling import is_shipped_name, synthesize_set
 
     path = pathlib.Path(spec)
     if not path.exists() and not is_shipped_name(spec):
-        raise InputError(f"--generators {spec}: no such file or folder, nor a shipped model "
-                         f"(synthesize --list)")
+        raise InputError(
+            f"--generators {spec}: no such file or folder, nor a shipped model (synthesize --list)"
+        )
     if path.exists() and not is_generator_spec(path):
         if path.is_file():
-            raise InputError(f"--generators {spec}: not a generator (.h5/.keras/SavedModel/run "
-                             "folder) nor a folder of images")
+            raise InputError(
+                f"--generators {spec}: not a generator (.h5/.keras/SavedModel/run "
+                "folder) nor a folder of images"
+            )
         return read_image_folder(path, image_size, class_names)
-    images, labels, names = synthesize_set(path if path.exists() else spec,
-                                           n_per_class=n_per_class, seed=seed,
-                                           trust_model=trust_model)
+    images, labels, names = synthesize_set(
+        path if path.exists() else spec, n_per_class=n_per_class, seed=seed, trust_model=trust_model
+    )
     if image_size and images.shape[1] != image_size:
-        raise InputError(f"--generators {spec}: the generator makes {images.shape[1]}×{images.shape[2]} "
-                         f"images but the real set is {image_size}×{image_size}")
+        raise InputError(
+            f"--generators {spec}: the generator makes {images.shape[1]}×{images.shape[2]} "
+            f"images but the real set is {image_size}×{image_size}"
+        )
     mapped, classes = _index_labels([names[i] for i in labels], class_names)
-    return ImageSet(np.asarray(images, np.float32), mapped, classes,
-                    f"generator {spec} ({n_per_class} per class, seed {seed})")
+    return ImageSet(
+        np.asarray(images, np.float32),
+        mapped,
+        classes,
+        f"generator {spec} ({n_per_class} per class, seed {seed})",
+    )

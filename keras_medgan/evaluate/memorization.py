@@ -22,7 +22,7 @@ def pairwise_sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances ``[len(a), len(b)]`` (clipped at 0 against round-off)."""
     a = np.asarray(a, np.float64).reshape(len(a), -1)
     b = np.asarray(b, np.float64).reshape(len(b), -1)
-    d = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2.0 * a @ b.T
+    d = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2.0 * a @ b.T
     return np.maximum(d, 0.0)
 
 
@@ -40,8 +40,9 @@ def nearest_neighbours(query: np.ndarray, ref: np.ndarray, exclude_self: bool = 
     return idx, np.sqrt(d[np.arange(len(d)), idx])
 
 
-def audit_space(fake: np.ndarray, train: np.ndarray,
-                threshold: float = DEFAULT_THRESHOLD) -> dict[str, object]:
+def audit_space(
+    fake: np.ndarray, train: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> dict[str, object]:
     """Nearest-training-image distances of every fake, relative to real-to-real ones."""
     nn_idx, nn_dist = nearest_neighbours(fake, train)
     _, rr_dist = nearest_neighbours(train, train, exclude_self=True)
@@ -49,18 +50,26 @@ def audit_space(fake: np.ndarray, train: np.ndarray,
     ratio = nn_dist / scale if scale > 0 else np.where(nn_dist > 0, np.inf, 0.0)
     flagged = np.flatnonzero(ratio < threshold)
     return {
-        "nearest_train_index": nn_idx.tolist(), "distance": nn_dist.tolist(),
-        "ratio": ratio.tolist(), "real_to_real_median": scale,
-        "real_to_real_min": float(rr_dist.min()), "threshold": float(threshold),
-        "flagged": flagged.tolist(), "num_flagged": len(flagged),
-        "ratio_median": float(np.median(ratio)), "ratio_min": float(ratio.min()),
+        "nearest_train_index": nn_idx.tolist(),
+        "distance": nn_dist.tolist(),
+        "ratio": ratio.tolist(),
+        "real_to_real_median": scale,
+        "real_to_real_min": float(rr_dist.min()),
+        "threshold": float(threshold),
+        "flagged": flagged.tolist(),
+        "num_flagged": len(flagged),
+        "ratio_median": float(np.median(ratio)),
+        "ratio_min": float(ratio.min()),
     }
 
 
-def memorization_audit(fake_images: np.ndarray, train_images: np.ndarray,
-                       fake_features: np.ndarray | None = None,
-                       train_features: np.ndarray | None = None,
-                       threshold: float = DEFAULT_THRESHOLD) -> dict[str, object]:
+def memorization_audit(
+    fake_images: np.ndarray,
+    train_images: np.ndarray,
+    fake_features: np.ndarray | None = None,
+    train_features: np.ndarray | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict[str, object]:
     """Audit in pixel space and (when features are given) feature space.
 
     A fake is flagged as a near-copy when its pixel-space ratio is below ``threshold``; the
@@ -69,14 +78,17 @@ def memorization_audit(fake_images: np.ndarray, train_images: np.ndarray,
     """
     fake = np.asarray(fake_images, np.float32)
     train = np.asarray(train_images, np.float32)
-    out = {"pixels": audit_space(fake.reshape(len(fake), -1), train.reshape(len(train), -1),
-                                 threshold)}
+    out = {
+        "pixels": audit_space(fake.reshape(len(fake), -1), train.reshape(len(train), -1), threshold)
+    }
     if fake_features is not None and train_features is not None:
         out["features"] = audit_space(fake_features, train_features, threshold)
     out["flagged"] = out["pixels"]["flagged"]
     out["threshold"] = float(threshold)
-    out["rule"] = (f"flag a fake when (distance to its nearest training image) / (median "
-                   f"real-to-real nearest-neighbour distance) < {threshold} in pixel space")
+    out["rule"] = (
+        f"flag a fake when (distance to its nearest training image) / (median "
+        f"real-to-real nearest-neighbour distance) < {threshold} in pixel space"
+    )
     return out
 
 

@@ -48,11 +48,15 @@ def markdown(meta: dict[str, object], results: list) -> str:
 
 def html_report(meta: dict[str, object], results: list) -> str:
     e = html.escape
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Evaluation report</title>",
-             ("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
-             "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px}"
-             "th{background:#eee}img{max-width:100%}</style></head><body>"),
-             "<h1>Evaluation report</h1><ul>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Evaluation report</title>",
+        (
+            "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
+            "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px}"
+            "th{background:#eee}img{max-width:100%}</style></head><body>"
+        ),
+        "<h1>Evaluation report</h1><ul>",
+    ]
     parts += [f"<li><b>{e(str(k))}</b>: {e(str(v))}</li>" for k, v in meta.items()]
     parts.append("</ul>")
     for r in results:
@@ -70,15 +74,22 @@ def html_report(meta: dict[str, object], results: list) -> str:
     return "\n".join(parts)
 
 
-def write_report(out_dir: str, meta: dict[str, object], results: list,
-                 errors: dict[str, str]) -> dict[str, str]:
+def write_report(
+    out_dir: str, meta: dict[str, object], results: list, errors: dict[str, str]
+) -> dict[str, str]:
     """Write the three files; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
-    payload = {"meta": meta, "metrics": {r.name: r.data for r in results},
-               "figures": {r.name: r.figures for r in results}, "errors": errors}
-    paths = {"json": os.path.join(out_dir, "results.json"),
-             "markdown": os.path.join(out_dir, "report.md"),
-             "html": os.path.join(out_dir, "report.html")}
+    payload = {
+        "meta": meta,
+        "metrics": {r.name: r.data for r in results},
+        "figures": {r.name: r.figures for r in results},
+        "errors": errors,
+    }
+    paths = {
+        "json": os.path.join(out_dir, "results.json"),
+        "markdown": os.path.join(out_dir, "report.md"),
+        "html": os.path.join(out_dir, "report.html"),
+    }
     write_text_atomic(paths["json"], json.dumps(jsonable(payload), indent=2))
     shown_meta = dict(meta)
     if errors:

@@ -39,7 +39,7 @@ def _as4d(x: np.ndarray) -> np.ndarray:
 def gaussian_window(size: int, sigma: float) -> np.ndarray:
     """Normalised 1-D Gaussian taps (the separable SSIM window)."""
     r = np.arange(size) - (size - 1) / 2.0
-    g = np.exp(-(r ** 2) / (2.0 * sigma ** 2))
+    g = np.exp(-(r**2) / (2.0 * sigma**2))
     return g / g.sum()
 
 
@@ -48,26 +48,33 @@ def _filter_valid(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
     half = len(taps) // 2
     y = ndimage.correlate1d(x, taps, axis=1, mode="reflect")
     y = ndimage.correlate1d(y, taps, axis=2, mode="reflect")
-    return y[:, half:x.shape[1] - half, half:x.shape[2] - half, :]
+    return y[:, half : x.shape[1] - half, half : x.shape[2] - half, :]
 
 
 def _ssim_terms(a, b, taps, data_range):
     """Per-image mean luminance·cs map (SSIM) and mean contrast-structure map (cs)."""
     if a.shape[1] < len(taps) or a.shape[2] < len(taps):
-        raise ValueError(f"Image {a.shape[1]}×{a.shape[2]} is smaller than the "
-                         f"{len(taps)}×{len(taps)} SSIM window.")
+        raise ValueError(
+            f"Image {a.shape[1]}×{a.shape[2]} is smaller than the "
+            f"{len(taps)}×{len(taps)} SSIM window."
+        )
     c1, c2 = (_K1 * data_range) ** 2, (_K2 * data_range) ** 2
     mu_a, mu_b = _filter_valid(a, taps), _filter_valid(b, taps)
-    var_a = _filter_valid(a * a, taps) - mu_a ** 2
-    var_b = _filter_valid(b * b, taps) - mu_b ** 2
+    var_a = _filter_valid(a * a, taps) - mu_a**2
+    var_b = _filter_valid(b * b, taps) - mu_b**2
     cov = _filter_valid(a * b, taps) - mu_a * mu_b
     cs = (2 * cov + c2) / (var_a + var_b + c2)
-    lum = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1)
+    lum = (2 * mu_a * mu_b + c1) / (mu_a**2 + mu_b**2 + c1)
     return (lum * cs).mean(axis=(1, 2, 3)), cs.mean(axis=(1, 2, 3))
 
 
-def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE, window: int = 11,
-         sigma: float = 1.5) -> np.ndarray:
+def ssim(
+    a: np.ndarray,
+    b: np.ndarray,
+    data_range: float = DATA_RANGE,
+    window: int = 11,
+    sigma: float = 1.5,
+) -> np.ndarray:
     """Mean SSIM of each pair ``(a[i], b[i])`` → ``[N]`` (Wang et al. 2004, valid window).
 
     Images smaller than the window use a window of the image's size (odd), stated by
@@ -90,9 +97,10 @@ def ssim_window_for(size: int, window: int = 11, sigma: float = 1.5):
 
 def ms_ssim_protocol(size: int) -> dict[str, object]:
     """The MS-SSIM settings used at ``size`` pixels (see the module docstring)."""
+
     def fits(window):
         k = 0
-        while k < 5 and size / 2 ** k >= window:
+        while k < 5 and size / 2**k >= window:
             k += 1
         return k
 
@@ -105,15 +113,27 @@ def ms_ssim_protocol(size: int) -> dict[str, object]:
         raise ValueError(f"MS-SSIM needs images of at least 7×7 pixels. Received: {size}.")
     w = np.array(WANG_WEIGHTS[:scales])
     w = w / w.sum()
-    note = ("standard (Wang 2003: 5 scales, 11×11 Gaussian σ1.5)" if scales == 5 and window == 11
-            else f"adapted to {size}×{size}: {scales} scale(s), {window}×{window} Gaussian "
-                 f"σ{sigma}, Wang's first {scales} weights renormalised")
-    return {"scales": scales, "window": window, "sigma": sigma,
-            "weights": [float(v) for v in w], "note": note}
+    note = (
+        "standard (Wang 2003: 5 scales, 11×11 Gaussian σ1.5)"
+        if scales == 5 and window == 11
+        else f"adapted to {size}×{size}: {scales} scale(s), {window}×{window} Gaussian "
+        f"σ{sigma}, Wang's first {scales} weights renormalised"
+    )
+    return {
+        "scales": scales,
+        "window": window,
+        "sigma": sigma,
+        "weights": [float(v) for v in w],
+        "note": note,
+    }
 
 
-def ms_ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE,
-            protocol: dict[str, object] | None = None) -> np.ndarray:
+def ms_ssim(
+    a: np.ndarray,
+    b: np.ndarray,
+    data_range: float = DATA_RANGE,
+    protocol: dict[str, object] | None = None,
+) -> np.ndarray:
     """Multi-scale SSIM of each pair → ``[N]``; 1 for identical images."""
     a, b = _as4d(a), _as4d(b)
     if a.shape != b.shape:
@@ -135,7 +155,7 @@ def ms_ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE,
 def _avg_pool2(x: np.ndarray) -> np.ndarray:
     n, h, w, c = x.shape
     h2, w2 = h // 2, w // 2
-    return x[:, :h2 * 2, :w2 * 2, :].reshape(n, h2, 2, w2, 2, c).mean(axis=(2, 4))
+    return x[:, : h2 * 2, : w2 * 2, :].reshape(n, h2, 2, w2, 2, c).mean(axis=(2, 4))
 
 
 def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -143,7 +163,7 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     a, b = _as4d(a), _as4d(b)
     mse = ((a - b) ** 2).mean(axis=(1, 2, 3))
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(data_range ** 2 / mse)
+        return 10.0 * np.log10(data_range**2 / mse)
 
 
 def random_pairs(n: int, num_pairs: int, seed: int = 0):
@@ -165,20 +185,25 @@ def pairwise_ms_ssim(images: np.ndarray, num_pairs: int = 1000, seed: int = 0) -
     i, j = random_pairs(len(x), num_pairs, seed)
     vals = ms_ssim(x[i], x[j])
     half = 1.96 * vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0.0
-    return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
-            "ci_low": float(vals.mean() - half), "ci_high": float(vals.mean() + half),
-            "num_pairs": int(num_pairs), "protocol": ms_ssim_protocol(min(x.shape[1:3]))}
+    return {
+        "mean": float(vals.mean()),
+        "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+        "ci_low": float(vals.mean() - half),
+        "ci_high": float(vals.mean() + half),
+        "num_pairs": int(num_pairs),
+        "protocol": ms_ssim_protocol(min(x.shape[1:3])),
+    }
 
 
 def nearest_real(fake: np.ndarray, real: np.ndarray, chunk: int = 512) -> np.ndarray:
     """Index of each fake's nearest real image in pixel L2 (= highest PSNR)."""
     f = _as4d(fake).reshape(len(fake), -1)
     r = _as4d(real).reshape(len(real), -1)
-    r2 = (r ** 2).sum(axis=1)
+    r2 = (r**2).sum(axis=1)
     out = []
     for s in range(0, len(f), chunk):
-        block = f[s:s + chunk]
-        d = (block ** 2).sum(axis=1)[:, None] + r2[None, :] - 2.0 * block @ r.T
+        block = f[s : s + chunk]
+        d = (block**2).sum(axis=1)[:, None] + r2[None, :] - 2.0 * block @ r.T
         out.append(d.argmin(axis=1))
     return np.concatenate(out)
 
@@ -190,7 +215,13 @@ def nearest_real_quality(fake: np.ndarray, real: np.ndarray) -> dict[str, object
     p = psnr(fake4, real4[idx])
     s = ssim(fake4, real4[idx])
     finite = p[np.isfinite(p)]
-    return {"psnr_mean": float(finite.mean()) if finite.size else float("inf"),
-            "psnr_median": float(np.median(p)), "ssim_mean": float(s.mean()),
-            "ssim_median": float(np.median(s)), "num_identical": int((~np.isfinite(p)).sum()),
-            "nearest_index": idx.tolist(), "psnr": p.tolist(), "ssim": s.tolist()}
+    return {
+        "psnr_mean": float(finite.mean()) if finite.size else float("inf"),
+        "psnr_median": float(np.median(p)),
+        "ssim_mean": float(s.mean()),
+        "ssim_median": float(np.median(s)),
+        "num_identical": int((~np.isfinite(p)).sum()),
+        "nearest_index": idx.tolist(),
+        "psnr": p.tolist(),
+        "ssim": s.tolist(),
+    }

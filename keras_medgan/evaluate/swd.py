@@ -29,11 +29,18 @@ DIRS_PER_REPEAT = 128
 MIN_RESOLUTION = 16
 
 # The 5×5 binomial kernel of cv2.pyrDown / the progressive-GAN reference code.
-_GAUSS = np.float32([[1, 4, 6, 4, 1],
-                     [4, 16, 24, 16, 4],
-                     [6, 24, 36, 24, 6],
-                     [4, 16, 24, 16, 4],
-                     [1, 4, 6, 4, 1]]) / 256.0
+_GAUSS = (
+    np.float32(
+        [
+            [1, 4, 6, 4, 1],
+            [4, 16, 24, 16, 4],
+            [6, 24, 36, 24, 6],
+            [4, 16, 24, 16, 4],
+            [1, 4, 6, 4, 1],
+        ]
+    )
+    / 256.0
+)
 
 
 def _pyr_down(x: np.ndarray) -> np.ndarray:
@@ -57,7 +64,8 @@ def pyramid_resolutions(size: int, min_resolution: int = MIN_RESOLUTION) -> list
     if not out:
         raise ValueError(
             f"SWD needs images of at least {min_resolution}×{min_resolution} pixels. "
-            f"Received: {size}.")
+            f"Received: {size}."
+        )
     return out
 
 
@@ -70,20 +78,25 @@ def laplacian_pyramid(images: np.ndarray, num_levels: int) -> list[np.ndarray]:
     return pyramid
 
 
-def sample_descriptors(level: np.ndarray, rng: np.random.Generator,
-                       nhood_size: int = NHOOD_SIZE,
-                       nhoods_per_image: int = NHOODS_PER_IMAGE) -> np.ndarray:
+def sample_descriptors(
+    level: np.ndarray,
+    rng: np.random.Generator,
+    nhood_size: int = NHOOD_SIZE,
+    nhoods_per_image: int = NHOODS_PER_IMAGE,
+) -> np.ndarray:
     """``nhoods_per_image`` random ``nhood_size²`` patches of every image → [N·k, size²·C]."""
     n, h, w, _c = level.shape
     half = nhood_size // 2
     if h < nhood_size or w < nhood_size:
-        raise ValueError(f"Pyramid level {h}×{w} is smaller than the {nhood_size}×{nhood_size} patch.")
+        raise ValueError(
+            f"Pyramid level {h}×{w} is smaller than the {nhood_size}×{nhood_size} patch."
+        )
     count = n * nhoods_per_image
     img = np.repeat(np.arange(n), nhoods_per_image)[:, None, None]
     ys = rng.integers(half, h - half, size=count)[:, None, None]
     xs = rng.integers(half, w - half, size=count)[:, None, None]
-    dy, dx = np.mgrid[-half:half + 1, -half:half + 1]
-    patches = level[img, ys + dy[None], xs + dx[None], :]        # [count, size, size, C]
+    dy, dx = np.mgrid[-half : half + 1, -half : half + 1]
+    patches = level[img, ys + dy[None], xs + dx[None], :]  # [count, size, size, C]
     return patches.reshape(count, -1).astype(np.float32)
 
 
@@ -96,9 +109,13 @@ def normalize_descriptors(desc: np.ndarray, channels: int) -> np.ndarray:
     return d.reshape(desc.shape[0], -1).astype(np.float32)
 
 
-def sliced_wasserstein(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
-                       dir_repeats: int = DIR_REPEATS,
-                       dirs_per_repeat: int = DIRS_PER_REPEAT) -> float:
+def sliced_wasserstein(
+    a: np.ndarray,
+    b: np.ndarray,
+    rng: np.random.Generator,
+    dir_repeats: int = DIR_REPEATS,
+    dirs_per_repeat: int = DIRS_PER_REPEAT,
+) -> float:
     """Mean 1-D Wasserstein-1 distance over random unit projections of two point sets.
 
     Sets of different size are compared through their quantile functions (both sorted
@@ -106,13 +123,15 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, rng: np.random.Generator,
     reference code's sorted-difference when the sizes match.
     """
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"Descriptor sets must be [N, D] with equal D. Received: {a.shape}, {b.shape}.")
+        raise ValueError(
+            f"Descriptor sets must be [N, D] with equal D. Received: {a.shape}, {b.shape}."
+        )
     results = []
     for _ in range(dir_repeats):
         dirs = rng.standard_normal((a.shape[1], dirs_per_repeat))
         dirs /= np.sqrt(np.sum(np.square(dirs), axis=0, keepdims=True))
         dirs = dirs.astype(np.float32)
-        pa = np.sort((a @ dirs).T, axis=1)        # [direction, point]: contiguous sort
+        pa = np.sort((a @ dirs).T, axis=1)  # [direction, point]: contiguous sort
         pb = np.sort((b @ dirs).T, axis=1)
         if pa.shape[1] != pb.shape[1]:
             m = min(pa.shape[1], pb.shape[1])
@@ -133,21 +152,34 @@ def _quantiles(sorted_rows: np.ndarray, q: np.ndarray) -> np.ndarray:
     return sorted_rows[:, lo] * (1 - frac) + sorted_rows[:, hi] * frac
 
 
-def descriptor_pyramid(images: np.ndarray, seed: int, nhoods_per_image: int = NHOODS_PER_IMAGE,
-                       min_resolution: int = MIN_RESOLUTION) -> list[np.ndarray]:
+def descriptor_pyramid(
+    images: np.ndarray,
+    seed: int,
+    nhoods_per_image: int = NHOODS_PER_IMAGE,
+    min_resolution: int = MIN_RESOLUTION,
+) -> list[np.ndarray]:
     """Normalised descriptors of every pyramid level (finest first) for one image set."""
     images = _check_images(images)
     levels = pyramid_resolutions(min(images.shape[1:3]), min_resolution)
     rng = np.random.default_rng(seed)
     pyr = laplacian_pyramid(images, len(levels))
-    return [normalize_descriptors(sample_descriptors(lv, rng, nhoods_per_image=nhoods_per_image),
-                                  images.shape[-1]) for lv in pyr]
+    return [
+        normalize_descriptors(
+            sample_descriptors(lv, rng, nhoods_per_image=nhoods_per_image), images.shape[-1]
+        )
+        for lv in pyr
+    ]
 
 
-def swd(real: np.ndarray, fake: np.ndarray, seed: int = 0,
-        nhoods_per_image: int = NHOODS_PER_IMAGE, dir_repeats: int = DIR_REPEATS,
-        dirs_per_repeat: int = DIRS_PER_REPEAT,
-        min_resolution: int = MIN_RESOLUTION) -> dict[str, object]:
+def swd(
+    real: np.ndarray,
+    fake: np.ndarray,
+    seed: int = 0,
+    nhoods_per_image: int = NHOODS_PER_IMAGE,
+    dir_repeats: int = DIR_REPEATS,
+    dirs_per_repeat: int = DIRS_PER_REPEAT,
+    min_resolution: int = MIN_RESOLUTION,
+) -> dict[str, object]:
     """SWD between two image sets, ×10³ per level and averaged, as the paper reports it.
 
     Both sets' patch positions come from generators seeded with ``seed``, so identical sets
@@ -157,26 +189,39 @@ def swd(real: np.ndarray, fake: np.ndarray, seed: int = 0,
     """
     real, fake = _check_images(real), _check_images(fake)
     if real.shape[1:] != fake.shape[1:]:
-        raise ValueError(f"Real and fake images differ in shape: {real.shape[1:]} vs {fake.shape[1:]}.")
+        raise ValueError(
+            f"Real and fake images differ in shape: {real.shape[1:]} vs {fake.shape[1:]}."
+        )
     res = pyramid_resolutions(min(real.shape[1:3]), min_resolution)
     da = descriptor_pyramid(real, seed, nhoods_per_image, min_resolution)
     db = descriptor_pyramid(fake, seed, nhoods_per_image, min_resolution)
     proj_rng = np.random.default_rng(seed + 1)
-    dists = [sliced_wasserstein(a, b, proj_rng, dir_repeats, dirs_per_repeat) * 1e3
-             for a, b in zip(da, db)]
-    return {"levels": {int(r): float(d) for r, d in zip(res, dists)},
-            "mean": float(np.mean(dists)), "resolutions": [int(r) for r in res]}
+    dists = [
+        sliced_wasserstein(a, b, proj_rng, dir_repeats, dirs_per_repeat) * 1e3
+        for a, b in zip(da, db)
+    ]
+    return {
+        "levels": {int(r): float(d) for r, d in zip(res, dists)},
+        "mean": float(np.mean(dists)),
+        "resolutions": [int(r) for r in res],
+    }
 
 
-def swd_repeats(real: np.ndarray, fake: np.ndarray, seeds: Sequence[int] = (0, 1, 2),
-                **kwargs) -> dict[str, object]:
+def swd_repeats(
+    real: np.ndarray, fake: np.ndarray, seeds: Sequence[int] = (0, 1, 2), **kwargs
+) -> dict[str, object]:
     """SWD over several seeds (new patches and projections each time): mean and spread."""
     runs = [swd(real, fake, seed=s, **kwargs) for s in seeds]
     means = np.array([r["mean"] for r in runs])
     levels = {r: float(np.mean([run["levels"][r] for run in runs])) for r in runs[0]["levels"]}
-    return {"mean": float(means.mean()), "std": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
-            "levels": levels, "resolutions": runs[0]["resolutions"], "seeds": list(seeds),
-            "per_seed": means.tolist()}
+    return {
+        "mean": float(means.mean()),
+        "std": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
+        "levels": levels,
+        "resolutions": runs[0]["resolutions"],
+        "seeds": list(seeds),
+        "per_seed": means.tolist(),
+    }
 
 
 def _check_images(x: np.ndarray) -> np.ndarray:

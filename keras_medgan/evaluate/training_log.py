@@ -52,5 +52,11 @@ def mean_d_fake(records: list, last_epochs: int = 20, key: str = KEY) -> dict[st
     epochs = sorted(per_epoch)
     values = np.array([per_epoch[e] for e in epochs])
     k = min(int(last_epochs), len(values))
-    return {"mean": float(values[-k:].mean()), "last_epochs": k, "num_epochs": len(values),
-            "epochs": epochs, "values": values.tolist(), "key": key}
+    return {
+        "mean": float(values[-k:].mean()),
+        "last_epochs": k,
+        "num_epochs": len(values),
+        "epochs": epochs,
+        "values": values.tolist(),
+        "key": key,
+    }

@@ -93,8 +93,10 @@ def _reducible_logs(logs: dict[str, Any], strategy) -> dict[str, Any]:
     dimension 0 for input with 0 dimensions"); a [1] vector reduces to the same mean.
     Other strategies keep scalars (their reduction has no axis).
     """
-    multi_worker = (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-                    and strategy.extended._in_multi_worker_mode())
+    multi_worker = (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
     if not multi_worker:
         return logs
     return {k: ops.reshape(ops.cast(v, "float32"), (1,)) for k, v in logs.items()}
@@ -169,9 +171,11 @@ class GAN(keras.Model):
         given = {k: kwargs.pop(k) for k in list(kwargs) if k in declared}
         unknown = sorted(set(kwargs) - _MODEL_KWARGS)
         if unknown:
-            raise ValueError(f"Unknown option(s) {', '.join(unknown)} for loss family "
-                             f"{self.family_name()!r}; its options: "
-                             f"{', '.join(sorted(declared)) or 'none'}")
+            raise ValueError(
+                f"Unknown option(s) {', '.join(unknown)} for loss family "
+                f"{self.family_name()!r}; its options: "
+                f"{', '.join(sorted(declared)) or 'none'}"
+            )
         super().__init__(**kwargs)
         if z_dim <= 0:
             raise ValueError(f"z_dim must be positive. Received: z_dim={z_dim}")
@@ -194,8 +198,11 @@ class GAN(keras.Model):
     @property
     def metric_names(self) -> tuple[str, ...]:
         """``METRIC_NAMES`` plus the penalties this instance has switched on."""
-        extra = tuple(name for name, weight in (("gp", "gp_weight"), ("r1", "r1_weight"))
-                      if getattr(self, weight, 0.0) and name not in self.METRIC_NAMES)
+        extra = tuple(
+            name
+            for name, weight in (("gp", "gp_weight"), ("r1", "r1_weight"))
+            if getattr(self, weight, 0.0) and name not in self.METRIC_NAMES
+        )
         return tuple(self.METRIC_NAMES) + extra
 
     @classmethod
@@ -208,8 +215,11 @@ class GAN(keras.Model):
         return option_defaults(cls.OPTIONS)
 
     def get_config(self) -> dict:
-        return {"z_dim": self.z_dim, "num_classes": self.num_classes,
-                **{o.name: getattr(self, o.name) for o in self.OPTIONS}}
+        return {
+            "z_dim": self.z_dim,
+            "num_classes": self.num_classes,
+            **{o.name: getattr(self, o.name) for o in self.OPTIONS},
+        }
 
     # ------------------------------------------------------------------ Keras plumbing
     @property
@@ -255,7 +265,10 @@ class GAN(keras.Model):
     def build_optimizers(self) -> None:
         """Create both optimizers' slot variables now (before restoring a checkpoint, so
         their state is restored instead of skipped -- see PITFALLS)."""
-        for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+        for opt, net in (
+            (self.d_optimizer, self.discriminator),
+            (self.g_optimizer, self.generator),
+        ):
             if opt is not None and not opt.built:
                 with self.distribute_strategy.scope():
                     opt.build(net.trainable_variables)
@@ -273,9 +286,13 @@ class GAN(keras.Model):
         if strategy is not None and iterator is not None and data_batch is None:
             for _, _, it in iterator:
                 data_batch = tf.nest.map_structure(
-                    lambda v: (strategy.reduce("MEAN", v, axis=None)
-                               if isinstance(v, tf.distribute.DistributedValues) else v),
-                    next(it))
+                    lambda v: (
+                        strategy.reduce("MEAN", v, axis=None)
+                        if isinstance(v, tf.distribute.DistributedValues)
+                        else v
+                    ),
+                    next(it),
+                )
                 break
             iterator = None
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
@@ -313,8 +330,9 @@ class GAN(keras.Model):
     def forward_mode(self) -> str:
         mode = getattr(self, "forward", self.FORWARD)
         if mode not in self.FORWARDS:
-            raise ValueError(f"forward must be one of {', '.join(self.FORWARDS)}. "
-                             f"Received: {mode!r}")
+            raise ValueError(
+                f"forward must be one of {', '.join(self.FORWARDS)}. Received: {mode!r}"
+            )
         return mode if self.n_critic == 1 else "fresh"
 
     def train_batch(self, images, labels) -> dict[str, Any]:
@@ -356,8 +374,9 @@ class GAN(keras.Model):
         z = self.sample_z(batch)
         with tf.GradientTape() as tape:
             fake = self.generate_fake(z, labels, ctx)
-            g_loss = self.generator_loss(self.discriminate(self.d_view(fake, ctx), labels, ctx),
-                                         fake, ctx)
+            g_loss = self.generator_loss(
+                self.discriminate(self.d_view(fake, ctx), labels, ctx), fake, ctx
+            )
             scaled = self.replica_scaled(self.g_optimizer, g_loss)
         self.apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return g_loss
@@ -383,8 +402,9 @@ class GAN(keras.Model):
             g_loss = self.generator_loss(fake_out, fake, ctx)
             d_scaled = self.replica_scaled(self.d_optimizer, d_loss)
             g_scaled = self.replica_scaled(self.g_optimizer, g_loss)
-        self.apply_gradients(self.d_optimizer, d_tape, d_scaled,
-                             self.discriminator.trainable_variables)
+        self.apply_gradients(
+            self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_variables
+        )
         self.apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
         logs["g_loss"] = g_loss
         return logs
@@ -421,8 +441,9 @@ class GAN(keras.Model):
 
         if getattr(self, "gp_weight", 0.0):
             alpha = self.random_uniform(ops.shape(real)[0], (1, 1, 1))
-            gp = losses.gradient_penalty(critic, real, fake, alpha,
-                                         getattr(self, "gp_epsilon", 1e-12))
+            gp = losses.gradient_penalty(
+                critic, real, fake, alpha, getattr(self, "gp_epsilon", 1e-12)
+            )
             total, logs["gp"] = total + self.gp_weight * gp, gp
         elif "gp" in self.METRIC_NAMES:  # switched off (gp_weight 0): nothing to compute
             logs["gp"] = ops.zeros((), "float32")
@@ -547,8 +568,12 @@ class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
     def build(self, var_list):
         super().build(var_list)
         self.skipped_steps = self.add_variable(
-            shape=(), dtype="int", initializer=keras.initializers.Zeros(),
-            aggregation="none", name="skipped_steps")
+            shape=(),
+            dtype="int",
+            initializer=keras.initializers.Zeros(),
+            aggregation="none",
+            name="skipped_steps",
+        )
 
     def _stateful_handle_non_finite_grads(self):
         self.skipped_steps.assign_add(1)

@@ -46,25 +46,66 @@ class BCEGAN(GAN):
     FAMILY_DEFAULTS: ClassVar[dict] = {"beta_2": 0.999}  # Adam's own; no paper changes it
     CRITIC = False
     OPTIONS: ClassVar[tuple] = (
-        Option("forward", "fresh", "fakes per step: fresh (new z for D and for G), reuse "
-               "(one G forward, D first: PyTorch DCGAN tutorial), joint (one forward, "
-               "both gradients: TF DCGAN tutorial)", flag="forward", kind=str,
-               **one_of(*GAN.FORWARDS)),
-        Option("label_smoothing", 0.0, "one-sided, real target 1-s", flag="label_smoothing",
-               **within(0.0, 0.5)),
-        Option("flip_prob", 0.0, "probability of flipping D's labels", flag="label_flip",
-               **within(0.0, 1.0)),
-        Option("label_noise", 0.0, "soft noisy labels: targets move U(0,n) toward 0.5",
-               flag="label_noise", **within(0.0, 0.5)),
-        Option("instance_noise", 0.0, "std of noise added to D's inputs (P0)",
-               flag="instance_noise", **at_least(0.0)),
-        Option("instance_noise_anneal_steps", 0, "D updates over which the noise decays to 0",
-               kind=int, **at_least(0)),
-        Option("diffaugment", "", "DiffAugment policy, e.g. translation,cutout",
-               flag="diffaugment", kind=str),
+        Option(
+            "forward",
+            "fresh",
+            "fakes per step: fresh (new z for D and for G), reuse "
+            "(one G forward, D first: PyTorch DCGAN tutorial), joint (one forward, "
+            "both gradients: TF DCGAN tutorial)",
+            flag="forward",
+            kind=str,
+            **one_of(*GAN.FORWARDS),
+        ),
+        Option(
+            "label_smoothing",
+            0.0,
+            "one-sided, real target 1-s",
+            flag="label_smoothing",
+            **within(0.0, 0.5),
+        ),
+        Option(
+            "flip_prob",
+            0.0,
+            "probability of flipping D's labels",
+            flag="label_flip",
+            **within(0.0, 1.0),
+        ),
+        Option(
+            "label_noise",
+            0.0,
+            "soft noisy labels: targets move U(0,n) toward 0.5",
+            flag="label_noise",
+            **within(0.0, 0.5),
+        ),
+        Option(
+            "instance_noise",
+            0.0,
+            "std of noise added to D's inputs (P0)",
+            flag="instance_noise",
+            **at_least(0.0),
+        ),
+        Option(
+            "instance_noise_anneal_steps",
+            0,
+            "D updates over which the noise decays to 0",
+            kind=int,
+            **at_least(0),
+        ),
+        Option(
+            "diffaugment",
+            "",
+            "DiffAugment policy, e.g. translation,cutout",
+            flag="diffaugment",
+            kind=str,
+        ),
         Option("gp_weight", 0.0, "gradient penalty weight", flag="gp_weight", **at_least(0.0)),
-        Option("r1_weight", 0.0, "R1 penalty weight (zero-centred, on reals)",
-               flag="r1_weight", **at_least(0.0)),
+        Option(
+            "r1_weight",
+            0.0,
+            "R1 penalty weight (zero-centred, on reals)",
+            flag="r1_weight",
+            **at_least(0.0),
+        ),
     )
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 
@@ -99,18 +140,26 @@ class BCEGAN(GAN):
             flip_real = self.random_uniform(batch, (1,)) < self.flip_prob
             flip_fake = self.random_uniform(batch, (1,)) < self.flip_prob
         real_t, fake_t = losses.discriminator_targets(
-            batch, self.label_smoothing, flip_real, flip_fake)
+            batch, self.label_smoothing, flip_real, flip_fake
+        )
         if self.label_noise > 0:
-            real_t = losses.noisy_targets(real_t, self.random_uniform(batch, (1,), maxval=self.label_noise))
-            fake_t = losses.noisy_targets(fake_t, self.random_uniform(batch, (1,), maxval=self.label_noise))
+            real_t = losses.noisy_targets(
+                real_t, self.random_uniform(batch, (1,), maxval=self.label_noise)
+            )
+            fake_t = losses.noisy_targets(
+                fake_t, self.random_uniform(batch, (1,), maxval=self.label_noise)
+            )
         noise_std = self.instance_noise_std() if self.instance_noise > 0 else 0.0
         return {"real_targets": real_t, "fake_targets": fake_t, "noise_std": noise_std}
 
     def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
-        d_loss = losses.minimax_discriminator_loss(real_out, fake_out, ctx["real_targets"],
-                                                   ctx["fake_targets"])
-        return d_loss, {"d_real": ops.mean(ops.sigmoid(real_out)),
-                        "d_fake": ops.mean(ops.sigmoid(fake_out))}
+        d_loss = losses.minimax_discriminator_loss(
+            real_out, fake_out, ctx["real_targets"], ctx["fake_targets"]
+        )
+        return d_loss, {
+            "d_real": ops.mean(ops.sigmoid(real_out)),
+            "d_fake": ops.mean(ops.sigmoid(fake_out)),
+        }
 
     def generator_loss(self, fake_out, fake, ctx):
         return losses.non_saturating_generator_loss(fake_out)

@@ -64,26 +64,43 @@ class BEGAN(GAN):
     """BEGAN's equilibrium game; see the module docstring."""
 
     NAME = "began"
-    RECIPE = ("p4_began64", ("optimizer", "lr", "beta_1", "beta_2"))  # Berthelot et al., as P4 trains it
+    RECIPE = (
+        "p4_began64",
+        ("optimizer", "lr", "beta_1", "beta_2"),
+    )  # Berthelot et al., as P4 trains it
     CRITIC = False
     FORWARD = "joint"
     OPTIONS: ClassVar[tuple] = (
-        Option("gamma", 0.5, "diversity ratio E[L(G(z))]/E[L(x)]",
-               valid=lambda v: 0.0 < v <= 1.0, rule="in (0, 1]"),
+        Option(
+            "gamma",
+            0.5,
+            "diversity ratio E[L(G(z))]/E[L(x)]",
+            valid=lambda v: 0.0 < v <= 1.0,
+            rule="in (0, 1]",
+        ),
         Option("lambda_k", 0.001, "proportional gain of k_t", **at_least(0.0)),
         Option("k_init", 0.0, "k_0", **within(0.0, 1.0, closed_high=True)),
-        Option("lr_decay_patience", 10, "epochs without a new lowest M before the lr halves "
-               "(0 = off)", kind=int, **at_least(0)),
+        Option(
+            "lr_decay_patience",
+            10,
+            "epochs without a new lowest M before the lr halves (0 = off)",
+            kind=int,
+            **at_least(0),
+        ),
     )
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "k", "m_global")
 
     def __init__(self, generator, discriminator, z_dim=64, num_classes=0, **kwargs):
-        super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
-                         **kwargs)
+        super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes, **kwargs)
         k_init = self.k_init
         # A variable, so checkpoints (and --resume) carry the balance state.
-        self.k = self.add_weight(name="k", shape=(), dtype="float32", trainable=False,
-                                 initializer=lambda shape, dtype: ops.full(shape, k_init, dtype))
+        self.k = self.add_weight(
+            name="k",
+            shape=(),
+            dtype="float32",
+            trainable=False,
+            initializer=lambda shape, dtype: ops.full(shape, k_init, dtype),
+        )
 
     def begin_step(self, images, labels):
         # One read of k_t: the loss and the update both use it, so the logged k is the k
@@ -118,12 +135,20 @@ class HalveLearningRateOnStall(keras.callbacks.Callback):
     ``keras.callbacks.ReduceLROnPlateau`` changes only ``model.optimizer``; a GAN has two.
     """
 
-    def __init__(self, patience: int, monitor: str = "m_global", factor: float = 0.5,
-                 min_lr: float = 1e-7, print_fn=print):
+    def __init__(
+        self,
+        patience: int,
+        monitor: str = "m_global",
+        factor: float = 0.5,
+        min_lr: float = 1e-7,
+        print_fn=print,
+    ):
         super().__init__()
         if patience < 1 or not 0.0 < factor < 1.0:
-            raise ValueError(f"need patience >= 1 and 0 < factor < 1. "
-                             f"Received: patience={patience}, factor={factor}")
+            raise ValueError(
+                f"need patience >= 1 and 0 < factor < 1. "
+                f"Received: patience={patience}, factor={factor}"
+            )
         self.patience, self.monitor, self.factor, self.min_lr = patience, monitor, factor, min_lr
         self.print = print_fn
         self.best = math.inf
@@ -147,5 +172,7 @@ class HalveLearningRateOnStall(keras.callbacks.Callback):
             new = max(old * self.factor, self.min_lr)
             optimizer.learning_rate = new
         self.decays.append((epoch + 1, new))
-        self.print(f"  {self.monitor} stalled for {self.patience} epochs (best "
-                   f"{self.best:.4f}): learning rate halved to {new:.3g}")
+        self.print(
+            f"  {self.monitor} stalled for {self.patience} epochs (best "
+            f"{self.best:.4f}): learning rate halved to {new:.3g}"
+        )

@@ -80,8 +80,10 @@ def training_defaults(arch, family, origins: dict[str, str] | None = None) -> di
     name = family if isinstance(family, str) else family.NAME
     cls = GAN_FAMILIES.get(name)
     arch_defaults = spec.paper_defaults()
-    layers = [(cls.family_defaults(), f"{name} family"),
-              (arch_defaults, f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture")]
+    layers = [
+        (cls.family_defaults(), f"{name} family"),
+        (arch_defaults, f"recipe {spec.recipe}" if spec.recipe else f"{spec.name} architecture"),
+    ]
     if arch_defaults.get("loss") != name:
         layers.reverse()  # the later layer wins
     merged: dict[str, Any] = {}

@@ -40,11 +40,11 @@ class Option:
             try:
                 converted = self.kind(value)
             except (TypeError, ValueError):
-                raise ValueError(f"{self.name} must be a {self.kind.__name__}. "
-                                 f"Received: {self.name}={value!r}") from None
+                raise ValueError(
+                    f"{self.name} must be a {self.kind.__name__}. Received: {self.name}={value!r}"
+                ) from None
             if self.kind is int and isinstance(value, float) and value != converted:
-                raise ValueError(f"{self.name} must be an integer. "
-                                 f"Received: {self.name}={value!r}")
+                raise ValueError(f"{self.name} must be an integer. Received: {self.name}={value!r}")
         if converted is not None and self.valid is not None and not self.valid(converted):
             raise ValueError(f"{self.name} must be {self.rule}. Received: {self.name}={value!r}")
         return converted
@@ -72,14 +72,17 @@ def option_defaults(options: Iterable[Option]) -> dict[str, Any]:
     return {o.name: o.default for o in options}
 
 
-def resolve_options(options: Iterable[Option], given: dict[str, Any], family: str
-                    ) -> dict[str, Any]:
+def resolve_options(
+    options: Iterable[Option], given: dict[str, Any], family: str
+) -> dict[str, Any]:
     """Every declared option's value (given or default), checked; unknown names → error."""
     declared = {o.name: o for o in options}
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ValueError(f"Unknown option(s) {', '.join(unknown)} for loss family {family!r}; "
-                         f"its options: {', '.join(declared) or 'none'}")
+        raise ValueError(
+            f"Unknown option(s) {', '.join(unknown)} for loss family {family!r}; "
+            f"its options: {', '.join(declared) or 'none'}"
+        )
     return {name: o.resolve(given.get(name, o.default)) for name, o in declared.items()}
 
 
@@ -103,6 +106,10 @@ def cli_flags(families: dict[str, type]) -> dict[str, tuple[Callable, str]]:
             if o.flag:
                 kinds.setdefault(o.flag, o.kind or str)
                 meanings.setdefault(o.flag, {}).setdefault(o.help, []).append(fam_name)
-    return {flag: (kinds[flag], "; ".join(f"{'/'.join(names)}: {text}"
-                                          for text, names in by_text.items()))
-            for flag, by_text in meanings.items()}
+    return {
+        flag: (
+            kinds[flag],
+            "; ".join(f"{'/'.join(names)}: {text}" for text, names in by_text.items()),
+        )
+        for flag, by_text in meanings.items()
+    }

@@ -71,7 +71,8 @@ def progress_tensor(images_shown, stage_images, num_stages: int):
     stage = ops.minimum(grown, num_stages - 1)
     fading = ops.logical_and(phase % 2 == 1, grown <= num_stages - 1)
     fraction = ops.cast(images_shown - phase * stage_images, "float32") / ops.cast(
-        stage_images, "float32")
+        stage_images, "float32"
+    )
     alpha = ops.where(fading, fraction, ops.ones_like(fraction))
     return ops.cast(stage, "int32"), alpha
 
@@ -101,40 +102,58 @@ class ProgressiveGAN(GAN):
     CRITIC = True
     STAGED = True
     OPTIONS: ClassVar[tuple] = (
-        Option("stage_images", None, "images per fade/stabilise phase (None: spread the run)",
-               kind=None),
-        Option("batch_sizes", None, "batch per stage: int, list or {resolution: batch}",
-               kind=None),
+        Option(
+            "stage_images",
+            None,
+            "images per fade/stabilise phase (None: spread the run)",
+            kind=None,
+        ),
+        Option("batch_sizes", None, "batch per stage: int, list or {resolution: batch}", kind=None),
         Option("gp_weight", 10.0, "gradient penalty weight", flag="gp_weight", **at_least(0.0)),
         Option("drift_weight", 1e-3, "weight of the drift term E[D(x)^2]", **at_least(0.0)),
-        Option("label_flip_prob", 1.0 / 3.0, "probability of flipping D's labels",
-               flag="label_flip", **within(0.0, 1.0, closed_high=True)),
-        Option("label_start_stage", 0, "stage from which the label conditions the networks",
-               kind=int, **at_least(0)),
+        Option(
+            "label_flip_prob",
+            1.0 / 3.0,
+            "probability of flipping D's labels",
+            flag="label_flip",
+            **within(0.0, 1.0, closed_high=True),
+        ),
+        Option(
+            "label_start_stage",
+            0,
+            "stage from which the label conditions the networks",
+            kind=int,
+            **at_least(0),
+        ),
         GP_EPSILON,
     )
     METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "w_distance", "gp")
 
     def __init__(self, generator, discriminator, z_dim=512, num_classes=0, **kwargs):
-        super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes,
-                         **kwargs)
+        super().__init__(generator, discriminator, z_dim=z_dim, num_classes=num_classes, **kwargs)
         for net in (generator, discriminator):
             if not hasattr(net, "forward") or not hasattr(net, "num_stages"):
-                raise ValueError("pggan needs the progressive networks of "
-                                 "keras_medgan.models.progan. Received: "
-                                 f"{type(net).__name__}")
+                raise ValueError(
+                    "pggan needs the progressive networks of "
+                    "keras_medgan.models.progan. Received: "
+                    f"{type(net).__name__}"
+                )
         if generator.num_stages != discriminator.num_stages:
-            raise ValueError("generator and critic must have the same number of stages. "
-                             f"Received: {generator.num_stages} and {discriminator.num_stages}")
+            raise ValueError(
+                "generator and critic must have the same number of stages. "
+                f"Received: {generator.num_stages} and {discriminator.num_stages}"
+            )
         self.num_stages = generator.num_stages
         self.image_size = generator.image_size
         self.batch_sizes = self._parse_batch_sizes(self.batch_sizes)
         stage_images = self.stage_images
-        self.images_shown = self.add_weight(name="images_shown", shape=(), dtype="int64",
-                                            initializer="zeros", trainable=False)
+        self.images_shown = self.add_weight(
+            name="images_shown", shape=(), dtype="int64", initializer="zeros", trainable=False
+        )
         # 0 = "not chosen yet": fit() then spreads the run's steps over all phases.
-        self.stage_images = self.add_weight(name="stage_images", shape=(), dtype="int64",
-                                            initializer="zeros", trainable=False)
+        self.stage_images = self.add_weight(
+            name="stage_images", shape=(), dtype="int64", initializer="zeros", trainable=False
+        )
         if stage_images is not None:
             if int(stage_images) <= 0:
                 raise ValueError(f"stage_images must be positive. Received: {stage_images}")
@@ -157,20 +176,24 @@ class ProgressiveGAN(GAN):
         else:
             sizes = [int(b) for b in batch_sizes]
         if len(sizes) != self.num_stages or min(sizes) <= 0:
-            raise ValueError(f"batch_sizes needs a positive batch for each of the "
-                             f"{self.num_stages} stages. Received: {batch_sizes}")
+            raise ValueError(
+                f"batch_sizes needs a positive batch for each of the "
+                f"{self.num_stages} stages. Received: {batch_sizes}"
+            )
         return sizes
 
     # ------------------------------------------------------------------ progress
     def progress(self) -> tuple[int, float]:
         """(stage, α) now, as Python numbers."""
-        stage, alpha = progress_tensor(self.images_shown, ops.maximum(self.stage_images, 1),
-                                       self.num_stages)
+        stage, alpha = progress_tensor(
+            self.images_shown, ops.maximum(self.stage_images, 1), self.num_stages
+        )
         return int(ops.convert_to_numpy(stage)), float(ops.convert_to_numpy(alpha))
 
     def _sync_networks(self):
-        stage, alpha = progress_tensor(self.images_shown, ops.maximum(self.stage_images, 1),
-                                       self.num_stages)
+        stage, alpha = progress_tensor(
+            self.images_shown, ops.maximum(self.stage_images, 1), self.num_stages
+        )
         for net in (self.generator, self.discriminator):
             net.stage.assign(stage)
             net.alpha.assign(alpha)
@@ -194,9 +217,11 @@ class ProgressiveGAN(GAN):
                 card = int(x.cardinality())
                 steps = card if card > 0 else None
             if steps is None:
-                raise ValueError("pggan cannot choose stage_images: the dataset's length is "
-                                 "unknown. Pass stage_images=... (images per fade/stabilise "
-                                 "phase) or steps_per_epoch.")
+                raise ValueError(
+                    "pggan cannot choose stage_images: the dataset's length is "
+                    "unknown. Pass stage_images=... (images per fade/stabilise "
+                    "phase) or steps_per_epoch."
+                )
             batch = _dataset_batch(x)
             sizes = [self.stage_batch(s, batch) for s in range(self.num_stages)]
             total = max(1, (int(epochs) - int(initial_epoch))) * int(steps)
@@ -205,8 +230,15 @@ class ProgressiveGAN(GAN):
         if self.train_function is not None and self._traced_stage != self.progress()[0]:
             self.train_function = None  # e.g. restored from a checkpoint at another stage
         callbacks = list(kwargs.pop("callbacks", None) or []) + [_StageWatcher()]
-        return super().fit(x, *args, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                           initial_epoch=initial_epoch, callbacks=callbacks, **kwargs)
+        return super().fit(
+            x,
+            *args,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            **kwargs,
+        )
 
     # ------------------------------------------------------------------ one step
     def _stage_labels(self, labels, stage: int, batch: int):
@@ -231,33 +263,47 @@ class ProgressiveGAN(GAN):
         """The traced stage, α, the stage's batch of pooled reals and P3's flip draw."""
         stage = self._traced_stage  # a Python int: this graph trains one stage
         if tuple(images.shape[1:3]) != (self.image_size, self.image_size):
-            raise ValueError(f"pggan was built for image_size={self.image_size}. Received: "
-                             f"images of shape {tuple(images.shape)}")
-        now_stage, alpha = progress_tensor(self.images_shown, ops.maximum(self.stage_images, 1),
-                                           self.num_stages)
+            raise ValueError(
+                f"pggan was built for image_size={self.image_size}. Received: "
+                f"images of shape {tuple(images.shape)}"
+            )
+        now_stage, alpha = progress_tensor(
+            self.images_shown, ops.maximum(self.stage_images, 1), self.num_stages
+        )
         # If the schedule moved past this stage inside one execution (steps_per_execution
         # > 1), finish the old stage at α = 1 until the callback re-traces.
         alpha = ops.where(now_stage > stage, ops.ones_like(alpha), alpha)
         batch = self.stage_batch(stage, images.shape[0])
         real = self._real_at_stage(images[:batch], stage, alpha)
-        return {"stage": stage, "alpha": alpha, "real": real,
-                "labels": self._stage_labels(labels, stage, batch),
-                "flip": self.random_uniform(1, ())[0] < self.label_flip_prob}
+        return {
+            "stage": stage,
+            "alpha": alpha,
+            "real": real,
+            "labels": self._stage_labels(labels, stage, batch),
+            "flip": self.random_uniform(1, ())[0] < self.label_flip_prob,
+        }
 
     def generate_fake(self, z, labels, ctx=None, training=True):
-        return ops.cast(self.generator.forward(self._net_inputs(z, labels), ctx["stage"],
-                                               ctx["alpha"]), "float32")
+        return ops.cast(
+            self.generator.forward(self._net_inputs(z, labels), ctx["stage"], ctx["alpha"]),
+            "float32",
+        )
 
     def discriminate(self, images, labels, ctx=None, training=True):
-        return ops.cast(self.discriminator.forward(self._net_inputs(images, labels),
-                                                   ctx["stage"], ctx["alpha"]), "float32")
+        return ops.cast(
+            self.discriminator.forward(
+                self._net_inputs(images, labels), ctx["stage"], ctx["alpha"]
+            ),
+            "float32",
+        )
 
     def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
         # P3's label flip: the critic is told the fakes are real and vice versa.
         as_real = ops.where(ctx["flip"], fake_out, real_out)
         as_fake = ops.where(ctx["flip"], real_out, fake_out)
-        d_loss = (losses.wasserstein_discriminator_loss(as_real, as_fake)
-                  + self.drift_weight * ops.mean(ops.square(real_out)))
+        d_loss = losses.wasserstein_discriminator_loss(
+            as_real, as_fake
+        ) + self.drift_weight * ops.mean(ops.square(real_out))
         d_real, d_fake = ops.mean(real_out), ops.mean(fake_out)
         return d_loss, {"d_real": d_real, "d_fake": d_fake, "w_distance": d_real - d_fake}
 
@@ -291,7 +337,9 @@ class ProgressiveGAN(GAN):
         return logs
 
     # ------------------------------------------------------------------ export
-    def exportable_generator(self, stage: int | None = None, alpha: float | None = None) -> keras.Model:
+    def exportable_generator(
+        self, stage: int | None = None, alpha: float | None = None
+    ) -> keras.Model:
         """The generator as stock Keras layers (plain ``load_model``), output at full size.
 
         Defaults to the current stage and α — the final stage at α = 1 after a complete
@@ -304,10 +352,15 @@ class ProgressiveGAN(GAN):
         return [StageSnapshots(stage_export_dir)] if stage_export_dir else []
 
     def get_config(self) -> dict:
-        return {"z_dim": self.z_dim, "num_classes": self.num_classes,
-                "batch_sizes": self.batch_sizes, "gp_weight": self.gp_weight,
-                "drift_weight": self.drift_weight, "label_flip_prob": self.label_flip_prob,
-                "label_start_stage": self.label_start_stage}
+        return {
+            "z_dim": self.z_dim,
+            "num_classes": self.num_classes,
+            "batch_sizes": self.batch_sizes,
+            "gp_weight": self.gp_weight,
+            "drift_weight": self.drift_weight,
+            "label_flip_prob": self.label_flip_prob,
+            "label_start_stage": self.label_start_stage,
+        }
 
 
 class StageSnapshots(keras.callbacks.Callback):
@@ -339,8 +392,9 @@ class StageSnapshots(keras.callbacks.Callback):
         finished = self._stage
         res = stage_resolution(finished)
         path = folder / f"generator_stage{finished}_{res}px.h5"
-        self.model.generator.bake(stage=finished, alpha=1.0,
-                                  name=f"pggan_stage{finished}").save(path)
+        self.model.generator.bake(stage=finished, alpha=1.0, name=f"pggan_stage{finished}").save(
+            path
+        )
         self.saved.append(path)
         self._stage = stage
 
@@ -364,11 +418,11 @@ def _dataset_batch(x):
     return None if shape is None or shape.rank is None else shape[0]
 
 
-def epochs_for(stage_images: int, num_stages: int, dataset_images: int,
-               batch_size: int) -> int:
+def epochs_for(stage_images: int, num_stages: int, dataset_images: int, batch_size: int) -> int:
     """Epochs a ``fit`` needs to grow to the final stage and stabilise it once."""
     per_epoch = (dataset_images // batch_size) * batch_size
     if per_epoch <= 0:
-        raise ValueError(f"batch_size {batch_size} is larger than the dataset "
-                         f"({dataset_images} images)")
+        raise ValueError(
+            f"batch_size {batch_size} is larger than the dataset ({dataset_images} images)"
+        )
     return math.ceil(images_to_grow(stage_images, num_stages) / per_epoch)

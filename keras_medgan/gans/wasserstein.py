@@ -17,8 +17,9 @@ from keras_medgan import losses
 from keras_medgan.gans.base import GAN
 from keras_medgan.gans.options import Option, at_least
 
-N_CRITIC = Option("n_critic", 5, "critic steps per G step", flag="n_critic", kind=int,
-                  **at_least(1))
+N_CRITIC = Option(
+    "n_critic", 5, "critic steps per G step", flag="n_critic", kind=int, **at_least(1)
+)
 
 
 class WassersteinGAN(GAN):
@@ -28,8 +29,10 @@ class WassersteinGAN(GAN):
 
     def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
         return losses.wasserstein_discriminator_loss(real_out, fake_out), {
-            "d_real": ops.mean(real_out), "d_fake": ops.mean(fake_out),
-            "w_distance": losses.wasserstein_distance(real_out, fake_out)}
+            "d_real": ops.mean(real_out),
+            "d_fake": ops.mean(fake_out),
+            "w_distance": losses.wasserstein_distance(real_out, fake_out),
+        }
 
     def generator_loss(self, fake_out, fake, ctx):
         return losses.wasserstein_generator_loss(fake_out)

@@ -17,14 +17,16 @@ from keras_medgan.gans.base import GAN_FAMILIES
 from keras_medgan.gans.options import Option, at_least
 from keras_medgan.gans.wasserstein import N_CRITIC, WassersteinGAN
 
-GP_EPSILON = Option("gp_epsilon", 1e-12, "epsilon inside the gradient norm's sqrt",
-                    **at_least(0.0))
+GP_EPSILON = Option("gp_epsilon", 1e-12, "epsilon inside the gradient norm's sqrt", **at_least(0.0))
 
 
 @GAN_FAMILIES.add
 class WGANGP(WassersteinGAN):
     NAME = "wgan-gp"
-    RECIPE = ("p1_dcgan32_head_ct_wgangp", ("optimizer", "lr", "beta_1", "beta_2"))  # Gulrajani et al.'s Adam
+    RECIPE = (
+        "p1_dcgan32_head_ct_wgangp",
+        ("optimizer", "lr", "beta_1", "beta_2"),
+    )  # Gulrajani et al.'s Adam
     CRITIC = True
     OPTIONS: ClassVar[tuple] = (
         Option("gp_weight", 10.0, "gradient penalty weight", flag="gp_weight", **at_least(0.0)),

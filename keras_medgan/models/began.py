@@ -53,13 +53,20 @@ def _decoder(code, image_size, filters, channels, prefix, output_activation):
     return layers.Activation(output_activation, dtype="float32", name=f"{prefix}_image")(x)
 
 
-def build_began_generator(z_dim: int = 64, image_size: int = 64, num_classes: int = 0,
-                          filters: int = 64, channels: int = 1, **_ignored) -> keras.Model:
+def build_began_generator(
+    z_dim: int = 64,
+    image_size: int = 64,
+    num_classes: int = 0,
+    filters: int = 64,
+    channels: int = 1,
+    **_ignored,
+) -> keras.Model:
     """BEGAN's generator: ``z`` (or ``[z, one_hot]``) → tanh image ``[B, S, S, channels]``."""
     check_image_size("began", image_size, BEGAN_IMAGE_SIZES)
     if z_dim <= 0 or filters <= 0:
-        raise ValueError(f"z_dim and filters must be positive. Received: z_dim={z_dim}, "
-                         f"filters={filters}")
+        raise ValueError(
+            f"z_dim and filters must be positive. Received: z_dim={z_dim}, filters={filters}"
+        )
     z = keras.Input((z_dim,), name="z")
     inputs, code = z, z
     if num_classes:
@@ -69,9 +76,15 @@ def build_began_generator(z_dim: int = 64, image_size: int = 64, num_classes: in
     return keras.Model(inputs, image, name="began_generator")
 
 
-def build_began_discriminator(image_size: int = 64, num_classes: int = 0, critic: bool = False,
-                              filters: int = 64, hidden: int = 64, channels: int = 1,
-                              **_ignored) -> keras.Model:
+def build_began_discriminator(
+    image_size: int = 64,
+    num_classes: int = 0,
+    critic: bool = False,
+    filters: int = 64,
+    hidden: int = 64,
+    channels: int = 1,
+    **_ignored,
+) -> keras.Model:
     """BEGAN's auto-encoder: image (or ``[image, one_hot]``) → its reconstruction.
 
     The output is an image, not a logit: BEGAN's discriminator value is the L1
@@ -80,8 +93,9 @@ def build_began_discriminator(image_size: int = 64, num_classes: int = 0, critic
     del critic
     check_image_size("began", image_size, BEGAN_IMAGE_SIZES)
     if hidden <= 0 or filters <= 0:
-        raise ValueError(f"hidden and filters must be positive. Received: hidden={hidden}, "
-                         f"filters={filters}")
+        raise ValueError(
+            f"hidden and filters must be positive. Received: hidden={hidden}, filters={filters}"
+        )
     image = keras.Input((image_size, image_size, channels), name="image")
     x = _conv_elu(image, filters, "enc_in")
     resolution, level = image_size, 1
@@ -107,15 +121,17 @@ def encoder_levels(image_size: int) -> int:
     return int(math.log2(image_size // BASE_RESOLUTION)) + 1
 
 
-ARCHS.add(ArchSpec(
-    name="began",
-    build_generator=build_began_generator,
-    build_discriminator=build_began_discriminator,
-    image_sizes=BEGAN_IMAGE_SIZES,
-    # n = h = 64 (Berthelot et al.); the training numbers are in experiments/p4_began64.yaml
-    defaults={"filters": 64, "hidden": 64},
-    recipe="p4_began64",
-    paper="P4: GAN-based synthetic brain MR image generation (BEGAN, 64x64)",
-    builder_options=("filters", "hidden"),
-    losses=("began",),
-))
+ARCHS.add(
+    ArchSpec(
+        name="began",
+        build_generator=build_began_generator,
+        build_discriminator=build_began_discriminator,
+        image_sizes=BEGAN_IMAGE_SIZES,
+        # n = h = 64 (Berthelot et al.); the training numbers are in experiments/p4_began64.yaml
+        defaults={"filters": 64, "hidden": 64},
+        recipe="p4_began64",
+        paper="P4: GAN-based synthetic brain MR image generation (BEGAN, 64x64)",
+        builder_options=("filters", "hidden"),
+        losses=("began",),
+    )
+)

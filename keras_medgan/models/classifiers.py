@@ -119,8 +119,9 @@ def build_resnet50(
     x = backbone(x)
     x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
-                           name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(
+        x
+    )
     return keras.Model(inputs, outputs, name="resnet50_classifier")
 
 
@@ -149,8 +150,9 @@ def build_small_cnn(
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dense(64, activation="relu", name=FEATURES_LAYER)(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
-                           name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(
+        x
+    )
     model = keras.Model(inputs, outputs, name="small_cnn")
     if weights is not None:
         _load_weights(model, weights, "small_cnn")
@@ -165,15 +167,17 @@ _CIFAR_WIDTHS = (16, 32, 64, 128)
 def _basic_block(x, filters: int, stride: int, name: str):
     """He et al.'s basic block (two 3×3 convs) with a 1×1 projection when the shape changes."""
     shortcut = x
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
-                      name=f"{name}_conv1")(x)
+    y = layers.Conv2D(
+        filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1"
+    )(x)
     y = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
     y = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn2")(y)
     if stride != 1 or shortcut.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
-                                 name=f"{name}_proj")(shortcut)
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(
+            shortcut
+        )
         shortcut = layers.BatchNormalization(momentum=0.9, name=f"{name}_proj_bn")(shortcut)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=f"{name}_out")(y)
@@ -204,8 +208,9 @@ def build_resnet18_cifar(
             x = _basic_block(x, filters, stride, name=f"s{stage}b{block}")
     x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
-                           name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(
+        x
+    )
     model = keras.Model(inputs, outputs, name="resnet18_cifar")
     if weights is not None:
         _load_weights(model, weights, "resnet18_cifar")

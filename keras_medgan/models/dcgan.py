@@ -67,8 +67,9 @@ def _d_norm(critic: bool, name: str):
 
 
 # --------------------------------------------------------------------------- dcgan32 (P1)
-def build_dcgan32_generator(z_dim: int = 100, image_size: int = 32, num_classes: int = 0,
-                            channels: int = 1) -> keras.Model:
+def build_dcgan32_generator(
+    z_dim: int = 100, image_size: int = 32, num_classes: int = 0, channels: int = 1
+) -> keras.Model:
     """P1's generator: 4,870,785 trainable parameters (unconditional, z_dim 100).
 
     Dense 100→16·16·128, BN, LReLU(0.01), reshape; Conv 5×5 128 + BN + LReLU;
@@ -97,8 +98,9 @@ def build_dcgan32_generator(z_dim: int = 100, image_size: int = 32, num_classes:
     return keras.Model(inputs, image, name="dcgan32_generator")
 
 
-def build_dcgan32_discriminator(image_size: int = 32, num_classes: int = 0,
-                                critic: bool = False, channels: int = 1) -> keras.Model:
+def build_dcgan32_discriminator(
+    image_size: int = 32, num_classes: int = 0, critic: bool = False, channels: int = 1
+) -> keras.Model:
     """P1's discriminator: 791,169 trainable parameters (unconditional, BatchNorm).
 
     P1 lists four 3×3 stride-1 convs, which cannot give its stated 791,169 parameters;
@@ -126,9 +128,14 @@ def _num_doublings(image_size: int) -> int:
     return round(math.log2(image_size // 4))
 
 
-def build_radford_generator(z_dim: int = 100, image_size: int = 64, num_classes: int = 0,
-                            base_filters: int = 64, channels: int = 1,
-                            name: str = "dcgan_generator") -> keras.Model:
+def build_radford_generator(
+    z_dim: int = 100,
+    image_size: int = 64,
+    num_classes: int = 0,
+    base_filters: int = 64,
+    channels: int = 1,
+    name: str = "dcgan_generator",
+) -> keras.Model:
     """Radford's DCGAN generator (the PyTorch tutorial P0/P2 use), any power-of-two size.
 
     z → ConvTranspose 4×4 (valid) to 4×4 × base·2^(n-1), then ConvTranspose 4×4/2 + BN +
@@ -142,27 +149,53 @@ def build_radford_generator(z_dim: int = 100, image_size: int = 64, num_classes:
     inputs, x = generator_inputs(z_dim, num_classes)
     x = layers.Reshape((1, 1, x.shape[-1]), name="z_as_1x1")(x)
     filters = base_filters * 2 ** (n - 1)
-    x = layers.Conv2DTranspose(filters, 4, strides=1, padding="valid", use_bias=False,
-                               kernel_initializer=init, name="up_4x4")(x)
+    x = layers.Conv2DTranspose(
+        filters,
+        4,
+        strides=1,
+        padding="valid",
+        use_bias=False,
+        kernel_initializer=init,
+        name="up_4x4",
+    )(x)
     x = layers.BatchNormalization(name="up_4x4_bn")(x)
     x = layers.ReLU(name="up_4x4_relu")(x)
     size = 4
     for _ in range(n - 1):
         size *= 2
         filters //= 2
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=init, name=f"up_{size}x{size}")(x)
+        x = layers.Conv2DTranspose(
+            filters,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=init,
+            name=f"up_{size}x{size}",
+        )(x)
         x = layers.BatchNormalization(name=f"up_{size}x{size}_bn")(x)
         x = layers.ReLU(name=f"up_{size}x{size}_relu")(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False,
-                               kernel_initializer=init, name="to_image")(x)
+    x = layers.Conv2DTranspose(
+        channels,
+        4,
+        strides=2,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=init,
+        name="to_image",
+    )(x)
     image = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(inputs, image, name=name)
 
 
-def build_radford_discriminator(image_size: int = 64, num_classes: int = 0, critic: bool = False,
-                                base_filters: int = 64, channels: int = 1,
-                                name: str = "dcgan_discriminator") -> keras.Model:
+def build_radford_discriminator(
+    image_size: int = 64,
+    num_classes: int = 0,
+    critic: bool = False,
+    base_filters: int = 64,
+    channels: int = 1,
+    name: str = "dcgan_discriminator",
+) -> keras.Model:
     """Radford's DCGAN discriminator: Conv 4×4/2 stages doubling the filters from
     ``base_filters``, LeakyReLU 0.2, BN on all but the first layer, then Conv 4×4 (valid)
     on the 4×4 map → one logit. Weights ~ N(0, 0.02)."""
@@ -173,73 +206,95 @@ def build_radford_discriminator(image_size: int = 64, num_classes: int = 0, crit
     filters, size = base_filters, image_size
     for i in range(n):
         size //= 2
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
-                          kernel_initializer=init, name=f"down_{size}x{size}")(x)
+        x = layers.Conv2D(
+            filters,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=init,
+            name=f"down_{size}x{size}",
+        )(x)
         if i > 0:  # Radford: no normalisation on D's input layer
             x = _d_norm(critic, f"down_{size}x{size}_norm")(x)
         x = layers.LeakyReLU(0.2, name=f"down_{size}x{size}_lrelu")(x)
         filters *= 2
-    x = layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, dtype="float32",
-                      name="logit_conv")(x)
+    x = layers.Conv2D(
+        1, 4, padding="valid", kernel_initializer=init, dtype="float32", name="logit_conv"
+    )(x)
     logit = layers.Flatten(dtype="float32", name="logit")(x)
-    return keras.Model(inputs, logit, name=name.replace("discriminator", "critic") if critic else name)
+    return keras.Model(
+        inputs, logit, name=name.replace("discriminator", "critic") if critic else name
+    )
 
 
-def build_dcgan64_generator(z_dim: int = 100, image_size: int = 64, num_classes: int = 0,
-                            channels: int = 1) -> keras.Model:
+def build_dcgan64_generator(
+    z_dim: int = 100, image_size: int = 64, num_classes: int = 0, channels: int = 1
+) -> keras.Model:
     """Radford DCGAN at 64×64 (P2, P4): 512-256-128-64 filters, G base 64."""
     check_image_size("dcgan64", image_size, (64,))
     return build_radford_generator(z_dim, 64, num_classes, 64, channels, "dcgan64_generator")
 
 
-def build_dcgan64_discriminator(image_size: int = 64, num_classes: int = 0, critic: bool = False,
-                                channels: int = 1) -> keras.Model:
+def build_dcgan64_discriminator(
+    image_size: int = 64, num_classes: int = 0, critic: bool = False, channels: int = 1
+) -> keras.Model:
     """Radford DCGAN discriminator at 64×64: 64-128-256-512 filters."""
     check_image_size("dcgan64", image_size, (64,))
-    return build_radford_discriminator(64, num_classes, critic, 64, channels,
-                                       "dcgan64_discriminator")
+    return build_radford_discriminator(
+        64, num_classes, critic, 64, channels, "dcgan64_discriminator"
+    )
 
 
-def build_dcgan128_generator(z_dim: int = 100, image_size: int = 128, num_classes: int = 0,
-                             channels: int = 1) -> keras.Model:
+def build_dcgan128_generator(
+    z_dim: int = 100, image_size: int = 128, num_classes: int = 0, channels: int = 1
+) -> keras.Model:
     """P0's DCGAN grown to 128×128: 1024-512-256-128-64 filters (G base 64)."""
     check_image_size("dcgan128", image_size, (128,))
     return build_radford_generator(z_dim, 128, num_classes, 64, channels, "dcgan128_generator")
 
 
-def build_dcgan128_discriminator(image_size: int = 128, num_classes: int = 0,
-                                 critic: bool = False, channels: int = 1) -> keras.Model:
+def build_dcgan128_discriminator(
+    image_size: int = 128, num_classes: int = 0, critic: bool = False, channels: int = 1
+) -> keras.Model:
     """P0: "D started too strong → D's base filter count = ¼ of G's": base 16
     (16-32-64-128-256)."""
     check_image_size("dcgan128", image_size, (128,))
-    return build_radford_discriminator(128, num_classes, critic, 16, channels,
-                                       "dcgan128_discriminator")
+    return build_radford_discriminator(
+        128, num_classes, critic, 16, channels, "dcgan128_discriminator"
+    )
 
 
 # --------------------------------------------------------------------------- registry
-ARCHS.add(ArchSpec(
-    name="dcgan32",
-    build_generator=build_dcgan32_generator,
-    build_discriminator=build_dcgan32_discriminator,
-    image_sizes=(32,),
-    recipe="p1_dcgan32_head_ct_plain",  # P1's numbers; P1's BCE+GP is the p1_dcgan32_head_ct preset
-    paper="P1: Data augmentation using GANs (Kaggle head CT, 32x32)",
-))
+ARCHS.add(
+    ArchSpec(
+        name="dcgan32",
+        build_generator=build_dcgan32_generator,
+        build_discriminator=build_dcgan32_discriminator,
+        image_sizes=(32,),
+        recipe="p1_dcgan32_head_ct_plain",  # P1's numbers; P1's BCE+GP is the p1_dcgan32_head_ct preset
+        paper="P1: Data augmentation using GANs (Kaggle head CT, 32x32)",
+    )
+)
 
-ARCHS.add(ArchSpec(
-    name="dcgan64",
-    build_generator=build_dcgan64_generator,
-    build_discriminator=build_dcgan64_discriminator,
-    image_sizes=(64,),
-    recipe="p2_dcgan64_brain_mri",
-    paper="P2: Medical MR image synthesis using DCGAN (64x64); P4's WGAN network",
-))
+ARCHS.add(
+    ArchSpec(
+        name="dcgan64",
+        build_generator=build_dcgan64_generator,
+        build_discriminator=build_dcgan64_discriminator,
+        image_sizes=(64,),
+        recipe="p2_dcgan64_brain_mri",
+        paper="P2: Medical MR image synthesis using DCGAN (64x64); P4's WGAN network",
+    )
+)
 
-ARCHS.add(ArchSpec(
-    name="dcgan128",
-    build_generator=build_dcgan128_generator,
-    build_discriminator=build_dcgan128_discriminator,
-    image_sizes=(128,),
-    recipe="p0_dcgan128_rsna",
-    paper="P0: Generating CT brain scans with a DCGAN (RSNA ICH, 128x128)",
-))
+ARCHS.add(
+    ArchSpec(
+        name="dcgan128",
+        build_generator=build_dcgan128_generator,
+        build_discriminator=build_dcgan128_discriminator,
+        image_sizes=(128,),
+        recipe="p0_dcgan128_rsna",
+        paper="P0: Generating CT brain scans with a DCGAN (RSNA ICH, 128x128)",
+    )
+)

@@ -69,13 +69,20 @@ class EqualizedConv2D(layers.Layer):
     ``folded_kernel()`` returns ``kernel * runtime_scale`` for baking into a stock ``Conv2D``.
     """
 
-    def __init__(self, filters: int, kernel_size: int = 3, gain: float = math.sqrt(2.0),
-                 use_bias: bool = True, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int = 3,
+        gain: float = math.sqrt(2.0),
+        use_bias: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if filters <= 0 or kernel_size <= 0:
             raise ValueError(
                 f"filters and kernel_size must be positive. Received: filters={filters}, "
-                f"kernel_size={kernel_size}")
+                f"kernel_size={kernel_size}"
+            )
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.gain = float(gain)
@@ -88,9 +95,13 @@ class EqualizedConv2D(layers.Layer):
         self.kernel = self.add_weight(
             name="kernel",
             shape=(self.kernel_size, self.kernel_size, in_channels, self.filters),
-            initializer=keras.initializers.RandomNormal(0.0, 1.0))
-        self.bias = (self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
-                     if self.use_bias else None)
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         outputs = ops.conv(inputs, self.kernel * self.runtime_scale, strides=1, padding="same")
@@ -105,16 +116,20 @@ class EqualizedConv2D(layers.Layer):
         return ops.convert_to_numpy(self.kernel) * self.runtime_scale
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "gain": self.gain, "use_bias": self.use_bias}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "gain": self.gain,
+            "use_bias": self.use_bias,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_medgan")
 class EqualizedDense(layers.Layer):
     """A dense layer with an N(0, 1) kernel scaled at run time by ``gain / sqrt(fan_in)``."""
 
-    def __init__(self, units: int, gain: float = math.sqrt(2.0), use_bias: bool = True,
-                 **kwargs):
+    def __init__(self, units: int, gain: float = math.sqrt(2.0), use_bias: bool = True, **kwargs):
         super().__init__(**kwargs)
         if units <= 0:
             raise ValueError(f"units must be positive. Received: units={units}")
@@ -126,10 +141,16 @@ class EqualizedDense(layers.Layer):
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
         self.runtime_scale = he_scale(fan_in, self.gain)
-        self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units),
-                                      initializer=keras.initializers.RandomNormal(0.0, 1.0))
-        self.bias = (self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
-                     if self.use_bias else None)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(fan_in, self.units),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, self.kernel * self.runtime_scale)
@@ -144,8 +165,12 @@ class EqualizedDense(layers.Layer):
         return ops.convert_to_numpy(self.kernel) * self.runtime_scale
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "gain": self.gain,
-                "use_bias": self.use_bias}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "gain": self.gain,
+            "use_bias": self.use_bias,
+        }
 
 
 def minibatch_stddev_group(batch_size: int, group_size: int) -> int:
@@ -185,7 +210,7 @@ class MinibatchStdDev(layers.Layer):
         grouped = ops.reshape(ops.cast(inputs, "float32"), (group, -1, height, width, channels))
         centred = grouped - ops.mean(grouped, axis=0, keepdims=True)
         stddev = ops.sqrt(ops.mean(ops.square(centred), axis=0) + self.epsilon)  # [M,H,W,C]
-        feature = ops.mean(stddev, axis=(1, 2, 3))                              # [M]
+        feature = ops.mean(stddev, axis=(1, 2, 3))  # [M]
         feature = ops.reshape(feature, (1, -1, 1, 1, 1))
         feature = ops.tile(feature, (group, 1, height, width, 1))
         feature = ops.reshape(feature, (-1, height, width, 1))
@@ -219,6 +244,7 @@ def lerp(low, high, alpha):
 
 # ---- stock-layer equivalents, used to bake an exportable generator -----------------------
 
+
 def stock_pixel_norm(x, name: str):
     """Pixel norm from stock layers: unit L2 norm over channels, times ``sqrt(C)``."""
     channels = int(x.shape[-1])
@@ -231,8 +257,13 @@ def stock_conv_from(equalized: EqualizedConv2D, name: str) -> layers.Conv2D:
 
     Call the result on a tensor, then ``set_folded_weights(conv, equalized)``.
     """
-    return layers.Conv2D(equalized.filters, equalized.kernel_size, padding="same",
-                         use_bias=equalized.use_bias, name=name)
+    return layers.Conv2D(
+        equalized.filters,
+        equalized.kernel_size,
+        padding="same",
+        use_bias=equalized.use_bias,
+        name=name,
+    )
 
 
 def stock_dense_from(equalized: EqualizedDense, name: str) -> layers.Dense:

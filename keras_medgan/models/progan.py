@@ -61,12 +61,13 @@ def num_stages(image_size: int) -> int:
     """Stages from 4×4 to ``image_size`` (a power of two ≥ 8): 4→1, 8→2, …, 256→7."""
     if image_size < 8 or image_size & (image_size - 1):
         raise ValueError(
-            f"pggan needs a power-of-two image_size >= 8. Received: image_size={image_size}")
+            f"pggan needs a power-of-two image_size >= 8. Received: image_size={image_size}"
+        )
     return int(math.log2(image_size)) - 1
 
 
 def stage_resolution(stage: int) -> int:
-    return BASE_RESOLUTION * 2 ** stage
+    return BASE_RESOLUTION * 2**stage
 
 
 def stage_filters(stage: int, fmap_base: int, fmap_max: int, fmap_min: int = 1) -> int:
@@ -90,10 +91,12 @@ class _ProgressiveBase(keras.Model):
         self.num_stages = num_stages(self.image_size)
         self.fmap_base, self.fmap_max, self.fmap_min = int(fmap_base), int(fmap_max), int(fmap_min)
         # The stage/α this network runs at when none is passed (sampling, export).
-        self.stage = self.add_weight(name="stage", shape=(), dtype="int32",
-                                     initializer="zeros", trainable=False)
-        self.alpha = self.add_weight(name="alpha", shape=(), dtype="float32",
-                                     initializer="ones", trainable=False)
+        self.stage = self.add_weight(
+            name="stage", shape=(), dtype="int32", initializer="zeros", trainable=False
+        )
+        self.alpha = self.add_weight(
+            name="alpha", shape=(), dtype="float32", initializer="ones", trainable=False
+        )
 
     def nf(self, stage: int) -> int:
         return stage_filters(stage, self.fmap_base, self.fmap_max, self.fmap_min)
@@ -127,8 +130,17 @@ class _ProgressiveBase(keras.Model):
 class ProgressiveGenerator(_ProgressiveBase):
     """All stages of ProGAN's generator; see the module docstring."""
 
-    def __init__(self, z_dim=512, image_size=256, num_classes=0, channels=1,
-                 fmap_base=8192, fmap_max=512, fmap_min=1, **kwargs):
+    def __init__(
+        self,
+        z_dim=512,
+        image_size=256,
+        num_classes=0,
+        channels=1,
+        fmap_base=8192,
+        fmap_max=512,
+        fmap_min=1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if z_dim <= 0:
             raise ValueError(f"z_dim must be positive. Received: z_dim={z_dim}")
@@ -137,15 +149,22 @@ class ProgressiveGenerator(_ProgressiveBase):
         nf0 = self.nf(0)
         self.latent_norm = PixelNorm(name="latent_norm")
         # Paper: gain sqrt(2)/4 on the first dense so it acts like a 4×4 conv of the latent.
-        self.dense = EqualizedDense(BASE_RESOLUTION * BASE_RESOLUTION * nf0,
-                                    gain=math.sqrt(2.0) / 4, name="stage0_dense")
+        self.dense = EqualizedDense(
+            BASE_RESOLUTION * BASE_RESOLUTION * nf0, gain=math.sqrt(2.0) / 4, name="stage0_dense"
+        )
         self.convs = []
         for stage in range(self.num_stages):
             count = 1 if stage == 0 else 2
-            self.convs.append([EqualizedConv2D(self.nf(stage), 3, name=f"stage{stage}_conv{i}")
-                               for i in range(count)])
-        self.to_rgb = [EqualizedConv2D(self.channels, 1, gain=1.0, name=f"stage{s}_to_rgb")
-                       for s in range(self.num_stages)]
+            self.convs.append(
+                [
+                    EqualizedConv2D(self.nf(stage), 3, name=f"stage{stage}_conv{i}")
+                    for i in range(count)
+                ]
+            )
+        self.to_rgb = [
+            EqualizedConv2D(self.channels, 1, gain=1.0, name=f"stage{s}_to_rgb")
+            for s in range(self.num_stages)
+        ]
         self.pixel_norm = PixelNorm(name="pixel_norm")
         z = ops.zeros((2, self.z_dim))
         dummy = [z, ops.zeros((2, self.num_classes))] if self.num_classes else z
@@ -181,13 +200,16 @@ class ProgressiveGenerator(_ProgressiveBase):
         return ops.tanh(ops.cast(new, "float32"))  # float32 images under any policy
 
     def _full_resolution(self, inputs, stage, alpha):
-        return upsample(self.forward(inputs, stage, alpha), self.image_size // stage_resolution(stage))
+        return upsample(
+            self.forward(inputs, stage, alpha), self.image_size // stage_resolution(stage)
+        )
 
     def call(self, inputs, training=None, stage=None, alpha=None):
         return self._switch(inputs, stage, alpha)
 
-    def bake(self, stage: int | None = None, alpha: float | None = None,
-             name: str = "pggan_generator") -> keras.Model:
+    def bake(
+        self, stage: int | None = None, alpha: float | None = None, name: str = "pggan_generator"
+    ) -> keras.Model:
         """A functional, stock-layers-only copy at a fixed stage/α, output at ``image_size``.
 
         This is what gets exported: ``load_model`` needs no custom objects. Equalized-LR
@@ -236,9 +258,12 @@ class ProgressiveGenerator(_ProgressiveBase):
         if stage > 0 and alpha < 1.0:
             old = to_rgb(features[stage - 1], stage - 1)
             old = layers.UpSampling2D(2, interpolation="nearest", name="fade_up")(old)
-            rgb = layers.Add(name="fade")([
-                layers.Rescaling(1.0 - alpha, name="fade_old")(old),
-                layers.Rescaling(alpha, name="fade_new")(rgb)])
+            rgb = layers.Add(name="fade")(
+                [
+                    layers.Rescaling(1.0 - alpha, name="fade_old")(old),
+                    layers.Rescaling(alpha, name="fade_new")(rgb),
+                ]
+            )
         rgb = layers.Activation("tanh", name="tanh")(rgb)
         factor = self.image_size // stage_resolution(stage)
         if factor > 1:
@@ -253,24 +278,41 @@ class ProgressiveGenerator(_ProgressiveBase):
 class ProgressiveCritic(_ProgressiveBase):
     """All stages of ProGAN's critic; input at ``image_size`` (see the module docstring)."""
 
-    def __init__(self, image_size=256, num_classes=0, channels=1, fmap_base=8192,
-                 fmap_max=512, fmap_min=1, mbstd_group_size=4, **kwargs):
+    def __init__(
+        self,
+        image_size=256,
+        num_classes=0,
+        channels=1,
+        fmap_base=8192,
+        fmap_max=512,
+        fmap_min=1,
+        mbstd_group_size=4,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_classes, self.channels = int(num_classes), int(channels)
         self._init_progress(image_size, fmap_base, fmap_max, fmap_min)
-        self.from_rgb = [EqualizedConv2D(self.nf(s), 1, name=f"stage{s}_from_rgb")
-                         for s in range(self.num_stages)]
+        self.from_rgb = [
+            EqualizedConv2D(self.nf(s), 1, name=f"stage{s}_from_rgb")
+            for s in range(self.num_stages)
+        ]
         # Stage s ≥ 1 maps nf(s) → nf(s-1) channels and halves the resolution.
         self.blocks = [None] + [
-            [EqualizedConv2D(self.nf(s), 3, name=f"stage{s}_conv0"),
-             EqualizedConv2D(self.nf(s - 1), 3, name=f"stage{s}_conv1")]
-            for s in range(1, self.num_stages)]
+            [
+                EqualizedConv2D(self.nf(s), 3, name=f"stage{s}_conv0"),
+                EqualizedConv2D(self.nf(s - 1), 3, name=f"stage{s}_conv1"),
+            ]
+            for s in range(1, self.num_stages)
+        ]
         self.mbstd = MinibatchStdDev(mbstd_group_size, name="minibatch_stddev")
         self.final_conv = EqualizedConv2D(self.nf(0), 3, name="stage0_conv")
         self.final_dense = EqualizedDense(self.nf(0), name="stage0_dense")
         self.out = EqualizedDense(1, gain=1.0, name="score")
-        self.embed = (EqualizedDense(self.nf(0), gain=1.0, use_bias=False, name="label_embed")
-                      if self.num_classes else None)
+        self.embed = (
+            EqualizedDense(self.nf(0), gain=1.0, use_bias=False, name="label_embed")
+            if self.num_classes
+            else None
+        )
         images = ops.zeros((4, self.image_size, self.image_size, self.channels))
         dummy = [images, ops.zeros((4, self.num_classes))] if self.num_classes else images
         self._build_all_stages_critic(dummy)
@@ -297,8 +339,9 @@ class ProgressiveCritic(_ProgressiveBase):
         features = _leaky(self.final_dense(x))
         score = ops.cast(self.out(features), "float32")  # float32 scores under any policy
         if self.num_classes:
-            projection = ops.sum(self.embed(ops.cast(labels, features.dtype)) * features,
-                                 axis=-1, keepdims=True)
+            projection = ops.sum(
+                self.embed(ops.cast(labels, features.dtype)) * features, axis=-1, keepdims=True
+            )
             score = score + ops.cast(projection, "float32")
         return score
 
@@ -311,36 +354,63 @@ class ProgressiveCritic(_ProgressiveBase):
         return self._switch(inputs, stage, alpha)
 
 
-def build_pggan_generator(z_dim: int = 512, image_size: int = 256, num_classes: int = 0,
-                          fmap_base: int = 8192, fmap_max: int = 512, fmap_min: int = 1,
-                          **_ignored) -> ProgressiveGenerator:
+def build_pggan_generator(
+    z_dim: int = 512,
+    image_size: int = 256,
+    num_classes: int = 0,
+    fmap_base: int = 8192,
+    fmap_max: int = 512,
+    fmap_min: int = 1,
+    **_ignored,
+) -> ProgressiveGenerator:
     """ArchSpec builder: ProGAN's generator with every stage up to ``image_size``."""
-    return ProgressiveGenerator(z_dim=z_dim, image_size=image_size, num_classes=num_classes,
-                                fmap_base=fmap_base, fmap_max=fmap_max, fmap_min=fmap_min,
-                                name="pggan_generator")
+    return ProgressiveGenerator(
+        z_dim=z_dim,
+        image_size=image_size,
+        num_classes=num_classes,
+        fmap_base=fmap_base,
+        fmap_max=fmap_max,
+        fmap_min=fmap_min,
+        name="pggan_generator",
+    )
 
 
-def build_pggan_discriminator(image_size: int = 256, num_classes: int = 0, critic: bool = True,
-                              fmap_base: int = 8192, fmap_max: int = 512, fmap_min: int = 1,
-                              mbstd_group_size: int = 4, **_ignored) -> ProgressiveCritic:
+def build_pggan_discriminator(
+    image_size: int = 256,
+    num_classes: int = 0,
+    critic: bool = True,
+    fmap_base: int = 8192,
+    fmap_max: int = 512,
+    fmap_min: int = 1,
+    mbstd_group_size: int = 4,
+    **_ignored,
+) -> ProgressiveCritic:
     """ArchSpec builder: ProGAN's critic (always a linear Wasserstein critic, no BN)."""
     del critic  # ProGAN's critic is a WGAN-GP critic whatever the caller asks
-    return ProgressiveCritic(image_size=image_size, num_classes=num_classes,
-                             fmap_base=fmap_base, fmap_max=fmap_max, fmap_min=fmap_min,
-                             mbstd_group_size=mbstd_group_size, name="pggan_critic")
+    return ProgressiveCritic(
+        image_size=image_size,
+        num_classes=num_classes,
+        fmap_base=fmap_base,
+        fmap_max=fmap_max,
+        fmap_min=fmap_min,
+        mbstd_group_size=mbstd_group_size,
+        name="pggan_critic",
+    )
 
 
-ARCHS.add(ArchSpec(
-    name="pggan",
-    build_generator=build_pggan_generator,
-    build_discriminator=build_pggan_discriminator,
-    image_sizes=(8, 16, 32, 64, 128, 256),
-    # fmap 8192/512 are Karras's (P3: silent); the training numbers (and why) are in
-    # experiments/p3_pggan.yaml. The "pggan" family's options carry P3's label flip (1/3)
-    # and stage_images=None, which spreads the run over all growth phases.
-    defaults={"fmap_base": 8192, "fmap_max": 512},
-    recipe="p3_pggan",
-    paper="P3: Synthetic brain image generation for ADHD prediction based on PGGAN",
-    builder_options=("fmap_base", "fmap_max"),
-    losses=("pggan",),
-))
+ARCHS.add(
+    ArchSpec(
+        name="pggan",
+        build_generator=build_pggan_generator,
+        build_discriminator=build_pggan_discriminator,
+        image_sizes=(8, 16, 32, 64, 128, 256),
+        # fmap 8192/512 are Karras's (P3: silent); the training numbers (and why) are in
+        # experiments/p3_pggan.yaml. The "pggan" family's options carry P3's label flip (1/3)
+        # and stage_images=None, which spreads the run over all growth phases.
+        defaults={"fmap_base": 8192, "fmap_max": 512},
+        recipe="p3_pggan",
+        paper="P3: Synthetic brain image generation for ADHD prediction based on PGGAN",
+        builder_options=("fmap_base", "fmap_max"),
+        losses=("pggan",),
+    )
+)

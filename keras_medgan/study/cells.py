@@ -70,8 +70,9 @@ class Variant:
         return "@".join(parts)
 
 
-def variants_for(arm: str, recipes: Sequence[str], ratios: Sequence[float],
-                 keeps: Sequence[float]) -> list[Variant | None]:
+def variants_for(
+    arm: str, recipes: Sequence[str], ratios: Sequence[float], keeps: Sequence[float]
+) -> list[Variant | None]:
     """[None] for an arm without synthetic images, else one variant per factor level."""
     spec = ARMS.get(arm)
     if not spec.uses_synthetic:
@@ -103,7 +104,8 @@ class Cell:
 
     def label(self) -> str:
         where = f"repeat {self.repeat} fold {self.fold}" + (
-            f" ({self.size} real/class)" if self.size else "")
+            f" ({self.size} real/class)" if self.size else ""
+        )
         if self.kind == "gan":
             return f"{where}: GAN {self.recipe} [{self.unit}]"
         if self.kind == "gan_train":
@@ -111,9 +113,17 @@ class Cell:
         return f"{where}: {self.arm}" + (f" [{self.variant.name}]" if self.variant else "")
 
 
-def plan_cells(*, repeats: int, folds: int, recipes: dict[str, list[str]], arms: Sequence[str],
-               ratios: Sequence[float], keeps: Sequence[float], gan_train: bool,
-               sizes: Sequence[int | None] = (None,)) -> list[Cell]:
+def plan_cells(
+    *,
+    repeats: int,
+    folds: int,
+    recipes: dict[str, list[str]],
+    arms: Sequence[str],
+    ratios: Sequence[float],
+    keeps: Sequence[float],
+    gan_train: bool,
+    sizes: Sequence[int | None] = (None,),
+) -> list[Cell]:
     """Every cell in run order. ``recipes``: name → its GAN units (class names, or
     ["conditional"]); ``sizes``: real images per class (None = all). Recipes are only
     trained when some arm uses synthetic images."""
@@ -124,12 +134,18 @@ def plan_cells(*, repeats: int, folds: int, recipes: dict[str, list[str]], arms:
         for f in range(folds):
             for n in order_sizes(sizes):
                 if needs_gans:
-                    cells += [Cell("gan", r, f, recipe=name, unit=u, size=n)
-                              for name, units in recipes.items() for u in units]
+                    cells += [
+                        Cell("gan", r, f, recipe=name, unit=u, size=n)
+                        for name, units in recipes.items()
+                        for u in units
+                    ]
                 for arm in ordered_arms:
-                    cells += [Cell("arm", r, f, arm=arm, variant=v, size=n,
-                                   recipe=v.recipe if v else None)
-                              for v in variants_for(arm, list(recipes), ratios, keeps)]
+                    cells += [
+                        Cell(
+                            "arm", r, f, arm=arm, variant=v, size=n, recipe=v.recipe if v else None
+                        )
+                        for v in variants_for(arm, list(recipes), ratios, keeps)
+                    ]
                 if gan_train:
                     cells += [Cell("gan_train", r, f, recipe=name, size=n) for name in recipes]
     return cells
@@ -146,8 +162,11 @@ def size_label(size: int | None) -> str:
 
 #: ``--stage``: which kinds of cell a process runs (GAN cells first, as their own job
 #: array, then the classifier cells that sample them)
-STAGES: dict[str, tuple[str, ...]] = {"all": ("gan", "arm", "gan_train"), "gans": ("gan",),
-                                      "classifiers": ("arm", "gan_train")}
+STAGES: dict[str, tuple[str, ...]] = {
+    "all": ("gan", "arm", "gan_train"),
+    "gans": ("gan",),
+    "classifiers": ("arm", "gan_train"),
+}
 
 
 def parse_shard(text: str, environ=None) -> tuple[int, int]:
@@ -162,9 +181,11 @@ def parse_shard(text: str, environ=None) -> tuple[int, int]:
             first = int(environ.get("SLURM_ARRAY_TASK_MIN", 0))
             count = int(environ["SLURM_ARRAY_TASK_COUNT"])
         except (KeyError, ValueError):
-            raise ValueError("--shard auto needs SLURM_ARRAY_TASK_ID and "
-                             "SLURM_ARRAY_TASK_COUNT (run it inside a SLURM job array), or "
-                             "give --shard i/N") from None
+            raise ValueError(
+                "--shard auto needs SLURM_ARRAY_TASK_ID and "
+                "SLURM_ARRAY_TASK_COUNT (run it inside a SLURM job array), or "
+                "give --shard i/N"
+            ) from None
         index = task - first
         where = f"SLURM array task {task} (first {first}, count {count})"
     else:
@@ -183,8 +204,7 @@ def parse_shard(text: str, environ=None) -> tuple[int, int]:
     return index, count
 
 
-def shard_cells(cells: Sequence[Cell], index: int, count: int,
-                stage: str = "all") -> list[Cell]:
+def shard_cells(cells: Sequence[Cell], index: int, count: int, stage: str = "all") -> list[Cell]:
     """The cells of one shard, deterministic from the plan alone (every process computes
     the same split). ``stage`` "all": whole (repeat, fold, size) groups, group g to shard
     g mod N, so a shard has the GANs its classifiers need; "gans" / "classifiers": that
@@ -201,10 +221,12 @@ def shard_cells(cells: Sequence[Cell], index: int, count: int,
 
 def gans_needed(cells: Sequence[Cell], plan: Sequence[Cell]) -> list[Cell]:
     """The GAN cells of ``plan`` that the classifier cells among ``cells`` sample."""
-    wanted = {(c.repeat, c.fold, c.size, c.recipe) for c in cells
-              if c.kind != "gan" and c.recipe is not None}
-    return [g for g in plan if g.kind == "gan"
-            and (g.repeat, g.fold, g.size, g.recipe) in wanted]
+    wanted = {
+        (c.repeat, c.fold, c.size, c.recipe)
+        for c in cells
+        if c.kind != "gan" and c.recipe is not None
+    }
+    return [g for g in plan if g.kind == "gan" and (g.repeat, g.fold, g.size, g.recipe) in wanted]
 
 
 def parse_cell_ranges(text: str, total: int) -> list[int]:
@@ -219,8 +241,10 @@ def parse_cell_ranges(text: str, total: int) -> list[int]:
         except ValueError:
             raise ValueError(f"--cells {text!r}: {part!r} is not N or N-M") from None
         if a > b or a < 0 or b >= total:
-            raise ValueError(f"--cells {text!r}: {part!r} is outside 0-{total - 1} "
-                             f"(this study has {total} cells)")
+            raise ValueError(
+                f"--cells {text!r}: {part!r} is outside 0-{total - 1} "
+                f"(this study has {total} cells)"
+            )
         picked.extend(range(a, b + 1))
     if not picked:
         raise ValueError(f"--cells {text!r} names no cell")

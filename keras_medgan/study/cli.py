@@ -74,82 +74,162 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.study",
         description="Do GAN images help a classifier? Repeated stratified k-fold with the "
-                    "GANs trained inside every training fold, every image tested once per "
-                    "repeat; AUC, log-loss and Brier first, accuracy at a validation-chosen "
-                    "threshold second; corrected repeated-CV intervals and t-tests against "
-                    "the real arm, the detectable difference, and a leakage check from the "
-                    "model cards.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "GANs trained inside every training fold, every image tested once per "
+        "repeat; AUC, log-loss and Brier first, accuracy at a validation-chosen "
+        "threshold second; corrected repeated-CV intervals and t-tests against "
+        "the real arm, the detectable difference, and a leakage check from the "
+        "model cards.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_flag(p, "--data", required=True)
     add_flag(p, "--data-dir")
-    p.add_argument("--recipe", nargs="+", default=None, metavar="[NAME=]YAML",
-                   help=f"GAN training recipes (train --config files), side by side; the name "
-                        f"defaults to the file's stem (default: {DEFAULT_RECIPE})")
-    p.add_argument("--generators", metavar="NAME|DIR",
-                   help="not accepted here, on purpose: a fixed generator set (a shipped model "
-                        "such as p1_head_ct, or a run) saw images that other folds test on; "
-                        "the study trains its GANs inside each fold (--recipe). Use "
-                        "`benchmark --generators NAME --split-seed S` for a fixed set")
-    p.add_argument("--arms", nargs="+", choices=list(ARM_ORDER), default=list(ARM_ORDER),
-                   help="training sets to compare (default: all five)")
+    p.add_argument(
+        "--recipe",
+        nargs="+",
+        default=None,
+        metavar="[NAME=]YAML",
+        help=f"GAN training recipes (train --config files), side by side; the name "
+        f"defaults to the file's stem (default: {DEFAULT_RECIPE})",
+    )
+    p.add_argument(
+        "--generators",
+        metavar="NAME|DIR",
+        help="not accepted here, on purpose: a fixed generator set (a shipped model "
+        "such as p1_head_ct, or a run) saw images that other folds test on; "
+        "the study trains its GANs inside each fold (--recipe). Use "
+        "`benchmark --generators NAME --split-seed S` for a fixed set",
+    )
+    p.add_argument(
+        "--arms",
+        nargs="+",
+        choices=list(ARM_ORDER),
+        default=list(ARM_ORDER),
+        help="training sets to compare (default: all five)",
+    )
     p.add_argument("--out", required=False, help="study folder (default studies/<data>)")
     p.add_argument("--folds", type=int, default=None, help="k (default 5; --quick: 3)")
     p.add_argument("--repeats", type=int, default=1, help="r repeats of the k folds (default 1)")
     p.add_argument("--seed", type=int, default=0, help="repeat r deals its folds with seed + r")
-    p.add_argument("--val-fraction", type=float, default=0.2,
-                   help="part of each training fold held out for early stopping (default 0.2)")
-    p.add_argument("--group-duplicates", action="store_true",
-                   help="keep the copies the data checks find (identical or rescaled images) "
-                        "in one fold, as if one patient (head CT: 188/189, 198/199)")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.2,
+        help="part of each training fold held out for early stopping (default 0.2)",
+    )
+    p.add_argument(
+        "--group-duplicates",
+        action="store_true",
+        help="keep the copies the data checks find (identical or rescaled images) "
+        "in one fold, as if one patient (head CT: 188/189, 198/199)",
+    )
     p.add_argument("--image-size", type=int, default=32, help="image size (P1: 32)")
-    p.add_argument("--gan-epochs", type=int, default=None,
-                   help="override every recipe's epochs (default: the recipe's; --quick: 3)")
-    p.add_argument("--gan-batch-size", type=int, default=None,
-                   help="override every recipe's batch size (a --real-per-class below the "
-                        "recipe's batch needs it; P1: 16)")
-    p.add_argument("--gan-workers", default="auto", metavar="N|auto",
-                   help="train a fold's GANs side by side, N processes (auto: 2 on a machine "
-                        "with no GPU and 2+ cores, where it measured 1.6× faster; else 1)")
-    p.add_argument("--gan-precision", default=None,
-                   help="override the recipes' precision (auto / fp32 / bf16 / fp16)")
-    p.add_argument("--synthetic-ratio", type=float, nargs="+", default=[1.0], metavar="R",
-                   help="synthetic images per real image in the +synthetic arms; several "
-                        "values = a study factor (default 1, P1)")
-    p.add_argument("--real-per-class", nargs="+", default=["all"], metavar="N|all",
-                   help="learning curve: cut each fold's training part to N real images per "
-                        "class (stratified, seeded, nested), GANs trained on exactly those; "
-                        "several values = one curve point each (default: all)")
-    p.add_argument("--keep-most-realistic", type=float, nargs="+", default=[1.0], metavar="F",
-                   help="realism filter levels: keep the fraction F of generated images the "
-                        "C2ST finds most realistic (1 = no filter; several = a study factor)")
+    p.add_argument(
+        "--gan-epochs",
+        type=int,
+        default=None,
+        help="override every recipe's epochs (default: the recipe's; --quick: 3)",
+    )
+    p.add_argument(
+        "--gan-batch-size",
+        type=int,
+        default=None,
+        help="override every recipe's batch size (a --real-per-class below the "
+        "recipe's batch needs it; P1: 16)",
+    )
+    p.add_argument(
+        "--gan-workers",
+        default="auto",
+        metavar="N|auto",
+        help="train a fold's GANs side by side, N processes (auto: 2 on a machine "
+        "with no GPU and 2+ cores, where it measured 1.6× faster; else 1)",
+    )
+    p.add_argument(
+        "--gan-precision",
+        default=None,
+        help="override the recipes' precision (auto / fp32 / bf16 / fp16)",
+    )
+    p.add_argument(
+        "--synthetic-ratio",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        metavar="R",
+        help="synthetic images per real image in the +synthetic arms; several "
+        "values = a study factor (default 1, P1)",
+    )
+    p.add_argument(
+        "--real-per-class",
+        nargs="+",
+        default=["all"],
+        metavar="N|all",
+        help="learning curve: cut each fold's training part to N real images per "
+        "class (stratified, seeded, nested), GANs trained on exactly those; "
+        "several values = one curve point each (default: all)",
+    )
+    p.add_argument(
+        "--keep-most-realistic",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        metavar="F",
+        help="realism filter levels: keep the fraction F of generated images the "
+        "C2ST finds most realistic (1 = no filter; several = a study factor)",
+    )
     add_classifier_arguments(p, CLASSIFIERS.names())
-    p.add_argument("--features", default=None,
-                   choices=FEATURE_EXTRACTORS.names(),
-                   help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)")
-    p.add_argument("--feature-epochs", type=int, default=None,
-                   help="domain_cnn training epochs (default 10; --quick: 3)")
+    p.add_argument(
+        "--features",
+        default=None,
+        choices=FEATURE_EXTRACTORS.names(),
+        help="features for GAN-train/GAN-test (default domain_cnn; --quick: pixels)",
+    )
+    p.add_argument(
+        "--feature-epochs",
+        type=int,
+        default=None,
+        help="domain_cnn training epochs (default 10; --quick: 3)",
+    )
     add_flag(p, "--feature-weights")
     p.add_argument("--no-gan-train", action="store_true", help="skip GAN-train/GAN-test")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level")
     p.add_argument("--cells", metavar="N-M[,K]", help="run only these cells (see --list-cells)")
-    p.add_argument("--shard", metavar="i/N|auto",
-                   help="run shard i of N (0-based; auto: from SLURM_ARRAY_TASK_ID / "
-                        "SLURM_ARRAY_TASK_COUNT); every process computes the same split")
-    p.add_argument("--stage", choices=["all", "gans", "classifiers"], default="all",
-                   help="which cells: gans (run first, e.g. as their own job array), "
-                        "classifiers (needs those GANs finished), or all (default)")
+    p.add_argument(
+        "--shard",
+        metavar="i/N|auto",
+        help="run shard i of N (0-based; auto: from SLURM_ARRAY_TASK_ID / "
+        "SLURM_ARRAY_TASK_COUNT); every process computes the same split",
+    )
+    p.add_argument(
+        "--stage",
+        choices=["all", "gans", "classifiers"],
+        default="all",
+        help="which cells: gans (run first, e.g. as their own job array), "
+        "classifiers (needs those GANs finished), or all (default)",
+    )
     p.add_argument("--repeat", type=int, default=None, help="run only this repeat's cells")
     p.add_argument("--fold", type=int, default=None, help="run only this fold's cells")
-    p.add_argument("--plan", action="store_true",
-                   help="print the cell count, a time estimate and the smallest differences "
-                        "this design detects at 80 %% power, then stop (trains nothing)")
-    p.add_argument("--list-cells", action="store_true",
-                   help="print every cell with its number and state, run nothing")
-    p.add_argument("--quick", action="store_true",
-                   help="fast profile: small_cnn, 3 folds, 3 GAN epochs, 60 classifier steps, "
-                        "pixel features (explicit flags win)")
-    p.add_argument("--verbose", action="store_true",
-                   help="Keras progress bars, and TensorFlow's start-up and warning messages")
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the cell count, a time estimate and the smallest differences "
+        "this design detects at 80 %% power, then stop (trains nothing)",
+    )
+    p.add_argument(
+        "--list-cells",
+        action="store_true",
+        help="print every cell with its number and state, run nothing",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="fast profile: small_cnn, 3 folds, 3 GAN epochs, 60 classifier steps, "
+        "pixel features (explicit flags win)",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="Keras progress bars, and TensorFlow's start-up and warning messages",
+    )
     return p
 
 
@@ -157,12 +237,16 @@ def build_report_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.study report",
         description="Aggregate whatever cells of a study have finished (another machine's "
-                    "shards included) into results.md / .json / .png and predictions.csv, "
-                    "and say which cells are missing.")
+        "shards included) into results.md / .json / .png and predictions.csv, "
+        "and say which cells are missing.",
+    )
     p.add_argument("--out", required=True, help="the study folder")
-    p.add_argument("--archive", metavar="DEST",
-                   help="also copy the small files (settings, folds, finished cells, model "
-                        "cards, loss plots; no generator files) to DEST and report there")
+    p.add_argument(
+        "--archive",
+        metavar="DEST",
+        help="also copy the small files (settings, folds, finished cells, model "
+        "cards, loss plots; no generator files) to DEST and report there",
+    )
     return p
 
 
@@ -209,8 +293,9 @@ def parse_sizes(values: list[str]) -> list[int | None]:
         try:
             n = int(value)
         except ValueError:
-            raise StudyError(f"--real-per-class {value!r}: give whole numbers of images per "
-                             f"class, or all") from None
+            raise StudyError(
+                f"--real-per-class {value!r}: give whole numbers of images per class, or all"
+            ) from None
         if n < 1:
             raise StudyError(f"--real-per-class {n}: give a number of images >= 1, or all")
         sizes.append(n)
@@ -218,15 +303,18 @@ def parse_sizes(values: list[str]) -> list[int | None]:
 
 
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
-    pick = {k: (getattr(args, k) if getattr(args, k) is not None else v)
-            for k, v in (QUICK if args.quick else FULL).items()}
+    pick = {
+        k: (getattr(args, k) if getattr(args, k) is not None else v)
+        for k, v in (QUICK if args.quick else FULL).items()
+    }
     for name, value in (("--folds", pick["folds"]), ("--repeats", args.repeats)):
         if value < 1:
             raise StudyError(f"{name} must be >= 1, got {value}")
     if pick["gan_epochs"] is not None and pick["gan_epochs"] < 1:
         raise StudyError(f"--gan-epochs must be >= 1, got {pick['gan_epochs']}")
-    if args.gan_workers != "auto" and (not str(args.gan_workers).isdigit()
-                                       or int(args.gan_workers) < 1):
+    if args.gan_workers != "auto" and (
+        not str(args.gan_workers).isdigit() or int(args.gan_workers) < 1
+    ):
         raise StudyError(f"--gan-workers {args.gan_workers!r}: give a number >= 1, or auto")
     classifier = args.classifier or ("small_cnn" if args.quick else "resnet50")
     if args.weights and classifier != "resnet50":
@@ -236,22 +324,33 @@ def config_from_args(args: argparse.Namespace, argv: list[str]) -> StudyConfig:
     except ValueError as exc:
         raise StudyError(str(exc)) from None
     return StudyConfig(
-        data=args.data, out=args.out or f"studies/{args.data.replace(':', '_').replace('/', '_')}",
-        recipes=parse_recipes(args.recipe), arms=list(args.arms), folds=pick["folds"],
-        repeats=args.repeats, seed=args.seed, image_size=args.image_size,
-        data_dir=args.data_dir, val_fraction=args.val_fraction,
+        data=args.data,
+        out=args.out or f"studies/{args.data.replace(':', '_').replace('/', '_')}",
+        recipes=parse_recipes(args.recipe),
+        arms=list(args.arms),
+        folds=pick["folds"],
+        repeats=args.repeats,
+        seed=args.seed,
+        image_size=args.image_size,
+        data_dir=args.data_dir,
+        val_fraction=args.val_fraction,
         group_duplicates=args.group_duplicates,
         synthetic_ratios=sorted(set(args.synthetic_ratio)),
         real_per_class=parse_sizes(args.real_per_class),
         gan_batch_size=args.gan_batch_size,
         gan_workers=args.gan_workers if args.gan_workers == "auto" else int(args.gan_workers),
         keep_fractions=sorted(set(args.keep_most_realistic), reverse=True),
-        gan_epochs=pick["gan_epochs"], gan_precision=args.gan_precision, train=train,
-        gan_train=not args.no_gan_train, features=pick["features"],
-        feature_epochs=pick["feature_epochs"], feature_weights=args.feature_weights,
+        gan_epochs=pick["gan_epochs"],
+        gan_precision=args.gan_precision,
+        train=train,
+        gan_train=not args.no_gan_train,
+        features=pick["features"],
+        feature_epochs=pick["feature_epochs"],
+        feature_weights=args.feature_weights,
         confidence=args.confidence,
         profile="quick" if args.quick else "full",
-        command=study_command(argv))
+        command=study_command(argv),
+    )
 
 
 #: Flags that pick which cells THIS process runs: not part of what the study is
@@ -285,8 +384,10 @@ def _cell_filter(args, out):
 
     def pick(cells):
         indices = parse_cell_ranges(args.cells, len(cells)) if args.cells else None
-        for flag, value, limit in (("--repeat", args.repeat, max(c.repeat for c in cells)),
-                                   ("--fold", args.fold, max(c.fold for c in cells))):
+        for flag, value, limit in (
+            ("--repeat", args.repeat, max(c.repeat for c in cells)),
+            ("--fold", args.fold, max(c.fold for c in cells)),
+        ):
             if value is not None and not 0 <= value <= limit:
                 raise StudyError(f"{flag} {value} is outside 0-{limit}")
         picked = select_cells(cells, indices=indices, repeat=args.repeat, fold=args.fold)
@@ -306,7 +407,8 @@ def _cell_filter(args, out):
                 raise StudyError(
                     f"--stage classifiers: {len(missing)} GAN cell(s) these classifier "
                     f"cells sample have not finished (e.g. {missing[0]}); run the same "
-                    "command with --stage gans first")
+                    "command with --stage gans first"
+                )
         return picked
 
     return pick
@@ -360,8 +462,11 @@ def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
     import numpy as np
 
     real_by = {(f["repeat"], f["fold"]): f[metric] for f in (real or {}).get("folds", [])}
-    diffs = [f[metric] - real_by[(f["repeat"], f["fold"])] for f in row["folds"]
-             if (f["repeat"], f["fold"]) in real_by and f[metric] is not None]
+    diffs = [
+        f[metric] - real_by[(f["repeat"], f["fold"])]
+        for f in row["folds"]
+        if (f["repeat"], f["fold"]) in real_by and f[metric] is not None
+    ]
     return float(np.var(diffs, ddof=1))
 
 
@@ -381,17 +486,31 @@ def _print_plan(config: StudyConfig) -> int:
         if c.kind == "gan":
             rc = recipes[c.recipe].config
             per_class = counts if c.size is None else np.full_like(counts, c.size)
-            n = per_class.sum() if c.unit == "conditional" \
+            n = (
+                per_class.sum()
+                if c.unit == "conditional"
                 else per_class[data.class_names.index(c.unit)]
+            )
             gan_images[c.id] = (float(n) * rc.epochs, (rc.arch, rc.loss))
     sd, source = _observed_sd(config.out)
     t = config.train
-    plan = plan_study(cells=cells, folds=config.folds, repeats=config.repeats, n_train=n_train,
-                      n_test=n_test, seeds=t.seeds,
-                      steps=t.steps if t.protocol == "steps" else None,
-                      classifier=t.classifier, gan_images=gan_images, sd=sd, sd_source=source)
-    print(f"plan for {config.out} ({len(data.labels)} images, {config.repeats} repeat(s) × "
-          f"{config.folds} folds); nothing is trained")
+    plan = plan_study(
+        cells=cells,
+        folds=config.folds,
+        repeats=config.repeats,
+        n_train=n_train,
+        n_test=n_test,
+        seeds=t.seeds,
+        steps=t.steps if t.protocol == "steps" else None,
+        classifier=t.classifier,
+        gan_images=gan_images,
+        sd=sd,
+        sd_source=source,
+    )
+    print(
+        f"plan for {config.out} ({len(data.labels)} images, {config.repeats} repeat(s) × "
+        f"{config.folds} folds); nothing is trained"
+    )
     print(format_plan(plan))
     return 0
 
@@ -408,9 +527,14 @@ def report_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     missing = results["missing"]
-    print(f"{results['cells_done']} of {results['cells_planned']} cells finished"
-          + (f"; missing: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}"
-             if missing else ""))
+    print(
+        f"{results['cells_done']} of {results['cells_planned']} cells finished"
+        + (
+            f"; missing: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}"
+            if missing
+            else ""
+        )
+    )
     print(f"wrote {args.out}/results.md, results.json, results.png, predictions.csv")
     if args.archive:
         print(f"copied the study's small files and its report to {args.archive}")
@@ -430,11 +554,13 @@ def fixed_generators_refused(name: str) -> str:
             split = str(json.loads((models_dir() / card).read_text()).get("split_seed", "S"))
     except (OSError, ValueError, KeyError, TypeError, StopIteration):
         split = "S"  # the message must come out whatever the manifest holds
-    return (f"error: --generators {name}: the study trains its GANs inside each fold, so no "
-            "GAN is tested on images it trained on; a fixed generator set trained on part of "
-            f"these images would be. Evaluate it with `python -m keras_medgan.benchmark "
-            f"--generators {name} --split-seed {split}` (tests only on images it never saw), "
-            "or give the study its recipe with --recipe")
+    return (
+        f"error: --generators {name}: the study trains its GANs inside each fold, so no "
+        "GAN is tested on images it trained on; a fixed generator set trained on part of "
+        f"these images would be. Evaluate it with `python -m keras_medgan.benchmark "
+        f"--generators {name} --split-seed {split}` (tests only on images it never saw), "
+        "or give the study its recipe with --recipe"
+    )
 
 
 def parser_for(argv: list[str]) -> tuple[argparse.ArgumentParser, list[str]]:
@@ -471,18 +597,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except TrainingError as exc:  # a GAN cell diverged, or the disk is full
-        print(f"error: {exc}\nfinished cells are kept; rerun the same command to resume",
-              file=sys.stderr)
+        print(
+            f"error: {exc}\nfinished cells are kept; rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 1
     except TrainingInterrupted as stop:  # inside a GAN cell: its last whole epoch is kept
-        print(f"\n{preemption.signal or 'interrupted'}: GAN {stop.unit} kept epoch "
-              f"{stop.epoch}; finished cells are kept in OUT/cells/; rerun the same command "
-              "to resume", file=sys.stderr)
+        print(
+            f"\n{preemption.signal or 'interrupted'}: GAN {stop.unit} kept epoch "
+            f"{stop.epoch}; finished cells are kept in OUT/cells/; rerun the same command "
+            "to resume",
+            file=sys.stderr,
+        )
         return preemption.exit_code()
     except KeyboardInterrupt:
-        print(f"\n{preemption.signal or 'interrupted'}: finished cells are kept in "
-              "OUT/cells/; rerun the same command to resume", file=sys.stderr)
+        print(
+            f"\n{preemption.signal or 'interrupted'}: finished cells are kept in "
+            "OUT/cells/; rerun the same command to resume",
+            file=sys.stderr,
+        )
         return preemption.exit_code()
-    print(f"{results['cells_done']} of {results['cells_planned']} cells finished; wrote "
-          f"{config.out}/results.md, results.json, results.png, predictions.csv")
+    print(
+        f"{results['cells_done']} of {results['cells_planned']} cells finished; wrote "
+        f"{config.out}/results.md, results.json, results.png, predictions.csv"
+    )
     return 0

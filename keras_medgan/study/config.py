@@ -73,9 +73,22 @@ class StudyConfig:
 
 
 #: Settings that change the numbers of finished cells.
-RESULT_KEYS = ("data", "data_dir", "folds", "seed", "image_size", "val_fraction",
-               "group_duplicates", "gan_epochs", "gan_batch_size",
-               "gan_precision", "train", "features", "feature_epochs", "feature_weights")
+RESULT_KEYS = (
+    "data",
+    "data_dir",
+    "folds",
+    "seed",
+    "image_size",
+    "val_fraction",
+    "group_duplicates",
+    "gan_epochs",
+    "gan_batch_size",
+    "gan_precision",
+    "train",
+    "features",
+    "feature_epochs",
+    "feature_weights",
+)
 
 
 def check_resume(out: pathlib.Path, new: dict) -> None:
@@ -98,18 +111,24 @@ def check_resume(out: pathlib.Path, new: dict) -> None:
             f"validation predictions, classifier seeds and equal steps); its cells cannot be "
             f"mixed with v{new.get('protocol_version')} ones. Report it as it is with "
             f"`python -m keras_medgan.study report --out {out}`, or start fresh with another "
-            f"--out")
+            f"--out"
+        )
     changed = changed_settings(old, new, RESULT_KEYS)
     old_recipes = old.get("resolved_recipes") or {}
     for name, cfg in (new.get("resolved_recipes") or {}).items():
         if name in old_recipes and old_recipes[name] != cfg:
-            keys = sorted(k for k in set(cfg) | set(old_recipes[name])
-                          if cfg.get(k) != old_recipes[name].get(k))
+            keys = sorted(
+                k
+                for k in set(cfg) | set(old_recipes[name])
+                if cfg.get(k) != old_recipes[name].get(k)
+            )
             changed.append(f"recipe {name!r} ({', '.join(keys)})")
     if changed:
-        raise StudyError(f"{out} holds a study made with different settings: "
-                         f"{'; '.join(changed)} (see {path}). Use another --out, or the same "
-                         f"settings to resume.")
+        raise StudyError(
+            f"{out} holds a study made with different settings: "
+            f"{'; '.join(changed)} (see {path}). Use another --out, or the same "
+            f"settings to resume."
+        )
 
 
 def write_config(out: pathlib.Path, config: dict) -> None:
@@ -119,8 +138,10 @@ def write_config(out: pathlib.Path, config: dict) -> None:
     if path.is_file():
         try:
             old = json.loads(path.read_text())
-            merged["resolved_recipes"] = {**old.get("resolved_recipes", {}),
-                                          **config.get("resolved_recipes", {})}
+            merged["resolved_recipes"] = {
+                **old.get("resolved_recipes", {}),
+                **config.get("resolved_recipes", {}),
+            }
             merged["recipes"] = {**old.get("recipes", {}), **config.get("recipes", {})}
         except (OSError, json.JSONDecodeError):
             pass

@@ -16,8 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FoldError", "FoldParts", "assign_test_folds", "check_fold_counts", "check_sizes",
-           "fold_parts", "subsample_per_class"]
+__all__ = [
+    "FoldError",
+    "FoldParts",
+    "assign_test_folds",
+    "check_fold_counts",
+    "check_sizes",
+    "fold_parts",
+    "subsample_per_class",
+]
 
 
 class FoldError(ValueError):
@@ -44,13 +51,23 @@ def _deal(labels: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> n
     return which
 
 
-def assign_test_folds(labels: Sequence[int], groups: Sequence[str], folds: int, seed: int) -> np.ndarray:
+def assign_test_folds(
+    labels: Sequence[int], groups: Sequence[str], folds: int, seed: int
+) -> np.ndarray:
     """The test fold (0 … folds − 1) of every image for one repeat's seed."""
     return _deal(np.asarray(labels), np.asarray([str(g) for g in groups]), int(folds), seed)
 
 
-def fold_parts(labels: Sequence[int], groups: Sequence[str], folds: int, repeat: int, fold: int,
-               *, seed: int = 0, val_fraction: float = 0.2) -> FoldParts:
+def fold_parts(
+    labels: Sequence[int],
+    groups: Sequence[str],
+    folds: int,
+    repeat: int,
+    fold: int,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+) -> FoldParts:
     """Train / val / test indices of (``repeat``, ``fold``); val is about ``val_fraction``
     of the non-test patients (one of ``round(1 / val_fraction)`` inner folds)."""
     labels = np.asarray(labels)
@@ -67,8 +84,9 @@ def fold_parts(labels: Sequence[int], groups: Sequence[str], folds: int, repeat:
 SUBSAMPLE_SEED = 104729
 
 
-def subsample_per_class(labels: Sequence[int], train: np.ndarray, size: int | None,
-                        seed: int) -> np.ndarray:
+def subsample_per_class(
+    labels: Sequence[int], train: np.ndarray, size: int | None, seed: int
+) -> np.ndarray:
     """``size`` indices of every class drawn from ``train`` (all of it for ``None``).
 
     One seeded permutation per class, of which the first ``size`` are kept: the subsets
@@ -85,15 +103,19 @@ def subsample_per_class(labels: Sequence[int], train: np.ndarray, size: int | No
     for c in np.unique(labels[train]):
         members = train[labels[train] == c]
         if len(members) < size:
-            raise ValueError(f"class {int(c)} has {len(members)} training images, fewer than "
-                             f"{size}")
+            raise ValueError(
+                f"class {int(c)} has {len(members)} training images, fewer than {size}"
+            )
         keep.append(members[rng.permutation(len(members))[:size]])
     chosen = set(np.concatenate(keep).tolist())
     return np.asarray([i for i in train if i in chosen], train.dtype)
 
 
-def check_sizes(sizes: Sequence[int | None], smallest_train: dict[str, int],
-                gan_batches: dict[str, tuple[int, int]]) -> None:
+def check_sizes(
+    sizes: Sequence[int | None],
+    smallest_train: dict[str, int],
+    gan_batches: dict[str, tuple[int, int]],
+) -> None:
     """A FoldError for a ``--real-per-class`` value no fold can give or no recipe can train
     on. ``smallest_train``: class → its fewest training images over every (repeat, fold);
     ``gan_batches``: recipe → (its batch size, classes one of its GANs sees: 1 for a
@@ -108,7 +130,8 @@ def check_sizes(sizes: Sequence[int | None], smallest_train: dict[str, int],
             raise FoldError(
                 f"--real-per-class {size}: a training part has only "
                 + ", ".join(f"{c} {n}" for n, c in short.items())
-                + f" images; give sizes up to {min(smallest_train.values())}, or all")
+                + f" images; give sizes up to {min(smallest_train.values())}, or all"
+            )
         too_big = {n: b for n, (b, k) in gan_batches.items() if b > size * k}
         if too_big:
             raise FoldError(
@@ -116,11 +139,19 @@ def check_sizes(sizes: Sequence[int | None], smallest_train: dict[str, int],
                 + ", ".join(f"{n} (batch_size {b})" for n, b in too_big.items())
                 + f" cannot train one batch on {size} images per class; give "
                 f"--gan-batch-size {size} (or smaller), or sizes >= "
-                f"{max(too_big.values())}")
+                f"{max(too_big.values())}"
+            )
 
 
-def check_fold_counts(labels: Sequence[int], groups: Sequence[str], class_names: Sequence[str],
-                      folds: int, *, min_train: int = 1, val_fraction: float = 0.2) -> None:
+def check_fold_counts(
+    labels: Sequence[int],
+    groups: Sequence[str],
+    class_names: Sequence[str],
+    folds: int,
+    *,
+    min_train: int = 1,
+    val_fraction: float = 0.2,
+) -> None:
     """A FoldError naming the per-class counts when a fold would miss a class somewhere.
 
     Each class needs images (of distinct patients) in every test fold, in every validation
@@ -134,17 +165,24 @@ def check_fold_counts(labels: Sequence[int], groups: Sequence[str], class_names:
         raise FoldError(f"--folds must be >= 2, got {folds}")
     patients = {c: len({g for g, y in zip(groups, labels) if y == c}) for c in range(len(counts))}
     need = folds * inner  # each class must reach every test fold and every inner val part
-    short = [f"{class_names[c]} ({counts[c]} images, {patients[c]} patients)"
-             for c in range(len(counts)) if patients[c] < need]
+    short = [
+        f"{class_names[c]} ({counts[c]} images, {patients[c]} patients)"
+        for c in range(len(counts))
+        if patients[c] < need
+    ]
     if short:
-        raise FoldError(f"too few images for {folds} folds with a {val_fraction:g} validation "
-                        f"part: each class needs at least {need} patients, and "
-                        f"{', '.join(short)} fall short (whole set: {whole}). "
-                        f"Give fewer --folds or more data.")
+        raise FoldError(
+            f"too few images for {folds} folds with a {val_fraction:g} validation "
+            f"part: each class needs at least {need} patients, and "
+            f"{', '.join(short)} fall short (whole set: {whole}). "
+            f"Give fewer --folds or more data."
+        )
     for c in range(len(counts)):
         per_fold_train = (counts[c] - counts[c] / folds) * (1 - 1 / inner)
         if per_fold_train < min_train:
-            raise FoldError(f"class {class_names[c]!r} has {counts[c]} images: about "
-                            f"{per_fold_train:.0f} per training part with {folds} folds, fewer "
-                            f"than one GAN batch ({min_train}); give fewer --folds or a "
-                            f"smaller batch size in the recipe (whole set: {whole})")
+            raise FoldError(
+                f"class {class_names[c]!r} has {counts[c]} images: about "
+                f"{per_fold_train:.0f} per training part with {folds} folds, fewer "
+                f"than one GAN batch ({min_train}); give fewer --folds or a "
+                f"smaller batch size in the recipe (whole set: {whole})"
+            )

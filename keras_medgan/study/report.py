@@ -45,8 +45,17 @@ from keras_medgan.study.cells import (
 )
 from keras_medgan.study.config import CONFIG_FILE, StudyError
 
-__all__ = ["ENDPOINTS", "agreement", "archive_results", "fold_metrics", "learning_curve",
-           "load_plan", "planned_rows", "summarize_arms", "write_report"]
+__all__ = [
+    "ENDPOINTS",
+    "agreement",
+    "archive_results",
+    "fold_metrics",
+    "learning_curve",
+    "load_plan",
+    "planned_rows",
+    "summarize_arms",
+    "write_report",
+]
 
 REFERENCE = "real"
 
@@ -58,17 +67,22 @@ def load_plan(out) -> tuple[dict, dict, list[Cell]]:
         config = json.loads((out / CONFIG_FILE).read_text())
         folds = json.loads((out / "folds.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise StudyError(f"{out} holds no study (config.json / folds.json unreadable: "
-                         f"{exc})") from None
+        raise StudyError(
+            f"{out} holds no study (config.json / folds.json unreadable: {exc})"
+        ) from None
     units = {}
     for name, resolved in (config.get("resolved_recipes") or {}).items():
-        units[name] = (list(folds["class_names"]) if resolved.get("per_class")
-                       else ["conditional"])
-    cells = plan_cells(repeats=int(config["repeats"]), folds=int(config["folds"]), recipes=units,
-                       arms=config["arms"], ratios=config["synthetic_ratios"],
-                       keeps=config["keep_fractions"],
-                       gan_train=bool(config.get("gan_train")) and bool(units),
-                       sizes=config.get("real_per_class") or [None])
+        units[name] = list(folds["class_names"]) if resolved.get("per_class") else ["conditional"]
+    cells = plan_cells(
+        repeats=int(config["repeats"]),
+        folds=int(config["folds"]),
+        recipes=units,
+        arms=config["arms"],
+        ratios=config["synthetic_ratios"],
+        keeps=config["keep_fractions"],
+        gan_train=bool(config.get("gan_train")) and bool(units),
+        sizes=config.get("real_per_class") or [None],
+    )
     return config, folds, cells
 
 
@@ -132,8 +146,9 @@ def agreement(vs_real: dict) -> str:
     return f"the metrics disagree ({parts})"
 
 
-def summarize_arms(records: list[dict], planned: dict[str, int], num_classes: int,
-                   confidence: float) -> dict:
+def summarize_arms(
+    records: list[dict], planned: dict[str, int], num_classes: int, confidence: float
+) -> dict:
     """Per row (arm [variant]): per-fold endpoints, their mean with the corrected
     repeated-CV interval, paired differences against real (corrected resampled t), the
     smallest difference the design detects at 80 % power, the steps trained, flags."""
@@ -147,23 +162,40 @@ def summarize_arms(records: list[dict], planned: dict[str, int], num_classes: in
         per_fold = [fold_metrics(r) for r in recs]
         n_train = float(np.mean([r["n_train"] for r in recs]))
         n_test = float(np.mean([len(r["labels"]) for r in recs]))
-        one_class = [f"r{r['repeat']}-f{r['fold']}" for r, m in zip(recs, per_fold)
-                     if m.get("confusion") is not None and answers_one_class(m["confusion"])]
-        entry = {"arm": recs[0]["arm"], "variant": recs[0].get("variant"),
-                 "recipe": recs[0].get("recipe"), "ratio": recs[0].get("ratio"),
-                 "keep": recs[0].get("keep"), "cells": len(recs), "cells_planned": planned[key],
-                 "protocol_version": recs[0].get("protocol_version", 1),
-                 "seeds": int(np.mean([m.get("seeds", 1) for m in per_fold])),
-                 "folds": [{"repeat": r["repeat"], "fold": r["fold"],
-                            **{m: pm.get(m) for m in (*ENDPOINTS, "threshold")}}
-                           for r, pm in zip(recs, per_fold)],
-                 "metrics": {m: corrected_mean_ci([_value(pm.get(m)) for pm in per_fold],
-                                                  n_train, n_test, confidence)
-                             for m in (*ENDPOINTS, "threshold")},
-                 "steps": sorted({s for r in recs for s in fold_steps(r)}),
-                 "one_class_folds": one_class,
-                 "threshold_rule": per_fold[0].get("threshold_rule"),
-                 "n_train_mean": n_train}
+        one_class = [
+            f"r{r['repeat']}-f{r['fold']}"
+            for r, m in zip(recs, per_fold)
+            if m.get("confusion") is not None and answers_one_class(m["confusion"])
+        ]
+        entry = {
+            "arm": recs[0]["arm"],
+            "variant": recs[0].get("variant"),
+            "recipe": recs[0].get("recipe"),
+            "ratio": recs[0].get("ratio"),
+            "keep": recs[0].get("keep"),
+            "cells": len(recs),
+            "cells_planned": planned[key],
+            "protocol_version": recs[0].get("protocol_version", 1),
+            "seeds": int(np.mean([m.get("seeds", 1) for m in per_fold])),
+            "folds": [
+                {
+                    "repeat": r["repeat"],
+                    "fold": r["fold"],
+                    **{m: pm.get(m) for m in (*ENDPOINTS, "threshold")},
+                }
+                for r, pm in zip(recs, per_fold)
+            ],
+            "metrics": {
+                m: corrected_mean_ci(
+                    [_value(pm.get(m)) for pm in per_fold], n_train, n_test, confidence
+                )
+                for m in (*ENDPOINTS, "threshold")
+            },
+            "steps": sorted({s for r in recs for s in fold_steps(r)}),
+            "one_class_folds": one_class,
+            "threshold_rule": per_fold[0].get("threshold_rule"),
+            "n_train_mean": n_train,
+        }
         if key != REFERENCE and real:
             entry["vs_real"] = _paired(recs, per_fold, real, confidence)
         summary[key] = entry
@@ -173,8 +205,11 @@ def summarize_arms(records: list[dict], planned: dict[str, int], num_classes: in
 def _paired(recs: list[dict], per_fold: list[dict], real: dict, confidence: float) -> dict:
     """Corrected resampled t on the fold-by-fold differences to the real arm (same repeat,
     fold and classifier seeds), for every endpoint, with the detectable difference."""
-    pairs = [(pm, fold_metrics(real[(r["repeat"], r["fold"])]), real[(r["repeat"], r["fold"])])
-             for r, pm in zip(recs, per_fold) if (r["repeat"], r["fold"]) in real]
+    pairs = [
+        (pm, fold_metrics(real[(r["repeat"], r["fold"])]), real[(r["repeat"], r["fold"])])
+        for r, pm in zip(recs, per_fold)
+        if (r["repeat"], r["fold"]) in real
+    ]
     out: dict = {"folds_paired": len(pairs)}
     if not pairs:
         return out
@@ -187,15 +222,21 @@ def _paired(recs: list[dict], per_fold: list[dict], real: dict, confidence: floa
         test["folds_better"] = sum((d > 0) == higher_better and d != 0 for d in finite)
         test["detectable"] = detectable_difference(
             float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
-            len(finite), n_train, n_test, 1.0 - confidence, POWER)
+            len(finite),
+            n_train,
+            n_test,
+            1.0 - confidence,
+            POWER,
+        )
         out[m] = test
     out["in_words"] = in_words(out["auc"], "AUC", scale=1.0, unit="")
     out["agreement"] = agreement(out)
     return out
 
 
-def in_words(diff: dict, what: str = "accuracy", scale: float = 100.0,
-             unit: str = " points") -> str:
+def in_words(
+    diff: dict, what: str = "accuracy", scale: float = 100.0, unit: str = " points"
+) -> str:
     """One sentence on a difference's interval (accuracy in percentage points; AUC as is)."""
     lo, hi, mean = diff.get("ci_low"), diff.get("ci_high"), diff.get("mean_diff")
     if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
@@ -203,8 +244,10 @@ def in_words(diff: dict, what: str = "accuracy", scale: float = 100.0,
     fmt = "{:+.1f}" if scale == 100.0 else "{:+.3f}"
     span = f"[{fmt.format(scale * lo)}, {fmt.format(scale * hi)}]{unit}"
     if lo <= 0.0 <= hi:
-        return (f"the interval {span} includes 0: no detectable {what} difference from "
-                f"real-only at this sample size")
+        return (
+            f"the interval {span} includes 0: no detectable {what} difference from "
+            f"real-only at this sample size"
+        )
     side = "better" if mean > 0 else "worse"
     size = f"{scale * abs(mean):.1f}" if scale == 100.0 else f"{abs(mean):.3f}"
     return f"{side} than real-only by {size} {what}{unit}, interval {span}"
@@ -232,16 +275,27 @@ def learning_curve(by_size: dict[str, dict], full_records: list[dict], num_class
     rows: dict[str, dict] = {}
     for label, arms in by_size.items():
         for key, e in arms.items():
-            point = {m: {k: e["metrics"][m].get(k) for k in ("mean", "ci_low", "ci_high")}
-                     for m in CURVE_METRICS}
+            point = {
+                m: {k: e["metrics"][m].get(k) for k in ("mean", "ci_low", "ci_high")}
+                for m in CURVE_METRICS
+            }
             point["cells"] = e["cells"]
             vs = e.get("vs_real") or {}
-            point["vs_real"] = {m: {k: vs[m].get(k) for k in ("mean_diff", "ci_low", "ci_high",
-                                                                "pvalue", "folds_better", "n")}
-                                for m in CURVE_METRICS if m in vs}
+            point["vs_real"] = {
+                m: {
+                    k: vs[m].get(k)
+                    for k in ("mean_diff", "ci_low", "ci_high", "pvalue", "folds_better", "n")
+                }
+                for m in CURVE_METRICS
+                if m in vs
+            }
             rows.setdefault(key, {})[label] = point
-    return {"sizes": list(by_size), "real_per_class": x, "rows": rows,
-            "in_words": curve_words(rows, x)}
+    return {
+        "sizes": list(by_size),
+        "real_per_class": x,
+        "rows": rows,
+        "in_words": curve_words(rows, x),
+    }
 
 
 def curve_words(rows: dict, x: dict) -> list[str]:
@@ -261,37 +315,64 @@ def curve_words(rows: dict, x: dict) -> list[str]:
             where = f"{x[label]:.0f}" if label in x else label
             text = f"{where}/class: {d['mean_diff']:+.3f} ({verdict}"
             ll = point["vs_real"].get("log_loss")
-            if ll and ll.get("mean_diff") is not None \
-                    and _direction(ll, ENDPOINTS["log_loss"]) != verdict:
-                text += (f"; log-loss disagrees: {ll['mean_diff']:+.3f} "
-                         f"[{ll['ci_low']:+.3f}, {ll['ci_high']:+.3f}], "
-                         f"{_direction(ll, ENDPOINTS['log_loss'])}")
+            if (
+                ll
+                and ll.get("mean_diff") is not None
+                and _direction(ll, ENDPOINTS["log_loss"]) != verdict
+            ):
+                text += (
+                    f"; log-loss disagrees: {ll['mean_diff']:+.3f} "
+                    f"[{ll['ci_low']:+.3f}, {ll['ci_high']:+.3f}], "
+                    f"{_direction(ll, ENDPOINTS['log_loss'])}"
+                )
             said.append(text + ")")
         if said:
-            words.append(f"**{key}** (Δ AUC vs real, by real images per class): "
-                         + "; ".join(said))
+            words.append(f"**{key}** (Δ AUC vs real, by real images per class): " + "; ".join(said))
     return words
 
 
 def curve_markdown(curve: dict, confidence: float) -> list[str]:
     labels = curve["sizes"]
-    head = [f"{curve['real_per_class'][lab]:.0f}" if lab in curve["real_per_class"] else lab
-            for lab in labels]
+    head = [
+        f"{curve['real_per_class'][lab]:.0f}" if lab in curve["real_per_class"] else lab
+        for lab in labels
+    ]
     level = round(100 * confidence)
-    lines = ["## Learning curve: AUC by real training images per class", "",
-             (f"Each fold's training part cut to N real images per class (stratified, seeded, "
-              f"nested: the smaller sets are inside the larger); the GANs of each point "
-              f"trained on exactly those images; validation and test parts unchanged. Fold "
-              f"means with {level} % corrected intervals; ![learning curve](learning_curve.png)"),
-             "", "| arm | " + " | ".join(f"AUC at {h}/class" for h in head) + " |",
-             "|---|" + "---|" * len(labels)]
+    lines = [
+        "## Learning curve: AUC by real training images per class",
+        "",
+        (
+            f"Each fold's training part cut to N real images per class (stratified, seeded, "
+            f"nested: the smaller sets are inside the larger); the GANs of each point "
+            f"trained on exactly those images; validation and test parts unchanged. Fold "
+            f"means with {level} % corrected intervals; ![learning curve](learning_curve.png)"
+        ),
+        "",
+        "| arm | " + " | ".join(f"AUC at {h}/class" for h in head) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
     for key, points in curve["rows"].items():
-        lines.append(f"| {key} | " + " | ".join(
-            _level({"mean": points[lab]["auc"]["mean"], "ci_low": points[lab]["auc"]["ci_low"],
-                    "ci_high": points[lab]["auc"]["ci_high"]}) if lab in points else "–"
-            for lab in labels) + " |")
-    lines += ["", "| arm | " + " | ".join(f"Δ AUC vs real at {h}/class" for h in head) + " |",
-              "|---|" + "---|" * len(labels)]
+        lines.append(
+            f"| {key} | "
+            + " | ".join(
+                _level(
+                    {
+                        "mean": points[lab]["auc"]["mean"],
+                        "ci_low": points[lab]["auc"]["ci_low"],
+                        "ci_high": points[lab]["auc"]["ci_high"],
+                    }
+                )
+                if lab in points
+                else "–"
+                for lab in labels
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "| arm | " + " | ".join(f"Δ AUC vs real at {h}/class" for h in head) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
     for key, points in curve["rows"].items():
         if key == REFERENCE:
             continue
@@ -324,8 +405,9 @@ def curve_plot(results: dict, path: pathlib.Path) -> None:
         xs = np.array([x[lab] for lab in labs]) * shift
         # one colour per arm in both panels; bounds clipped to what AUC (or Δ AUC) can be
         for ax, get, mean_key, (low, high) in (
-                (left, lambda p: p["auc"], "mean", (0.0, 1.0)),
-                (right, lambda p: p["vs_real"].get("auc"), "mean_diff", (-1.0, 1.0))):
+            (left, lambda p: p["auc"], "mean", (0.0, 1.0)),
+            (right, lambda p: p["vs_real"].get("auc"), "mean_diff", (-1.0, 1.0)),
+        ):
             vals = [get(points[lab]) for lab in labs]
             keep = [j for j, v in enumerate(vals) if v]
             if not keep or (ax is right and key == REFERENCE):
@@ -334,8 +416,7 @@ def curve_plot(results: dict, path: pathlib.Path) -> None:
             lo = np.clip(np.array([_value(vals[j]["ci_low"]) for j in keep]), low, high)
             hi = np.clip(np.array([_value(vals[j]["ci_high"]) for j in keep]), low, high)
             err = np.clip(np.nan_to_num(np.array([m - lo, hi - m])), 0.0, None)
-            ax.errorbar(xs[keep], m, yerr=err, marker="o", capsize=3, label=key,
-                        color=f"C{i}")
+            ax.errorbar(xs[keep], m, yerr=err, marker="o", capsize=3, label=key, color=f"C{i}")
     left.set_ylim(0.0, 1.02)
     right.axhline(0.0, color="k", lw=0.8, ls="--")
     for ax, title in ((left, "AUC (higher is better)"), (right, "Δ AUC vs real-only")):
@@ -347,8 +428,10 @@ def curve_plot(results: dict, path: pathlib.Path) -> None:
         left.legend(fontsize=8)
     c = results["config"]
     level = round(100 * float(c.get("confidence", 0.95)))
-    fig.suptitle(f"{c['data']}: learning curve, {c['repeats']}×{c['folds']}-fold CV, "
-                 f"{level} % corrected intervals")
+    fig.suptitle(
+        f"{c['data']}: learning curve, {c['repeats']}×{c['folds']}-fold CV, "
+        f"{level} % corrected intervals"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -369,9 +452,12 @@ def summarize_gan_train(records: list[dict], confidence: float) -> dict:
             table[recipe][which] = {}
             for m in ("sensitivity", "specificity", "hm", "accuracy"):
                 ci = mean_ci([r["scores"][which].get(m) for r in recs], confidence)
-                table[recipe][which][m] = {"mean": ci["mean"],
-                                           "ci": [max(0.0, ci["ci_low"]), min(1.0, ci["ci_high"])]
-                                           if ci["n"] > 1 else [None, None]}
+                table[recipe][which][m] = {
+                    "mean": ci["mean"],
+                    "ci": [max(0.0, ci["ci_low"]), min(1.0, ci["ci_high"])]
+                    if ci["n"] > 1
+                    else [None, None],
+                }
     return table
 
 
@@ -393,20 +479,35 @@ def leakage(out: pathlib.Path, records: list[dict], folds: dict) -> dict:
         seen_test = sorted(set(ids) & set(part["test"]))
         seen_val = sorted(set(ids) & set(part["val"]))
         # a learning-curve GAN must train on its size's subset, not the whole training part
-        allowed = (part.get("train_by_size", {}).get(str(rec["size"]))
-                   if rec.get("size") else None) or part["train"]
+        allowed = (
+            part.get("train_by_size", {}).get(str(rec["size"])) if rec.get("size") else None
+        ) or part["train"]
         n_out = len(set(ids) - set(allowed))
         test_seen += len(seen_test)
         val_seen += len(seen_val)
         outside += n_out
-        cells.append({"cell": rec["cell"], "train_ids": len(ids), "test_images_seen": seen_test,
-                      "val_images_seen": seen_val, "ids_outside_training_part": n_out})
-    return {"gan_cells_checked": len(cells), "test_images_seen": test_seen,
-            "duplicates_split": duplicates_split(out, folds),
-            "val_images_seen": val_seen, "ids_outside_training_part": outside,
-            "cards_without_train_ids": unknown,
-            "cells": [c for c in cells if c["test_images_seen"] or c["val_images_seen"]
-                      or c["ids_outside_training_part"]]}
+        cells.append(
+            {
+                "cell": rec["cell"],
+                "train_ids": len(ids),
+                "test_images_seen": seen_test,
+                "val_images_seen": seen_val,
+                "ids_outside_training_part": n_out,
+            }
+        )
+    return {
+        "gan_cells_checked": len(cells),
+        "test_images_seen": test_seen,
+        "duplicates_split": duplicates_split(out, folds),
+        "val_images_seen": val_seen,
+        "ids_outside_training_part": outside,
+        "cards_without_train_ids": unknown,
+        "cells": [
+            c
+            for c in cells
+            if c["test_images_seen"] or c["val_images_seen"] or c["ids_outside_training_part"]
+        ],
+    }
 
 
 def duplicates_split(out: pathlib.Path, folds: dict) -> list[dict]:
@@ -422,8 +523,9 @@ def duplicates_split(out: pathlib.Path, folds: dict) -> list[dict]:
     for finding in findings:
         if finding.get("check") != "duplicate":
             continue
-        members = sorted(i for f in finding.get("files", []) for i in ids
-                         if f == i or f.endswith("/" + i))
+        members = sorted(
+            i for f in finding.get("files", []) for i in ids if f == i or f.endswith("/" + i)
+        )
         for r, repeat in enumerate(folds["repeats"]):
             for f, part in enumerate(repeat):
                 test, train = set(part["test"]), set(part["train"])
@@ -444,16 +546,18 @@ def study_cost(records: list[dict]) -> dict:
     for r in records:
         if r["kind"] != "gan" or not r.get("seconds") or not r.get("epochs"):
             continue
-        g = gans.setdefault(r["recipe"], {"cells": 0, "seconds": 0.0, "epochs": 0,
-                                          "images_seen": 0})
+        g = gans.setdefault(
+            r["recipe"], {"cells": 0, "seconds": 0.0, "epochs": 0, "images_seen": 0}
+        )
         g["cells"] += 1
         g["seconds"] += r["seconds"]
         g["epochs"] += int(r["epochs"])
         g["images_seen"] += int(r["epochs"]) * int(r.get("n_train") or 0)
     for g in gans.values():
         g["seconds_per_epoch"] = g["seconds"] / g["epochs"]
-        g["seconds_per_1000_images"] = (1000 * g["seconds"] / g["images_seen"]
-                                        if g["images_seen"] else None)
+        g["seconds_per_1000_images"] = (
+            1000 * g["seconds"] / g["images_seen"] if g["images_seen"] else None
+        )
     arm = {"cells": 0, "seconds": 0.0, "train_seconds": 0.0, "steps": 0}
     for r in records:
         t = r.get("training") or {}
@@ -462,17 +566,23 @@ def study_cost(records: list[dict]) -> dict:
         arm["cells"] += 1
         arm["seconds"] += r["seconds"]
         arm["train_seconds"] += t["train_seconds"]
-        arm["steps"] += sum(int(seed["training"]["steps"]) for seed in r.get("seeds", [])
-                            if "training" in seed)
+        arm["steps"] += sum(
+            int(seed["training"]["steps"]) for seed in r.get("seeds", []) if "training" in seed
+        )
     arm["ms_per_step"] = 1000 * arm["train_seconds"] / arm["steps"] if arm["steps"] else None
     arm["seconds_outside_training_per_cell"] = (
-        (arm["seconds"] - arm["train_seconds"]) / arm["cells"] if arm["cells"] else None)
+        (arm["seconds"] - arm["train_seconds"]) / arm["cells"] if arm["cells"] else None
+    )
     return {"gan": gans, "classifier": arm}
 
 
 def cost_markdown(cost: dict) -> list[str]:
-    lines = ["## Cost (from the cells' clocks; other work may have shared the machine)", "",
-             "| cells | count | seconds | per unit |", "|---|---|---|---|"]
+    lines = [
+        "## Cost (from the cells' clocks; other work may have shared the machine)",
+        "",
+        "| cells | count | seconds | per unit |",
+        "|---|---|---|---|",
+    ]
     for recipe, g in cost["gan"].items():
         per = f"{g['seconds_per_epoch']:.2f} s per GAN epoch"
         if g["seconds_per_1000_images"]:
@@ -480,10 +590,12 @@ def cost_markdown(cost: dict) -> list[str]:
         lines.append(f"| GAN {recipe} | {g['cells']} | {g['seconds']:.0f} | {per} |")
     a = cost["classifier"]
     if a["cells"]:
-        lines.append(f"| classifier | {a['cells']} | {a['seconds']:.0f} | "
-                     f"{a['ms_per_step']:.1f} ms per step; "
-                     f"{a['seconds_outside_training_per_cell']:.1f} s per cell outside "
-                     f"training |")
+        lines.append(
+            f"| classifier | {a['cells']} | {a['seconds']:.0f} | "
+            f"{a['ms_per_step']:.1f} ms per step; "
+            f"{a['seconds_outside_training_per_cell']:.1f} s per cell outside "
+            f"training |"
+        )
     return lines + [""]
 
 
@@ -498,14 +610,34 @@ def write_predictions(path: pathlib.Path, records: list[dict], class_names: list
         for i, (img, y) in enumerate(zip(rec["ids"], rec["labels"])):
             pred = int(probs[i].argmax())
             prob = probs[i, positive] if positive is not None else probs[i, pred]
-            lines.append([rec["repeat"], rec["fold"], img, class_names[y], rec["arm"],
-                          rec.get("recipe") or "", rec.get("variant") or "", class_names[pred],
-                          f"{prob:.6f}"])
+            lines.append(
+                [
+                    rec["repeat"],
+                    rec["fold"],
+                    img,
+                    class_names[y],
+                    rec["arm"],
+                    rec.get("recipe") or "",
+                    rec.get("variant") or "",
+                    class_names[pred],
+                    f"{prob:.6f}",
+                ]
+            )
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["repeat", "fold", "image_id", "true_label", "arm", "recipe", "variant",
-                     "predicted", "probability" if positive is None
-                     else f"probability_{class_names[positive]}"])
+    writer.writerow(
+        [
+            "repeat",
+            "fold",
+            "image_id",
+            "true_label",
+            "arm",
+            "recipe",
+            "variant",
+            "predicted",
+            "probability" if positive is None else f"probability_{class_names[positive]}",
+        ]
+    )
     writer.writerows(lines)
     write_text_atomic(path, buf.getvalue())
 
@@ -523,52 +655,89 @@ def _with_ci(v, ci) -> str:
 
 def markdown(results: dict) -> str:
     c = results["config"]
-    lines = [f"# Cross-validated augmentation study: {c['data']}", "",
-             f"`{c['command']}`", "",
-             (f"{c['repeats']} repeat(s) × {c['folds']} folds (stratified, patient-level, seed "
-             f"{c['seed']}); classifier {c['train']['classifier']}; GANs trained inside every "
-             f"fold on its training part only. Cells finished: {results['cells_done']} of "
-             f"{results['cells_planned']}."), ""]
+    lines = [
+        f"# Cross-validated augmentation study: {c['data']}",
+        "",
+        f"`{c['command']}`",
+        "",
+        (
+            f"{c['repeats']} repeat(s) × {c['folds']} folds (stratified, patient-level, seed "
+            f"{c['seed']}); classifier {c['train']['classifier']}; GANs trained inside every "
+            f"fold on its training part only. Cells finished: {results['cells_done']} of "
+            f"{results['cells_planned']}."
+        ),
+        "",
+    ]
     if results["missing"]:
-        lines += [f"**Incomplete**: {len(results['missing'])} cell(s) not finished, e.g. "
-                  + ", ".join(results["missing"][:5]) + ". Rows below use what exists.", ""]
+        lines += [
+            f"**Incomplete**: {len(results['missing'])} cell(s) not finished, e.g. "
+            + ", ".join(results["missing"][:5])
+            + ". Rows below use what exists.",
+            "",
+        ]
     if results.get("learning_curve"):
-        lines += [(f"Tables below: the {results['size']} size of the learning curve (its "
-                  "last section)."), ""]
+        lines += [
+            (f"Tables below: the {results['size']} size of the learning curve (its last section)."),
+            "",
+        ]
     lines += arm_tables(results["arms"], float(c.get("confidence", 0.95)))
     goal = goal_line(results["arms"])
     if goal:
         lines += ["", goal]
     if results["gan_train"]:
-        lines += ["", "## GAN-train / GAN-test (P3's SVM, fold means, %)", "",
-                  "| recipe | SVM trained on → tested on | sensitivity | specificity | HM | folds |",
-                  "|---|---|---|---|---|---|"]
-        what = {"real": "real → real", "gan_train": "synthetic → real (GAN-train)",
-                "gan_test": "real → synthetic (GAN-test)"}
+        lines += [
+            "",
+            "## GAN-train / GAN-test (P3's SVM, fold means, %)",
+            "",
+            "| recipe | SVM trained on → tested on | sensitivity | specificity | HM | folds |",
+            "|---|---|---|---|---|---|",
+        ]
+        what = {
+            "real": "real → real",
+            "gan_train": "synthetic → real (GAN-train)",
+            "gan_test": "real → synthetic (GAN-test)",
+        }
         for recipe, t in results["gan_train"].items():
             for which, label in what.items():
-                lines.append(f"| {recipe} | {label} | " + " | ".join(
-                    _with_ci(t[which][m]["mean"], t[which][m]["ci"])
-                    for m in ("sensitivity", "specificity", "hm")) + f" | {t['folds']} |")
+                lines.append(
+                    f"| {recipe} | {label} | "
+                    + " | ".join(
+                        _with_ci(t[which][m]["mean"], t[which][m]["ci"])
+                        for m in ("sensitivity", "specificity", "hm")
+                    )
+                    + f" | {t['folds']} |"
+                )
     if results.get("learning_curve"):
-        lines += [""] + curve_markdown(results["learning_curve"],
-                                       float(c.get("confidence", 0.95)))
+        lines += [""] + curve_markdown(results["learning_curve"], float(c.get("confidence", 0.95)))
     if results.get("cost") and (results["cost"]["gan"] or results["cost"]["classifier"]["cells"]):
         lines += [""] + cost_markdown(results["cost"])
     leak = results["leakage"]
-    lines += ["", "## Leakage (from the generators' model cards)", "",
-              (f"{leak['gan_cells_checked']} GAN(s) checked: {leak['test_images_seen']} test "
-              f"image(s) and {leak['val_images_seen']} validation image(s) of their fold seen in "
-              f"training; {leak['ids_outside_training_part']} training id(s) outside the fold's "
-              f"training part; {len(leak['cards_without_train_ids'])} card(s) without ids.")]
-    lines += [f"- repeat {item['repeat']} fold {item['fold']}: the copies "
-              f"{', '.join(item['images'])} (data checks) fall on both sides of the test/train "
-              "line: a test image whose twin this fold's GANs and classifiers trained on."
-              for item in leak.get("duplicates_split", [])]
+    lines += [
+        "",
+        "## Leakage (from the generators' model cards)",
+        "",
+        (
+            f"{leak['gan_cells_checked']} GAN(s) checked: {leak['test_images_seen']} test "
+            f"image(s) and {leak['val_images_seen']} validation image(s) of their fold seen in "
+            f"training; {leak['ids_outside_training_part']} training id(s) outside the fold's "
+            f"training part; {len(leak['cards_without_train_ids'])} card(s) without ids."
+        ),
+    ]
+    lines += [
+        f"- repeat {item['repeat']} fold {item['fold']}: the copies "
+        f"{', '.join(item['images'])} (data checks) fall on both sides of the test/train "
+        "line: a test image whose twin this fold's GANs and classifiers trained on."
+        for item in leak.get("duplicates_split", [])
+    ]
     lines.append("")
-    lines += [("P1's Table 1 (one 22-image test split): real 76.51 / 72.37 / 83.04, synthetic "
-              "60.61 / 93.15 / 68.48, real + synthetic 78.65 / 73.14 / 86.60 "
-              "(accuracy / sensitivity / specificity, %)."), ""]
+    lines += [
+        (
+            "P1's Table 1 (one 22-image test split): real 76.51 / 72.37 / 83.04, synthetic "
+            "60.61 / 93.15 / 68.48, real + synthetic 78.65 / 73.14 / 86.60 "
+            "(accuracy / sensitivity / specificity, %)."
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -614,53 +783,97 @@ def arm_tables(arms: dict, confidence: float) -> list[str]:
     """The primary (threshold-free) and secondary (validation threshold) tables, the
     agreement sentences and the power line."""
     level = round(100 * confidence)
-    lines = [(f"## Primary endpoints: threshold-free (mean over folds, {level} % corrected "
-              "repeated-CV interval; Δ vs real: corrected resampled t)"), "",
-             ("| arm | AUC | Δ AUC vs real | log-loss | Δ log-loss | Brier | Δ Brier | steps "
-              "| seeds | cells |"), "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            f"## Primary endpoints: threshold-free (mean over folds, {level} % corrected "
+            "repeated-CV interval; Δ vs real: corrected resampled t)"
+        ),
+        "",
+        (
+            "| arm | AUC | Δ AUC vs real | log-loss | Δ log-loss | Brier | Δ Brier | steps "
+            "| seeds | cells |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for key, e in arms.items():
         m, vs = e["metrics"], e.get("vs_real") or {}
-        flag = (f" ⚠ one class in {len(e['one_class_folds'])}/{e['cells']} folds"
-                if e["one_class_folds"] else "")
-        steps = "/".join(str(s) for s in e["steps"]) if len(e["steps"]) <= 3 else \
-            f"{e['steps'][0]}–{e['steps'][-1]}"
-        lines.append(f"| {key}{flag} | {_level(m['auc'])} | {_delta(vs.get('auc'))} | "
-                     f"{_level(m['log_loss'], metric='log_loss')} | "
-                     f"{_delta(vs.get('log_loss'))} | "
-                     f"{_level(m['brier'])} | {_delta(vs.get('brier'))} | {steps} | "
-                     f"{e['seeds']} | {e['cells']}/{e['cells_planned']} |")
+        flag = (
+            f" ⚠ one class in {len(e['one_class_folds'])}/{e['cells']} folds"
+            if e["one_class_folds"]
+            else ""
+        )
+        steps = (
+            "/".join(str(s) for s in e["steps"])
+            if len(e["steps"]) <= 3
+            else f"{e['steps'][0]}–{e['steps'][-1]}"
+        )
+        lines.append(
+            f"| {key}{flag} | {_level(m['auc'])} | {_delta(vs.get('auc'))} | "
+            f"{_level(m['log_loss'], metric='log_loss')} | "
+            f"{_delta(vs.get('log_loss'))} | "
+            f"{_level(m['brier'])} | {_delta(vs.get('brier'))} | {steps} | "
+            f"{e['seeds']} | {e['cells']}/{e['cells_planned']} |"
+        )
     rule = next(iter(arms.values()), {}).get("threshold_rule") if arms else None
-    lines += ["", (f"## Secondary: at the threshold chosen on the validation predictions "
-                   f"(rule: {rule}), and accuracy at 0.5"), "",
-              ("| arm | threshold | accuracy | sensitivity | specificity | Δ accuracy vs real "
-               "| accuracy at 0.5 | Δ accuracy at 0.5 | P1 acc / sen / spe |"),
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        (
+            f"## Secondary: at the threshold chosen on the validation predictions "
+            f"(rule: {rule}), and accuracy at 0.5"
+        ),
+        "",
+        (
+            "| arm | threshold | accuracy | sensitivity | specificity | Δ accuracy vs real "
+            "| accuracy at 0.5 | Δ accuracy at 0.5 | P1 acc / sen / spe |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for key, e in arms.items():
         m, vs = e["metrics"], e.get("vs_real") or {}
         like_p1 = e.get("ratio") in (None, 1.0) and e.get("keep") in (None, 1.0)
         ref = P1_TABLE1.get(e["arm"]) if like_p1 else None
-        ref_s = (f"{ref['accuracy']:.1f} / {ref['sensitivity']:.1f} / {ref['specificity']:.1f}"
-                 if ref else "")
-        lines.append(f"| {key} | {_num(m['threshold']['mean'], 2)} | "
-                     f"{_level(m['accuracy'], True)} | {_level(m['sensitivity'], True)} | "
-                     f"{_level(m['specificity'], True)} | {_delta(vs.get('accuracy'), True)} | "
-                     f"{_level(m['accuracy_at_0.5'], True)} | "
-                     f"{_delta(vs.get('accuracy_at_0.5'), True)} | {ref_s} |")
-    words = [f"- **{k}**: by AUC, {e['vs_real']['in_words']}; {e['vs_real']['agreement']}."
-             for k, e in arms.items() if e.get("vs_real", {}).get("in_words")]
+        ref_s = (
+            f"{ref['accuracy']:.1f} / {ref['sensitivity']:.1f} / {ref['specificity']:.1f}"
+            if ref
+            else ""
+        )
+        lines.append(
+            f"| {key} | {_num(m['threshold']['mean'], 2)} | "
+            f"{_level(m['accuracy'], True)} | {_level(m['sensitivity'], True)} | "
+            f"{_level(m['specificity'], True)} | {_delta(vs.get('accuracy'), True)} | "
+            f"{_level(m['accuracy_at_0.5'], True)} | "
+            f"{_delta(vs.get('accuracy_at_0.5'), True)} | {ref_s} |"
+        )
+    words = [
+        f"- **{k}**: by AUC, {e['vs_real']['in_words']}; {e['vs_real']['agreement']}."
+        for k, e in arms.items()
+        if e.get("vs_real", {}).get("in_words")
+    ]
     if words:
-        lines += ["", ("Against the real arm, per arm (an endpoint counts as better or worse "
-                       "only when its interval excludes 0):"), ""] + words
+        lines += [
+            "",
+            (
+                "Against the real arm, per arm (an endpoint counts as better or worse "
+                "only when its interval excludes 0):"
+            ),
+            "",
+        ] + words
     power = [(k, e["vs_real"]) for k, e in arms.items() if e.get("vs_real", {}).get("auc")]
     if power:
-        parts = [f"{k}: Δ AUC {_num(v['auc']['detectable'])}, Δ accuracy "
-                 f"{_num(100 * _value(v['accuracy']['detectable']), 1)} points"
-                 for k, v in power]
+        parts = [
+            f"{k}: Δ AUC {_num(v['auc']['detectable'])}, Δ accuracy "
+            f"{_num(100 * _value(v['accuracy']['detectable']), 1)} points"
+            for k, v in power
+        ]
         j = power[0][1]["auc"]["n"]
-        lines += ["", (f"**Power.** Smallest true difference this design ({j} paired folds) "
-                  f"detects with 80 % probability at α = {1 - confidence:.2g}, from the "
-                  f"observed spread of each arm's fold differences: " + "; ".join(parts)
-                  + ".")]
+        lines += [
+            "",
+            (
+                f"**Power.** Smallest true difference this design ({j} paired folds) "
+                f"detects with 80 % probability at α = {1 - confidence:.2g}, from the "
+                f"observed spread of each arm's fold differences: " + "; ".join(parts) + "."
+            ),
+        ]
     return lines
 
 
@@ -670,21 +883,34 @@ GOAL_POINTS = 3.0  # the project's question: does synthesis add >= 3 accuracy po
 def goal_line(arms: dict) -> str:
     """Which arm came closest to "+3 accuracy points over real (at the validation
     threshold), interval above 0", and what AUC said for it."""
-    compared = [(k, e["vs_real"]) for k, e in arms.items()
-                if e.get("vs_real", {}).get("accuracy") and e["arm"] != REFERENCE]
+    compared = [
+        (k, e["vs_real"])
+        for k, e in arms.items()
+        if e.get("vs_real", {}).get("accuracy") and e["arm"] != REFERENCE
+    ]
     compared = [(k, v) for k, v in compared if not math.isnan(v["accuracy"]["mean_diff"])]
     if not compared:
         return ""
     key, best = max(compared, key=lambda kv: kv[1]["accuracy"]["mean_diff"])
     acc = best["accuracy"]
-    met = (100 * acc["mean_diff"] >= GOAL_POINTS and acc["ci_low"] is not None
-           and not math.isnan(acc["ci_low"]) and acc["ci_low"] > 0)
-    parts = [f"{m} {100 * best[m]['mean_diff']:+.1f}" for m in ("sensitivity", "specificity")
-             if best.get(m) and not math.isnan(best[m]["mean_diff"])]
-    return (f"**Goal (≥ +{GOAL_POINTS:g} accuracy points over real, interval above 0): "
-            f"{'met' if met else 'not met'}.** Closest: {key}, {100 * acc['mean_diff']:+.1f} "
-            f"points [{_signed(acc['ci_low'])}, {_signed(acc['ci_high'])}]"
-            + (f" ({', '.join(parts)} points)" if parts else "") + ".")
+    met = (
+        100 * acc["mean_diff"] >= GOAL_POINTS
+        and acc["ci_low"] is not None
+        and not math.isnan(acc["ci_low"])
+        and acc["ci_low"] > 0
+    )
+    parts = [
+        f"{m} {100 * best[m]['mean_diff']:+.1f}"
+        for m in ("sensitivity", "specificity")
+        if best.get(m) and not math.isnan(best[m]["mean_diff"])
+    ]
+    return (
+        f"**Goal (≥ +{GOAL_POINTS:g} accuracy points over real, interval above 0): "
+        f"{'met' if met else 'not met'}.** Closest: {key}, {100 * acc['mean_diff']:+.1f} "
+        f"points [{_signed(acc['ci_low'])}, {_signed(acc['ci_high'])}]"
+        + (f" ({', '.join(parts)} points)" if parts else "")
+        + "."
+    )
 
 
 def _signed(v) -> str:
@@ -702,8 +928,11 @@ def bar_plot(results: dict, path: pathlib.Path) -> None:
     rows = list(results["arms"].items())
     if not rows:
         return
-    shown = (("auc", "AUC (higher is better)"), ("log_loss", "log-loss (lower is better)"),
-             ("accuracy", "accuracy at the validation threshold"))
+    shown = (
+        ("auc", "AUC (higher is better)"),
+        ("log_loss", "log-loss (lower is better)"),
+        ("accuracy", "accuracy at the validation threshold"),
+    )
     fig, axes = plt.subplots(1, 3, figsize=(13, 0.45 * len(rows) + 1.8), sharey=True)
     y = np.arange(len(rows))
     for ax, (metric, title) in zip(axes, shown):
@@ -721,8 +950,10 @@ def bar_plot(results: dict, path: pathlib.Path) -> None:
     axes[0].set_yticks(y, [k for k, _ in rows])
     axes[0].invert_yaxis()
     level = round(100 * float(results["config"].get("confidence", 0.95)))
-    fig.suptitle(f"{results['config']['data']}: {results['config']['repeats']}×"
-                 f"{results['config']['folds']}-fold CV, {level} % corrected intervals")
+    fig.suptitle(
+        f"{results['config']['data']}: {results['config']['repeats']}×"
+        f"{results['config']['folds']}-fold CV, {level} % corrected intervals"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -739,9 +970,15 @@ def write_report(out) -> dict:
     confidence = float(config.get("confidence", 0.95))
     sizes = order_sizes({c.size for c in cells})
     main = None if None in sizes else sizes[-1]  # the headline tables: the largest size
-    by_size = {size_label(n): summarize_arms([r for r in arms if r.get("size") == n],
-                                             planned_rows(cells, n), len(class_names), confidence)
-               for n in sizes}
+    by_size = {
+        size_label(n): summarize_arms(
+            [r for r in arms if r.get("size") == n],
+            planned_rows(cells, n),
+            len(class_names),
+            confidence,
+        )
+        for n in sizes
+    }
     results = {
         "config": {k: v for k, v in config.items() if k != "resolved_recipes"},
         "recipes": config.get("resolved_recipes", {}),
@@ -751,13 +988,19 @@ def write_report(out) -> dict:
         "missing": [c.id for c in cells if c.id not in done],
         "size": size_label(main),
         "arms": by_size[size_label(main)],
-        "learning_curve": (learning_curve(by_size, [r for r in arms if r.get("size") is None],
-                                          len(class_names)) if len(sizes) > 1 else None),
-        "gan_train": summarize_gan_train([r for r in records if r["kind"] == "gan_train"
-                                          and r.get("size") == main], confidence),
+        "learning_curve": (
+            learning_curve(by_size, [r for r in arms if r.get("size") is None], len(class_names))
+            if len(sizes) > 1
+            else None
+        ),
+        "gan_train": summarize_gan_train(
+            [r for r in records if r["kind"] == "gan_train" and r.get("size") == main], confidence
+        ),
         "leakage": leakage(out, [r for r in records if r["kind"] == "gan"], folds),
-        "seconds": {k: round(sum(r.get("seconds", 0.0) for r in records if r["kind"] == k), 1)
-                    for k in ("gan", "arm", "gan_train")},
+        "seconds": {
+            k: round(sum(r.get("seconds", 0.0) for r in records if r["kind"] == k), 1)
+            for k in ("gan", "arm", "gan_train")
+        },
         "cost": study_cost(records),
         "environment": environment(),
     }
@@ -782,8 +1025,15 @@ def planned_rows(cells: list[Cell], size) -> dict[str, int]:
 
 #: What ``archive_results`` copies: everything the report reads, nothing large.
 #: data_report.json too: the leakage section's copies-across-folds check reads it
-ARCHIVED = ("config.json", "folds.json", "data_report.json", "cells/*.json", "*.log",
-            "gans/*/*/*/export/generator_*.json", "gans/*/*/*/loss_*.png")
+ARCHIVED = (
+    "config.json",
+    "folds.json",
+    "data_report.json",
+    "cells/*.json",
+    "*.log",
+    "gans/*/*/*/export/generator_*.json",
+    "gans/*/*/*/loss_*.png",
+)
 
 
 def archive_results(out, dest) -> pathlib.Path:

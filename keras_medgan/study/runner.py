@@ -45,9 +45,17 @@ __all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
 
 FOLDS_FILE = "folds.json"
 #: Training-config keys that do not change what a GAN learns (left out of the resume check).
-VOLATILE_RECIPE_KEYS = ("command", "out", "data_dir", "log_every", "checkpoint_every",
-                        "checkpoint_minutes", "sample_every", "keep_checkpoints",
-                        "export_formats")
+VOLATILE_RECIPE_KEYS = (
+    "command",
+    "out",
+    "data_dir",
+    "log_every",
+    "checkpoint_every",
+    "checkpoint_minutes",
+    "sample_every",
+    "keep_checkpoints",
+    "export_formats",
+)
 
 
 @dataclass
@@ -61,17 +69,26 @@ class StudyData:
     ids: list[str]  # image identifiers, as model cards list them
     findings: list = field(default_factory=list)  # data sanity (keras_medgan.data.sanity)
 
-    def parts(self, config: StudyConfig, repeat: int, fold: int,
-              size: int | None = None) -> fold_split.FoldParts:
+    def parts(
+        self, config: StudyConfig, repeat: int, fold: int, size: int | None = None
+    ) -> fold_split.FoldParts:
         """The fold's indices; with ``size``, its training part cut to ``size`` images per
         class (nested over sizes; validation and test parts untouched, so every point of
         a learning curve is scored on the same images)."""
-        parts = fold_split.fold_parts(self.labels, self.groups, config.folds, repeat, fold,
-                                      seed=config.seed, val_fraction=config.val_fraction)
+        parts = fold_split.fold_parts(
+            self.labels,
+            self.groups,
+            config.folds,
+            repeat,
+            fold,
+            seed=config.seed,
+            val_fraction=config.val_fraction,
+        )
         if size is None:
             return parts
-        train = fold_split.subsample_per_class(self.labels, parts.train, size,
-                                               seed=config.seed + 100 * repeat + fold)
+        train = fold_split.subsample_per_class(
+            self.labels, parts.train, size, seed=config.seed + 100 * repeat + fold
+        )
         return fold_split.FoldParts(train=train, val=parts.val, test=parts.test)
 
 
@@ -83,23 +100,36 @@ def load_study_data(config: StudyConfig, loader: Callable | None = None) -> Stud
     if loader is None:
         from keras_medgan.data import load_image_set as loader
     try:
-        s = loader(data=config.data, image_size=config.image_size, split="all", seed=0,
-                   data_dir=config.data_dir)
+        s = loader(
+            data=config.data,
+            image_size=config.image_size,
+            split="all",
+            seed=0,
+            data_dir=config.data_dir,
+        )
     except ValueError as exc:  # DataError: the user's data or flags
         raise StudyError(str(exc)) from None
     labels = np.asarray(s.labels, np.int64)
     counts = np.bincount(labels, minlength=len(s.class_names))
     empty = [n for n, c in zip(s.class_names, counts.tolist()) if c == 0]
     if empty:
-        raise StudyError(f"{config.data!r}: class(es) {empty} have no images (counts: "
-                         + ", ".join(f"{n}={c}" for n, c in zip(s.class_names, counts.tolist()))
-                         + ")")
+        raise StudyError(
+            f"{config.data!r}: class(es) {empty} have no images (counts: "
+            + ", ".join(f"{n}={c}" for n, c in zip(s.class_names, counts.tolist()))
+            + ")"
+        )
     findings = check_image_sets({"all": s}, config.image_size)
     groups = [str(g) for g in s.patient_ids]
     if config.group_duplicates:
         groups = group_duplicates(groups, [str(p) for p in s.paths], findings)
-    return StudyData(np.asarray(s.images, np.float32), labels, list(s.class_names), groups,
-                     image_ids(s.paths), findings=findings)
+    return StudyData(
+        np.asarray(s.images, np.float32),
+        labels,
+        list(s.class_names),
+        groups,
+        image_ids(s.paths),
+        findings=findings,
+    )
 
 
 def group_duplicates(groups: list[str], paths: list[str], findings) -> list[str]:
@@ -136,8 +166,12 @@ def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Re
     for name, path in config.recipes.items():
         try:
             yaml_config = read_yaml_config(path)
-            cli = {"data": config.data, "data_dir": config.data_dir,
-                   "image_size": config.image_size, "split": "train"}
+            cli = {
+                "data": config.data,
+                "data_dir": config.data_dir,
+                "image_size": config.image_size,
+                "split": "train",
+            }
             if config.gan_epochs is not None:
                 cli["epochs"] = int(config.gan_epochs)
             if config.gan_precision is not None:
@@ -156,7 +190,8 @@ def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Re
             raise StudyError(
                 f"recipe {name!r} ({path}) trains one unconditional GAN on every class, whose "
                 f"images carry no label; set per_class: true (one GAN per class, P1) or "
-                f"conditional: true in it")
+                f"conditional: true in it"
+            )
         recipes[name] = Recipe(name, str(path), resolved, units)
     return recipes
 
@@ -209,9 +244,11 @@ class _Fold:
             if rec is None:
                 raise _NotReady(f"GAN {gan.id} has not finished")
             if not _export_present(self.study.out, rec):
-                raise _NotReady(f"GAN {gan.id}'s generator file {rec['export']} is missing "
-                                f"(an archive keeps records, not generators); a rerun "
-                                f"trains it again")
+                raise _NotReady(
+                    f"GAN {gan.id}'s generator file {rec['export']} is missing "
+                    f"(an archive keeps records, not generators); a rerun "
+                    f"trains it again"
+                )
             files.append(self.study.out / rec["export"])
         return files
 
@@ -223,20 +260,26 @@ class _Fold:
         if key not in self._pools:
             cfg = self.study.config
             counts = np.bincount(self.xy("train")[1], minlength=len(self.study.data.class_names))
-            n = max(synthetic_needed(cfg.arms, counts, max(cfg.synthetic_ratios)),
-                    int(counts.max()))
+            n = max(
+                synthetic_needed(cfg.arms, counts, max(cfg.synthetic_ratios)), int(counts.max())
+            )
             select = None
             if keep < 1.0:
                 train_x, train_y = self.xy("train")
                 names = self.study.data.class_names
                 select = most_realistic_selector(
-                    keep, lambda name, _gen: train_x[train_y == names.index(name)])
+                    keep, lambda name, _gen: train_x[train_y == names.index(name)]
+                )
             images, labels, class_names = synthesize_set(
-                [str(p) for p in self.generator_files(recipe)], n_per_class=n, seed=self.seed,
-                select=select)
+                [str(p) for p in self.generator_files(recipe)],
+                n_per_class=n,
+                seed=self.seed,
+                select=select,
+            )
             # the generators' class indices → the study's (the same names, maybe reordered)
-            to_study = {class_names.index(name): i
-                        for i, name in enumerate(self.study.data.class_names)}
+            to_study = {
+                class_names.index(name): i for i, name in enumerate(self.study.data.class_names)
+            }
             labels = np.asarray([to_study[int(v)] for v in labels], np.int64)
             self._pools[key] = (images, labels)
         return self._pools[key]
@@ -271,9 +314,11 @@ class _Study:
         f = self.fold(cell)
         recipe = self.recipes[cell.recipe]
         config = recipe.config.replace(
-            seed=recipe.config.seed + f.seed, split_seed=None,
+            seed=recipe.config.seed + f.seed,
+            split_seed=None,
             classes=None if cell.unit == "conditional" else (cell.unit,),
-            command=self.config.command + f"  # cell {cell.id}")
+            command=self.config.command + f"  # cell {cell.id}",
+        )
         where = f"r{cell.repeat}-f{cell.fold}" + (f"-n{cell.size}" if cell.size else "")
         run_dir = self.out / "gans" / where / cell.recipe / cell.unit
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -282,16 +327,26 @@ class _Study:
         units = plan_units(train_x, train_y, self.data.class_names, config, ids=f.ids("train"))
         prepared = PreparedData(self.data.class_names, units, len(train_y))
         with run_lock(run_dir):
-            (result,) = run_training(config, run_dir, print_fn=lambda s: self.print("    " + s),
-                                     prepared=prepared)
+            (result,) = run_training(
+                config, run_dir, print_fn=lambda s: self.print("    " + s), prepared=prepared
+            )
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # the export is what counts
-        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
-                "recipe": cell.recipe,
-                "unit": cell.unit, "run_dir": str(run_dir.relative_to(self.out)),
-                "export": str(pathlib.Path(result.export["h5"]).resolve().relative_to(
-                    self.out.resolve())),
-                "status": result.status, "epochs": result.epochs,
-                "n_train": len(units[0].images), "final_metrics": result.final_metrics}
+        return {
+            "kind": "gan",
+            "repeat": cell.repeat,
+            "fold": cell.fold,
+            "size": cell.size,
+            "recipe": cell.recipe,
+            "unit": cell.unit,
+            "run_dir": str(run_dir.relative_to(self.out)),
+            "export": str(
+                pathlib.Path(result.export["h5"]).resolve().relative_to(self.out.resolve())
+            ),
+            "status": result.status,
+            "epochs": result.epochs,
+            "n_train": len(units[0].images),
+            "final_metrics": result.final_metrics,
+        }
 
     def run_arm(self, cell: Cell) -> dict:
         f = self.fold(cell)
@@ -301,16 +356,38 @@ class _Study:
         v = cell.variant
         if v is not None:
             synth = f.pool(v.recipe, v.keep)
-        ts = build_training_set(cell.arm, train_x, train_y, *synth, num_classes=num_classes,
-                                class_names=self.data.class_names,
-                                synthetic_ratio=v.ratio if v and v.ratio else 1.0, seed=f.seed)
-        cell_fields = classifier_cell(ts, f.xy("val"), f.xy("test"), num_classes=num_classes,
-                                      config=self.config.train, seed=f.seed)
-        return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
-                "arm": cell.arm,
-                "recipe": v.recipe if v else None, "variant": v.name if v else None,
-                "ratio": v.ratio if v else None, "keep": v.keep if v else None,
-                "ids": f.ids("test"), "val_ids": f.ids("val"), **cell_fields}
+        ts = build_training_set(
+            cell.arm,
+            train_x,
+            train_y,
+            *synth,
+            num_classes=num_classes,
+            class_names=self.data.class_names,
+            synthetic_ratio=v.ratio if v and v.ratio else 1.0,
+            seed=f.seed,
+        )
+        cell_fields = classifier_cell(
+            ts,
+            f.xy("val"),
+            f.xy("test"),
+            num_classes=num_classes,
+            config=self.config.train,
+            seed=f.seed,
+        )
+        return {
+            "kind": "arm",
+            "repeat": cell.repeat,
+            "fold": cell.fold,
+            "size": cell.size,
+            "arm": cell.arm,
+            "recipe": v.recipe if v else None,
+            "variant": v.name if v else None,
+            "ratio": v.ratio if v else None,
+            "keep": v.keep if v else None,
+            "ids": f.ids("test"),
+            "val_ids": f.ids("val"),
+            **cell_fields,
+        }
 
     def run_gan_train(self, cell: Cell) -> dict:
         from keras_medgan.features import get_extractor
@@ -318,19 +395,32 @@ class _Study:
         f = self.fold(cell)
         train_x, train_y = f.xy("train")
         try:
-            ext = get_extractor(self.config.features, real_images=train_x, real_labels=train_y,
-                                seed=f.seed, epochs=self.config.feature_epochs,
-                                weights=self.config.feature_weights)
+            ext = get_extractor(
+                self.config.features,
+                real_images=train_x,
+                real_labels=train_y,
+                seed=f.seed,
+                epochs=self.config.feature_epochs,
+                weights=self.config.feature_weights,
+            )
         except ValueError as exc:
             raise StudyError(f"--features {self.config.features}: {exc}") from None
-        result = gan_train_cell(ext, (train_x, train_y), f.xy("test"),
-                                f.pool(cell.recipe, 1.0), seed=f.seed)
-        return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
-                "size": cell.size, "recipe": cell.recipe, **result}
+        result = gan_train_cell(
+            ext, (train_x, train_y), f.xy("test"), f.pool(cell.recipe, 1.0), seed=f.seed
+        )
+        return {
+            "kind": "gan_train",
+            "repeat": cell.repeat,
+            "fold": cell.fold,
+            "size": cell.size,
+            "recipe": cell.recipe,
+            **result,
+        }
 
     def run(self, cell: Cell) -> dict:
-        return {"gan": self.run_gan, "arm": self.run_arm, "gan_train": self.run_gan_train
-                }[cell.kind](cell)
+        return {"gan": self.run_gan, "arm": self.run_arm, "gan_train": self.run_gan_train}[
+            cell.kind
+        ](cell)
 
 
 def _summary(record: dict) -> str:
@@ -338,8 +428,9 @@ def _summary(record: dict) -> str:
         return f"{record['status']}, {record['epochs']} epochs on {record['n_train']} images"
     if record["kind"] == "gan_train":
         s = record["scores"]
-        return ", ".join(f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k}"
-                         for k, v in s.items())
+        return ", ".join(
+            f"{k} HM {v['hm']:.3f}" if v.get("hm") is not None else f"{k}" for k, v in s.items()
+        )
     return cell_summary(record)
 
 
@@ -362,7 +453,8 @@ def check_same_folds(path: pathlib.Path, new: dict) -> None:
                     f"{r}, fold {f}: its {part} part differs; see {path}). The images or the "
                     f"scikit-learn version changed since its cells were made; resume it with "
                     f"the data and packages it was made with, or start fresh with another "
-                    f"--out.")
+                    f"--out."
+                )
 
 
 def _folds_record(config: StudyConfig, data: StudyData) -> dict:
@@ -378,20 +470,33 @@ def _folds_record(config: StudyConfig, data: StudyData) -> dict:
             p = data.parts(config, r, f)
             entry = {k: [data.ids[i] for i in getattr(p, k)] for k in ("train", "val", "test")}
             if sizes:
-                entry["train_by_size"] = {str(n): [data.ids[i] for i in
-                                                   data.parts(config, r, f, n).train]
-                                          for n in sizes}
+                entry["train_by_size"] = {
+                    str(n): [data.ids[i] for i in data.parts(config, r, f, n).train] for n in sizes
+                }
             folds.append(entry)
         repeats.append(folds)
-    return {"class_names": data.class_names, "ids": data.ids, "labels": data.labels.tolist(),
-            "groups": data.groups, "repeats": repeats}
+    return {
+        "class_names": data.class_names,
+        "ids": data.ids,
+        "labels": data.labels.tolist(),
+        "groups": data.groups,
+        "repeats": repeats,
+    }
 
 
-def select_cells(cells: list[Cell], *, indices: list[int] | None = None,
-                 repeat: int | None = None, fold: int | None = None) -> list[Cell]:
+def select_cells(
+    cells: list[Cell],
+    *,
+    indices: list[int] | None = None,
+    repeat: int | None = None,
+    fold: int | None = None,
+) -> list[Cell]:
     picked = [cells[i] for i in indices] if indices is not None else list(cells)
-    return [c for c in picked if (repeat is None or c.repeat == repeat)
-            and (fold is None or c.fold == fold)]
+    return [
+        c
+        for c in picked
+        if (repeat is None or c.repeat == repeat) and (fold is None or c.fold == fold)
+    ]
 
 
 def prepare_study(config: StudyConfig, loader: Callable | None = None):
@@ -401,18 +506,34 @@ def prepare_study(config: StudyConfig, loader: Callable | None = None):
     recipes = resolve_recipes(config, data.class_names)
     min_train = max([r.config.batch_size for r in recipes.values()] or [1])
     try:
-        fold_split.check_fold_counts(data.labels, data.groups, data.class_names, config.folds,
-                                     min_train=min_train, val_fraction=config.val_fraction)
-        fold_split.check_sizes(config.real_per_class, _smallest_train(config, data),
-                               {n: (r.config.batch_size, 1 if r.config.per_class
-                                    else len(data.class_names)) for n, r in recipes.items()})
+        fold_split.check_fold_counts(
+            data.labels,
+            data.groups,
+            data.class_names,
+            config.folds,
+            min_train=min_train,
+            val_fraction=config.val_fraction,
+        )
+        fold_split.check_sizes(
+            config.real_per_class,
+            _smallest_train(config, data),
+            {
+                n: (r.config.batch_size, 1 if r.config.per_class else len(data.class_names))
+                for n, r in recipes.items()
+            },
+        )
     except fold_split.FoldError as exc:
         raise StudyError(str(exc)) from None
-    cells = plan_cells(repeats=config.repeats, folds=config.folds,
-                       recipes={n: r.units for n, r in recipes.items()}, arms=config.arms,
-                       ratios=config.synthetic_ratios, keeps=config.keep_fractions,
-                       gan_train=config.gan_train and bool(recipes),
-                       sizes=config.real_per_class)
+    cells = plan_cells(
+        repeats=config.repeats,
+        folds=config.folds,
+        recipes={n: r.units for n, r in recipes.items()},
+        arms=config.arms,
+        ratios=config.synthetic_ratios,
+        keeps=config.keep_fractions,
+        gan_train=config.gan_train and bool(recipes),
+        sizes=config.real_per_class,
+    )
     return data, recipes, cells
 
 
@@ -422,15 +543,21 @@ def _smallest_train(config: StudyConfig, data: StudyData) -> dict[str, int]:
     smallest = {n: len(data.labels) for n in data.class_names}
     for r in range(config.repeats):
         for f in range(config.folds):
-            counts = np.bincount(data.labels[data.parts(config, r, f).train],
-                                 minlength=len(data.class_names))
+            counts = np.bincount(
+                data.labels[data.parts(config, r, f).train], minlength=len(data.class_names)
+            )
             for n, c in zip(data.class_names, counts.tolist()):
                 smallest[n] = min(smallest[n], c)
     return smallest
 
 
-def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[Cell]] | None = None,
-              loader: Callable | None = None, stream=None) -> dict:
+def run_study(
+    config: StudyConfig,
+    *,
+    cells_wanted: Callable[[list[Cell]], list[Cell]] | None = None,
+    loader: Callable | None = None,
+    stream=None,
+) -> dict:
     """Run the study's unfinished cells (``cells_wanted`` picks a subset), then report.
 
     Returns the report dict (see :mod:`keras_medgan.study.report`).
@@ -445,24 +572,38 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     data, recipes, cells = prepare_study(config, loader)
     out = pathlib.Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    stored = {**config.to_dict(),
-              "resolved_recipes": {n: r.comparable() for n, r in recipes.items()}}
+    stored = {
+        **config.to_dict(),
+        "resolved_recipes": {n: r.comparable() for n, r in recipes.items()},
+    }
     check_resume(out, stored)
     write_config(out, stored)
-    report_findings(data.findings, out / "data_report.json", config.data,
-                    lambda line: print(line, file=stream, flush=True))
+    report_findings(
+        data.findings,
+        out / "data_report.json",
+        config.data,
+        lambda line: print(line, file=stream, flush=True),
+    )
     folds = _folds_record(config, data)
     check_same_folds(out / FOLDS_FILE, folds)
     write_text_atomic(out / FOLDS_FILE, json.dumps(jsonable(folds)) + "\n")
     wanted = cells_wanted(cells) if cells_wanted else cells
     done = finished(out, cells)
     todo = [c for c in wanted if c.id not in done or _export_lost(out, c, done, cells)]
-    print(f"study {out}: {len(data.labels)} images ({', '.join(f'{n} {int((data.labels == i).sum())}' for i, n in enumerate(data.class_names))}), "
-          f"{config.repeats} repeat(s) × {config.folds} folds, recipes "
-          f"{', '.join(recipes) or 'none'}; {len(cells)} cells, {len(wanted) - len(todo)} of "
-          f"the {len(wanted)} asked for already done", file=stream, flush=True)
-    progress = CellProgress({k: sum(c.kind == k for c in todo) for k in ("gan", "arm", "gan_train")},
-                            len(wanted), len(wanted) - len(todo), stream)
+    print(
+        f"study {out}: {len(data.labels)} images ({', '.join(f'{n} {int((data.labels == i).sum())}' for i, n in enumerate(data.class_names))}), "
+        f"{config.repeats} repeat(s) × {config.folds} folds, recipes "
+        f"{', '.join(recipes) or 'none'}; {len(cells)} cells, {len(wanted) - len(todo)} of "
+        f"the {len(wanted)} asked for already done",
+        file=stream,
+        flush=True,
+    )
+    progress = CellProgress(
+        {k: sum(c.kind == k for c in todo) for k in ("gan", "arm", "gan_train")},
+        len(wanted),
+        len(wanted) - len(todo),
+        stream,
+    )
     study = _Study(config, data, recipes, stream)
     (out / "locks").mkdir(exist_ok=True)
     waiting = []
@@ -470,8 +611,12 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
     for batch in _batches(todo, workers):
         if len(batch) > 1:  # a fold's GANs side by side, one process each
             for cell, record in _run_concurrently(config, data, batch, workers):
-                progress.log(cell.kind, cell.label(), record.get("seconds", 0.0),
-                             _summary(record) if "kind" in record else record["skipped"])
+                progress.log(
+                    cell.kind,
+                    cell.label(),
+                    record.get("seconds", 0.0),
+                    _summary(record) if "kind" in record else record["skipped"],
+                )
             continue
         (cell,) = batch
         if cell.id not in done and read_cell(out, cell) is not None:
@@ -488,8 +633,12 @@ def run_study(config: StudyConfig, *, cells_wanted: Callable[[list[Cell]], list[
             continue
         progress.log(cell.kind, cell.label(), record["seconds"], _summary(record))
     if waiting:
-        print(f"{len(waiting)} cell(s) wait for GANs of their fold; run those cells "
-              f"(e.g. --repeat R --fold F), then rerun", file=stream, flush=True)
+        print(
+            f"{len(waiting)} cell(s) wait for GANs of their fold; run those cells "
+            f"(e.g. --repeat R --fold F), then rerun",
+            file=stream,
+            flush=True,
+        )
     return write_report(out)
 
 
@@ -542,10 +691,14 @@ def _batches(todo: list[Cell], workers: int) -> list[list[Cell]]:
     batches: list[list[Cell]] = []
     for cell in todo:
         last = batches[-1] if batches else None
-        if (workers > 1 and cell.kind == "gan" and last and last[0].kind == "gan"
-                and len(last) < workers
-                and (last[0].repeat, last[0].fold, last[0].size)
-                == (cell.repeat, cell.fold, cell.size)):
+        if (
+            workers > 1
+            and cell.kind == "gan"
+            and last
+            and last[0].kind == "gan"
+            and len(last) < workers
+            and (last[0].repeat, last[0].fold, last[0].size) == (cell.repeat, cell.fold, cell.size)
+        ):
             last.append(cell)
         else:
             batches.append([cell])
@@ -599,8 +752,13 @@ def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -
     a cell that samples it is still unfinished."""
     if cell.kind != "gan" or _export_present(out, done[cell.id]):
         return False
-    return any(c.id not in done for c in cells if c.kind != "gan" and c.recipe == cell.recipe
-               and (c.repeat, c.fold, c.size) == (cell.repeat, cell.fold, cell.size))
+    return any(
+        c.id not in done
+        for c in cells
+        if c.kind != "gan"
+        and c.recipe == cell.recipe
+        and (c.repeat, c.fold, c.size) == (cell.repeat, cell.fold, cell.size)
+    )
 
 
 def _cell_lock(out: pathlib.Path, cell: Cell):

@@ -49,15 +49,29 @@ SCORE_EPILOG = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m keras_medgan.turing", description=plain(__doc__),
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m keras_medgan.turing",
+        description=plain(__doc__),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("make", help="build a blinded study folder",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    add_flag(m, "--data", required=True, aliases=("--real",),
-             more_help="the real images shown beside the fakes")
-    add_flag(m, "--generators", required=True, aliases=("--fake",),
-             more_help="or a folder of images")
+    m = sub.add_parser(
+        "make",
+        help="build a blinded study folder",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    add_flag(
+        m,
+        "--data",
+        required=True,
+        aliases=("--real",),
+        more_help="the real images shown beside the fakes",
+    )
+    add_flag(
+        m, "--generators", required=True, aliases=("--fake",), more_help="or a folder of images"
+    )
     m.add_argument("--n", type=int, default=50, help="images of each kind (default 50, as P4)")
     m.add_argument("--out", required=True, help="new study folder")
     m.add_argument("--split", default="test", help="real split to draw from (default test)")
@@ -66,13 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--grid", type=int, default=24, help="images on the printable grid (P0: 24)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--trust-model", action="store_true")
-    s = sub.add_parser("serve", help="serve the rating page",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SERVE_EPILOG)
+    s = sub.add_parser(
+        "serve",
+        help="serve the rating page",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=SERVE_EPILOG,
+    )
     s.add_argument("study", help="study folder made by `make`")
     s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     s.add_argument("--port", type=int, default=8000)
-    c = sub.add_parser("score", help="score the answers",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SCORE_EPILOG)
+    c = sub.add_parser(
+        "score",
+        help="score the answers",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=SCORE_EPILOG,
+    )
     c.add_argument("study", help="study folder with answers/")
     c.add_argument("--out", default=None, help="where score.md/score.json go (default: the study)")
     for command in sub.choices.values():
@@ -84,14 +106,22 @@ def _make(args) -> int:
     from keras_medgan.evaluate.inputs import load_fake, load_real
     from keras_medgan.turing.study import make_study
 
-    fake = load_fake(args.generators, n_per_class=args.n, seed=args.seed, image_size=args.image_size,
-                     trust_model=args.trust_model)
+    fake = load_fake(
+        args.generators,
+        n_per_class=args.n,
+        seed=args.seed,
+        image_size=args.image_size,
+        trust_model=args.trust_model,
+    )
     size = args.image_size or int(fake.images.shape[1])
     real = load_real(args.data, size, split=args.split, seed=args.seed, data_dir=args.data_dir)
-    summary = make_study(real.images, fake.images, args.n, args.out, seed=args.seed,
-                         grid_size=args.grid)
-    print(f"study with {summary['images']} images in {summary['out']} "
-          f"(key.csv is the answer key: keep it from the readers); grid: {summary['grid']}")
+    summary = make_study(
+        real.images, fake.images, args.n, args.out, seed=args.seed, grid_size=args.grid
+    )
+    print(
+        f"study with {summary['images']} images in {summary['out']} "
+        f"(key.csv is the answer key: keep it from the readers); grid: {summary['grid']}"
+    )
     return 0
 
 

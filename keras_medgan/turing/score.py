@@ -28,7 +28,9 @@ from keras_medgan.turing.study import read_key
 POSITIVE = "real"
 
 
-def turing_metrics(real_real: int, real_synt: int, synt_real: int, synt_synt: int) -> dict[str, object]:
+def turing_metrics(
+    real_real: int, real_synt: int, synt_real: int, synt_synt: int
+) -> dict[str, object]:
     """P4's metrics from the four cells (rows: truth, columns: the reader's answer)."""
     y_true = np.array([1] * (real_real + real_synt) + [0] * (synt_real + synt_synt))
     y_pred = np.array([1] * real_real + [0] * real_synt + [1] * synt_real + [0] * synt_synt)
@@ -38,10 +40,17 @@ def turing_metrics(real_real: int, real_synt: int, synt_real: int, synt_synt: in
     sens, spec = m["sensitivity"], m["specificity"]
     correct = real_real + synt_synt
     return {
-        "table": {"real→real": real_real, "real→synt": real_synt,
-                  "synt→real": synt_real, "synt→synt": synt_synt},
-        "n": int(y_true.size), "correct": int(correct),
-        "accuracy": m["accuracy"], "sensitivity": sens, "specificity": spec,
+        "table": {
+            "real→real": real_real,
+            "real→synt": real_synt,
+            "synt→real": synt_real,
+            "synt→synt": synt_synt,
+        },
+        "n": int(y_true.size),
+        "correct": int(correct),
+        "accuracy": m["accuracy"],
+        "sensitivity": sens,
+        "specificity": spec,
         "lr_plus": safe_ratio(sens, 1.0 - spec),  # NaN in, NaN out
         "lr_minus": safe_ratio(1.0 - sens, spec),
         "binomial_p": binomial_test(int(correct), int(y_true.size), 0.5),
@@ -82,8 +91,10 @@ def read_answers(study_dir) -> dict[str, dict[str, str]]:
     out = {}
     for path in sorted((pathlib.Path(study_dir) / "answers").glob("*.json")):
         record = json.loads(path.read_text())
-        answers = {img: (v["answer"] if isinstance(v, dict) else v)
-                   for img, v in record.get("answers", {}).items()}
+        answers = {
+            img: (v["answer"] if isinstance(v, dict) else v)
+            for img, v in record.get("answers", {}).items()
+        }
         out[str(record.get("reader") or path.stem)] = answers
     return out
 
@@ -100,15 +111,28 @@ def score_study(study_dir) -> dict[str, object]:
         cells = table_from_answers(key, answers)
         for k in pooled:
             pooled[k] += cells[k]
-        per_reader[name] = dict(turing_metrics(**cells), answered=len(answers), total=len(key),
-                                complete=len(answers) >= len(key))
+        per_reader[name] = dict(
+            turing_metrics(**cells),
+            answered=len(answers),
+            total=len(key),
+            complete=len(answers) >= len(key),
+        )
     kappas = []
     for (ra, aa), (rb, ab) in itertools.combinations(readers.items(), 2):
         common = sorted(set(aa) & set(ab))
-        kappas.append({"readers": [ra, rb], "images": len(common),
-                       "kappa": cohen_kappa([aa[i] for i in common], [ab[i] for i in common])})
-    return {"images": len(key), "readers": per_reader, "pooled": turing_metrics(**pooled),
-            "kappa": kappas}
+        kappas.append(
+            {
+                "readers": [ra, rb],
+                "images": len(common),
+                "kappa": cohen_kappa([aa[i] for i in common], [ab[i] for i in common]),
+            }
+        )
+    return {
+        "images": len(key),
+        "readers": per_reader,
+        "pooled": turing_metrics(**pooled),
+        "kappa": kappas,
+    }
 
 
 def _pct(v: float) -> str:
@@ -120,28 +144,48 @@ def _num(v: float) -> str:
 
 
 def markdown(result: dict[str, object]) -> str:
-    lines = ["# Visual Turing test", "",
-             (f"{result['images']} images; positive class = real (P4's convention: sensitivity = "
-             "real images called real, specificity = synthetic images called synthetic)."), ""]
+    lines = [
+        "# Visual Turing test",
+        "",
+        (
+            f"{result['images']} images; positive class = real (P4's convention: sensitivity = "
+            "real images called real, specificity = synthetic images called synthetic)."
+        ),
+        "",
+    ]
     blocks: list = list(result["readers"].items())
     if len(blocks) > 1:
         blocks.append(("all readers pooled", result["pooled"]))
     for name, m in blocks:
         t = m["table"]
-        lines += [f"## {name}", "",
-                  "| truth \\ answer | real | synthetic |", "|---|---|---|",
-                  f"| real | {t['real→real']} | {t['real→synt']} |",
-                  f"| synthetic | {t['synt→real']} | {t['synt→synt']} |", "",
-                  "| accuracy | sensitivity | specificity | LR+ | LR− | binomial p (vs 50 %) | answered |",
-                  "|---|---|---|---|---|---|---|",
-                  (f"| {_pct(m['accuracy'])} | {_pct(m['sensitivity'])} | {_pct(m['specificity'])} | "
-                  f"{_num(m['lr_plus'])} | {_num(m['lr_minus'])} | {m['binomial_p']:.3g} | "
-                  f"{m.get('answered', m['n'])} / {m.get('total', m['n'])} |"), ""]
+        lines += [
+            f"## {name}",
+            "",
+            "| truth \\ answer | real | synthetic |",
+            "|---|---|---|",
+            f"| real | {t['real→real']} | {t['real→synt']} |",
+            f"| synthetic | {t['synt→real']} | {t['synt→synt']} |",
+            "",
+            "| accuracy | sensitivity | specificity | LR+ | LR− | binomial p (vs 50 %) | answered |",
+            "|---|---|---|---|---|---|---|",
+            (
+                f"| {_pct(m['accuracy'])} | {_pct(m['sensitivity'])} | {_pct(m['specificity'])} | "
+                f"{_num(m['lr_plus'])} | {_num(m['lr_minus'])} | {m['binomial_p']:.3g} | "
+                f"{m.get('answered', m['n'])} / {m.get('total', m['n'])} |"
+            ),
+            "",
+        ]
     if result["kappa"]:
-        lines += ["## Agreement between readers (Cohen's kappa)", "",
-                  "| readers | images | kappa |", "|---|---|---|"]
-        lines += [f"| {k['readers'][0]} – {k['readers'][1]} | {k['images']} | {_num(k['kappa'])} |"
-                  for k in result["kappa"]]
+        lines += [
+            "## Agreement between readers (Cohen's kappa)",
+            "",
+            "| readers | images | kappa |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {k['readers'][0]} – {k['readers'][1]} | {k['images']} | {_num(k['kappa'])} |"
+            for k in result["kappa"]
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -153,6 +197,9 @@ def write_score(result: dict[str, object], out_dir) -> dict[str, str]:
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "score.json", "markdown": out / "score.md"}
-    for kind, text in (("json", json.dumps(jsonable(result), indent=2)), ("markdown", markdown(result))):
+    for kind, text in (
+        ("json", json.dumps(jsonable(result), indent=2)),
+        ("markdown", markdown(result)),
+    ):
         write_text_atomic(paths[kind], text)
     return {k: str(v) for k, v in paths.items()}

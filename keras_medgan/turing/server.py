@@ -64,7 +64,8 @@ class AnswerStore:
             record = self.load(reader)
             record["answers"][image] = {
                 "answer": answer,
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            }
             write_text_atomic(self.path(reader), json.dumps(record, indent=2))
             return record
 
@@ -103,10 +104,11 @@ def make_handler(study_dir):
             if url.path in ("/", "/index.html"):
                 return self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
             if url.path == "/manifest.json":
-                return self._json({"title": manifest.get("title"), "images": images,
-                                   "choices": list(TRUTHS)})
+                return self._json(
+                    {"title": manifest.get("title"), "images": images, "choices": list(TRUTHS)}
+                )
             if url.path.startswith("/images/"):
-                name = unquote(url.path[len("/images/"):])
+                name = unquote(url.path[len("/images/") :])
                 if name not in allowed:
                     return self._error(HTTPStatus.NOT_FOUND, "no such image")
                 data = (study / "public" / "images" / name).read_bytes()
@@ -117,8 +119,9 @@ def make_handler(study_dir):
                     record = store.load(reader)
                 except ValueError as exc:
                     return self._error(HTTPStatus.BAD_REQUEST, str(exc))
-                return self._json({"reader": record["reader"], "answers": record["answers"],
-                                   "total": len(images)})
+                return self._json(
+                    {"reader": record["reader"], "answers": record["answers"], "total": len(images)}
+                )
             return self._error(HTTPStatus.NOT_FOUND, "not found")
 
         def do_POST(self):
@@ -150,12 +153,15 @@ def make_server(study_dir, host: str = "127.0.0.1", port: int = 8000) -> Threadi
     return server
 
 
-def serve(study_dir, host: str = "127.0.0.1", port: int = 8000,
-          announce: callable | None = print) -> None:
+def serve(
+    study_dir, host: str = "127.0.0.1", port: int = 8000, announce: callable | None = print
+) -> None:
     server = make_server(study_dir, host, port)
     if announce:
-        announce(f"Visual Turing test at http://{host}:{server.server_port}/  "
-                 f"(answers → {pathlib.Path(study_dir) / 'answers'}; Ctrl-C to stop)")
+        announce(
+            f"Visual Turing test at http://{host}:{server.server_port}/  "
+            f"(answers → {pathlib.Path(study_dir) / 'answers'}; Ctrl-C to stop)"
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -29,8 +29,15 @@ TRUTHS = ("real", "synthetic")
 KEY_FIELDS = ["image", "truth", "source_index", "grid_position"]
 
 
-def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 0,
-               grid_size: int = 24, title: str = "Real or synthetic?") -> dict[str, object]:
+def make_study(
+    real: np.ndarray,
+    fake: np.ndarray,
+    n: int,
+    out_dir,
+    seed: int = 0,
+    grid_size: int = 24,
+    title: str = "Real or synthetic?",
+) -> dict[str, object]:
     """Write a study with ``n`` random real and ``n`` random fake images into ``out_dir``.
 
     Refuses a folder that already holds a study (``key.csv``) so answers are never mixed
@@ -41,8 +48,10 @@ def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 
         raise ValueError(f"{out} already holds a study (key.csv); choose a new --out folder")
     real, fake = np.asarray(real, np.float32), np.asarray(fake, np.float32)
     if n < 1 or n > len(real) or n > len(fake):
-        raise ValueError(f"--n {n} needs at least {n} real and {n} fake images; "
-                         f"have {len(real)} real and {len(fake)} fake")
+        raise ValueError(
+            f"--n {n} needs at least {n} real and {n} fake images; "
+            f"have {len(real)} real and {len(fake)} fake"
+        )
     rng = np.random.default_rng(seed)
     real_idx = rng.choice(len(real), n, replace=False)
     fake_idx = rng.choice(len(fake), n, replace=False)
@@ -72,12 +81,25 @@ def make_study(real: np.ndarray, fake: np.ndarray, n: int, out_dir, seed: int = 
         w = csv.DictWriter(f, fieldnames=KEY_FIELDS)
         w.writeheader()
         w.writerows(rows)
-    write_text_atomic(out / "public" / "manifest.json", json.dumps(
-        {"title": title, "images": presented, "choices": list(TRUTHS)}, indent=2))
-    grid_path = _save_grid(out / "grid.png", [real[r["source_index"]] if r["truth"] == "real"
-                                              else fake[r["source_index"]] for r in grid_rows])
-    return {"out": str(out), "images": len(rows), "real": n, "synthetic": n,
-            "grid": grid_path, "grid_images": len(grid_rows)}
+    write_text_atomic(
+        out / "public" / "manifest.json",
+        json.dumps({"title": title, "images": presented, "choices": list(TRUTHS)}, indent=2),
+    )
+    grid_path = _save_grid(
+        out / "grid.png",
+        [
+            real[r["source_index"]] if r["truth"] == "real" else fake[r["source_index"]]
+            for r in grid_rows
+        ],
+    )
+    return {
+        "out": str(out),
+        "images": len(rows),
+        "real": n,
+        "synthetic": n,
+        "grid": grid_path,
+        "grid_images": len(grid_rows),
+    }
 
 
 def _neutral_names(count: int, rng: np.random.Generator) -> list[str]:
@@ -93,10 +115,14 @@ def _neutral_names(count: int, rng: np.random.Generator) -> list[str]:
 
 def _grid_selection(rows, grid_size: int, rng) -> list[dict[str, object]]:
     """Half real, half synthetic (P0: 12 + 12), in a shuffled order."""
-    per = min(grid_size // 2, sum(r["truth"] == "real" for r in rows),
-              sum(r["truth"] == "synthetic" for r in rows))
-    chosen = [r for r in rows if r["truth"] == "real"][:per] + \
-             [r for r in rows if r["truth"] == "synthetic"][:per]
+    per = min(
+        grid_size // 2,
+        sum(r["truth"] == "real" for r in rows),
+        sum(r["truth"] == "synthetic" for r in rows),
+    )
+    chosen = [r for r in rows if r["truth"] == "real"][:per] + [
+        r for r in rows if r["truth"] == "synthetic"
+    ][:per]
     return [chosen[i] for i in rng.permutation(len(chosen))]
 
 
@@ -106,9 +132,13 @@ def _save_grid(path: pathlib.Path, images) -> str:
 
     if not images:
         return ""
-    return save_grid(to_display_range(np.asarray(images)), path, titles=[str(i) for i in range(1, len(images) + 1)],
-                     cols=min(6, len(images)),
-                     suptitle="Visual Turing test — mark each numbered image real or synthetic")
+    return save_grid(
+        to_display_range(np.asarray(images)),
+        path,
+        titles=[str(i) for i in range(1, len(images) + 1)],
+        cols=min(6, len(images)),
+        suptitle="Visual Turing test — mark each numbered image real or synthetic",
+    )
 
 
 def read_key(study_dir) -> dict[str, str]:
@@ -123,6 +153,7 @@ def read_key(study_dir) -> dict[str, str]:
 def read_manifest(study_dir) -> dict[str, object]:
     path = pathlib.Path(study_dir) / "public" / "manifest.json"
     if not path.is_file():
-        raise ValueError(f"{study_dir}: no public/manifest.json — not a study folder made by "
-                         "`turing make`")
+        raise ValueError(
+            f"{study_dir}: no public/manifest.json — not a study folder made by `turing make`"
+        )
     return json.loads(path.read_text())

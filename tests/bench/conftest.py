@@ -42,11 +42,12 @@ def toy_loader(n_per_class=20, size=32, fractions=(0.6, 0.2, 0.2)):
             n_tr = round(fractions[0] * len(idx))
             n_va = round(fractions[1] * len(idx))
             parts["train"].extend(idx[:n_tr])
-            parts["val"].extend(idx[n_tr:n_tr + n_va])
-            parts["test"].extend(idx[n_tr + n_va:])
+            parts["val"].extend(idx[n_tr : n_tr + n_va])
+            parts["test"].extend(idx[n_tr + n_va :])
         sel = np.asarray(sorted(parts[split]), np.int64)
-        return types.SimpleNamespace(images=images[sel], labels=labels[sel],
-                                     class_names=list(CLASS_NAMES))
+        return types.SimpleNamespace(
+            images=images[sel], labels=labels[sel], class_names=list(CLASS_NAMES)
+        )
 
     return load
 
@@ -59,14 +60,23 @@ def export_tiny(export_dir, label, class_names=CLASS_NAMES, image_size=32, seed=
     from tests.standins import tiny_generator
 
     conditional = label is None
-    model = tiny_generator(image_size=image_size,
-                           num_classes=len(class_names) if conditional else 0, seed=seed)
+    model = tiny_generator(
+        image_size=image_size, num_classes=len(class_names) if conditional else 0, seed=seed
+    )
     name = "conditional" if conditional else label
     paths = export_paths(export_dir, name)
     paths["h5"].parent.mkdir(parents=True, exist_ok=True)
     model.save(paths["h5"])
-    card = make_model_card(arch="tiny", data="toy", class_names=class_names, label=label,
-                           image_size=image_size, z_dim=8, epochs=0, seed=seed)
+    card = make_model_card(
+        arch="tiny",
+        data="toy",
+        class_names=class_names,
+        label=label,
+        image_size=image_size,
+        z_dim=8,
+        epochs=0,
+        seed=seed,
+    )
     paths["card"].write_text(json.dumps(card))
     return paths["h5"]
 

@@ -21,14 +21,21 @@ def _pool(n_per_class=12):
 
 
 def _build(arm, ratio=1.0, pool=None):
-    return build_training_set(arm, *_real(), *(pool or _pool()), num_classes=2,
-                              class_names=["normal", "hemorrhage"], synthetic_ratio=ratio,
-                              seed=3)
+    return build_training_set(
+        arm,
+        *_real(),
+        *(pool or _pool()),
+        num_classes=2,
+        class_names=["normal", "hemorrhage"],
+        synthetic_ratio=ratio,
+        seed=3,
+    )
 
 
 def test_registry_has_the_five_arms():
-    assert ARMS.names() == sorted(["real", "synthetic", "real+synthetic", "classical",
-                                   "classical+synthetic"])
+    assert ARMS.names() == sorted(
+        ["real", "synthetic", "real+synthetic", "classical", "classical+synthetic"]
+    )
 
 
 def test_real_arm_is_exactly_the_real_set():

@@ -56,9 +56,10 @@ def test_shifts_are_whole_pixels_filled_with_background():
         for dy in range(-2, 3):
             for dx in range(-2, 3):
                 shifted = np.full_like(a, -1.0)
-                src = a[max(0, -dy):32 - max(0, dy), max(0, -dx):32 - max(0, dx)]
-                shifted[max(0, dy):max(0, dy) + src.shape[0],
-                        max(0, dx):max(0, dx) + src.shape[1]] = src
+                src = a[max(0, -dy) : 32 - max(0, dy), max(0, -dx) : 32 - max(0, dx)]
+                shifted[
+                    max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]
+                ] = src
                 if np.array_equal(b, shifted):
                     found = (dy, dx)
         assert found is not None, "not a whole-pixel shift with -1 fill"
@@ -94,7 +95,7 @@ def test_brightness_and_contrast_ranges_on_the_minus_one_one_scale():
     x = np.tile(np.array([-0.5, 0.5], np.float32).reshape(1, 1, 2, 1), (2000, 2, 1, 1))
     y = ClassicalAugmentation(["intensity"], seed=3)(x, training=True)
     y = np.asarray(y)
-    spread = (y[:, 0, 1, 0] - y[:, 0, 0, 0])  # 1.0 × contrast factor
+    spread = y[:, 0, 1, 0] - y[:, 0, 0, 0]  # 1.0 × contrast factor
     assert spread.min() >= 0.9 - 1e-5 and spread.max() <= 1.1 + 1e-5
     assert spread.min() < 0.92 and spread.max() > 1.08
     assert np.asarray(_apply(["intensity"], np.full((50, 4, 4, 1), 0.99, np.float32))).max() <= 1.0
@@ -112,8 +113,13 @@ def test_inference_is_the_identity_and_unknown_ops_are_refused():
 def test_with_augmentation_keeps_the_classifier_at_test_time():
     import keras
 
-    inner = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax")])
+    inner = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
     model = with_augmentation(inner, seed=0, ops=("flip",))
     x = _random_images(4)[:, :8, :8]
     assert np.allclose(model.predict(x, verbose=0), inner.predict(x, verbose=0))

@@ -14,8 +14,9 @@ from keras_medgan.bench.endpoints import average_metrics, score_predictions
 def test_log_loss_and_brier_by_hand():
     y = [1, 0, 1]
     p1 = [0.8, 0.4, 0.5]
-    assert stats.log_loss(y, p1) == pytest.approx(-(math.log(0.8) + math.log(0.6)
-                                                    + math.log(0.5)) / 3)
+    assert stats.log_loss(y, p1) == pytest.approx(
+        -(math.log(0.8) + math.log(0.6) + math.log(0.5)) / 3
+    )
     assert stats.brier_score(y, p1) == pytest.approx((0.2**2 + 0.4**2 + 0.5**2) / 3)
     # the same numbers from an [N, 2] probability matrix
     probs = np.stack([1 - np.array(p1), p1], axis=1)
@@ -97,10 +98,26 @@ def test_without_validation_predictions_the_threshold_is_one_half_and_says_so():
 
 
 def test_average_metrics_is_the_mean_over_seeds_skipping_undefined():
-    seeds = [{"auc": 0.8, "log_loss": 0.5, "accuracy": 0.7, "sensitivity": float("nan"),
-              "threshold": 0.4, "confusion": [[1, 0], [0, 1]], "n": 2},
-             {"auc": 0.9, "log_loss": 0.3, "accuracy": 0.9, "sensitivity": 0.5,
-              "threshold": 0.6, "confusion": [[0, 1], [0, 1]], "n": 2}]
+    seeds = [
+        {
+            "auc": 0.8,
+            "log_loss": 0.5,
+            "accuracy": 0.7,
+            "sensitivity": float("nan"),
+            "threshold": 0.4,
+            "confusion": [[1, 0], [0, 1]],
+            "n": 2,
+        },
+        {
+            "auc": 0.9,
+            "log_loss": 0.3,
+            "accuracy": 0.9,
+            "sensitivity": 0.5,
+            "threshold": 0.6,
+            "confusion": [[0, 1], [0, 1]],
+            "n": 2,
+        },
+    ]
     m = average_metrics(seeds)
     assert m["auc"] == pytest.approx(0.85) and m["log_loss"] == pytest.approx(0.4)
     assert m["sensitivity"] == 0.5 and m["threshold"] == pytest.approx(0.5)

@@ -51,8 +51,10 @@ def test_class_agreement_hand_counts_and_pooling():
     intended = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
     predicted = [0, 0, 1, 0, 1, 0, 0, 1, 0, 0]
     a = class_agreement(intended, predicted, ["normal", "hemorrhage"])
-    assert a == {"normal": {"agree": 3, "n": 4, "rate": 0.75},
-                 "hemorrhage": {"agree": 2, "n": 6, "rate": 2 / 6}}
+    assert a == {
+        "normal": {"agree": 3, "n": 4, "rate": 0.75},
+        "hemorrhage": {"agree": 2, "n": 6, "rate": 2 / 6},
+    }
     pooled = pool_agreement([a, a], num_classes=2)
     assert pooled["hemorrhage"]["agree"] == 4 and pooled["hemorrhage"]["n"] == 12
     assert pooled["hemorrhage"]["chance"] == 0.5

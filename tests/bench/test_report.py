@@ -12,18 +12,31 @@ from keras_medgan.bench.report import bar_plot, markdown, summarize
 def _arm(arm, repeat, y_pred, generator=None, n_train=10):
     y_true = [0, 0, 1, 1]
     p1 = 0.05 + 0.9 * np.asarray(y_pred, float)  # 0.05 / 0.95: ranks as y_pred does
-    return {"kind": "arm", "arm": arm, "generator": generator, "repeat": repeat,
-            "metrics": score_predictions(y_true, np.stack([1 - p1, p1], 1)),
-            "n_train": n_train, "n_synthetic": 0, "training": {"steps": [5]}}
+    return {
+        "kind": "arm",
+        "arm": arm,
+        "generator": generator,
+        "repeat": repeat,
+        "metrics": score_predictions(y_true, np.stack([1 - p1, p1], 1)),
+        "n_train": n_train,
+        "n_synthetic": 0,
+        "training": {"steps": [5]},
+    }
 
 
 def _records():
     # real: accuracy 0.5, 0.75, 1.0; real+synthetic: one more correct image each time
     # except the last (already perfect): 0.75, 1.0, 1.0 → paired diffs .25, .25, 0
-    real = [_arm("real", 0, [0, 0, 0, 0]), _arm("real", 1, [0, 0, 0, 1]),
-            _arm("real", 2, [0, 0, 1, 1])]
-    rs = [_arm("real+synthetic", 0, [0, 0, 0, 1], "g"), _arm("real+synthetic", 1, [0, 0, 1, 1], "g"),
-          _arm("real+synthetic", 2, [0, 0, 1, 1], "g")]
+    real = [
+        _arm("real", 0, [0, 0, 0, 0]),
+        _arm("real", 1, [0, 0, 0, 1]),
+        _arm("real", 2, [0, 0, 1, 1]),
+    ]
+    rs = [
+        _arm("real+synthetic", 0, [0, 0, 0, 1], "g"),
+        _arm("real+synthetic", 1, [0, 0, 1, 1], "g"),
+        _arm("real+synthetic", 2, [0, 0, 1, 1], "g"),
+    ]
     return real + rs
 
 
@@ -49,15 +62,37 @@ def test_summarize_means_and_paired_difference():
 
 def test_markdown_and_plot(tmp_path):
     summary = summarize(_records(), ["real", "real+synthetic"], ["g"], num_classes=2)
-    results = {"config": {"data": "toy", "image_size": 32, "repeats": 3, "synthetic_ratio": 1.0,
-                          "precision": None, "profile": "quick",
-                          "train": {"classifier": "small_cnn", "weights": None, "dropout": 0.4,
-                                    "learning_rate": 1e-3, "batch_size": 32, "epochs": 5,
-                                    "patience": 5, "warmup_epochs": 0, "protocol": "steps",
-                                    "steps": 5, "seeds": 1, "threshold_rule": "youden"}},
-               "summary": summary, "generators": {}, "positive_class": "hemorrhage",
-               "wall_seconds_this_run": 1.0, "jobs_run_now": 6, "jobs": 6,
-               "job_seconds_total": 6.0}
+    results = {
+        "config": {
+            "data": "toy",
+            "image_size": 32,
+            "repeats": 3,
+            "synthetic_ratio": 1.0,
+            "precision": None,
+            "profile": "quick",
+            "train": {
+                "classifier": "small_cnn",
+                "weights": None,
+                "dropout": 0.4,
+                "learning_rate": 1e-3,
+                "batch_size": 32,
+                "epochs": 5,
+                "patience": 5,
+                "warmup_epochs": 0,
+                "protocol": "steps",
+                "steps": 5,
+                "seeds": 1,
+                "threshold_rule": "youden",
+            },
+        },
+        "summary": summary,
+        "generators": {},
+        "positive_class": "hemorrhage",
+        "wall_seconds_this_run": 1.0,
+        "jobs_run_now": 6,
+        "jobs": 6,
+        "job_seconds_total": 6.0,
+    }
     text = markdown(results)
     # real: pooled 9 of 12 correct, but one split of 4 images → Wilson on 3 of 4
     assert "| real ⚠ one class in 1/3 | 10 | 0.750 ± " in text  # primary: AUC
@@ -81,20 +116,11 @@ def test_intervals_stay_in_0_100_and_count_a_split_once():
         assert p["accuracy"]["estimate"] == 1.0 and p["accuracy"]["ci_high"] == 1.0
         assert 0.0 <= p["accuracy"]["ci_low"] < 1.0
     assert (
-        one_split["accuracy"]["n_effective"] == 4
-        and three_splits["accuracy"]["n_effective"] == 12
+        one_split["accuracy"]["n_effective"] == 4 and three_splits["accuracy"]["n_effective"] == 12
     )
-    assert (
-        three_splits["accuracy"]["ci_low"] > one_split["accuracy"]["ci_low"]
-    )  # more images
-    assert (
-        one_split["sensitivity"]["estimate"]
-        == one_split["specificity"]["estimate"]
-        == 1.0
-    )
+    assert three_splits["accuracy"]["ci_low"] > one_split["accuracy"]["ci_low"]  # more images
+    assert one_split["sensitivity"]["estimate"] == one_split["specificity"]["estimate"] == 1.0
     assert answers_one_class([[2, 0], [2, 0]]) and answers_one_class([[0, 3], [0, 1]])
     assert not answers_one_class(perfect)
     three = proportion_intervals([[[1, 1, 0], [0, 1, 0], [0, 0, 2]]], distinct_splits=1)
-    assert set(three) == {"accuracy"} and three["accuracy"][
-        "estimate"
-    ] == pytest.approx(0.8)
+    assert set(three) == {"accuracy"} and three["accuracy"]["estimate"] == pytest.approx(0.8)

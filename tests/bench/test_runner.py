@@ -20,11 +20,16 @@ ALL_ARMS = ["real", "synthetic", "real+synthetic", "classical", "classical+synth
 
 
 def _config(out, generators, arms=ALL_ARMS, repeats=1, **kw):
-    return BenchmarkConfig(data="toy", out=str(out), arms=list(arms), generators=generators,
-                           repeats=repeats,
-                           train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1,
-                                             run_eagerly=True),
-                           feature_epochs=1, **kw)
+    return BenchmarkConfig(
+        data="toy",
+        out=str(out),
+        arms=list(arms),
+        generators=generators,
+        repeats=repeats,
+        train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1, run_eagerly=True),
+        feature_epochs=1,
+        **kw,
+    )
 
 
 def test_plan_jobs_counts():
@@ -95,15 +100,16 @@ def test_generator_of_wrong_size_fails_before_training(tmp_path):
     for name in CLASS_NAMES:
         export_tiny(tmp_path / "run" / "export", name, image_size=16)
     with pytest.raises(BenchmarkError, match="16×16 images but the data is 32×32"):
-        run_benchmark(_config(tmp_path / "o", {"g": [str(tmp_path / "run")]}),
-                      loader=toy_loader())
+        run_benchmark(_config(tmp_path / "o", {"g": [str(tmp_path / "run")]}), loader=toy_loader())
     assert not (tmp_path / "o" / "runs.jsonl").exists()
 
 
 def test_conditional_generator_is_accepted(tmp_path):
     path = export_tiny(tmp_path / "export", None)
-    res = run_benchmark(_config(tmp_path / "o", {"cgan": [str(path)]}, arms=["synthetic"],
-                                gan_train=False), loader=toy_loader())
+    res = run_benchmark(
+        _config(tmp_path / "o", {"cgan": [str(path)]}, arms=["synthetic"], gan_train=False),
+        loader=toy_loader(),
+    )
     row = res["summary"]["arms"][0]
     assert row["n_synthetic"] == 24 and np.isfinite(row["metrics"]["accuracy"]["mean"])
 
@@ -112,8 +118,14 @@ def test_split_leakage_notes():
     from keras_medgan.bench.generators import GeneratorSet
     from keras_medgan.bench.runner import split_leakage
 
-    same = GeneratorSet("a", {}, cards={"normal": {"data": "head_ct", "seed": 0},
-                                        "hemorrhage": {"data": "head_ct", "seed": 0}})
+    same = GeneratorSet(
+        "a",
+        {},
+        cards={
+            "normal": {"data": "head_ct", "seed": 0},
+            "hemorrhage": {"data": "head_ct", "seed": 0},
+        },
+    )
     other = GeneratorSet("b", {}, cards={"normal": {"data": "phantom", "seed": 0}})
     notes = split_leakage({"a": same, "b": other}, "head_ct", repeats=3)
     assert notes["a"]["repeats_at_risk"] == [1, 2]
@@ -122,24 +134,30 @@ def test_split_leakage_notes():
     assert "--split-seed 0" in notes["a"]["note"]
     # --split-seed 0 keeps every repeat on the generators' own split: nothing at risk
     assert split_leakage({"a": same}, "head_ct", repeats=3, split_seed_of=lambda r: 0) == {}
-    assert split_leakage({"a": same}, "head_ct", repeats=2,
-                         split_seed_of=lambda r: 4)["a"]["repeats_at_risk"] == [0, 1]
-    untrained = GeneratorSet("u", {}, cards={"normal": {"data": "head_ct", "seed": 3,
-                                                        "epochs": 0}})
+    assert split_leakage({"a": same}, "head_ct", repeats=2, split_seed_of=lambda r: 4)["a"][
+        "repeats_at_risk"
+    ] == [0, 1]
+    untrained = GeneratorSet("u", {}, cards={"normal": {"data": "head_ct", "seed": 3, "epochs": 0}})
     assert split_leakage({"u": untrained}, "head_ct", repeats=2) == {}
 
 
 def test_pretrained_extractor_without_weights_fails_before_training(tmp_path, per_class_run):
-    config = _config(tmp_path / "o", {"tiny": [str(per_class_run)]}, arms=["real"],
-                     features="vgg16")
+    config = _config(
+        tmp_path / "o", {"tiny": [str(per_class_run)]}, arms=["real"], features="vgg16"
+    )
     with pytest.raises(BenchmarkError, match="--features vgg16: .*local weights"):
         run_benchmark(config, loader=toy_loader())
     assert not (tmp_path / "o" / "runs.jsonl").exists()
 
 
 def test_pixels_extractor_gan_train(tmp_path, per_class_run):
-    config = _config(tmp_path / "o", {"tiny": [str(per_class_run)]}, arms=["real"],
-                     features="pixels", fidelity=False)
+    config = _config(
+        tmp_path / "o",
+        {"tiny": [str(per_class_run)]},
+        arms=["real"],
+        features="pixels",
+        fidelity=False,
+    )
     res = run_benchmark(config, loader=toy_loader())
     entry = res["summary"]["gan_train"]["tiny"]
     assert entry["features"] == "pixels"
@@ -152,6 +170,9 @@ def test_precision_is_restored_after_the_benchmark(tmp_path):
     import keras
 
     before = keras.mixed_precision.global_policy().name
-    run_benchmark(_config(tmp_path, {}, arms=["real"], precision="bf16"),
-                  loader=toy_loader(), stream=io.StringIO())
+    run_benchmark(
+        _config(tmp_path, {}, arms=["real"], precision="bf16"),
+        loader=toy_loader(),
+        stream=io.StringIO(),
+    )
     assert keras.mixed_precision.global_policy().name == before

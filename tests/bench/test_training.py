@@ -20,8 +20,9 @@ def _data(n, seed=0):
     return np.clip(x, -1, 1), y
 
 
-STEPS = TrainConfig(classifier="small_cnn", steps=6, eval_every=3, batch_size=4, seeds=1,
-                    run_eagerly=True)
+STEPS = TrainConfig(
+    classifier="small_cnn", steps=6, eval_every=3, batch_size=4, seeds=1, run_eagerly=True
+)
 
 
 @pytest.mark.parametrize("n", [12, 40])
@@ -41,8 +42,15 @@ def test_steps_protocol_trains_the_same_steps_whatever_the_set_size(n):
 def test_p1_protocol_records_the_steps_of_the_restored_epoch():
     x, y = _data(12)
     vx, vy = _data(8, seed=1)
-    config = TrainConfig(classifier="small_cnn", protocol="p1", epochs=3, patience=1,
-                         warmup_epochs=0, batch_size=4, run_eagerly=True)
+    config = TrainConfig(
+        classifier="small_cnn",
+        protocol="p1",
+        epochs=3,
+        patience=1,
+        warmup_epochs=0,
+        batch_size=4,
+        run_eagerly=True,
+    )
     _, info = train_classifier(x, y, vx, vy, num_classes=2, config=config, seed=0)
     assert info["protocol"] == "p1"
     assert info["steps"] == info["best_epoch"] * 3  # 12 images / batch 4
@@ -51,10 +59,10 @@ def test_p1_protocol_records_the_steps_of_the_restored_epoch():
 
 def test_cell_pairs_seeds_and_averages_metrics_over_them():
     x, y = _data(12)
-    ts = TrainingSet(images=x, labels=y.astype(np.int64), augment=False, n_real=12,
-                     n_synthetic=0)
-    config = TrainConfig(classifier="small_cnn", steps=2, eval_every=2, batch_size=4,
-                         seeds=2, run_eagerly=True)
+    ts = TrainingSet(images=x, labels=y.astype(np.int64), augment=False, n_real=12, n_synthetic=0)
+    config = TrainConfig(
+        classifier="small_cnn", steps=2, eval_every=2, batch_size=4, seeds=2, run_eagerly=True
+    )
     rec = classifier_cell(ts, _data(8, 1), _data(10, 2), num_classes=2, config=config, seed=7)
     assert [r["seed"] for r in rec["seeds"]] == seeds_of(7, 2) == [7, 1007]
     assert rec["training"]["steps"] == [2]
@@ -62,16 +70,23 @@ def test_cell_pairs_seeds_and_averages_metrics_over_them():
     aucs = [r["metrics"]["auc"] for r in rec["seeds"]]
     assert rec["metrics"]["auc"] == pytest.approx(np.mean(aucs))
     assert rec["metrics"]["seeds"] == 2
-    assert np.allclose(rec["probs"], np.mean([r["test_probs"] for r in rec["seeds"]], axis=0),
-                       atol=2e-6)
+    assert np.allclose(
+        rec["probs"], np.mean([r["test_probs"] for r in rec["seeds"]], axis=0), atol=2e-6
+    )
 
 
-@pytest.mark.parametrize("change, flag", [
-    ({"steps": 0}, "--steps"), ({"steps": 10, "eval_every": 3}, "--eval-every"),
-    ({"seeds": 0}, "--seeds"), ({"threshold_rule": "median"}, "--threshold"),
-    ({"protocol": "sgd"}, "--protocol"), ({"augment_ops": ("shear",)}, "--augment"),
-    ({"learning_rate": 0.0}, "--lr"),
-])
+@pytest.mark.parametrize(
+    "change, flag",
+    [
+        ({"steps": 0}, "--steps"),
+        ({"steps": 10, "eval_every": 3}, "--eval-every"),
+        ({"seeds": 0}, "--seeds"),
+        ({"threshold_rule": "median"}, "--threshold"),
+        ({"protocol": "sgd"}, "--protocol"),
+        ({"augment_ops": ("shear",)}, "--augment"),
+        ({"learning_rate": 0.0}, "--lr"),
+    ],
+)
 def test_settings_that_cannot_work_name_their_flag(change, flag):
     from dataclasses import replace
 

@@ -32,7 +32,14 @@ def write_head_ct(root: Path, n: int = 10, rgba_every: int = 3) -> Path:
 def write_rsna(root: Path, n: int = 6, with_patient=False) -> Path:
     """RSNA layout: stage_2_train.csv (long) + stage_2_train/ID_x.dcm (CT_small copies)."""
     (root / "stage_2_train").mkdir(parents=True)
-    subtypes = ["epidural", "intraparenchymal", "intraventricular", "subarachnoid", "subdural", "any"]
+    subtypes = [
+        "epidural",
+        "intraparenchymal",
+        "intraventricular",
+        "subarachnoid",
+        "subdural",
+        "any",
+    ]
     rows = ["ID,Label" + (",PatientID" if with_patient else "")]
     base = pydicom.dcmread(pydicom_file("CT_small.dcm"))
     for i in range(n):

@@ -11,7 +11,10 @@ from .helpers import pydicom_file
 
 def test_info_prints_counts_and_writes_grid(tmp_path, capsys):
     out = tmp_path / "grid.png"
-    assert main(["info", "--data", "phantom:n=20,seed=0,size=128", "--out", str(out), "--grid-n", "4"]) == 0
+    assert (
+        main(["info", "--data", "phantom:n=20,seed=0,size=128", "--out", str(out), "--grid-n", "4"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "normal" in text and "hemorrhage" in text
     assert "total" in text and "128x128" in text
@@ -75,15 +78,31 @@ def test_convert_mirrors_tree_and_keeps_inputs(tmp_path, capsys):
 
 def test_convert_multiframe_16_bit(tmp_path):
     out = tmp_path / "o"
-    assert main(["convert", "--input", pydicom_file("rtdose.dcm"), "--out", str(out),
-                 "--window", "minmax", "--bits", "16"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input",
+                pydicom_file("rtdose.dcm"),
+                "--out",
+                str(out),
+                "--window",
+                "minmax",
+                "--bits",
+                "16",
+            ]
+        )
+        == 0
+    )
     assert len(list(out.glob("rtdose_f*.png"))) == 15
 
 
 def test_phantom_command(tmp_path, capsys):
     out = tmp_path / "ph"
     grid = tmp_path / "g.png"
-    assert main(["phantom", "--out", str(out), "--n", "4", "--size", "128", "--grid", str(grid)]) == 0
+    assert (
+        main(["phantom", "--out", str(out), "--n", "4", "--size", "128", "--grid", str(grid)]) == 0
+    )
     assert len(list((out / "stage_2_train").glob("*.dcm"))) == 4
     assert (out / "stage_2_train.csv").is_file() and grid.is_file()
     assert main(["phantom", "--out", str(out), "--n", "4"]) == 2  # not empty: refused
@@ -91,8 +110,20 @@ def test_phantom_command(tmp_path, capsys):
 
 
 def test_bad_window_is_one_early_error(tmp_path, capsys):
-    assert main(["convert", "--input", pydicom_file("CT_small.dcm"), "--out", str(tmp_path / "o"),
-                 "--window", "lung"]) == 2
+    assert (
+        main(
+            [
+                "convert",
+                "--input",
+                pydicom_file("CT_small.dcm"),
+                "--out",
+                str(tmp_path / "o"),
+                "--window",
+                "lung",
+            ]
+        )
+        == 2
+    )
     assert "unknown window 'lung'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
@@ -101,7 +132,20 @@ def test_convert_three_windows_writes_rgb(tmp_path):
     import cv2
 
     out = tmp_path / "o"
-    assert main(["convert", "--input", pydicom_file("CT_small.dcm"), "--out", str(out), "--window", "three"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input",
+                pydicom_file("CT_small.dcm"),
+                "--out",
+                str(out),
+                "--window",
+                "three",
+            ]
+        )
+        == 0
+    )
     img = cv2.imread(str(out / "CT_small.png"), cv2.IMREAD_UNCHANGED)
     assert img.shape == (128, 128, 3)
     ct = pydicom.dcmread(pydicom_file("CT_small.dcm"))

@@ -97,8 +97,9 @@ def test_big_endian_matches_little_endian():
     little = read_dicom(pydicom_file("MR_small.dcm"), "minmax")[0]
     np.testing.assert_array_equal(big, little)
     raw = _raw(pydicom_file("MR_small_bigendian.dcm"), ">i2")
-    np.testing.assert_array_equal(hounsfield(pydicom.dcmread(pydicom_file("MR_small_bigendian.dcm"))),
-                                  raw.astype(np.float32))
+    np.testing.assert_array_equal(
+        hounsfield(pydicom.dcmread(pydicom_file("MR_small_bigendian.dcm"))), raw.astype(np.float32)
+    )
 
 
 def test_rle_decodes_natively_and_equals_uncompressed():
@@ -184,8 +185,9 @@ def test_window_parsing():
     assert parse_window("50/100") == ("preset", Window(50, 100))
     with pytest.raises(DataError, match="unknown window 'lung'"):
         parse_window("lung")
-    np.testing.assert_allclose(apply_window(np.array([-100.0, 0, 40, 80, 500]), Window(40, 80)),
-                               [0, 0, 0.5, 1, 1])
+    np.testing.assert_allclose(
+        apply_window(np.array([-100.0, 0, 40, 80, 500]), Window(40, 80)), [0, 0, 0.5, 1, 1]
+    )
 
 
 def test_unknown_transfer_syntax_is_a_per_file_error(tmp_path):
@@ -193,5 +195,7 @@ def test_unknown_transfer_syntax_is_a_per_file_error(tmp_path):
     ds.file_meta.TransferSyntaxUID = "1.2.3.4.5.6.7"  # private, unknown to every plugin
     path = tmp_path / "private.dcm"
     ds.save_as(path)
-    with pytest.raises(DataError, match=r"private.dcm: .*(pip install keras_medgan\[codecs\]|cannot decode)"):
+    with pytest.raises(
+        DataError, match=r"private.dcm: .*(pip install keras_medgan\[codecs\]|cannot decode)"
+    ):
         read_dicom(path)

@@ -31,7 +31,9 @@ def test_a_png_declaring_20000_squared_is_refused_without_decoding(tmp_path):
     path = tmp_path / "bomb.png"
     # a valid header and a tiny compressed stream: decoding would allocate 400 M pixels
     path.write_bytes(_png_header(20000, 20000) + b"\x00" * 64)
-    with pytest.raises(DataError, match=r"bomb.png.*20000×20000 = 400,000,000 pixels, over the cap"):
+    with pytest.raises(
+        DataError, match=r"bomb.png.*20000×20000 = 400,000,000 pixels, over the cap"
+    ):
         read_image(path)
 
 
@@ -67,8 +69,10 @@ def test_a_non_numeric_rescale_slope_is_one_clear_error(tmp_path):
 
     raw = bytearray(pathlib.Path(pydicom_file("CT_small.dcm")).read_bytes())
     at = raw.find(struct.pack("<HH", 0x0028, 0x1053) + b"DS\x02\x00")  # RescaleSlope "1 "
-    raw[at + 8:at + 10] = b"ab"
+    raw[at + 8 : at + 10] = b"ab"
     path = tmp_path / "slope.dcm"
     path.write_bytes(bytes(raw))
-    with pytest.raises(DataError, match="slope.dcm.*RescaleSlope / RescaleIntercept are not numbers"):
+    with pytest.raises(
+        DataError, match="slope.dcm.*RescaleSlope / RescaleIntercept are not numbers"
+    ):
         read_dicom(path)

@@ -31,9 +31,13 @@ def test_rgb_and_rgba_become_luminance(tmp_path):
     bgr = np.zeros((4, 4, 3), np.uint8)
     bgr[..., 0], bgr[..., 1], bgr[..., 2] = 10, 100, 200  # B, G, R
     expected = (0.114 * 10 + 0.587 * 100 + 0.299 * 200) / 255
-    assert read_image(_write(tmp_path / "c.png", bgr))[0][0, 0] == pytest.approx(expected, abs=1 / 255)
+    assert read_image(_write(tmp_path / "c.png", bgr))[0][0, 0] == pytest.approx(
+        expected, abs=1 / 255
+    )
     bgra = np.concatenate([bgr, np.full((4, 4, 1), 255, np.uint8)], axis=2)
-    assert read_image(_write(tmp_path / "c4.png", bgra))[0][0, 0] == pytest.approx(expected, abs=1 / 255)
+    assert read_image(_write(tmp_path / "c4.png", bgra))[0][0, 0] == pytest.approx(
+        expected, abs=1 / 255
+    )
 
 
 def test_jpeg(tmp_path):

@@ -44,7 +44,9 @@ def test_head_ct_found_via_env_and_parent_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_MEDGAN_DATA", str(tmp_path / "store"))
     assert len(load_image_set("head_ct", split="all", cache=False)) == 4
     monkeypatch.delenv("KERAS_MEDGAN_DATA")
-    assert len(load_image_set("head_ct", data_dir=tmp_path / "store", split="all", cache=False)) == 4
+    assert (
+        len(load_image_set("head_ct", data_dir=tmp_path / "store", split="all", cache=False)) == 4
+    )
 
 
 def test_rsna_long_format(tmp_path):
@@ -59,7 +61,10 @@ def test_rsna_long_format(tmp_path):
 
 def test_rsna_patient_column_and_split_by_patient(tmp_path):
     root = write_rsna(tmp_path / "rsna", n=40, with_patient=True)
-    splits = {k: load_image_set("rsna_ich", data_dir=root, split=k, cache=False) for k in ("train", "val", "test")}
+    splits = {
+        k: load_image_set("rsna_ich", data_dir=root, split=k, cache=False)
+        for k in ("train", "val", "test")
+    }
     seen = {}
     for name, s in splits.items():
         for pid in s.patient_ids:
@@ -91,15 +96,10 @@ def test_kaggle_brain_mri_zip_layout_is_two_classes_not_three(tmp_path):
     assert path == str(copy) and "no/, yes/ again (6 of 6 files identical" in reason
     assert "not a class" in reason and "--data folder:" not in reason
 
-    (copy / "yes" / "extra.png").write_bytes(
-        (root / "no" / "no0.png").read_bytes() + b"x"
-    )
+    (copy / "yes" / "extra.png").write_bytes((root / "no" / "no0.png").read_bytes() + b"x")
     s = load_image_set(f"folder:{root}", split="all", cache=False)
     assert s.class_names == ["no", "yes"]
-    assert (
-        f"1 of its files are not at the top level: pass --data folder:{copy}"
-        in s.skipped[0][1]
-    )
+    assert f"1 of its files are not at the top level: pass --data folder:{copy}" in s.skipped[0][1]
 
 
 def test_class_folders_with_patient_subfolders_stay_classes(tmp_path):
@@ -140,5 +140,7 @@ def test_missing_dataset_message(tmp_path, monkeypatch):
 
 
 def test_unknown_dataset_name_lists_valid_names():
-    with pytest.raises(DataError, match="unknown dataset 'head-ct'; valid names: brain_mri, head_ct"):
+    with pytest.raises(
+        DataError, match="unknown dataset 'head-ct'; valid names: brain_mri, head_ct"
+    ):
         load_image_set("head-ct")

@@ -68,7 +68,7 @@ def test_a_flipped_affine_is_read_by_voxel_values_in_ras(tmp_path):
     marker (a bright block at the subject's right, high x) lands on the same pixels."""
     ras = np.zeros((10, 12, 14), np.float32)
     ras[6:9, 3:6, 5:9] = 100.0  # right side of the volume
-    ras[2:4, 3:6, 5:9] = 40.0   # a dimmer block on the left, so a flip is visible
+    ras[2:4, 3:6, 5:9] = 40.0  # a dimmer block on the left, so a flip is visible
     nib.save(nib.Nifti1Image(ras, np.eye(4)), str(tmp_path / "ras.nii"))
     flipped = np.ascontiguousarray(ras[::-1])  # x stored left-to-right reversed
     affine = np.diag([-1.0, 1.0, 1.0, 1.0])

@@ -64,8 +64,9 @@ def test_labels_csv_is_rsna_long_format(small_set):
     anys = df[subs == "any"]
     assert anys.Label.sum() == 4  # exactly half hemorrhage
     # 'any' is the OR of the five subtypes
-    wide = df.assign(img=df.ID.str.rsplit("_", n=1).str[0], sub=subs).pivot(index="img", columns="sub",
-                                                                             values="Label")
+    wide = df.assign(img=df.ID.str.rsplit("_", n=1).str[0], sub=subs).pivot(
+        index="img", columns="sub", values="Label"
+    )
     assert (wide["any"] == wide[list(SUBTYPES)].max(axis=1)).all()
 
 

@@ -94,8 +94,9 @@ def test_make_tf_dataset_batches_and_one_hot():
 
 def test_make_tf_dataset_repeat_and_no_shuffle():
     images = np.zeros((5, 4, 4, 1), np.float32)
-    ds = make_tf_dataset(images, np.zeros(5, int), num_classes=3, batch_size=2, shuffle=False,
-                         drop_remainder=False)
+    ds = make_tf_dataset(
+        images, np.zeros(5, int), num_classes=3, batch_size=2, shuffle=False, drop_remainder=False
+    )
     assert [b[0].shape[0] for b in ds.as_numpy_iterator()] == [2, 2, 1]
     rep = make_tf_dataset(images, np.zeros(5, int), num_classes=3, batch_size=4, repeat=True)
     assert len(list(rep.take(7).as_numpy_iterator())) == 7
@@ -106,20 +107,23 @@ def test_make_tf_dataset_repeat_and_no_shuffle():
 def test_epoch_dataset_order_depends_only_on_seed_and_epoch():
     from keras_medgan.data import make_epoch_dataset
 
-    images = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1) * np.ones((1, 2, 2, 1), np.float32)
+    images = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1) * np.ones(
+        (1, 2, 2, 1), np.float32
+    )
     labels = np.arange(10) % 2
 
     def first_ids(start, batches):
-        ds = make_epoch_dataset(images, labels, num_classes=2, batch_size=4, seed=3,
-                                start_epoch=start)
+        ds = make_epoch_dataset(
+            images, labels, num_classes=2, batch_size=4, seed=3, start_epoch=start
+        )
         return [x.numpy()[:, 0, 0, 0].astype(int).tolist() for x, _ in ds.take(batches)]
 
-    unbroken = first_ids(0, 6)              # 3 epochs of 2 batches (2 images dropped each)
+    unbroken = first_ids(0, 6)  # 3 epochs of 2 batches (2 images dropped each)
     assert first_ids(2, 2) == unbroken[4:6]  # a run resumed at epoch 2 sees epoch 2's batches
     for e in range(3):
         epoch = unbroken[2 * e] + unbroken[2 * e + 1]
-        assert len(set(epoch)) == 8          # no image twice within an epoch
-    assert unbroken[0:2] != unbroken[2:4]    # each epoch reshuffles
+        assert len(set(epoch)) == 8  # no image twice within an epoch
+    assert unbroken[0:2] != unbroken[2:4]  # each epoch reshuffles
     _, one_hot = next(iter(make_epoch_dataset(images, labels, 2, 4, seed=3)))
     x, _ = next(iter(make_epoch_dataset(images, labels, 2, 4, seed=3)))
     np.testing.assert_array_equal(one_hot.numpy().argmax(1), x.numpy()[:, 0, 0, 0].astype(int) % 2)

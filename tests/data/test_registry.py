@@ -10,9 +10,24 @@ from keras_medgan.data.phantom import PhantomParams
 
 
 def test_names_cover_the_issue():
-    assert data_names() == ["brain_mri", "head_ct", "phantom", "rsna_ich",
-                            "csv:PATH", "folder:PATH", "nifti:PATH"]
-    assert set(DATASETS.names()) == {"brain_mri", "head_ct", "phantom", "rsna_ich", "csv", "folder", "nifti"}
+    assert data_names() == [
+        "brain_mri",
+        "head_ct",
+        "phantom",
+        "rsna_ich",
+        "csv:PATH",
+        "folder:PATH",
+        "nifti:PATH",
+    ]
+    assert set(DATASETS.names()) == {
+        "brain_mri",
+        "head_ct",
+        "phantom",
+        "rsna_ich",
+        "csv",
+        "folder",
+        "nifti",
+    }
 
 
 def test_parse_data_forms():

@@ -34,15 +34,24 @@ def _write(root, layout):
 
 def _image_set(images, labels, names=("a", "b"), shapes=None):
     images = np.asarray(images, np.float32)[..., None]
-    return ImageSet(images=images, labels=np.asarray(labels), class_names=list(names),
-                    patient_ids=[str(i) for i in range(len(labels))],
-                    paths=[f"img{i}.png" for i in range(len(labels))],
-                    source_shapes=None if shapes is None else np.asarray(shapes))
+    return ImageSet(
+        images=images,
+        labels=np.asarray(labels),
+        class_names=list(names),
+        patient_ids=[str(i) for i in range(len(labels))],
+        paths=[f"img{i}.png" for i in range(len(labels))],
+        source_shapes=None if shapes is None else np.asarray(shapes),
+    )
 
 
 def test_every_check_is_registered():
-    assert set(CHECKS.names()) == {"near_constant", "duplicate", "class_imbalance", "small_source",
-                                   "mixed_formats"}
+    assert set(CHECKS.names()) == {
+        "near_constant",
+        "duplicate",
+        "class_imbalance",
+        "small_source",
+        "mixed_formats",
+    }
 
 
 def test_data_info_names_near_black_files_and_writes_all_of_them(tmp_path, capsys, monkeypatch):
@@ -67,11 +76,17 @@ def test_duplicates_across_classes_and_splits_are_found_exact_and_near(tmp_path)
     rescaled = cv2.resize(cv2.resize(base[1], (96, 96)), (48, 48))  # a re-saved copy
     layout["a"].append(rescaled)
     paths = _write(tmp_path / "set", layout)
-    sets = {s: load_image_set(f"folder:{tmp_path / 'set'}", 32, s, allow_empty=True,
-                              cache=False, progress=False) for s in ("train", "val", "test")}
+    sets = {
+        s: load_image_set(
+            f"folder:{tmp_path / 'set'}", 32, s, allow_empty=True, cache=False, progress=False
+        )
+        for s in ("train", "val", "test")
+    }
     found = [f for f in check_image_sets(sets, 32) if f.check == "duplicate"]
     across = [f for f in found if "across classes" in f.message]
-    assert len(across) == 1 and sorted(across[0].files) == sorted([paths[("a", 0)], paths[("b", 6)]])
+    assert len(across) == 1 and sorted(across[0].files) == sorted(
+        [paths[("a", 0)], paths[("b", 6)]]
+    )
     assert "identical images" in across[0].message
     near = [f for f in found if paths[("a", 1)] in f.files]
     assert near and paths[("a", 6)] in near[0].files and "nearly identical" in near[0].message
@@ -100,7 +115,9 @@ def test_summary_shows_a_few_and_points_to_the_report():
 
 
 def test_window_on_image_files_is_an_error(tmp_path, capsys):
-    _write(tmp_path / "set", {"a": [_texture() for _ in range(3)], "b": [_texture() for _ in range(3)]})
+    _write(
+        tmp_path / "set", {"a": [_texture() for _ in range(3)], "b": [_texture() for _ in range(3)]}
+    )
     assert main(["info", "--data", f"folder:{tmp_path / 'set'}", "--window", "minmax"]) == 2
     err = capsys.readouterr().err
     assert "--window minmax applies to DICOM files" in err and "only image files" in err
@@ -114,9 +131,25 @@ def test_training_warns_and_writes_the_data_report_into_its_run(tmp_path, capsys
     paths = _write(tmp_path / "set", layout)
     dark = {paths[("b", i)] for i in range(8, 12)}
     out = tmp_path / "runs"
-    assert train.main(["--arch", "tiny32", "--data", f"folder:{tmp_path / 'set'}",
-                       "--epochs", "1", "--batch-size", "4", "--classes", "b",
-                       "--out", str(out)]) == 0
+    assert (
+        train.main(
+            [
+                "--arch",
+                "tiny32",
+                "--data",
+                f"folder:{tmp_path / 'set'}",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--classes",
+                "b",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "images have almost no contrast" in printed
     (run,) = out.iterdir()

@@ -13,5 +13,8 @@ def test_real_head_ct_loads_200_images_100_per_class(shared_head_ct):
     assert -1.0 <= s.images.min() and s.images.max() <= 1.0
     # 188.png and 189.png are the same slice at 32 px in the Kaggle set itself
     assert np.unique(s.images.reshape(200, -1), axis=0).shape[0] >= 198
-    sizes = {k: len(load_image_set("head_ct", data_dir=shared_head_ct, split=k)) for k in ("train", "val", "test")}
+    sizes = {
+        k: len(load_image_set("head_ct", data_dir=shared_head_ct, split=k))
+        for k in ("train", "val", "test")
+    }
     assert sizes == {"train": 144, "val": 34, "test": 22}

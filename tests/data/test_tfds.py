@@ -18,8 +18,10 @@ def test_phantom_builder_roundtrip(tmp_path):
     assert sum(counts.values()) == 16
     ds = builder.as_dataset(split="train", as_supervised=True)
     got = sorted((float(x.numpy().mean()), int(y.numpy())) for x, y in ds)
-    want = sorted((float(np.rint((img + 1) / 2 * 255).mean()), int(y))
-                  for img, y in zip(ref["train"].images, ref["train"].labels))
+    want = sorted(
+        (float(np.rint((img + 1) / 2 * 255).mean()), int(y))
+        for img, y in zip(ref["train"].images, ref["train"].labels)
+    )
     np.testing.assert_allclose([g[0] for g in got], [w[0] for w in want], atol=1e-3)
     assert [g[1] for g in got] == [w[1] for w in want]
     assert builder.info.features["label"].names == ["normal", "hemorrhage"]

@@ -25,7 +25,7 @@ def test_separable_sets_are_told_apart():
 def test_keep_most_realistic_ranks_realistic_fakes_first():
     real = blob_images(24, 8, seed=1)
     good, bad = blob_images(8, 8, seed=3), blob_images(8, 8, seed=4, sign=-1.0)
-    fake = np.concatenate([bad[:4], good, bad[4:]])          # good fakes at indices 4..11
+    fake = np.concatenate([bad[:4], good, bad[4:]])  # good fakes at indices 4..11
     keep = c2st_mod.keep_most_realistic(fake, real, 0.5, seed=0, folds=2, epochs=10)
     assert keep.dtype == np.int64 and len(keep) == 8
     assert set(keep.tolist()) == set(range(4, 12))

@@ -49,10 +49,13 @@ def test_a_feature_model_with_code_in_it_is_refused_in_one_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("content,suffix,reason", [
-    (b"not a zip", ".keras", "not a readable Keras model file"),
-    (b"{}", ".json", "must be a .keras or .h5 file"),
-])
+@pytest.mark.parametrize(
+    "content,suffix,reason",
+    [
+        (b"not a zip", ".keras", "not a readable Keras model file"),
+        (b"{}", ".json", "must be a .keras or .h5 file"),
+    ],
+)
 def test_a_broken_or_foreign_feature_file_is_refused(tmp_path, content, suffix, reason):
     path = tmp_path / f"model{suffix}"
     path.write_bytes(content)
@@ -81,6 +84,8 @@ def test_evaluate_and_turing_read_a_shipped_model_by_name():
 
     fake = load_fake("p1_head_ct", n_per_class=2, seed=0)
     assert fake.images.shape == (4, 32, 32, 1) and sorted(fake.class_names) == [
-        "hemorrhage", "normal"]
+        "hemorrhage",
+        "normal",
+    ]
     with pytest.raises(InputError, match="nor a shipped model"):
         load_fake("p1_head_ct_typo", n_per_class=2)

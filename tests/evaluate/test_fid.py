@@ -36,7 +36,9 @@ def test_kid_is_unbiased_for_identical_distributions():
     for seed in range(20):
         a = rng.standard_normal((60, 4))
         b = rng.standard_normal((60, 4))
-        means.append(fid_mod.kid_from_features(a, b, num_subsets=10, subset_size=50, seed=seed)["mean"])
+        means.append(
+            fid_mod.kid_from_features(a, b, num_subsets=10, subset_size=50, seed=seed)["mean"]
+        )
     means = np.array(means)
     # unbiased: the average over repeats is ~0 (within 3 standard errors), values go negative too
     assert abs(means.mean()) < 3 * means.std(ddof=1) / np.sqrt(len(means))
@@ -75,7 +77,9 @@ def test_matches_scipy_sqrtm_and_survives_singular_covariances():
     b = rng.standard_normal((400, 5)) @ rng.standard_normal((5, 5)) + 0.3
     mu1, s1 = a.mean(0), np.cov(a, rowvar=False)
     mu2, s2 = b.mean(0), np.cov(b, rowvar=False)
-    ref = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(np.real(linalg.sqrtm(s1 @ s2)))
+    ref = (
+        np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(np.real(linalg.sqrtm(s1 @ s2)))
+    )
     assert fid_mod.fid_from_features(a, b) == pytest.approx(ref, rel=1e-9)
     # 10 samples in 50 dimensions (rank-deficient) and two dead units: finite, and 0 on itself
     c = rng.standard_normal((10, 50))

@@ -10,8 +10,16 @@ from tests.evaluate.conftest import blob_images
 def test_tsne_png_coloured_by_class(tmp_path):
     rng = np.random.default_rng(0)
     real, fake = rng.standard_normal((16, 4)), rng.standard_normal((14, 4)) + 3.0
-    path = save_tsne(real, fake, tmp_path / "tsne.png", np.repeat([0, 1], 8), np.repeat([0, 1], 7),
-                     ["normal", "hemorrhage"], seed=0, max_iter=250)
+    path = save_tsne(
+        real,
+        fake,
+        tmp_path / "tsne.png",
+        np.repeat([0, 1], 8),
+        np.repeat([0, 1], 7),
+        ["normal", "hemorrhage"],
+        seed=0,
+        max_iter=250,
+    )
     img = cv2.imread(path)
     assert path.endswith("tsne.png") and img is not None and img.shape[0] > 200
     # colour: points of two classes in two colours beside the black/white of axes and text

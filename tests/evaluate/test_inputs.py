@@ -18,11 +18,12 @@ def _png(path, value):
 def test_folder_with_labels_csv_maps_to_real_class_indices(tmp_path):
     _png(tmp_path / "hemorrhage" / "hemorrhage_00000.png", 255)
     _png(tmp_path / "normal" / "normal_00000.png", 0)
-    (tmp_path / "labels.csv").write_text("file,label\nhemorrhage/hemorrhage_00000.png,hemorrhage\n"
-                                         "normal/normal_00000.png,normal\n")
+    (tmp_path / "labels.csv").write_text(
+        "file,label\nhemorrhage/hemorrhage_00000.png,hemorrhage\nnormal/normal_00000.png,normal\n"
+    )
     s = read_image_folder(tmp_path, class_names=["normal", "hemorrhage"])
     assert s.images.shape == (2, 8, 8, 1) and s.images.dtype == np.float32
-    np.testing.assert_allclose(s.images[:, 0, 0, 0], [1.0, -1.0])   # 255 → 1, 0 → -1
+    np.testing.assert_allclose(s.images[:, 0, 0, 0], [1.0, -1.0])  # 255 → 1, 0 → -1
     assert s.labels.tolist() == [1, 0] and s.class_names == ["normal", "hemorrhage"]
 
 

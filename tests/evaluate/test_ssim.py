@@ -25,7 +25,9 @@ def test_ssim_matches_tensorflow():
     rng = np.random.default_rng(0)
     a = blob_images(3, 32)
     b = np.clip(a + 0.2 * rng.standard_normal(a.shape), -1, 1).astype(np.float32)
-    np.testing.assert_allclose(ssim_mod.ssim(a, b), tf.image.ssim(a, b, max_val=2.0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        ssim_mod.ssim(a, b), tf.image.ssim(a, b, max_val=2.0).numpy(), atol=1e-5
+    )
 
 
 def test_ms_ssim_matches_tensorflow_with_its_five_scales():
@@ -35,20 +37,25 @@ def test_ms_ssim_matches_tensorflow_with_its_five_scales():
     b = np.clip(a + 0.3 * rng.standard_normal(a.shape), -1, 1).astype(np.float32)
     p = dict(ssim_mod.ms_ssim_protocol(176), weights=list(ssim_mod.WANG_WEIGHTS))
     assert p["scales"] == 5 and p["window"] == 11
-    np.testing.assert_allclose(ssim_mod.ms_ssim(a, b, protocol=p),
-                               tf.image.ssim_multiscale(a, b, max_val=2.0).numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        ssim_mod.ms_ssim(a, b, protocol=p),
+        tf.image.ssim_multiscale(a, b, max_val=2.0).numpy(),
+        atol=1e-4,
+    )
 
 
 def test_psnr_hand_value_and_identity():
     a = np.zeros((1, 4, 4, 1), np.float32)
-    b = np.full((1, 4, 4, 1), 0.2, np.float32)      # mse 0.04, range 2 → 10·log10(4/0.04) = 20
+    b = np.full((1, 4, 4, 1), 0.2, np.float32)  # mse 0.04, range 2 → 10·log10(4/0.04) = 20
     assert ssim_mod.psnr(a, b)[0] == pytest.approx(20.0)
     assert ssim_mod.psnr(a, a)[0] == np.inf
 
 
 def test_diversity_drops_for_a_collapsed_set():
     x = blob_images(20, 32)
-    collapsed = np.repeat(x[:1], 20, axis=0) + 0.01 * np.random.default_rng(0).standard_normal(x.shape)
+    collapsed = np.repeat(x[:1], 20, axis=0) + 0.01 * np.random.default_rng(0).standard_normal(
+        x.shape
+    )
     diverse = ssim_mod.pairwise_ms_ssim(x, num_pairs=50)["mean"]
     same = ssim_mod.pairwise_ms_ssim(collapsed.astype(np.float32), num_pairs=50)["mean"]
     assert same > 0.9 > diverse

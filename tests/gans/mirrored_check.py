@@ -26,8 +26,12 @@ from keras_medgan.gans import GAN_FAMILIES, make_optimizers
 from keras_medgan.runtime import make_strategy
 
 FAMILIES = {
-    "bce": {"label_smoothing": 0.1, "flip_prob": 0.3, "instance_noise": 0.1,
-            "diffaugment": "translation,cutout,brightness"},
+    "bce": {
+        "label_smoothing": 0.1,
+        "flip_prob": 0.3,
+        "instance_noise": 0.1,
+        "diffaugment": "translation,cutout,brightness",
+    },
     "wgan": {"n_critic": 2},
     "wgan-gp": {"n_critic": 1},
 }
@@ -51,8 +55,13 @@ def run(strategy, family):
     x = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 1)).astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((x, np.zeros((4, 1), "float32"))).batch(4)
     with strategy.scope():
-        gan = GAN_FAMILIES.get(family)(generator=generator(), discriminator=discriminator(),
-                                       z_dim=4, seed=3, **FAMILIES[family])
+        gan = GAN_FAMILIES.get(family)(
+            generator=generator(),
+            discriminator=discriminator(),
+            z_dim=4,
+            seed=3,
+            **FAMILIES[family],
+        )
         gan.compile(*make_optimizers(family, lr=1e-2))
     logs = gan.fit(ds, epochs=1, verbose=0).history
     return {k: float(v[-1]) for k, v in logs.items()}
@@ -61,8 +70,10 @@ def run(strategy, family):
 def main():
     # One strategy object per process: a second MirroredStrategy in the same process
     # broke the collective all-reduce bookkeeping in TF 2.21.
-    strategies = {"single": make_strategy("default"),
-                  "mirrored": make_strategy("mirrored", ["CPU:0", "CPU:1"])}
+    strategies = {
+        "single": make_strategy("default"),
+        "mirrored": make_strategy("mirrored", ["CPU:0", "CPU:1"]),
+    }
     families = sys.argv[1:] or list(FAMILIES)
     out = {f: {name: run(s, f) for name, s in strategies.items()} for f in families}
     out["replicas"] = strategies["mirrored"].num_replicas_in_sync

@@ -29,8 +29,11 @@ with strategy.scope():
     w = keras.Variable(np.ones(3, np.float32), name="w")
     inner = keras.optimizers.SGD(learning_rate=0.1)
     kind = sys.argv[1]
-    opt = (CountingLossScaleOptimizer(inner, initial_scale=1024.0) if kind == "counting"
-           else keras.optimizers.LossScaleOptimizer(inner, initial_scale=1024.0))
+    opt = (
+        CountingLossScaleOptimizer(inner, initial_scale=1024.0)
+        if kind == "counting"
+        else keras.optimizers.LossScaleOptimizer(inner, initial_scale=1024.0)
+    )
     opt.build([w])
 
 
@@ -47,5 +50,12 @@ def step():
 
 step()
 values = [v.numpy().tolist() for v in strategy.experimental_local_results(w.value)]
-print(json.dumps({"weights": values, "scale": float(opt.dynamic_scale.numpy()),
-                  "skipped": int(opt.skipped_steps.numpy()) if kind == "counting" else None}))
+print(
+    json.dumps(
+        {
+            "weights": values,
+            "scale": float(opt.dynamic_scale.numpy()),
+            "skipped": int(opt.skipped_steps.numpy()) if kind == "counting" else None,
+        }
+    )
+)

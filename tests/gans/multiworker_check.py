@@ -16,9 +16,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
 if len(sys.argv) > 1 and sys.argv[1] == "worker":
     _index, _ports = int(sys.argv[2]), sys.argv[3:5]
-    os.environ["TF_CONFIG"] = json.dumps({
-        "cluster": {"worker": [f"localhost:{p}" for p in _ports]},
-        "task": {"type": "worker", "index": _index}})
+    os.environ["TF_CONFIG"] = json.dumps(
+        {
+            "cluster": {"worker": [f"localhost:{p}" for p in _ports]},
+            "task": {"type": "worker", "index": _index},
+        }
+    )
 
 import tensorflow as tf  # noqa: F401  (imported after TF_CONFIG is set)
 

@@ -28,8 +28,9 @@ def shifted(x, dy, dx):
     return out
 
 
-@pytest.mark.parametrize("u,dy,dx", [((0.5, 0.5), 0, 0), ((0.0, 0.99), -1, 1),
-                                     ((0.99, 0.0), 1, -1)])
+@pytest.mark.parametrize(
+    "u,dy,dx", [((0.5, 0.5), 0, 0), ((0.0, 0.99), -1, 1), ((0.99, 0.0), 1, -1)]
+)
 def test_translation_matches_zero_filled_shift(u, dy, dx):
     # 8×8, ratio 1/8 → shifts in {-1, 0, 1}; u maps to floor(u·3) - 1.
     x = image()
@@ -60,7 +61,7 @@ def test_pipeline_is_differentiable():
         y = diff_augment(x, ("translation", "cutout", "brightness"), lambda k: u[:, :k])
         loss = tf.reduce_sum(y)
     grad = tape.gradient(loss, x).numpy()
-    assert grad.shape == x.shape and 0 < grad.sum() < 64   # some pixels moved out / cut
+    assert grad.shape == x.shape and 0 < grad.sum() < 64  # some pixels moved out / cut
 
 
 def test_parse_policy():

@@ -20,16 +20,20 @@ def test_pure_functions_hand_values():
     assert float(B.reconstruction_loss(x, r)) == pytest.approx((0.5 + 0 + 1 + 2) / 4)
     # k + λ_k (γ L(x) - L(G(z))): 0.2 + 0.1·(0.5·0.4 - 0.1) = 0.21
     assert float(B.update_k(0.2, 0.4, 0.1, 0.5, 0.1)) == pytest.approx(0.21)
-    assert float(B.update_k(0.99, 1.0, 0.0, 0.5, 1.0)) == 1.0   # clipped above
-    assert float(B.update_k(0.01, 0.0, 1.0, 0.5, 1.0)) == 0.0   # clipped below
+    assert float(B.update_k(0.99, 1.0, 0.0, 0.5, 1.0)) == 1.0  # clipped above
+    assert float(B.update_k(0.01, 0.0, 1.0, 0.5, 1.0)) == 0.0  # clipped below
     # M = L(x) + |γ L(x) - L(G(z))| = 0.4 + |0.2 - 0.5| = 0.7
     assert float(B.convergence_measure(0.4, 0.5, 0.5)) == pytest.approx(0.7)
 
 
 def test_family_registered_and_checks_options():
     cls = GAN_FAMILIES.get("began")
-    assert cls.option_defaults() == {"gamma": 0.5, "lambda_k": 0.001, "k_init": 0.0,
-                           "lr_decay_patience": 10}
+    assert cls.option_defaults() == {
+        "gamma": 0.5,
+        "lambda_k": 0.001,
+        "k_init": 0.0,
+        "lr_decay_patience": 10,
+    }
     g = ARCHS.get("began").build_generator(z_dim=3, image_size=32, filters=2)
     d = ARCHS.get("began").build_discriminator(image_size=32, filters=2, hidden=3)
     with pytest.raises(ValueError, match="gamma"):
@@ -38,8 +42,14 @@ def test_family_registered_and_checks_options():
 
 def _fit(size, steps, **options):
     data = load_image_set("phantom", image_size=size, split="train")
-    ds = make_tf_dataset(data.images[:4 * steps], data.labels[:4 * steps], num_classes=2,
-                         batch_size=4, shuffle=False, drop_remainder=True)
+    ds = make_tf_dataset(
+        data.images[: 4 * steps],
+        data.labels[: 4 * steps],
+        num_classes=2,
+        batch_size=4,
+        shuffle=False,
+        drop_remainder=True,
+    )
     spec = ARCHS.get("began")
     g = spec.build_generator(z_dim=4, image_size=size, filters=4)
     d = spec.build_discriminator(image_size=size, filters=4, hidden=4)
@@ -60,8 +70,9 @@ def test_k_stays_in_unit_interval_and_m_is_as_defined():
         # One step per epoch: the epoch means are that step's values.
         real, fake = float(logs["d_real"][0]), float(logs["d_fake"][0])
         assert float(logs["m_global"][0]) == pytest.approx(real + abs(1.0 * real - fake), rel=1e-5)
-        assert float(logs["d_loss"][0]) == pytest.approx(real - float(logs["k"][0]) * fake,
-                                                         rel=1e-4, abs=1e-6)
+        assert float(logs["d_loss"][0]) == pytest.approx(
+            real - float(logs["k"][0]) * fake, rel=1e-4, abs=1e-6
+        )
         assert float(logs["g_loss"][0]) == pytest.approx(fake, rel=1e-6)
     assert 1.0 in seen or 0.0 in seen  # the clip was exercised
 

@@ -25,8 +25,11 @@ Z_DIM = 8
 #: Builder widths that keep the real builders fast (the builders' own options).
 SMALL = {"pggan": {"fmap_base": 32, "fmap_max": 8}, "began": {"filters": 4, "hidden": 8}}
 #: Options that keep one step short (fewer critic iterations, a 2-stage pggan schedule).
-FAST = {"wgan": {"n_critic": 1}, "wgan-gp": {"n_critic": 1},
-        "pggan": {"stage_images": 2, "label_flip_prob": 0.0}}
+FAST = {
+    "wgan": {"n_critic": 1},
+    "wgan-gp": {"n_critic": 1},
+    "pggan": {"stage_images": 2, "label_flip_prob": 0.0},
+}
 
 CASES = [(arch, loss) for arch in ARCHS.names() for loss in ARCHS.get(arch).losses]
 
@@ -36,9 +39,7 @@ def _case(arch, loss):
     smallest architecture declaring it; the rest of the matrix (big 64/128 models with the
     losses dcgan32 already covers) runs with ``-m slow``."""
     first_loss = ARCHS.get(arch).losses[0]
-    smallest = min(
-        (a for a, b in CASES if b == loss), key=lambda a: ARCHS.get(a).image_sizes[0]
-    )
+    smallest = min((a for a, b in CASES if b == loss), key=lambda a: ARCHS.get(a).image_sizes[0])
     marks = [] if loss == first_loss or arch == smallest else [pytest.mark.slow]
     return pytest.param(arch, loss, id=f"{arch}-{loss}", marks=marks)
 
@@ -51,10 +52,17 @@ def build(arch, loss, seed=0, num_classes=0):
     size = spec.image_sizes[0]
     width = SMALL.get(arch, {})
     g = spec.build_generator(z_dim=Z_DIM, image_size=size, num_classes=num_classes, **width)
-    d = spec.build_discriminator(image_size=size, num_classes=num_classes,
-                                 critic=family.CRITIC, **width)
-    gan = family(generator=g, discriminator=d, z_dim=Z_DIM, num_classes=num_classes, seed=seed,
-                 **FAST.get(loss, {}))
+    d = spec.build_discriminator(
+        image_size=size, num_classes=num_classes, critic=family.CRITIC, **width
+    )
+    gan = family(
+        generator=g,
+        discriminator=d,
+        z_dim=Z_DIM,
+        num_classes=num_classes,
+        seed=seed,
+        **FAST.get(loss, {}),
+    )
     gan.compile(*make_optimizers(family, lr=1e-3))
     return gan, size
 
@@ -68,9 +76,13 @@ def one_step(gan, size, num_classes=0, batch=2):
 
 
 def checkpoint(gan):
-    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
-                               d_optimizer=gan.d_optimizer, g_optimizer=gan.g_optimizer,
-                               seed_state=gan.seed_generator.state)
+    return tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        seed_state=gan.seed_generator.state,
+    )
 
 
 def snapshot(model):
@@ -94,16 +106,16 @@ def check_family(arch, loss, tmp_path):
     fresh, _ = build(arch, loss, seed=1)
     assert moved(snapshot(gan.generator), snapshot(fresh.generator))
     checkpoint(fresh).restore(path).assert_existing_objects_matched()
-    for a, b in zip(snapshot(gan.generator) + snapshot(gan.discriminator),
-                    snapshot(fresh.generator) + snapshot(fresh.discriminator)):
+    for a, b in zip(
+        snapshot(gan.generator) + snapshot(gan.discriminator),
+        snapshot(fresh.generator) + snapshot(fresh.discriminator),
+    ):
         np.testing.assert_array_equal(a, b)
     assert int(fresh.g_optimizer.iterations.numpy()) == int(gan.g_optimizer.iterations.numpy())
 
 
 @pytest.mark.parametrize("arch,loss", [_case(a, b) for a, b in CASES])
-def test_every_arch_and_loss_steps_moves_both_networks_and_checkpoints(
-    arch, loss, tmp_path
-):
+def test_every_arch_and_loss_steps_moves_both_networks_and_checkpoints(arch, loss, tmp_path):
     check_family(arch, loss, tmp_path)
 
 
@@ -117,11 +129,16 @@ class HingeGAN(GAN):
     """Hinge loss (Lim & Ye 2017; SAGAN): a whole new family is its loss pair and options."""
 
     NAME = "hinge"
-    FAMILY_DEFAULTS: ClassVar[dict] = {"optimizer": "adam", "lr": 2e-4, "beta_1": 0.0,
-                                       "beta_2": 0.9}
+    FAMILY_DEFAULTS: ClassVar[dict] = {
+        "optimizer": "adam",
+        "lr": 2e-4,
+        "beta_1": 0.0,
+        "beta_2": 0.9,
+    }
     FORWARD = "joint"
     OPTIONS: ClassVar[tuple] = (
-        Option("r1_weight", 0.0, "R1 penalty weight", flag="r1_weight", **at_least(0.0)),)
+        Option("r1_weight", 0.0, "R1 penalty weight", flag="r1_weight", **at_least(0.0)),
+    )
 
     def discriminator_loss(self, real_out, fake_out, real, fake, ctx):
         loss = ops.mean(ops.relu(1.0 - real_out)) + ops.mean(ops.relu(1.0 + fake_out))

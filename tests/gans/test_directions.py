@@ -85,8 +85,9 @@ def _square_critic(size=4):
     inputs = keras.Input((size, size, 1))
     x = layers.Flatten()(inputs)
     x = layers.Multiply()([x, x])
-    out = layers.Dense(1, use_bias=False, kernel_initializer=keras.initializers.Constant(0.5),
-                       dtype="float32")(x)
+    out = layers.Dense(
+        1, use_bias=False, kernel_initializer=keras.initializers.Constant(0.5), dtype="float32"
+    )(x)
     return keras.Model(inputs, out)
 
 
@@ -101,15 +102,22 @@ def test_gradient_penalty_is_taken_at_the_interpolates(family, monkeypatch):
     """real = 1, fake = 0 over 16 pixels, α = ¼: at x̂ = ¼ the gradient norm is ¼·4 = 1 and
     the penalty is 0; at the real images it would be (4 − 1)² = 9, at the fakes 1."""
     cls = GAN_FAMILIES.get(family)
-    gan = cls(generator=_tiny_generator(), discriminator=_square_critic(), z_dim=Z_DIM,
-              gp_weight=10.0, seed=0)
-    monkeypatch.setattr(gan, "random_uniform",
-                        lambda batch, tail, *a, **k: tf.fill((batch, *tail), 0.25))
+    gan = cls(
+        generator=_tiny_generator(),
+        discriminator=_square_critic(),
+        z_dim=Z_DIM,
+        gp_weight=10.0,
+        seed=0,
+    )
+    monkeypatch.setattr(
+        gan, "random_uniform", lambda batch, tail, *a, **k: tf.fill((batch, *tail), 0.25)
+    )
     real, fake = tf.ones((3, 4, 4, 1)), tf.zeros((3, 4, 4, 1))
     total, logs = gan.penalty(real, fake, None, None, {})
     assert float(logs["gp"]) == pytest.approx(0.0, abs=1e-5)
-    monkeypatch.setattr(gan, "random_uniform",
-                        lambda batch, tail, *a, **k: tf.fill((batch, *tail), 0.5))
+    monkeypatch.setattr(
+        gan, "random_uniform", lambda batch, tail, *a, **k: tf.fill((batch, *tail), 0.5)
+    )
     total, logs = gan.penalty(real, fake, None, None, {})
     assert float(logs["gp"]) == pytest.approx(1.0, rel=1e-4)  # norm 2 → (2 − 1)²
     assert float(total) == pytest.approx(10.0, rel=1e-4)  # λ = 10
@@ -133,17 +141,23 @@ def _toy_critic(size=4, critic=False):
 STEPS = {"bce": 60, "wgan": 200, "wgan-gp": 60}
 
 
-@pytest.mark.parametrize("family, options", [
-    ("bce", {}), ("wgan", {"n_critic": 2}), ("wgan-gp", {"n_critic": 2}),
-])
+@pytest.mark.parametrize(
+    "family, options",
+    [
+        ("bce", {}),
+        ("wgan", {"n_critic": 2}),
+        ("wgan-gp", {"n_critic": 2}),
+    ],
+)
 def test_a_short_run_moves_the_generator_toward_the_data(family, options):
     """Data at +0.6, a generator that starts near 0: a few dozen steps must bring its mean
     output toward +0.6 and leave the critic scoring real above fake. A sign flip in either
     loss sends the generator the other way (or leaves the critic preferring fakes)."""
     keras.utils.set_random_seed(3)
     cls = GAN_FAMILIES.get(family)
-    gan = cls(generator=_tiny_generator(), discriminator=_toy_critic(), z_dim=Z_DIM, seed=3,
-              **options)
+    gan = cls(
+        generator=_tiny_generator(), discriminator=_toy_critic(), z_dim=Z_DIM, seed=3, **options
+    )
     d_opt, g_opt = make_optimizers(family, lr=5e-3)
     if family == "wgan":  # RMSprop 5e-5 is WGAN's; this toy needs larger steps
         d_opt, g_opt = keras.optimizers.RMSprop(5e-3), keras.optimizers.RMSprop(5e-3)
@@ -156,6 +170,7 @@ def test_a_short_run_moves_the_generator_toward_the_data(family, options):
     assert abs(before) < 0.3
     assert after > before + 0.2, (family, before, after)  # toward +0.6
     real_score = float(np.mean(gan.discriminator.predict(_toy_images(16), verbose=0)))
-    fake_score = float(np.mean(gan.discriminator.predict(
-        gan.generator.predict(z[:16], verbose=0), verbose=0)))
+    fake_score = float(
+        np.mean(gan.discriminator.predict(gan.generator.predict(z[:16], verbose=0), verbose=0))
+    )
     assert real_score >= fake_score - 1e-3, (family, real_score, fake_score)

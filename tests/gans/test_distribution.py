@@ -14,11 +14,17 @@ MULTI_WORKER = pathlib.Path(__file__).with_name("multiworker_check.py")
 
 def test_mirrored_two_replicas_match_single_replica():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, check=False,
-                          env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=300,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     assert result.pop("replicas") == 2
     assert set(result) == {"bce", "wgan", "wgan-gp"}
     for family, runs in result.items():
@@ -43,7 +49,7 @@ def _free_ports(n):
 def _result(proc):
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, proc.stderr[-3000:]
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 @pytest.mark.slow  # three TensorFlow processes and two ports; the mirrored test covers the step
@@ -51,13 +57,26 @@ def test_multi_worker_two_processes_match_single_replica():
     """MultiWorkerMirroredStrategy over two localhost worker processes (TF_CONFIG)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     ports = _free_ports(2)
-    workers = [subprocess.Popen([sys.executable, str(MULTI_WORKER), "worker", str(i), *ports],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-               for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(MULTI_WORKER), "worker", str(i), *ports],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(2)
+    ]
     done = []
     try:
-        single = subprocess.run([sys.executable, str(MULTI_WORKER), "single"],
-                                capture_output=True, text=True, check=False, env=env, timeout=300)
+        single = subprocess.run(
+            [sys.executable, str(MULTI_WORKER), "single"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=300,
+        )
         for worker in workers:
             out, err = worker.communicate(timeout=300)
             done.append(subprocess.CompletedProcess(worker.args, worker.returncode, out, err))

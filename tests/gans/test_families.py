@@ -40,13 +40,22 @@ def test_make_optimizers_uses_family_recipes():
 def test_training_defaults_merge_rule():
     p1 = training_defaults("dcgan32", "bce")
     assert (p1["epochs"], p1["batch_size"], p1["lr"], p1["beta_1"], p1["optimizer"]) == (
-        2500, 16, 2e-4, 0.5, "adam")
+        2500,
+        16,
+        2e-4,
+        0.5,
+        "adam",
+    )
     assert p1["diffaugment"] == "" and p1["critic"] is False
-    p4 = training_defaults("dcgan64", "wgan")       # P4: WGAN on DCGAN's network
-    assert (p4["optimizer"], p4["lr"], p4["batch_size"], p4["epochs"]) == (
-        "rmsprop", 5e-5, 64, 100)
+    p4 = training_defaults("dcgan64", "wgan")  # P4: WGAN on DCGAN's network
+    assert (p4["optimizer"], p4["lr"], p4["batch_size"], p4["epochs"]) == ("rmsprop", 5e-5, 64, 100)
     assert (p4["clip_value"], p4["n_critic"], p4["loss"]) == (0.01, 5, "wgan")
     gp = training_defaults("dcgan32", "wgan-gp")
     assert (gp["lr"], gp["beta_1"], gp["beta_2"], gp["gp_weight"], gp["n_critic"]) == (
-        1e-4, 0.0, 0.9, 10.0, 5)
+        1e-4,
+        0.0,
+        0.9,
+        10.0,
+        5,
+    )
     assert gp["batch_size"] == 16 and gp["critic"] is True

@@ -19,23 +19,24 @@ def build_bce(forward, seed=0):
 
     keras.utils.set_random_seed(seed)
     spec, family = ARCHS.get("dcgan32"), GAN_FAMILIES.get("bce")
-    gan = family(spec.build_generator(z_dim=Z_DIM, image_size=32),
-                 spec.build_discriminator(image_size=32), z_dim=Z_DIM, seed=seed,
-                 forward=forward)
+    gan = family(
+        spec.build_generator(z_dim=Z_DIM, image_size=32),
+        spec.build_discriminator(image_size=32),
+        z_dim=Z_DIM,
+        seed=seed,
+        forward=forward,
+    )
     gan.compile(*make_optimizers(family, lr=1e-3))
     return gan
 
 
 @pytest.mark.parametrize("forward", GAN.FORWARDS)
-def test_each_forward_mode_trains_both_networks_with_its_number_of_g_forwards(
-    forward, monkeypatch
-):
+def test_each_forward_mode_trains_both_networks_with_its_number_of_g_forwards(forward, monkeypatch):
     assert set(FORWARDS_PER_STEP) == set(GAN.FORWARDS)
     gan = build_bce(forward)
     calls = []
     original = gan.generate_fake
-    monkeypatch.setattr(gan, "generate_fake",
-                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(gan, "generate_fake", lambda *a, **k: calls.append(1) or original(*a, **k))
     g0, d0 = snapshot(gan.generator), snapshot(gan.discriminator)
     images = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
     logs = gan.train_batch(images, None)  # eager: every call is counted
@@ -61,8 +62,10 @@ def test_reuse_and_joint_differ_only_in_which_d_gs_loss_sees():
     for forward in ("reuse", "joint"):
         gan = build_bce(forward)
         gan.train_batch(images, None)
-        after[forward] = (snapshot(gan.generator),
-                          [np.array(w) for w in gan.discriminator.trainable_weights])
+        after[forward] = (
+            snapshot(gan.generator),
+            [np.array(w) for w in gan.discriminator.trainable_weights],
+        )
     for a, b in zip(after["reuse"][1], after["joint"][1]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert moved(after["reuse"][0], after["joint"][0])

@@ -18,8 +18,7 @@ from keras_medgan.runtime import precision_policy
 
 def _sgd_pair(lr=0.1, scale=1024.0):
     w = keras.Variable(np.ones(3, np.float32), name="w")
-    opt = CountingLossScaleOptimizer(keras.optimizers.SGD(learning_rate=lr),
-                                     initial_scale=scale)
+    opt = CountingLossScaleOptimizer(keras.optimizers.SGD(learning_rate=lr), initial_scale=scale)
     opt.build([w])
     return w, opt
 
@@ -57,8 +56,9 @@ def test_fp16_policy_gets_the_counting_optimizer():
     with precision_policy("fp16"):
         assert isinstance(_maybe_loss_scale(keras.optimizers.Adam()), CountingLossScaleOptimizer)
     with precision_policy("bf16"):
-        assert not isinstance(_maybe_loss_scale(keras.optimizers.Adam()),
-                              keras.optimizers.LossScaleOptimizer)
+        assert not isinstance(
+            _maybe_loss_scale(keras.optimizers.Adam()), keras.optimizers.LossScaleOptimizer
+        )
 
 
 class _Model:
@@ -69,11 +69,13 @@ class _Model:
 def _epoch(monitor, d, g, d_steps, g_steps):
     monitor.on_epoch_begin(0)
     for finite in d_steps:
-        d[1].apply([keras.ops.convert_to_tensor(np.full(3, 1.0 if finite else np.inf,
-                                                        np.float32))], [d[0]])
+        d[1].apply(
+            [keras.ops.convert_to_tensor(np.full(3, 1.0 if finite else np.inf, np.float32))], [d[0]]
+        )
     for finite in g_steps:
-        g[1].apply([keras.ops.convert_to_tensor(np.full(3, 1.0 if finite else np.inf,
-                                                        np.float32))], [g[0]])
+        g[1].apply(
+            [keras.ops.convert_to_tensor(np.full(3, 1.0 if finite else np.inf, np.float32))], [g[0]]
+        )
     logs = {}
     monitor.on_epoch_end(0, logs)
     return logs
@@ -85,8 +87,7 @@ def test_monitor_logs_scale_and_skips_and_stops_when_most_steps_are_skipped():
     monitor = cb.LossScaleMonitor(guard)
     monitor.set_model(_Model(d[1], g[1]))
     logs = _epoch(monitor, d, g, [True, True, False, True], [True])
-    assert logs == {"d_loss_scale": 512.0, "d_skipped": 1, "g_loss_scale": 1024.0,
-                    "g_skipped": 0}
+    assert logs == {"d_loss_scale": 512.0, "d_skipped": 1, "g_loss_scale": 1024.0, "g_skipped": 0}
     assert not guard.tripped
     logs = _epoch(monitor, d, g, [False, False, False, True], [True])
     assert logs["d_skipped"] == 3 and guard.tripped and monitor.model.stop_training
@@ -118,9 +119,14 @@ def test_mirrored_overflow_on_one_replica_is_skipped_on_both(replica):
     from tests.conftest import subprocess_env
 
     script = pathlib.Path(__file__).with_name("mirrored_fp16_check.py")
-    out = subprocess.run([sys.executable, str(script), "counting", str(replica)],
-                         capture_output=True, text=True, env=subprocess_env(), timeout=180,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, str(script), "counting", str(replica)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=180,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["weights"] == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]

@@ -28,13 +28,16 @@ def test_flags_are_shared_across_families_from_their_declarations():
     assert kind is float and "bce" in text and "wgan-gp" in text and "pggan" in text
 
 
-@pytest.mark.parametrize("family,option,value,message", [
-    ("bce", "label_smoothing", 0.5, "label_smoothing must be in [0, 0.5)"),
-    ("wgan", "clip_value", 0.0, "clip_value must be > 0"),
-    ("wgan-gp", "n_critic", 0, "n_critic must be >= 1"),
-    ("began", "gamma", 0.0, "gamma must be in (0, 1]"),
-    ("bce", "n_critic", 2, "Unknown option(s) n_critic for loss family 'bce'"),
-])
+@pytest.mark.parametrize(
+    "family,option,value,message",
+    [
+        ("bce", "label_smoothing", 0.5, "label_smoothing must be in [0, 0.5)"),
+        ("wgan", "clip_value", 0.0, "clip_value must be > 0"),
+        ("wgan-gp", "n_critic", 0, "n_critic must be >= 1"),
+        ("began", "gamma", 0.0, "gamma must be in (0, 1]"),
+        ("bce", "n_critic", 2, "Unknown option(s) n_critic for loss family 'bce'"),
+    ],
+)
 def test_constructors_check_declared_ranges(family, option, value, message):
     from .tiny import tiny_discriminator, tiny_generator
 

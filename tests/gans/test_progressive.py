@@ -23,15 +23,27 @@ TINY = {"fmap_base": 16, "fmap_max": 4}
 def test_progress_schedule_table():
     # stage_images 10, 3 stages: [0,10) s0; [10,20) s1 fading; [20,30) s1; [30,40) s2
     # fading; then s2 at α = 1 for ever.
-    table = {0: (0, 1.0), 9: (0, 1.0), 10: (1, 0.0), 14: (1, 0.4), 20: (1, 1.0),
-             29: (1, 1.0), 30: (2, 0.0), 37: (2, 0.7), 40: (2, 1.0), 55: (2, 1.0),
-             1000: (2, 1.0)}
+    table = {
+        0: (0, 1.0),
+        9: (0, 1.0),
+        10: (1, 0.0),
+        14: (1, 0.4),
+        20: (1, 1.0),
+        29: (1, 1.0),
+        30: (2, 0.0),
+        37: (2, 0.7),
+        40: (2, 1.0),
+        55: (2, 1.0),
+        1000: (2, 1.0),
+    }
     for shown, (stage, alpha) in table.items():
         assert P.progress_at(shown, 10, 3) == (stage, pytest.approx(alpha)), shown
     for shown in range(0, 120, 3):
         stage, alpha = P.progress_tensor(shown, 10, 3)
-        assert (int(stage), float(alpha)) == (P.progress_at(shown, 10, 3)[0],
-                                              pytest.approx(P.progress_at(shown, 10, 3)[1]))
+        assert (int(stage), float(alpha)) == (
+            P.progress_at(shown, 10, 3)[0],
+            pytest.approx(P.progress_at(shown, 10, 3)[1]),
+        )
     assert P.images_to_grow(10, 3) == 50
 
 
@@ -61,20 +73,27 @@ def _gan(image_size, stage_images=None, seed=3, **options):
     spec = ARCHS.get("pggan")
     g = spec.build_generator(z_dim=4, image_size=image_size, num_classes=0, **TINY)
     d = spec.build_discriminator(image_size=image_size, num_classes=0, critic=True, **TINY)
-    gan = GAN_FAMILIES.get("pggan")(generator=g, discriminator=d, z_dim=4, seed=seed,
-                                    stage_images=stage_images, **options)
+    gan = GAN_FAMILIES.get("pggan")(
+        generator=g, discriminator=d, z_dim=4, seed=seed, stage_images=stage_images, **options
+    )
     gan.compile(*make_optimizers("pggan"))
     return gan
 
 
 def _ds(images, batch):
-    return make_tf_dataset(images, np.zeros(len(images), "int64"), num_classes=2,
-                           batch_size=batch, shuffle=False, drop_remainder=True)
+    return make_tf_dataset(
+        images,
+        np.zeros(len(images), "int64"),
+        num_classes=2,
+        batch_size=batch,
+        shuffle=False,
+        drop_remainder=True,
+    )
 
 
 def test_fit_grows_then_resumes_mid_stage(phantom32, tmp_path):
     images = phantom32.images[:32, ::2, ::2]  # 16×16: three stages
-    ds = _ds(images, 8)                      # 4 steps, 32 images per epoch
+    ds = _ds(images, 8)  # 4 steps, 32 images per epoch
     gan = _gan(16, stage_images=40, label_flip_prob=0.0)
     hist = gan.fit(ds, epochs=2, verbose=0, shuffle=False).history
     # After 32 and 64 images: (stage 0, α 1) then stage 1 fading, α = (64-40)/40.
@@ -87,8 +106,9 @@ def test_fit_grows_then_resumes_mid_stage(phantom32, tmp_path):
 
     resumed = _gan(16, stage_images=None, seed=99)
     resumed.build_optimizers()
-    status = tf.train.Checkpoint(gan=resumed, d_opt=resumed.d_optimizer,
-                                 g_opt=resumed.g_optimizer).restore(path)
+    status = tf.train.Checkpoint(
+        gan=resumed, d_opt=resumed.d_optimizer, g_opt=resumed.g_optimizer
+    ).restore(path)
     status.assert_existing_objects_matched()
     assert resumed.progress() == (1, pytest.approx(0.6))
     assert int(resumed.stage_images.numpy()) == 40
@@ -121,8 +141,7 @@ def test_fit_chooses_stage_images_and_uses_batch_per_stage(phantom32, tmp_path):
     assert int(hist["images_shown"][-1]) == 40
     assert gan.progress() == (1, 1.0)
     # The finished 4×4 stage was exported on leaving it: stock layers, full-size output.
-    stage0 = keras.models.load_model(tmp_path / "stages" / "generator_stage0_4px.h5",
-                                     compile=False)
+    stage0 = keras.models.load_model(tmp_path / "stages" / "generator_stage0_4px.h5", compile=False)
     assert stage0.output_shape == (None, 8, 8, 1)
     assert sorted(p.name for p in (tmp_path / "stages").iterdir()) == ["generator_stage0_4px.h5"]
 
@@ -158,9 +177,10 @@ def test_label_reaches_networks_only_from_label_start_stage():
     spec = ARCHS.get("pggan")
     g = spec.build_generator(z_dim=4, image_size=8, num_classes=2, **TINY)
     d = spec.build_discriminator(image_size=8, num_classes=2, **TINY)
-    gan = GAN_FAMILIES.get("pggan")(generator=g, discriminator=d, z_dim=4, num_classes=2,
-                                    label_start_stage=1, stage_images=10)
+    gan = GAN_FAMILIES.get("pggan")(
+        generator=g, discriminator=d, z_dim=4, num_classes=2, label_start_stage=1, stage_images=10
+    )
     y = np.eye(2, dtype="float32")
     np.testing.assert_array_equal(gan._stage_labels(y, 0, 2), np.zeros((2, 2)))
     np.testing.assert_array_equal(gan._stage_labels(y, 1, 1), y[:1])
-    assert gan.generate(4, seed=0).shape == (4, 8, 8, 1)   # labels cycle through classes
+    assert gan.generate(4, seed=0).shape == (4, 8, 8, 1)  # labels cycle through classes

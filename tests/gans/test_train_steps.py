@@ -9,16 +9,27 @@ from keras_medgan.runtime import set_precision
 
 from .tiny import Z_DIM, tiny_dataset, tiny_discriminator, tiny_generator
 
-ALL_TRICKS = {"label_smoothing": 0.1, "flip_prob": 1 / 3, "label_noise": 0.2, "instance_noise": 0.1,
-              "instance_noise_anneal_steps": 10, "diffaugment": "translation,cutout,brightness"}
+ALL_TRICKS = {
+    "label_smoothing": 0.1,
+    "flip_prob": 1 / 3,
+    "label_noise": 0.2,
+    "instance_noise": 0.1,
+    "instance_noise_anneal_steps": 10,
+    "diffaugment": "translation,cutout,brightness",
+}
 
 
 def make_gan(family, num_classes=0, run_eagerly=True, **options):
     keras.utils.set_random_seed(1)
     cls = GAN_FAMILIES.get(family)
-    gan = cls(generator=tiny_generator(num_classes),
-              discriminator=tiny_discriminator(num_classes, critic=cls.CRITIC),
-              z_dim=Z_DIM, num_classes=num_classes, seed=7, **options)
+    gan = cls(
+        generator=tiny_generator(num_classes),
+        discriminator=tiny_discriminator(num_classes, critic=cls.CRITIC),
+        z_dim=Z_DIM,
+        num_classes=num_classes,
+        seed=7,
+        **options,
+    )
     gan.compile(*make_optimizers(family, lr=1e-3), run_eagerly=run_eagerly)
     return gan
 
@@ -36,8 +47,8 @@ def changed(before, after, fraction=1.0):
 @pytest.mark.parametrize(
     "family,num_classes,options,run_eagerly",
     [
-        ("bce", 0, ALL_TRICKS, False),   # graph mode once: what fit really runs
-        ("bce", 2, {}, True),            # conditional
+        ("bce", 0, ALL_TRICKS, False),  # graph mode once: what fit really runs
+        ("bce", 2, {}, True),  # conditional
         ("bce", 0, {"gp_weight": 10.0, "r1_weight": 1.0}, True),  # P1's BCE + penalties
         ("wgan", 0, {"n_critic": 2}, True),
         ("wgan-gp", 0, {"n_critic": 2}, True),
@@ -76,16 +87,22 @@ def test_weight_clipping_bounds_every_critic_weight():
     gan.fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False)
     tops = [float(np.abs(w).max()) for w in weights(gan.discriminator)]
     assert max(tops) <= 0.01 + 1e-7
-    assert max(tops) == pytest.approx(0.01)   # clipping was active, not vacuous
+    assert max(tops) == pytest.approx(0.01)  # clipping was active, not vacuous
 
 
 def test_wgan_gp_logs_w_distance_and_gp():
-    history = make_gan("wgan-gp", n_critic=1).fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False).history
-    assert history["w_distance"][-1] == pytest.approx(history["d_real"][-1] - history["d_fake"][-1],
-                                                      abs=1e-5)
+    history = (
+        make_gan("wgan-gp", n_critic=1)
+        .fit(tiny_dataset(), epochs=1, verbose=0, shuffle=False)
+        .history
+    )
+    assert history["w_distance"][-1] == pytest.approx(
+        history["d_real"][-1] - history["d_fake"][-1], abs=1e-5
+    )
     # the critic's loss is E[D(fake)] − E[D(real)] + λ·gp with λ = 10 (sign and weight)
     assert history["d_loss"][-1] == pytest.approx(
-        history["d_fake"][-1] - history["d_real"][-1] + 10.0 * history["gp"][-1], abs=1e-4)
+        history["d_fake"][-1] - history["d_real"][-1] + 10.0 * history["gp"][-1], abs=1e-4
+    )
     assert history["gp"][-1] > 0.0  # a random critic's gradient norm is not exactly 1
 
 
@@ -118,11 +135,16 @@ def test_conditional_gan_needs_labels():
         gan.unpack(np.zeros((2, 32, 32, 1), "float32"))
 
 
-@pytest.mark.parametrize("family,bad", [
-    ("bce", {"label_smoothing": 0.7}), ("bce", {"flip_prob": 1.0}),
-    ("bce", {"diffaugment": "rotate"}), ("wgan", {"clip_value": 0.0}),
-    ("wgan-gp", {"n_critic": 0}),
-])
+@pytest.mark.parametrize(
+    "family,bad",
+    [
+        ("bce", {"label_smoothing": 0.7}),
+        ("bce", {"flip_prob": 1.0}),
+        ("bce", {"diffaugment": "rotate"}),
+        ("wgan", {"clip_value": 0.0}),
+        ("wgan-gp", {"n_critic": 0}),
+    ],
+)
 def test_bad_options_raise(family, bad):
     with pytest.raises(ValueError, match="Received"):
         make_gan(family, **bad)

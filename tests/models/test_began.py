@@ -24,7 +24,7 @@ def test_shapes(size):
     img = g(z)
     assert img.shape == (2, size, size, 1)
     assert np.abs(np.asarray(img)).max() <= 1.0  # tanh
-    assert d(img).shape == (2, size, size, 1)   # a reconstruction, not a logit
+    assert d(img).shape == (2, size, size, 1)  # a reconstruction, not a logit
     code = d.get_layer("enc_code")
     assert code.output.shape == (None, 4)
     # Encoder filters grow linearly: n, 2n, ... at 8×8.

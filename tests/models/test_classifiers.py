@@ -50,20 +50,24 @@ def test_resnet50_grey_32_and_local_weights(tmp_path):
     assert model.get_layer("grey_to_rgb") is not None
     assert model.get_layer("dropout").rate == pytest.approx(0.4)
     assert model.get_layer(FEATURES_LAYER).output.shape[-1] == 2048
-    bns = [la for la in model.get_layer("resnet50").layers
-           if isinstance(la, keras.layers.BatchNormalization)]
+    bns = [
+        la
+        for la in model.get_layer("resnet50").layers
+        if isinstance(la, keras.layers.BatchNormalization)
+    ]
     assert len(bns) == 53 and {la.momentum for la in bns} == {0.9}
     # Stock layers only: nothing that needs safe_mode=False to reload.
     assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
     # A local "ImageNet" file: a notop backbone's weights saved to disk.
-    backbone = keras.applications.ResNet50(include_top=False, weights=None,
-                                           input_shape=(32, 32, 3))
+    backbone = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
     path = str(tmp_path / "resnet50_notop.weights.h5")
     backbone.save_weights(path)
     loaded = build_classifier("resnet50", (32, 32, 1), 2, weights=path)
     inner = loaded.get_layer("resnet50")
-    np.testing.assert_allclose(inner.get_layer("conv1_conv").get_weights()[0],
-                               backbone.get_layer("conv1_conv").get_weights()[0])
+    np.testing.assert_allclose(
+        inner.get_layer("conv1_conv").get_weights()[0],
+        backbone.get_layer("conv1_conv").get_weights()[0],
+    )
     assert loaded.get_layer("imagenet_centre") is not None
 
 
@@ -78,10 +82,24 @@ def test_resnet50_upsamples_small_inputs():
         ({"name": "vgg", "input_shape": (32, 32, 1), "num_classes": 2}, "Unknown classifier"),
         ({"name": "small_cnn", "input_shape": (32, 32, 2), "num_classes": 2}, "channels"),
         ({"name": "small_cnn", "input_shape": (32, 32, 1), "num_classes": 1}, "num_classes"),
-        ({"name": "small_cnn", "input_shape": (32, 32, 1), "num_classes": 2, "weights": "imagenet"},
-         "download"),
-        ({"name": "small_cnn", "input_shape": (32, 32, 1), "num_classes": 2,
-              "weights": "/nonexistent/w.h5"}, "not found"),
+        (
+            {
+                "name": "small_cnn",
+                "input_shape": (32, 32, 1),
+                "num_classes": 2,
+                "weights": "imagenet",
+            },
+            "download",
+        ),
+        (
+            {
+                "name": "small_cnn",
+                "input_shape": (32, 32, 1),
+                "num_classes": 2,
+                "weights": "/nonexistent/w.h5",
+            },
+            "not found",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, message):

@@ -35,9 +35,12 @@ def test_dcgan32_matches_p1_parameter_counts():
     assert trainable(d) == 791_169
     assert g.output_shape == (None, 32, 32, 1) and d.output_shape == (None, 1)
     assert g.layers[-1].get_config()["activation"] == "tanh"
-    assert d.layers[-1].get_config()["activation"] == "linear"   # logits
-    lrelu = [layer.get_config()["negative_slope"] for layer in g.layers + d.layers
-             if isinstance(layer, keras.layers.LeakyReLU)]
+    assert d.layers[-1].get_config()["activation"] == "linear"  # logits
+    lrelu = [
+        layer.get_config()["negative_slope"]
+        for layer in g.layers + d.layers
+        if isinstance(layer, keras.layers.LeakyReLU)
+    ]
     assert lrelu and set(np.round(lrelu, 6)) == {0.01}
 
 
@@ -70,8 +73,9 @@ def test_dcgan64_is_the_pytorch_tutorial_network():
 def test_dcgan128_discriminator_base_is_quarter_of_generator():
     spec = ARCHS.get("dcgan128")
     g, d = spec.build_generator(image_size=128), spec.build_discriminator(image_size=128)
-    g_filters = [layer.filters for layer in g.layers
-                 if isinstance(layer, keras.layers.Conv2DTranspose)]
+    g_filters = [
+        layer.filters for layer in g.layers if isinstance(layer, keras.layers.Conv2DTranspose)
+    ]
     d_filters = [layer.filters for layer in d.layers if isinstance(layer, keras.layers.Conv2D)]
     assert g_filters == [1024, 512, 256, 128, 64, 1]
     assert d_filters == [16, 32, 64, 128, 256, 1]
@@ -124,7 +128,7 @@ def test_outputs_stay_float32_under_mixed_precision(precision, restore_policy):
     spec = ARCHS.get("dcgan32")
     g = spec.build_generator(num_classes=2)
     d = spec.build_discriminator(num_classes=2, critic=True)
-    assert g.layers[1].compute_dtype != "float32"          # the body really is mixed
+    assert g.layers[1].compute_dtype != "float32"  # the body really is mixed
     assert g.output.dtype == "float32" and d.output.dtype == "float32"
 
 
@@ -141,8 +145,15 @@ def test_conditional_generator_h5_roundtrip_needs_no_custom_objects(tmp_path):
 def test_registry_defaults():
     assert {"dcgan32", "dcgan64", "dcgan128"} <= set(ARCHS.names())
     p1 = ARCHS.get("dcgan32").paper_defaults()
-    assert (p1["epochs"], p1["batch_size"], p1["lr"], p1["beta_1"], p1["loss"], p1["z_dim"],
-            p1["per_class"]) == (2500, 16, 2e-4, 0.5, "bce", 100, True)
+    assert (
+        p1["epochs"],
+        p1["batch_size"],
+        p1["lr"],
+        p1["beta_1"],
+        p1["loss"],
+        p1["z_dim"],
+        p1["per_class"],
+    ) == (2500, 16, 2e-4, 0.5, "bce", 100, True)
     p2 = ARCHS.get("dcgan64").paper_defaults()
     assert (p2["batch_size"], p2["lr"], p2["beta_1"], p2["loss"]) == (128, 2e-4, 0.5, "bce")
     p0 = ARCHS.get("dcgan128").paper_defaults()

@@ -16,11 +16,11 @@ def _rng():
 
 def test_pixel_norm_matches_formula():
     x = _rng().normal(size=(2, 3, 3, 5)).astype("float32")
-    expected = x / np.sqrt(np.mean(x ** 2, axis=-1, keepdims=True) + 1e-8)
+    expected = x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + 1e-8)
     np.testing.assert_allclose(L.PixelNorm()(x), expected, rtol=1e-5, atol=1e-6)
     # Every pixel's feature vector ends with mean square 1.
     out = np.asarray(L.PixelNorm()(x))
-    np.testing.assert_allclose(np.mean(out ** 2, axis=-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.mean(out**2, axis=-1), 1.0, rtol=1e-5)
 
 
 def test_stock_pixel_norm_equals_pixel_norm():
@@ -62,8 +62,9 @@ def test_equalized_dense_runtime_scale_and_output():
     assert layer.runtime_scale == pytest.approx(0.25)
     layer.bias.assign(np.array([1.0, 2.0, 3.0], "float32"))
     out = np.asarray(layer(x))
-    np.testing.assert_allclose(out, x @ (np.asarray(layer.kernel) * 0.25) + [1, 2, 3],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out, x @ (np.asarray(layer.kernel) * 0.25) + [1, 2, 3], rtol=1e-5, atol=1e-5
+    )
 
 
 def _numpy_mbstd(x, group):
@@ -71,9 +72,9 @@ def _numpy_mbstd(x, group):
     b, h, w, c = x.shape
     y = x.reshape(group, b // group, h, w, c)
     y = y - y.mean(axis=0, keepdims=True)
-    y = np.sqrt((y ** 2).mean(axis=0) + 1e-8)
-    y = y.mean(axis=(1, 2, 3))                   # [B/G]
-    feature = np.tile(y, group)                  # sample i gets y[i % (B/G)]
+    y = np.sqrt((y**2).mean(axis=0) + 1e-8)
+    y = y.mean(axis=(1, 2, 3))  # [B/G]
+    feature = np.tile(y, group)  # sample i gets y[i % (B/G)]
     return np.concatenate([x, np.broadcast_to(feature[:, None, None, None], (b, h, w, 1))], -1)
 
 

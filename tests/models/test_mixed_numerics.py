@@ -23,8 +23,9 @@ def _finite(tensors) -> bool:
     """Every tensor finite; None (a weight of a stage this call does not use) is skipped,
     but at least one must be there."""
     present = [t for t in tensors if t is not None]
-    return bool(present) and all(bool(np.all(np.isfinite(np.asarray(t, np.float32))))
-                                 for t in present)
+    return bool(present) and all(
+        bool(np.all(np.isfinite(np.asarray(t, np.float32)))) for t in present
+    )
 
 
 def _cases():
@@ -34,8 +35,9 @@ def _cases():
     for arch in PAPER_ARCHS:
         for precision in ("fp16", "bf16"):
             slow = precision == "fp16" and arch.startswith("dcgan")
-            yield pytest.param(arch, precision, id=f"{arch}-{precision}",
-                               marks=[pytest.mark.slow] if slow else [])
+            yield pytest.param(
+                arch, precision, id=f"{arch}-{precision}", marks=[pytest.mark.slow] if slow else []
+            )
 
 
 @pytest.mark.parametrize("arch, precision", list(_cases()))

@@ -35,8 +35,15 @@ def test_registered():
 
 def test_stage_arithmetic():
     assert [progan.num_stages(s) for s in (8, 32, 256)] == [2, 4, 7]
-    assert [progan.stage_filters(s, 8192, 512) for s in range(7)] == [512, 512, 512, 512,
-                                                                      256, 128, 64]
+    assert [progan.stage_filters(s, 8192, 512) for s in range(7)] == [
+        512,
+        512,
+        512,
+        512,
+        256,
+        128,
+        64,
+    ]
     with pytest.raises(ValueError, match="power-of-two"):
         progan.num_stages(48)
 
@@ -52,8 +59,7 @@ def test_every_stage_shapes(nets):
         assert d.forward(np.zeros((4, res, res, 1), "float32"), stage, 0.5).shape == (4, 1)
         assert d(full, stage=stage, alpha=0.5).shape == (4, 1)
         # The full-size output is the stage's image, nearest-upsampled.
-        np.testing.assert_allclose(full, upsample(g.forward(z, stage, 0.5), 16 // res),
-                                   atol=1e-6)
+        np.testing.assert_allclose(full, upsample(g.forward(z, stage, 0.5), 16 // res), atol=1e-6)
 
 
 def test_generator_alpha_blends_old_and_new(nets):
@@ -70,7 +76,8 @@ def test_generator_alpha_blends_old_and_new(nets):
         for alpha in (0.25, 0.7):
             mid = np.arctanh(np.asarray(g.forward(z, stage, alpha)))
             np.testing.assert_allclose(
-                mid, (1 - alpha) * np.arctanh(at0) + alpha * np.arctanh(at1), atol=1e-4)
+                mid, (1 - alpha) * np.arctanh(at0) + alpha * np.arctanh(at1), atol=1e-4
+            )
 
 
 def test_critic_alpha_blends_old_and_new(nets):
@@ -99,7 +106,9 @@ def test_equalized_lr_scales_in_networks(nets):
     nf0 = progan.stage_filters(0, **TINY)
     conv = g.convs[1][0]  # 3×3 conv on nf(0) channels
     assert conv.runtime_scale == pytest.approx(math.sqrt(2) / math.sqrt(9 * nf0))
-    assert g.to_rgb[2].runtime_scale == pytest.approx(1.0 / math.sqrt(progan.stage_filters(2, **TINY)))
+    assert g.to_rgb[2].runtime_scale == pytest.approx(
+        1.0 / math.sqrt(progan.stage_filters(2, **TINY))
+    )
     assert g.dense.runtime_scale == pytest.approx(math.sqrt(2) / 4 / math.sqrt(6))
     assert d.final_conv.runtime_scale == pytest.approx(math.sqrt(2) / math.sqrt(9 * (nf0 + 1)))
 
@@ -127,7 +136,12 @@ def test_conditional_shapes():
     assert img.shape == (2, 8, 8, 1)
     assert d([img, y], stage=1, alpha=0.5).shape == (2, 1)
     # The label changes the image.
-    assert np.abs(np.asarray(g([z, y[::-1]], stage=1, alpha=1.0)) - np.asarray(
-        g([z, y], stage=1, alpha=1.0))).max() > 1e-4
+    assert (
+        np.abs(
+            np.asarray(g([z, y[::-1]], stage=1, alpha=1.0))
+            - np.asarray(g([z, y], stage=1, alpha=1.0))
+        ).max()
+        > 1e-4
+    )
     baked = g.bake(1, 1.0)
     np.testing.assert_allclose(baked([z, y]), g([z, y], stage=1, alpha=1.0), atol=5e-5)

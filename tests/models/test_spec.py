@@ -9,25 +9,43 @@ from keras_medgan.runs import ConfigError, validate_config
 
 def _config(arch, loss, **extra):
     spec = ARCHS.get(arch)
-    config = {"arch": arch, "data": "phantom", "loss": loss, "image_size": None,
-              "per_class": None, "conditional": False, "epochs": 1, "batch_size": 4,
-              "z_dim": 8, "checkpoint_every": 1, "sample_every": 1, "sample_count": 4,
-              "keep_checkpoints": 1, "lr": 1e-4, "precision": "fp32", "strategy": "default",
-              "jit": "off", "classes": None}
+    config = {
+        "arch": arch,
+        "data": "phantom",
+        "loss": loss,
+        "image_size": None,
+        "per_class": None,
+        "conditional": False,
+        "epochs": 1,
+        "batch_size": 4,
+        "z_dim": 8,
+        "checkpoint_every": 1,
+        "sample_every": 1,
+        "sample_count": 4,
+        "keep_checkpoints": 1,
+        "lr": 1e-4,
+        "precision": "fp32",
+        "strategy": "default",
+        "jit": "off",
+        "classes": None,
+    }
     config.update({k: v for k, v in spec.paper_defaults().items() if k not in config})
     config.update(extra)
     return config
 
 
-@pytest.mark.parametrize("arch, loss", [("began", "bce"), ("pggan", "wgan-gp"),
-                                        ("dcgan32", "began"), ("dcgan64", "pggan")])
+@pytest.mark.parametrize(
+    "arch, loss",
+    [("began", "bce"), ("pggan", "wgan-gp"), ("dcgan32", "began"), ("dcgan64", "pggan")],
+)
 def test_a_loss_the_arch_cannot_train_with_is_refused(arch, loss):
     with pytest.raises(ConfigError, match=f"cannot be trained with loss '{loss}'"):
         validate_config(_config(arch, loss))
 
 
-@pytest.mark.parametrize("arch, loss", [("dcgan32", "wgan-gp"), ("began", "began"),
-                                        ("pggan", "pggan")])
+@pytest.mark.parametrize(
+    "arch, loss", [("dcgan32", "wgan-gp"), ("began", "began"), ("pggan", "pggan")]
+)
 def test_matching_losses_pass(arch, loss):
     validate_config(_config(arch, loss))
 

@@ -31,10 +31,14 @@ def toy_study_loader(n_per_class=15, patients=None):
 
     def load(data, image_size, split, seed, data_dir=None):
         assert split == "all"
-        return ImageSet(images=images, labels=labels, class_names=list(CLASS_NAMES),
-                        patient_ids=list(groups),
-                        paths=[f"/data/toy/img{i:03d}.png" for i in range(n)],
-                        source_shapes=np.full((n, 2), 32))
+        return ImageSet(
+            images=images,
+            labels=labels,
+            class_names=list(CLASS_NAMES),
+            patient_ids=list(groups),
+            paths=[f"/data/toy/img{i:03d}.png" for i in range(n)],
+            source_shapes=np.full((n, 2), 32),
+        )
 
     return load
 
@@ -53,6 +57,11 @@ def write_recipe(folder, text=TINY_RECIPE, name="tiny.yaml"):
 
 def study_config(out, recipe_path, arms=ALL_ARMS, **kw) -> StudyConfig:
     kw = {"folds": 2, "repeats": 1, "features": "pixels", "n_boot": 100, **kw}
-    return StudyConfig(data="toy", out=str(out), recipes={"tiny": recipe_path}, arms=list(arms),
-                       train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1,
-                                         run_eagerly=True), **kw)
+    return StudyConfig(
+        data="toy",
+        out=str(out),
+        recipes={"tiny": recipe_path},
+        arms=list(arms),
+        train=TrainConfig(classifier="small_cnn", steps=2, eval_every=2, seeds=1, run_eagerly=True),
+        **kw,
+    )

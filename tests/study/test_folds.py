@@ -29,8 +29,9 @@ def test_parts_are_disjoint_patient_level_and_stratified():
         assert sum(len(s) for s in sets) == 60
         assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
         patients = [{GROUPS[i] for i in s} for s in sets]
-        assert not (patients[0] & patients[1] or patients[0] & patients[2]
-                    or patients[1] & patients[2])
+        assert not (
+            patients[0] & patients[1] or patients[0] & patients[2] or patients[1] & patients[2]
+        )
         for part in (p.train, p.val, p.test):
             assert set(LABELS[part]) == {0, 1}
         assert 0.1 < len(p.val) / (len(p.train) + len(p.val)) < 0.3
@@ -83,13 +84,19 @@ def test_fold_count_checks_name_the_limit():
         check_fold_counts(LABELS, ids, names, 1)
     # 5 folds x 5 inner parts need 25 patients per class: 25 is enough, 24 is not
     check_fold_counts(np.repeat([0, 1], 25), [str(i) for i in range(50)], names, 5)
-    with pytest.raises(FoldError, match=r"at least 25 patients.*normal \(24 images, 24 "
-                                        r"patients\)"):
+    with pytest.raises(
+        FoldError,
+        match=r"at least 25 patients.*normal \(24 images, 24 "
+        r"patients\)",
+    ):
         check_fold_counts(np.repeat([0, 1], [24, 25]), [str(i) for i in range(49)], names, 5)
     # 30 images: (30 - 30/5) x (1 - 1/5) = 19.2 per training part
     check_fold_counts(LABELS, ids, names, 5, min_train=19)
-    with pytest.raises(FoldError, match=r"class 'normal' has 30 images: about 19 per training "
-                                        r"part with 5 folds, fewer than one GAN batch \(20\)"):
+    with pytest.raises(
+        FoldError,
+        match=r"class 'normal' has 30 images: about 19 per training "
+        r"part with 5 folds, fewer than one GAN batch \(20\)",
+    ):
         check_fold_counts(LABELS, ids, names, 5, min_train=20)
 
 
@@ -102,6 +109,9 @@ def test_check_sizes_limits_are_inclusive():
         check_sizes([0], {"normal": 5}, {"p1": (1, 1)})
     with pytest.raises(FoldError, match=r"2 normal images; give sizes up to 2, or all"):
         check_sizes([3], {"normal": 2, "hemorrhage": 9}, {"p1": (1, 1)})
-    with pytest.raises(FoldError, match=r"a \(batch_size 9\), b \(batch_size 7\) cannot .* "
-                                        r"sizes >= 9"):
+    with pytest.raises(
+        FoldError,
+        match=r"a \(batch_size 9\), b \(batch_size 7\) cannot .* "
+        r"sizes >= 9",
+    ):
         check_sizes([3], {"normal": 9}, {"a": (9, 1), "b": (7, 2), "c": (6, 2)})

@@ -64,8 +64,11 @@ def test_sizes_parse_order_and_refuse_bad_values():
 
 def test_check_sizes_names_the_value_and_the_fix():
     fold_split.check_sizes([8, None], {"normal": 50, "hemorrhage": 49}, {"p1": (8, 1)})
-    with pytest.raises(fold_split.FoldError, match=r"--real-per-class 64: .*49 hemorrhage.*"
-                                                   r"up to 49, or all"):
+    with pytest.raises(
+        fold_split.FoldError,
+        match=r"--real-per-class 64: .*49 hemorrhage.*"
+        r"up to 49, or all",
+    ):
         fold_split.check_sizes([64], {"normal": 50, "hemorrhage": 49}, {"p1": (16, 1)})
     with pytest.raises(fold_split.FoldError, match=r"p1 \(batch_size 16\).*--gan-batch-size 8"):
         fold_split.check_sizes([8], {"normal": 50, "hemorrhage": 49}, {"p1": (16, 1)})
@@ -74,19 +77,35 @@ def test_check_sizes_names_the_value_and_the_fix():
 
 
 def test_cells_carry_the_size_and_all_keeps_the_old_ids():
-    kw = {"repeats": 1, "folds": 1, "recipes": {"p": ["a", "b"]}, "arms": ["real", "synthetic"],
-          "ratios": [1.0], "keeps": [1.0], "gan_train": False}
+    kw = {
+        "repeats": 1,
+        "folds": 1,
+        "recipes": {"p": ["a", "b"]},
+        "arms": ["real", "synthetic"],
+        "ratios": [1.0],
+        "keeps": [1.0],
+        "gan_train": False,
+    }
     old = plan_cells(**kw)
     curve = plan_cells(**kw, sizes=[None, 8])
     assert [c.id for c in old] == [c.id for c in curve if c.size is None]
-    assert [c.id for c in curve][:3] == ["r0-f0-n8-gan-p-a", "r0-f0-n8-gan-p-b", "r0-f0-n8-arm-real"]
+    assert [c.id for c in curve][:3] == [
+        "r0-f0-n8-gan-p-a",
+        "r0-f0-n8-gan-p-b",
+        "r0-f0-n8-arm-real",
+    ]
 
 
 @pytest.fixture(scope="module")
 def curve_study(tmp_path_factory, tiny_arch):
     tmp = tmp_path_factory.mktemp("curve")
-    config = study_config(tmp / "out", write_recipe(tmp), arms=["real", "real+synthetic"],
-                          real_per_class=[4, None], gan_train=False)
+    config = study_config(
+        tmp / "out",
+        write_recipe(tmp),
+        arms=["real", "real+synthetic"],
+        real_per_class=[4, None],
+        gan_train=False,
+    )
     loader = toy_study_loader()
     results = run_study(config, loader=loader, stream=io.StringIO())
     data = runner.load_study_data(config, loader)
@@ -153,30 +172,58 @@ def test_curve_summary_reads_direction_and_x_from_the_cells():
         e = {"metrics": m, "cells": 5}
         if vs:  # log-loss agrees (lower is better) unless ll says otherwise
             ll = ll or (-vs[0], -vs[2], -vs[1])
-            e["vs_real"] = {k: {"mean_diff": d[0], "ci_low": d[1], "ci_high": d[2],
-                                "pvalue": 0.01, "folds_better": 5, "n": 5}
-                            for k, d in (("auc", vs), ("log_loss", ll))}
+            e["vs_real"] = {
+                k: {
+                    "mean_diff": d[0],
+                    "ci_low": d[1],
+                    "ci_high": d[2],
+                    "pvalue": 0.01,
+                    "folds_better": 5,
+                    "n": 5,
+                }
+                for k, d in (("auc", vs), ("log_loss", ll))
+            }
         return e
 
-    by_size = {"8": {"real": arm(0.70, 0.6, 0.8), "real+synthetic": arm(0.80, 0.7, 0.9,
-                                                                         (0.10, 0.02, 0.18))},
-               "all": {"real": arm(0.90, 0.85, 0.95),
-                       "real+synthetic": arm(0.89, 0.84, 0.94, (-0.01, -0.05, 0.03),
-                                             ll=(-0.40, -0.80, -0.01))}}
-    full = [{"arm": "real", "n_real": 128}, {"arm": "real+synthetic", "n_real": 124},
-            {"arm": "synthetic", "n_real": 0}]  # trains on no real image: not counted
+    by_size = {
+        "8": {
+            "real": arm(0.70, 0.6, 0.8),
+            "real+synthetic": arm(0.80, 0.7, 0.9, (0.10, 0.02, 0.18)),
+        },
+        "all": {
+            "real": arm(0.90, 0.85, 0.95),
+            "real+synthetic": arm(0.89, 0.84, 0.94, (-0.01, -0.05, 0.03), ll=(-0.40, -0.80, -0.01)),
+        },
+    }
+    full = [
+        {"arm": "real", "n_real": 128},
+        {"arm": "real+synthetic", "n_real": 124},
+        {"arm": "synthetic", "n_real": 0},
+    ]  # trains on no real image: not counted
     curve = learning_curve(by_size, full, num_classes=2)
     assert curve["real_per_class"] == {"8": 8.0, "all": 63.0}
     (words,) = curve["in_words"]
     assert "8/class: +0.100 (better)" in words  # log-loss agrees: AUC alone is named
     # where log-loss says otherwise, the sentence says so, with its interval
-    assert ("63/class: -0.010 (no detectable difference; log-loss disagrees: -0.400 "
-            "[-0.800, -0.010], better)") in words
+    assert (
+        "63/class: -0.010 (no detectable difference; log-loss disagrees: -0.400 "
+        "[-0.800, -0.010], better)"
+    ) in words
 
 
 def test_cli_refuses_a_size_larger_than_a_training_part_before_training(tmp_path, capsys):
-    code = study_main(["--data", "phantom", "--quick", "--out", str(tmp_path / "s"),
-                       "--real-per-class", "500", "--list-cells"])
+    code = study_main(
+        [
+            "--data",
+            "phantom",
+            "--quick",
+            "--out",
+            str(tmp_path / "s"),
+            "--real-per-class",
+            "500",
+            "--list-cells",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "--real-per-class 500" in err and "or all" in err
@@ -187,8 +234,12 @@ def test_cost_is_computed_from_the_cells_clocks():
     from keras_medgan.study.report import cost_markdown, study_cost
 
     gan = {"kind": "gan", "recipe": "p1", "seconds": 30.0, "epochs": 3, "n_train": 10}
-    arm = {"kind": "arm", "seconds": 6.0, "training": {"train_seconds": 4.0},
-           "seeds": [{"training": {"steps": 100}}, {"training": {"steps": 100}}]}
+    arm = {
+        "kind": "arm",
+        "seconds": 6.0,
+        "training": {"train_seconds": 4.0},
+        "seeds": [{"training": {"steps": 100}}, {"training": {"steps": 100}}],
+    }
     cost = study_cost([gan, dict(gan, seconds=50.0, epochs=5), arm])
     g = cost["gan"]["p1"]
     assert (g["cells"], g["seconds_per_epoch"]) == (2, 10.0)
@@ -215,10 +266,31 @@ def test_quick_study_runs_on_a_folder_of_classes(tmp_path, tiny_arch):
         cv2.imwrite(str(folder / f"s{i:03d}.png"), ((img[..., 0] + 1) * 127.5).astype("uint8"))
     recipe = write_recipe(tmp_path)
     out = tmp_path / "study"
-    code = study_main(["--data", f"folder:{tmp_path / 'scans'}", "--quick", "--recipe", recipe,
-                       "--arms", "real", "real+synthetic", "--no-gan-train", "--steps", "4",
-                       "--folds", "2", "--seeds", "1", "--gan-workers", "1",
-                       "--eval-every", "2", "--out", str(out)])
+    code = study_main(
+        [
+            "--data",
+            f"folder:{tmp_path / 'scans'}",
+            "--quick",
+            "--recipe",
+            recipe,
+            "--arms",
+            "real",
+            "real+synthetic",
+            "--no-gan-train",
+            "--steps",
+            "4",
+            "--folds",
+            "2",
+            "--seeds",
+            "1",
+            "--gan-workers",
+            "1",
+            "--eval-every",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["class_names"] == ["clear", "lesion"] and results["missing"] == []
@@ -237,12 +309,19 @@ def test_gans_side_by_side_give_the_records_of_gans_one_by_one(tmp_path):
     only_gans = lambda cells: [c for c in cells if c.kind == "gan" and c.fold == 0]
     records = {}
     for workers in (1, 2):
-        config = study_config(tmp_path / f"w{workers}", recipe, arms=["synthetic"],
-                              gan_train=False, gan_workers=workers, folds=2)
-        run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-                  cells_wanted=only_gans)
-        records[workers] = {p.name: json.loads(p.read_text())
-                            for p in sorted((tmp_path / f"w{workers}" / "cells").glob("*.json"))}
+        config = study_config(
+            tmp_path / f"w{workers}",
+            recipe,
+            arms=["synthetic"],
+            gan_train=False,
+            gan_workers=workers,
+            folds=2,
+        )
+        run_study(config, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_gans)
+        records[workers] = {
+            p.name: json.loads(p.read_text())
+            for p in sorted((tmp_path / f"w{workers}" / "cells").glob("*.json"))
+        }
     assert list(records[1]) == list(records[2]) and len(records[1]) == 2
     for name, rec in records[1].items():
         other = records[2][name]
@@ -284,7 +363,10 @@ def test_plan_reads_the_sd_of_one_size_only(curve_study):
     out, *_ = curve_study
     sd, source = _observed_sd(out)
     cells = {p.stem: json.loads(p.read_text()) for p in (out / "cells").glob("*-arm-*.json")}
-    diffs = [cells[f"r0-f{f}-arm-real+synthetic-tiny@x1"]["metrics"]["auc"]
-             - cells[f"r0-f{f}-arm-real"]["metrics"]["auc"] for f in range(2)]
+    diffs = [
+        cells[f"r0-f{f}-arm-real+synthetic-tiny@x1"]["metrics"]["auc"]
+        - cells[f"r0-f{f}-arm-real"]["metrics"]["auc"]
+        for f in range(2)
+    ]
     assert sd["auc"] == pytest.approx(float(np.std(diffs, ddof=1)))
     assert "2 paired" in source

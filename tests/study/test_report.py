@@ -7,14 +7,22 @@ from keras_medgan.study.report import goal_line, in_words
 
 
 def _arm(arm, diff, low, high):
-    return {"arm": arm, "vs_real": {
-        "accuracy": {"mean_diff": diff, "ci_low": low, "ci_high": high},
-        "sensitivity": {"mean_diff": 0.05}, "specificity": {"mean_diff": -0.01}}}
+    return {
+        "arm": arm,
+        "vs_real": {
+            "accuracy": {"mean_diff": diff, "ci_low": low, "ci_high": high},
+            "sensitivity": {"mean_diff": 0.05},
+            "specificity": {"mean_diff": -0.01},
+        },
+    }
 
 
 def test_goal_met_only_with_three_points_and_an_interval_above_zero():
-    arms = {"real": {"arm": "real"}, "a": _arm("real+synthetic", 0.04, 0.01, 0.07),
-            "b": _arm("classical", 0.01, -0.02, 0.04)}
+    arms = {
+        "real": {"arm": "real"},
+        "a": _arm("real+synthetic", 0.04, 0.01, 0.07),
+        "b": _arm("classical", 0.01, -0.02, 0.04),
+    }
     line = goal_line(arms)
     assert "met.** Closest: a, +4.0 points [+1.0, +7.0]" in line and "not met" not in line
     assert "sensitivity +5.0, specificity -1.0" in line
@@ -27,17 +35,38 @@ def test_goal_met_only_with_three_points_and_an_interval_above_zero():
 def test_in_words_says_when_an_interval_includes_zero():
     assert "includes 0" in in_words({"mean_diff": 0.01, "ci_low": -0.02, "ci_high": 0.04})
     assert in_words({"mean_diff": -0.05, "ci_low": -0.08, "ci_high": -0.02}).startswith(
-        "worse than real-only by 5.0 accuracy points")
+        "worse than real-only by 5.0 accuracy points"
+    )
 
 
 def _cell(arm, fold, auc, log_loss, accuracy, variant=None):
-    m = {"auc": auc, "log_loss": log_loss, "brier": log_loss / 4, "accuracy": accuracy,
-         "sensitivity": accuracy, "specificity": accuracy, "hm": accuracy,
-         "accuracy_at_0.5": accuracy, "threshold": 0.5, "threshold_rule": "youden",
-         "confusion": [[2, 1], [1, 2]], "seeds": 3}
-    return {"kind": "arm", "arm": arm, "variant": variant, "repeat": 0, "fold": fold,
-            "labels": [0] * 20 + [1] * 20, "n_train": 120, "seeds": [{}, {}, {}], "metrics": m,
-            "training": {"steps": [400]}, "protocol_version": 2}
+    m = {
+        "auc": auc,
+        "log_loss": log_loss,
+        "brier": log_loss / 4,
+        "accuracy": accuracy,
+        "sensitivity": accuracy,
+        "specificity": accuracy,
+        "hm": accuracy,
+        "accuracy_at_0.5": accuracy,
+        "threshold": 0.5,
+        "threshold_rule": "youden",
+        "confusion": [[2, 1], [1, 2]],
+        "seeds": 3,
+    }
+    return {
+        "kind": "arm",
+        "arm": arm,
+        "variant": variant,
+        "repeat": 0,
+        "fold": fold,
+        "labels": [0] * 20 + [1] * 20,
+        "n_train": 120,
+        "seeds": [{}, {}, {}],
+        "metrics": m,
+        "training": {"steps": [400]},
+        "protocol_version": 2,
+    }
 
 
 def test_the_report_says_when_auc_and_accuracy_disagree():
@@ -47,8 +76,10 @@ def test_the_report_says_when_auc_and_accuracy_disagree():
     real = [_cell("real", f, 0.80 + n, 0.60 + n, 0.80 + n) for f, n in enumerate(noise)]
     jitter = [0.005, -0.005, 0.0, 0.01, -0.01]
     # about +0.05 AUC and −0.1 log-loss in every fold, but 5 accuracy points worse
-    arm = [_cell("real+synthetic", f, 0.85 + n + j, 0.50 + n - j, 0.75 + n + j, "g@x1")
-           for f, (n, j) in enumerate(zip(noise, jitter))]
+    arm = [
+        _cell("real+synthetic", f, 0.85 + n + j, 0.50 + n - j, 0.75 + n + j, "g@x1")
+        for f, (n, j) in enumerate(zip(noise, jitter))
+    ]
     out = summarize_arms(real + arm, {"real": 5, "real+synthetic [g@x1]": 5}, 2, 0.95)
     vs = out["real+synthetic [g@x1]"]["vs_real"]
     assert vs["auc"]["mean_diff"] == pytest.approx(0.05) and vs["auc"]["ci_low"] > 0
@@ -63,11 +94,14 @@ def test_the_report_says_when_auc_and_accuracy_disagree():
 
     from scipy import stats as sp
 
-    for metric, diffs in (("auc", [0.05 + j for j in jitter]),
-                          ("accuracy", [-0.05 + j for j in jitter])):
+    for metric, diffs in (
+        ("auc", [0.05 + j for j in jitter]),
+        ("accuracy", [-0.05 + j for j in jitter]),
+    ):
         se = float(np.std(diffs, ddof=1)) * math.sqrt(1 / 5 + 40 / 120)
         assert vs[metric]["detectable"] == pytest.approx(
-            (sp.t.ppf(0.975, 4) + sp.t.ppf(0.8, 4)) * se)
+            (sp.t.ppf(0.975, 4) + sp.t.ppf(0.8, 4)) * se
+        )
     # the level of one arm carries the corrected interval, clipped in the table only
     assert out["real"]["metrics"]["auc"]["mean"] == pytest.approx(0.80)
     assert out["real"]["steps"] == [400] and out["real"]["seeds"] == 3
@@ -76,9 +110,13 @@ def test_the_report_says_when_auc_and_accuracy_disagree():
 def test_cells_of_the_old_protocol_are_scored_from_their_test_probabilities():
     from keras_medgan.study.report import fold_metrics, fold_steps
 
-    old = {"labels": [0, 0, 1, 1], "probs": [[0.9, 0.1], [0.6, 0.4], [0.55, 0.45], [0.2, 0.8]],
-           "metrics": {"accuracy": 0.75}, "training": {"best_epoch": 12, "epochs_run": 17},
-           "n_train": 144}
+    old = {
+        "labels": [0, 0, 1, 1],
+        "probs": [[0.9, 0.1], [0.6, 0.4], [0.55, 0.45], [0.2, 0.8]],
+        "metrics": {"accuracy": 0.75},
+        "training": {"best_epoch": 12, "epochs_run": 17},
+        "n_train": 144,
+    }
     m = fold_metrics(old)
     assert m["auc"] == 1.0 and m["accuracy"] == 0.75 and m["threshold"] == 0.5
     assert m["threshold_rule"].startswith("fixed")

@@ -42,8 +42,12 @@ def study(tmp_path_factory, tiny_arch):
     loader = toy_study_loader()
     with pytest.MonkeyPatch.context() as mp:
         first = Spy(mp)
-        run_study(config, loader=loader, stream=io.StringIO(),
-                  cells_wanted=lambda cells: runner.select_cells(cells, fold=0))
+        run_study(
+            config,
+            loader=loader,
+            stream=io.StringIO(),
+            cells_wanted=lambda cells: runner.select_cells(cells, fold=0),
+        )
     log = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
         second = Spy(mp)
@@ -89,7 +93,7 @@ def test_every_image_is_predicted_once_per_arm(study):
 
 
 def test_leakage_reads_zero_from_the_cards(study):
-    out, *_ , results = study
+    out, *_, results = study
     leak = results["leakage"]
     assert leak["gan_cells_checked"] == 4
     assert leak["test_images_seen"] == 0 and leak["ids_outside_training_part"] == 0
@@ -108,8 +112,12 @@ def test_leakage_counts_a_test_image_a_gan_trained_on(tmp_path, tiny_arch, monke
 
     monkeypatch.setattr(fold_split, "fold_parts", leaky)
     config = study_config(tmp_path / "out", write_recipe(tmp_path), arms=["real"])
-    results = run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-                        cells_wanted=lambda cells: [c for c in cells if c.kind == "gan"][:1])
+    results = run_study(
+        config,
+        loader=toy_study_loader(),
+        stream=io.StringIO(),
+        cells_wanted=lambda cells: [c for c in cells if c.kind == "gan"][:1],
+    )
     assert results["leakage"]["test_images_seen"] == 1
     (leaky_cell,) = results["leakage"]["cells"]
     assert leaky_cell["cell"] == "r0-f0-gan-tiny-normal"
@@ -129,8 +137,12 @@ def test_leakage_counts_a_validation_image_a_gan_trained_on(tmp_path, tiny_arch,
 
     monkeypatch.setattr(fold_split, "fold_parts", leaky)
     config = study_config(tmp_path / "out", write_recipe(tmp_path), arms=["real"])
-    results = run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-                        cells_wanted=lambda cells: [c for c in cells if c.kind == "gan"][:1])
+    results = run_study(
+        config,
+        loader=toy_study_loader(),
+        stream=io.StringIO(),
+        cells_wanted=lambda cells: [c for c in cells if c.kind == "gan"][:1],
+    )
     leak = results["leakage"]
     assert leak["val_images_seen"] == 1 and leak["test_images_seen"] == 0
     (cell,) = leak["cells"]
@@ -142,14 +154,28 @@ def _fake_run(study, cell):
     """Deterministic stand-in records: no training, so shards and full runs can be compared."""
     f = study.fold(cell)
     if cell.kind == "gan":
-        return {"kind": "gan", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
-                "recipe": cell.recipe,
-                "unit": cell.unit, "export": "none.h5", "status": "trained", "epochs": 1,
-                "n_train": 1}
+        return {
+            "kind": "gan",
+            "repeat": cell.repeat,
+            "fold": cell.fold,
+            "size": cell.size,
+            "recipe": cell.recipe,
+            "unit": cell.unit,
+            "export": "none.h5",
+            "status": "trained",
+            "epochs": 1,
+            "n_train": 1,
+        }
     if cell.kind == "gan_train":
         s = {"sensitivity": 0.5, "specificity": 0.5, "hm": 0.5, "accuracy": 0.5}
-        return {"kind": "gan_train", "repeat": cell.repeat, "fold": cell.fold,
-                "size": cell.size, "recipe": cell.recipe, "scores": {k: s for k in ("real", "gan_train", "gan_test")}}
+        return {
+            "kind": "gan_train",
+            "repeat": cell.repeat,
+            "fold": cell.fold,
+            "size": cell.size,
+            "recipe": cell.recipe,
+            "scores": {k: s for k in ("real", "gan_train", "gan_test")},
+        }
     ids = f.ids("test")
     _, y = f.xy("test")
     rng = np.random.default_rng(zlib.crc32(cell.id.encode()))
@@ -157,11 +183,23 @@ def _fake_run(study, cell):
     probs = np.stack([1 - p1, p1], 1)
     from keras_medgan.bench.endpoints import score_predictions
 
-    return {"kind": "arm", "repeat": cell.repeat, "fold": cell.fold, "size": cell.size,
-            "arm": cell.arm, "recipe": cell.recipe, "variant": cell.variant.name if cell.variant else None,
-            "ids": ids, "labels": y.tolist(), "probs": probs.tolist(),
-            "seeds": [{"seed": 0}], "metrics": score_predictions(y, probs),
-            "training": {"steps": [1]}, "n_train": 20, "n_real": 20}
+    return {
+        "kind": "arm",
+        "repeat": cell.repeat,
+        "fold": cell.fold,
+        "size": cell.size,
+        "arm": cell.arm,
+        "recipe": cell.recipe,
+        "variant": cell.variant.name if cell.variant else None,
+        "ids": ids,
+        "labels": y.tolist(),
+        "probs": probs.tolist(),
+        "seeds": [{"seed": 0}],
+        "metrics": score_predictions(y, probs),
+        "training": {"steps": [1]},
+        "n_train": 20,
+        "n_real": 20,
+    }
 
 
 def test_shards_plus_report_equal_a_full_run(tmp_path, tiny_arch, monkeypatch):
@@ -169,19 +207,25 @@ def test_shards_plus_report_equal_a_full_run(tmp_path, tiny_arch, monkeypatch):
     recipe = write_recipe(tmp_path)
     loader = toy_study_loader()
     kw = {"repeats": 2, "synthetic_ratios": [1.0, 2.0]}
-    full = run_study(study_config(tmp_path / "full", recipe, **kw), loader=loader,
-                     stream=io.StringIO())
+    full = run_study(
+        study_config(tmp_path / "full", recipe, **kw), loader=loader, stream=io.StringIO()
+    )
     sharded = study_config(tmp_path / "shards", recipe, **kw)
     for r in range(2):
         for f in range(2):
-            run_study(sharded, loader=loader, stream=io.StringIO(),
-                      cells_wanted=lambda cells, r=r, f=f: runner.select_cells(cells, repeat=r, fold=f))
+            run_study(
+                sharded,
+                loader=loader,
+                stream=io.StringIO(),
+                cells_wanted=lambda cells, r=r, f=f: runner.select_cells(cells, repeat=r, fold=f),
+            )
     partial = write_report(tmp_path / "shards")
     assert partial["missing"] == []
     assert "not met.** Closest:" in (tmp_path / "full" / "results.md").read_text()
     assert json.dumps(partial["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
-    assert (tmp_path / "shards" / "predictions.csv").read_text() == \
-        (tmp_path / "full" / "predictions.csv").read_text()
+    assert (tmp_path / "shards" / "predictions.csv").read_text() == (
+        tmp_path / "full" / "predictions.csv"
+    ).read_text()
     # a report on an unfinished study says what is missing
     shutil.rmtree(tmp_path / "shards" / "cells")
     (tmp_path / "shards" / "cells").mkdir()
@@ -199,8 +243,9 @@ def test_bad_input_fails_before_training(tmp_path, tiny_arch, monkeypatch):
     with pytest.raises(StudyError, match="per_class: true"):
         run_study(study_config(tmp_path / "c", unconditional), loader=toy_study_loader())
     config = study_config(tmp_path / "d", recipe)
-    run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-              cells_wanted=lambda cells: [])
+    run_study(
+        config, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=lambda cells: []
+    )
     other = study_config(tmp_path / "d", recipe, seed=1, val_fraction=0.25)
     with pytest.raises(StudyError, match=r"seed \(0 → 1\); val_fraction"):
         run_study(other, loader=toy_study_loader())
@@ -224,8 +269,9 @@ def test_archive_keeps_what_the_report_and_leakage_check_need(study, tmp_path):
     assert again["arms"] == json.loads((out / "results.json").read_text())["arms"]
 
 
-def test_rerun_from_an_archive_retrains_only_gans_that_unfinished_cells_need(study, tmp_path,
-                                                                                monkeypatch):
+def test_rerun_from_an_archive_retrains_only_gans_that_unfinished_cells_need(
+    study, tmp_path, monkeypatch
+):
     from keras_medgan.study.report import archive_results
 
     out, *_ = study
@@ -234,8 +280,11 @@ def test_rerun_from_an_archive_retrains_only_gans_that_unfinished_cells_need(stu
     config = study_config(dest, json.loads((out / "config.json").read_text())["recipes"]["tiny"])
     spy = Spy(monkeypatch)
     run_study(config, loader=toy_study_loader(), stream=io.StringIO())
-    assert spy.ran == ["r0-f1-gan-tiny-normal", "r0-f1-gan-tiny-hemorrhage",
-                       "r0-f1-arm-real+synthetic-tiny@x1"]
+    assert spy.ran == [
+        "r0-f1-gan-tiny-normal",
+        "r0-f1-gan-tiny-hemorrhage",
+        "r0-f1-arm-real+synthetic-tiny@x1",
+    ]
 
 
 def test_a_gan_worker_retrains_a_gan_whose_generator_file_is_gone(study, tmp_path):
@@ -272,8 +321,11 @@ def test_data_checks_run_at_the_start(tmp_path, tiny_arch, monkeypatch, capsys):
     # the report says in which folds the two copies sit on both sides of test/train
     folds = json.loads((tmp_path / "out" / "folds.json").read_text())
     pair = {"img000.png", "img001.png"}
-    expected = [f for f, part in enumerate(folds["repeats"][0])
-                if pair & set(part["test"]) and pair & set(part["train"])]
+    expected = [
+        f
+        for f, part in enumerate(folds["repeats"][0])
+        if pair & set(part["test"]) and pair & set(part["train"])
+    ]
     assert expected  # this toy split does put them on both sides once
     results = write_report(tmp_path / "out")
     assert [d["fold"] for d in results["leakage"]["duplicates_split"]] == expected
@@ -293,7 +345,11 @@ def test_group_duplicates_keeps_copies_on_one_side(tmp_path, tiny_arch):
     run_study(config, loader=lambda **kw: base, stream=io.StringIO(), cells_wanted=lambda c: [])
     folds = json.loads((tmp_path / "out" / "folds.json").read_text())
     for part in folds["repeats"][0]:
-        sides = {k for k in ("train", "val", "test") for i in ("img000.png", "img001.png")
-                 if i in part[k]}
+        sides = {
+            k
+            for k in ("train", "val", "test")
+            for i in ("img000.png", "img001.png")
+            if i in part[k]
+        }
         assert len(sides) == 1  # one patient: train, val or test together
     assert write_report(tmp_path / "out")["leakage"]["duplicates_split"] == []

@@ -14,8 +14,16 @@ from keras_medgan.study.runner import run_study
 from tests.study.conftest import study_config, toy_study_loader, write_recipe
 from tests.study.test_runner import _fake_run
 
-PLAN = plan_cells(repeats=2, folds=3, recipes={"p": ["a", "b"]}, sizes=[8, None],
-                  arms=["real", "real+synthetic"], ratios=[1.0], keeps=[1.0], gan_train=True)
+PLAN = plan_cells(
+    repeats=2,
+    folds=3,
+    recipes={"p": ["a", "b"]},
+    sizes=[8, None],
+    arms=["real", "real+synthetic"],
+    ratios=[1.0],
+    keeps=[1.0],
+    gan_train=True,
+)
 
 
 def test_parse_shard_and_its_refusals():
@@ -36,8 +44,11 @@ def test_shards_partition_the_stage(stage):
     parts = [shard_cells(PLAN, i, 3, stage) for i in range(3)]
     ids = [c.id for part in parts for c in part]
     assert len(ids) == len(set(ids))  # disjoint
-    expected = {"all": PLAN, "gans": [c for c in PLAN if c.kind == "gan"],
-                "classifiers": [c for c in PLAN if c.kind != "gan"]}[stage]
+    expected = {
+        "all": PLAN,
+        "gans": [c for c in PLAN if c.kind == "gan"],
+        "classifiers": [c for c in PLAN if c.kind != "gan"],
+    }[stage]
     assert set(ids) == {c.id for c in expected}
     assert all(parts)  # every shard has work
     if stage == "all":  # a shard holds whole (repeat, fold, size) groups
@@ -55,22 +66,34 @@ def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkey
     monkeypatch.setattr(runner._Study, "run", _fake_run)
     recipe = write_recipe(tmp_path)
     kw = {"repeats": 2, "real_per_class": [4, None]}
-    full = run_study(study_config(tmp_path / "full", recipe, **kw), loader=toy_study_loader(),
-                     stream=io.StringIO())
+    full = run_study(
+        study_config(tmp_path / "full", recipe, **kw),
+        loader=toy_study_loader(),
+        stream=io.StringIO(),
+    )
     config = study_config(tmp_path / "shards", recipe, **kw)
-    with pytest.raises(StudyError, match="--stage classifiers: .* run the same command with "
-                                         "--stage gans first"):
-        run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-                  cells_wanted=_cell_filter(_args(shard="0/4", stage="classifiers"), config.out))
+    with pytest.raises(
+        StudyError, match="--stage classifiers: .* run the same command with --stage gans first"
+    ):
+        run_study(
+            config,
+            loader=toy_study_loader(),
+            stream=io.StringIO(),
+            cells_wanted=_cell_filter(_args(shard="0/4", stage="classifiers"), config.out),
+        )
     for stage in ("gans", "classifiers"):
         for i in range(4):
-            shard = run_study(config, loader=toy_study_loader(), stream=io.StringIO(),
-                              cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage),
-                                                        config.out))
+            shard = run_study(
+                config,
+                loader=toy_study_loader(),
+                stream=io.StringIO(),
+                cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage), config.out),
+            )
     assert shard["missing"] == []
     assert json.dumps(shard["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
-    assert json.dumps(shard["learning_curve"], sort_keys=True) == \
-        json.dumps(full["learning_curve"], sort_keys=True)
+    assert json.dumps(shard["learning_curve"], sort_keys=True) == json.dumps(
+        full["learning_curve"], sort_keys=True
+    )
 
 
 def test_a_study_resumed_with_other_folds_is_refused(tmp_path, tiny_arch, monkeypatch):
@@ -89,7 +112,10 @@ def test_a_study_resumed_with_other_folds_is_refused(tmp_path, tiny_arch, monkey
     fold = record["repeats"][0][1]
     fold["test"][0], fold["train"][0] = fold["train"][0], fold["test"][0]  # another deal
     path.write_text(json.dumps(record))
-    with pytest.raises(StudyError, match=r"other folds .* \(repeat 0, fold 1: its train part "
-                                         r"differs"):
+    with pytest.raises(
+        StudyError,
+        match=r"other folds .* \(repeat 0, fold 1: its train part "
+        r"differs",
+    ):
         run_study(more, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_real)
     assert json.loads(path.read_text()) == record  # the record of the finished cells is kept

@@ -16,8 +16,14 @@ def tiny_images(n, sign, seed):
 
 @pytest.fixture
 def study(tmp_path):
-    make_study(tiny_images(6, 1.0, 0), tiny_images(5, -1.0, 1), n=4, out_dir=tmp_path / "study",
-               seed=0, grid_size=6)
+    make_study(
+        tiny_images(6, 1.0, 0),
+        tiny_images(5, -1.0, 1),
+        n=4,
+        out_dir=tmp_path / "study",
+        seed=0,
+        grid_size=6,
+    )
     return tmp_path / "study"
 
 

@@ -12,7 +12,9 @@ def _wait_progress(driver, answered):
         if answered is None:
             return d.find_element("id", "done").is_displayed()
         text = d.find_element("id", "progress").text
-        return f"({answered} answered)" in text and d.find_element("id", "image").get_attribute("data-name")
+        return f"({answered} answered)" in text and d.find_element("id", "image").get_attribute(
+            "data-name"
+        )
 
     WebDriverWait(driver, 10).until(ready)
 
@@ -25,7 +27,7 @@ def test_full_rating_session_survives_a_reload(study, server, browser):
 
     def rate_current(k):
         name = browser.find_element("id", "image").get_attribute("data-name")
-        answer = truth[name] if k % 3 else flip[truth[name]]     # every third answer wrong
+        answer = truth[name] if k % 3 else flip[truth[name]]  # every third answer wrong
         browser.find_element("id", f"btn-{answer}").click()
         given[name] = answer
 
@@ -37,7 +39,7 @@ def test_full_rating_session_survives_a_reload(study, server, browser):
         rate_current(k)
         _wait_progress(browser, k + 1)
 
-    browser.refresh()                      # mid-way reload: resumes at the next unanswered
+    browser.refresh()  # mid-way reload: resumes at the next unanswered
     _wait_progress(browser, 3)
     assert "Image 4 of 8" in browser.find_element("id", "progress").text
     assert browser.find_element("id", "reader-name").text == "Dr Who"

@@ -16,7 +16,7 @@ def test_reproduces_p4_table_exactly():
     m = turing_metrics(real_real=18, real_synt=32, synt_real=15, synt_synt=35)
     assert m["n"] == 100 and m["correct"] == 53
     assert m["accuracy"] == pytest.approx(0.53)
-    assert m["sensitivity"] == pytest.approx(0.36)      # positive class = real
+    assert m["sensitivity"] == pytest.approx(0.36)  # positive class = real
     assert m["specificity"] == pytest.approx(0.70)
     assert round(m["lr_plus"], 2) == 1.20
     assert round(m["lr_minus"], 2) == 0.91
@@ -54,10 +54,13 @@ def test_score_study_from_answer_files(study):
     perfect = {img: truth for img, truth in key.items()}
     always_real = {img: "real" for img in key}
     for name, ans in (("ann", perfect), ("bob", always_real)):
-        (study / "answers" / f"{name}.json").write_text(json.dumps(
-            {"reader": name, "answers": {k: {"answer": v} for k, v in ans.items()}}))
+        (study / "answers" / f"{name}.json").write_text(
+            json.dumps({"reader": name, "answers": {k: {"answer": v} for k, v in ans.items()}})
+        )
     r = score_study(study)
     assert r["readers"]["ann"]["accuracy"] == 1.0 and r["readers"]["ann"]["complete"]
     assert r["readers"]["bob"]["sensitivity"] == 1.0 and r["readers"]["bob"]["specificity"] == 0.0
     assert r["pooled"]["n"] == 16 and r["pooled"]["correct"] == 12
-    assert r["kappa"][0]["readers"] == ["ann", "bob"] and r["kappa"][0]["kappa"] == pytest.approx(0.0)
+    assert r["kappa"][0]["readers"] == ["ann", "bob"] and r["kappa"][0]["kappa"] == pytest.approx(
+        0.0
+    )

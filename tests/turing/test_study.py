@@ -42,8 +42,12 @@ def _get(url):
 
 
 def _post(url, payload):
-    req = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
 
@@ -54,21 +58,29 @@ def test_server_saves_answers_atomically_and_never_serves_the_key(study, server)
     images = json.loads(_get(server + "/manifest.json")[1])["images"]
     status, png = _get(server + "/images/" + images[0])
     assert png[:4] == b"\x89PNG"
-    for bad in ("/key.csv", "/images/../key.csv", "/images/%2e%2e%2fkey.csv", "/public/manifest.json"):
+    for bad in (
+        "/key.csv",
+        "/images/../key.csv",
+        "/images/%2e%2e%2fkey.csv",
+        "/public/manifest.json",
+    ):
         with pytest.raises(urllib.error.HTTPError) as err:
             _get(server + bad)
         assert err.value.code == 404
-    assert _post(server + "/api/answer", {"reader": "Dr A", "image": images[0], "answer": "real"}) \
-        == {"answered": 1, "total": 8}
+    assert _post(
+        server + "/api/answer", {"reader": "Dr A", "image": images[0], "answer": "real"}
+    ) == {"answered": 1, "total": 8}
     _post(server + "/api/answer", {"reader": "Dr A", "image": images[0], "answer": "synthetic"})
     saved = json.loads((study / "answers" / "Dr_A.json").read_text())
     assert saved["reader"] == "Dr A" and saved["answers"][images[0]]["answer"] == "synthetic"
     assert not list((study / "answers").glob(".*tmp*"))
     got = json.loads(_get(server + "/api/answers?reader=Dr%20A")[1])
     assert list(got["answers"]) == [images[0]] and got["total"] == 8
-    for bad in ({"reader": "x", "image": "nope.png", "answer": "real"},
-                {"reader": "x", "image": images[0], "answer": "maybe"},
-                {"reader": "../../etc", "image": images[0], "answer": "real"}):
+    for bad in (
+        {"reader": "x", "image": "nope.png", "answer": "real"},
+        {"reader": "x", "image": images[0], "answer": "maybe"},
+        {"reader": "../../etc", "image": images[0], "answer": "real"},
+    ):
         with pytest.raises(urllib.error.HTTPError) as err:
             _post(server + "/api/answer", bad)
         assert err.value.code == 400
@@ -80,8 +92,9 @@ def test_cli_score_and_user_errors(study, tmp_path, capsys):
     (study / "answers" / "a.json").write_text(json.dumps({"reader": "a", "answers": {}}))
     with open(study / "key.csv") as f:
         first = next(csv.DictReader(f))["image"]
-    (study / "answers" / "a.json").write_text(json.dumps(
-        {"reader": "a", "answers": {first: {"answer": "real"}}}))
+    (study / "answers" / "a.json").write_text(
+        json.dumps({"reader": "a", "answers": {first: {"answer": "real"}}})
+    )
     assert main(["score", str(study), "--out", str(tmp_path / "s")]) == 0
     assert json.loads((tmp_path / "s" / "score.json").read_text())["readers"]["a"]["n"] == 1
     assert main(["score", str(tmp_path / "missing")]) == 2
