@@ -3,7 +3,7 @@ their synthetic images help a classifier."""
 
 import sys
 
-__version__ = "0.1.0"
+__version__ = "0.6.0"  # semantic; bumped with each landed feature set (CHANGELOG.md)
 
 if sys.argv[:1] == ["-m"]:
     # `python -m keras_medgan.<tool>`: Python imports this package while it locates the

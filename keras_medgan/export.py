@@ -36,6 +36,7 @@ import keras
 import numpy as np
 
 import keras_medgan
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.jsonio import jsonable, write_text_atomic
 
 #: Order in which formats are preferred when several exports of one generator exist:
@@ -64,7 +65,7 @@ CARD_KEYS = (
 LOAD_ERRORS = (ValueError, TypeError, OSError, KeyError, AttributeError, IndexError, ImportError)
 
 
-class GeneratorLoadError(ValueError):
+class GeneratorLoadError(KerasMedganError, ValueError):
     """A generator file the user named is missing, corrupt or refused; message says which."""
 
 

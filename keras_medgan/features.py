@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_medgan.console import Progress
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.registry import Registry
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 FEATURE_EXTRACTORS: Registry[Callable[..., FeatureExtractor]] = Registry("feature extractor")
 
 
-class FeatureExtractorError(ValueError):
+class FeatureExtractorError(KerasMedganError, ValueError):
     """A user-fixable problem with an extractor (missing weights file, no labels …)."""
 
 

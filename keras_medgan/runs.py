@@ -28,6 +28,7 @@ import re
 import socket
 from typing import Any
 
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.export import slug
 from keras_medgan.jsonio import write_text_atomic
 from keras_medgan.training_config import TrainingConfig
@@ -98,7 +99,7 @@ def option_aliases() -> dict[str, tuple]:
     return flag_aliases(GAN_FAMILIES.get(n) for n in GAN_FAMILIES.names())
 
 
-class ConfigError(ValueError):
+class ConfigError(KerasMedganError, ValueError):
     """A configuration the user gave cannot be used; the message says which key and why."""
 
 

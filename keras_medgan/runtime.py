@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 import keras
 import tensorflow as tf
 
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.registry import Registry
 
 PRECISIONS: Registry[str] = Registry("precision")
@@ -150,7 +151,7 @@ def fast_bf16() -> tuple[bool, str]:
     return False, "this CPU has neither AVX512_BF16 nor AMX-BF16 (bf16 would be emulated)"
 
 
-class PrecisionError(ValueError):
+class PrecisionError(KerasMedganError, ValueError):
     """A precision this machine cannot run (fp16 on a CPU without --force)."""
 
 

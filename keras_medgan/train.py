@@ -14,6 +14,8 @@ from typing import Any
 
 from keras_medgan.cli_flags import add_flag
 from keras_medgan.console import add_verbose_flag
+from keras_medgan.errors import KerasMedganError
+from keras_medgan.errors import report as report_error
 
 EPILOG = """examples:
   # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
@@ -344,7 +346,6 @@ def print_config(config, sources: dict[str, str]) -> None:
 
 def main(argv=None) -> int:
     from keras_medgan import runs, training
-    from keras_medgan.data import DataError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -374,9 +375,8 @@ def main(argv=None) -> int:
             )
             return 0
         prepared = training.prepare_training(config)
-    except (runs.ConfigError, DataError, training.EmptyClassError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KerasMedganError as exc:
+        return report_error(exc)
     except KeyboardInterrupt:
         print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
         return 130
@@ -409,12 +409,8 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return preemption.exit_code()
-    except training.TrainingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (DataError, training.EmptyClassError, runs.ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KerasMedganError as exc:  # bad input 2, a failed run (NaN, disk full) 1
+        return report_error(exc)
     except KeyboardInterrupt:  # outside an epoch: start-up, export, a second Ctrl-C
         print(
             f"\n{preemption.signal or 'interrupted'}; files are written atomically, so "

@@ -28,6 +28,7 @@ import numpy as np
 from keras_medgan import callbacks as cb
 from keras_medgan.console import stop_at_epoch_end, stop_requested
 from keras_medgan.data.sanity import check_image_sets, report_findings
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.export import (
     DEFAULT_EXPORT_FORMATS,
     check_distinct_slugs,
@@ -41,8 +42,10 @@ from keras_medgan.jsonio import write_text_atomic
 from keras_medgan.training_config import TrainingConfig
 
 
-class TrainingError(RuntimeError):
+class TrainingError(KerasMedganError, RuntimeError):
     """Training could not finish (NaN losses, ...); the message says what was kept."""
+
+    exit_code = 1  # the run failed on its own; the input was fine
 
 
 class DiskFullError(TrainingError):
@@ -84,11 +87,11 @@ def remove_partial_writes(run_dir) -> list[pathlib.Path]:
     return removed
 
 
-class EmptyClassError(ValueError):
+class EmptyClassError(KerasMedganError, ValueError):
     """A class the run should train has no (or too few) training images."""
 
 
-class ClassNameError(EmptyClassError):
+class ClassNameError(KerasMedganError, ValueError):
     """Two classes would share one checkpoint / export file name after ``slug``."""
 
 

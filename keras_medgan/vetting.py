@@ -28,6 +28,8 @@ import pathlib
 import zipfile
 from collections.abc import Callable
 
+from keras_medgan.errors import KerasMedganError
+
 MAX_FILE_BYTES = 2 << 30  # 2 GiB: no generator of ours is near (dcgan128: ~60 MB)
 MAX_CONFIG_BYTES = 16 << 20  # the JSON config
 MAX_PARAMS = 250_000_000  # 1 GB of float32: far above any paper's generator
@@ -36,7 +38,7 @@ MAX_LAYERS = 2_000
 MAX_H5_OBJECTS = 20_000
 
 
-class UntrustedModelError(ValueError):
+class UntrustedModelError(KerasMedganError, ValueError):
     """The file is refused before loading; the message names it and the reason."""
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from keras_medgan.errors import KerasMedganError
+
 log = logging.getLogger("keras_medgan.data")
 
 
-class DataError(ValueError):
+class DataError(KerasMedganError, ValueError):
     """A bad input file, label, or dataset; the message is meant for the user."""
 
 

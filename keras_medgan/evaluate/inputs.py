@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_medgan.errors import KerasMedganError
 
-class InputError(ValueError):
+
+class InputError(KerasMedganError, ValueError):
     """A user-fixable problem with --data / --generators (message names the path and reason)."""
 
 

@@ -13,6 +13,7 @@ import pathlib
 from dataclasses import asdict, dataclass, field
 
 from keras_medgan.bench.training import TrainConfig
+from keras_medgan.errors import KerasMedganError
 from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
 
 __all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_config"]
@@ -20,7 +21,7 @@ __all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_co
 CONFIG_FILE = "config.json"
 
 
-class StudyError(ValueError):
+class StudyError(KerasMedganError, ValueError):
     """Bad input or settings; the message is one line a user can act on."""
 
 

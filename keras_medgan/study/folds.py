@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_medgan.errors import KerasMedganError
+
 __all__ = [
     "FoldError",
     "FoldParts",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 
-class FoldError(ValueError):
+class FoldError(KerasMedganError, ValueError):
     """The data cannot be dealt into the requested folds (too few images of a class)."""
 
 
