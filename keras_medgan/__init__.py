@@ -3,7 +3,7 @@ their synthetic images help a classifier."""
 
 import sys
 
-__version__ = "0.6.0"  # semantic; bumped with each landed feature set (CHANGELOG.md)
+from keras_medgan._version import __version__  # noqa: F401  (the package version)
 
 if sys.argv[:1] == ["-m"]:
     # `python -m keras_medgan.<tool>`: Python imports this package while it locates the

@@ -35,7 +35,7 @@ from typing import Any
 import keras
 import numpy as np
 
-import keras_medgan
+from keras_medgan._version import __version__
 from keras_medgan.errors import KerasMedganError
 from keras_medgan.jsonio import jsonable, write_text_atomic
 
@@ -126,7 +126,7 @@ def make_model_card(
         "epochs": int(epochs),
         "seed": int(seed),
         "final_metrics": jsonable(dict(final_metrics or {})),
-        "keras_medgan_version": keras_medgan.__version__,
+        "keras_medgan_version": __version__,
         "command": command if command is not None else command_line(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

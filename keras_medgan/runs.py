@@ -6,7 +6,7 @@ the fully resolved ``config.json`` next to everything it writes.
 
 Configuration precedence (lowest → highest):
 
-1. ``RUN_DEFAULTS`` below (things no paper specifies: seed, sample/checkpoint cadence);
+1. ``RUN_DEFAULTS`` (in training_config) (things no paper specifies: seed, sample/checkpoint cadence);
 2. the architecture's and loss family's paper recipe
    (``keras_medgan.gans.training_defaults``: dcgan32 → 2 500 epochs, batch 16, Adam 2e-4
    β1 0.5, one GAN per class);
@@ -28,44 +28,12 @@ import re
 import socket
 from typing import Any
 
-from keras_medgan.errors import KerasMedganError
 from keras_medgan.export import slug
 from keras_medgan.jsonio import write_text_atomic
-from keras_medgan.training_config import TrainingConfig
+from keras_medgan.training_config import RUN_DEFAULTS, ConfigError, TrainingConfig
 
 RUN_NAME = re.compile(r"^(\d{5})-")
 CONFIG_FILE = "config.json"
-
-#: Settings no paper fixes. Everything else comes from the arch / loss family recipe.
-RUN_DEFAULTS: dict[str, Any] = {
-    "arch": None,
-    "data": None,
-    "data_dir": None,
-    "image_size": None,  # None → the architecture's (first) supported size
-    "classes": None,  # None → every class in the data
-    "conditional": False,  # one class-conditional GAN (P0's cGAN) instead of per class
-    "per_class": None,  # None → the architecture's default (dcgan32: True, P1)
-    "split": "train",  # P1: only the training split trains the GANs
-    "resize": "pad",
-    "seed": 0,
-    "split_seed": None,  # None → seed; fix it to redraw only the GAN's initialisation
-    "precision": "auto",  # bf16 where the hardware computes it fast, else fp32
-    "force": False,  # allow a precision the hardware runs badly (fp16 on CPU)
-    "jit": "auto",
-    "strategy": "default",
-    "checkpoint_every": 50,
-    "checkpoint_minutes": 5.0,  # ... or at the first epoch end this long after the last save
-    "sample_every": 10,
-    "log_every": 0,  # epochs between progress lines; 0 = auto (~50 per generator)
-    "sample_count": 16,
-    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
-    "deterministic": False,  # deterministic ops: same command, bit-identical weights
-    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
-    "export_stages": False,  # growing archs (pggan): also export each finished stage
-    "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
-    "out": "runs",
-    "options": {},  # loss-family options (label smoothing, n_critic, ...)
-}
 
 #: Keys that define WHAT is trained; a resume may not change them.
 STRUCTURAL_KEYS = (
@@ -97,10 +65,6 @@ def option_aliases() -> dict[str, tuple]:
     from keras_medgan.gans.options import flag_aliases
 
     return flag_aliases(GAN_FAMILIES.get(n) for n in GAN_FAMILIES.names())
-
-
-class ConfigError(KerasMedganError, ValueError):
-    """A configuration the user gave cannot be used; the message says which key and why."""
 
 
 # ----------------------------------------------------------------------------- folders

@@ -23,6 +23,7 @@ from keras_medgan.export import (
     find_generators,
     load_generator,
 )
+from keras_medgan.shipped import read_manifest, shipped_generator_files
 
 
 def class_seed(seed: int, class_index: int) -> int:
@@ -46,8 +47,6 @@ def is_shipped_name(spec) -> bool:
     rule every tool that reads generators follows (a path wins over a name)."""
     if not _bare_missing_name(spec):
         return False
-    from keras_medgan.pretrained import read_manifest
-
     return spec in read_manifest()
 
 
@@ -66,8 +65,6 @@ def _as_generators(
     for item in items:
         paths = [item]
         if _bare_missing_name(item):
-            from keras_medgan.pretrained import read_manifest, shipped_generator_files
-
             shipped = read_manifest()
             if item not in shipped:
                 raise GeneratorLoadError(

@@ -10,10 +10,10 @@ change is a new value (``config.replace(seed=...)``), never an edit another hold
 The file format is unchanged: ``to_dict`` writes the same flat ``config.json`` as before
 (architecture width options such as pggan's ``fmap_base`` top-level, ``command`` and
 ``resumed_by`` only when set), and ``from_dict`` reads any earlier one back -- keys a newer
-version added are filled from ``runs.RUN_DEFAULTS``, keys it does not know are kept in
+version added are filled from ``RUN_DEFAULTS``, keys it does not know are kept in
 ``extra`` and written back, so old run folders still resume.
 
-No default is written here: run settings come from ``runs.RUN_DEFAULTS``, training
+No default is written here: run settings come from ``RUN_DEFAULTS``, training
 recipes from the arch / loss family declarations and ``experiments/*.yaml``; this class
 only names and types the settings.
 """
@@ -25,7 +25,46 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["TrainingConfig"]
+from keras_medgan.errors import KerasMedganError
+
+__all__ = ["RUN_DEFAULTS", "ConfigError", "TrainingConfig"]
+
+
+class ConfigError(KerasMedganError, ValueError):
+    """A configuration the user gave cannot be used; the message says which key and why."""
+
+
+#: Settings no paper fixes. Everything else comes from the arch / loss family recipe.
+RUN_DEFAULTS: dict[str, Any] = {
+    "arch": None,
+    "data": None,
+    "data_dir": None,
+    "image_size": None,  # None → the architecture's (first) supported size
+    "classes": None,  # None → every class in the data
+    "conditional": False,  # one class-conditional GAN (P0's cGAN) instead of per class
+    "per_class": None,  # None → the architecture's default (dcgan32: True, P1)
+    "split": "train",  # P1: only the training split trains the GANs
+    "resize": "pad",
+    "seed": 0,
+    "split_seed": None,  # None → seed; fix it to redraw only the GAN's initialisation
+    "precision": "auto",  # bf16 where the hardware computes it fast, else fp32
+    "force": False,  # allow a precision the hardware runs badly (fp16 on CPU)
+    "jit": "auto",
+    "strategy": "default",
+    "checkpoint_every": 50,
+    "checkpoint_minutes": 5.0,  # ... or at the first epoch end this long after the last save
+    "sample_every": 10,
+    "log_every": 0,  # epochs between progress lines; 0 = auto (~50 per generator)
+    "sample_count": 16,
+    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
+    "deterministic": False,  # deterministic ops: same command, bit-identical weights
+    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
+    "export_stages": False,  # growing archs (pggan): also export each finished stage
+    "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
+    "out": "runs",
+    "options": {},  # loss-family options (label smoothing, n_critic, ...)
+}
+
 
 #: bookkeeping fields that are not settings; written only when set
 _RECORD_FIELDS = ("command", "resumed_by")
@@ -50,7 +89,7 @@ def _plain(value):
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Every setting of one training run (see ``runs.RUN_DEFAULTS`` for their meaning)."""
+    """Every setting of one training run (see ``RUN_DEFAULTS`` for their meaning)."""
 
     # what is trained (``runs.STRUCTURAL_KEYS``: a resume may not change these)
     arch: str
@@ -114,9 +153,8 @@ class TrainingConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> TrainingConfig:
         """A resolved, validated config dict (``runs.resolve_config`` / a config.json) →
-        the frozen value. Missing run settings take ``runs.RUN_DEFAULTS``."""
+        the frozen value. Missing run settings take ``RUN_DEFAULTS``."""
         from keras_medgan.models import ARCHS
-        from keras_medgan.runs import RUN_DEFAULTS
 
         values = {**RUN_DEFAULTS, **dict.fromkeys(_ABSENT_IS_NONE), **values}
         names = set(cls.setting_names())
@@ -128,8 +166,6 @@ class TrainingConfig:
         extra = {k: v for k, v in values.items() if k not in names and k not in width}
         missing = sorted(names - set(known) - set(_RECORD_FIELDS))
         if missing:
-            from keras_medgan.runs import ConfigError
-
             raise ConfigError(f"config is missing {', '.join(missing)}")
         return cls(**known, arch_options=arch_options, extra=extra)
 

@@ -17,8 +17,8 @@ difference of an arm's mean AUC (GAN training on a CPU is not bit-reproducible a
 processes unless the recipe sets ``deterministic``, so arms with GAN images may differ).
 
 ``--equivalence`` instead runs the quick study with P1's recipe made deterministic
-(``deterministic: true``; arms real and real+synthetic, one classifier seed) once in one
-process and once as 4 shards in two stages (GAN
+(``deterministic: true``, ``precision: fp32``; arms real and real+synthetic, one
+classifier seed) once in one process and once as 4 shards in two stages (GAN
 cells as one 4-process wave, classifier cells as another, then ``study report``), and
 requires every number of every arm to be equal.
 """

@@ -11,6 +11,8 @@ from typing import Any
 
 import keras
 
+# the registry; the package's __init__ fills it before any submodule is used
+from keras_medgan.gans.base import GAN_FAMILIES
 from keras_medgan.registry import Registry
 
 OPTIMIZERS: Registry = Registry("optimizer")
@@ -30,8 +32,6 @@ def _rmsprop(lr: float, **_):
 
 def _family_class(family):
     if isinstance(family, str):
-        from keras_medgan.gans import GAN_FAMILIES
-
         return GAN_FAMILIES.get(family)
     return family
 
@@ -73,7 +73,6 @@ def training_defaults(arch, family, origins: dict[str, str] | None = None) -> di
     ``origins``, when given, is filled with which layer gave each recipe value
     (``recipe <file>`` or ``<loss> family``), what ``train --print-config`` shows.
     """
-    from keras_medgan.gans import GAN_FAMILIES
     from keras_medgan.models import ARCHS
 
     spec = ARCHS.get(arch) if isinstance(arch, str) else arch
