@@ -535,7 +535,7 @@ def _explain_load_failure(path, exc, trust_model) -> str:
 
 def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
     """A SavedModel the user trusts (``load_generator`` refuses it otherwise)."""
-    import tensorflow as tf  # SavedModel has no Keras loading API (PITFALLS)
+    import tensorflow as tf  # Keras 3 cannot load a SavedModel; tf can
 
     try:
         obj = tf.saved_model.load(str(path))

@@ -309,7 +309,8 @@ class UnitTrainer:
             d_opt, g_opt = make_optimizers(
                 family, optimizer=c.optimizer, lr=c.lr, beta_1=c.beta_1, beta_2=c.beta_2
             )
-            # compile builds both optimizers, so a restore finds their state (PITFALLS)
+            # compile builds both optimizers: a checkpoint restore skips slot variables
+            # that do not exist yet, silently resetting Adam's moments
             self.gan.compile(
                 d_optimizer=d_opt,
                 g_optimizer=g_opt,

@@ -46,3 +46,15 @@ def test_the_check_finds_a_planted_path(tmp_path):
     planted.write_text("KERAS_MEDGAN_DATA=" + FORBIDDEN[0] + "shared/data python -m ...\n")
     (tmp_path / "ok.md").write_text("KERAS_MEDGAN_DATA=~/keras_medgan_data\n")
     assert _hits([planted, tmp_path / "ok.md"]) == [f"notes.md: {FORBIDDEN[0]}"]
+
+
+def test_the_code_cites_no_document_outside_the_repository():
+    """Comments explain themselves; they do not send a maintainer to a document this
+    repository does not hold (the team's pitfalls notes are not shipped)."""
+    word = "PIT" + "FALLS"  # in pieces, so that this file does not match itself
+    cited = [
+        str(p.relative_to(ROOT))
+        for p in _tracked_files()
+        if p.suffix == ".py" and p.is_file() and word in p.read_text(errors="ignore")
+    ]
+    assert cited == []

@@ -1,6 +1,6 @@
 """DICOM → windowed 2-D slices in [0, 1].
 
-What the papers need and pydicom does not do for us (see docs/PITFALLS):
+What the papers need and pydicom does not do for us:
 
 * HU = stored value × RescaleSlope + RescaleIntercept, with 1 and 0 when a tag is absent
   or empty. ``apply_modality_lut`` rescales only when *both* tags exist and raises on an
@@ -63,8 +63,8 @@ def read_dicom_dataset(path) -> pydicom.Dataset:
 
 def _short(err: BaseException, limit: int = 200) -> str:
     text = " ".join(str(err).split())
-    # pydicom suggests force=True, which turns junk into a one-element "dataset"
-    # (PITFALLS): never advice to pass on to a user.
+    # pydicom suggests force=True, which turns junk into a one-element "dataset":
+    # never advice to pass on to a user.
     text = text.replace(" Use force=True to force reading.", "")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

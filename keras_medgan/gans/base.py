@@ -264,7 +264,8 @@ class GAN(keras.Model):
 
     def build_optimizers(self) -> None:
         """Create both optimizers' slot variables now (before restoring a checkpoint, so
-        their state is restored instead of skipped -- see PITFALLS)."""
+        their state is restored: a restore silently skips slot variables that do not
+        exist yet, which would reset Adam's moments on every resume)."""
         for opt, net in (
             (self.d_optimizer, self.discriminator),
             (self.g_optimizer, self.generator),
