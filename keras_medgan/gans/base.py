@@ -157,6 +157,13 @@ class GAN(keras.Model):
     METRIC_NAMES: Sequence[str] = ("d_loss", "g_loss", "d_real", "d_fake")
     #: Critic updates per generator update (families with an ``n_critic`` option set it).
     n_critic: int = 1
+    #: The penalties the step skeleton applies (``penalty``), off unless a family's
+    #: ``OPTIONS`` declare them: a family's option values replace these per instance.
+    gp_weight: float = 0.0
+    gp_epsilon: float = 1e-12
+    r1_weight: float = 0.0
+    #: Per-instance forward mode for families whose ``OPTIONS`` declare ``forward``.
+    forward: str | None = None
 
     def __init__(
         self,
@@ -200,8 +207,8 @@ class GAN(keras.Model):
         """``METRIC_NAMES`` plus the penalties this instance has switched on."""
         extra = tuple(
             name
-            for name, weight in (("gp", "gp_weight"), ("r1", "r1_weight"))
-            if getattr(self, weight, 0.0) and name not in self.METRIC_NAMES
+            for name, weight in (("gp", self.gp_weight), ("r1", self.r1_weight))
+            if weight and name not in self.METRIC_NAMES
         )
         return tuple(self.METRIC_NAMES) + extra
 
@@ -329,7 +336,7 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ the step skeleton
     @property
     def forward_mode(self) -> str:
-        mode = getattr(self, "forward", self.FORWARD)
+        mode = self.forward or self.FORWARD
         if mode not in self.FORWARDS:
             raise ValueError(
                 f"forward must be one of {', '.join(self.FORWARDS)}. Received: {mode!r}"
@@ -440,15 +447,13 @@ class GAN(keras.Model):
         def critic(x):
             return self.discriminate(x, labels, ctx)
 
-        if getattr(self, "gp_weight", 0.0):
+        if self.gp_weight:
             alpha = self.random_uniform(ops.shape(real)[0], (1, 1, 1))
-            gp = losses.gradient_penalty(
-                critic, real, fake, alpha, getattr(self, "gp_epsilon", 1e-12)
-            )
+            gp = losses.gradient_penalty(critic, real, fake, alpha, self.gp_epsilon)
             total, logs["gp"] = total + self.gp_weight * gp, gp
         elif "gp" in self.METRIC_NAMES:  # switched off (gp_weight 0): nothing to compute
             logs["gp"] = ops.zeros((), "float32")
-        if getattr(self, "r1_weight", 0.0):
+        if self.r1_weight:
             r1 = losses.r1_penalty(critic, real)
             total, logs["r1"] = total + 0.5 * self.r1_weight * r1, r1
         return total, logs
