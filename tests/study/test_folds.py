@@ -115,3 +115,35 @@ def test_check_sizes_limits_are_inclusive():
         r"sizes >= 9",
     ):
         check_sizes([3], {"normal": 9}, {"a": (9, 1), "b": (7, 2), "c": (6, 2)})
+
+
+def test_fold_count_limits_are_inclusive_and_messages_name_every_class():
+    names = ["normal", "hemorrhage"]
+    # 2 folds with a 0.5 validation part: 2 x 2 = 4 patients per class suffice, and each
+    # training part holds (4 - 4/2) x (1 - 1/2) = 1 image, one GAN batch of the default 1
+    check_fold_counts(np.repeat([0, 1], 4), [str(i) for i in range(8)], names, 2, val_fraction=0.5)
+    # (25 - 25/5) x (1 - 1/5) = 16 training images: a batch of exactly 16 fits
+    check_fold_counts(np.repeat([0, 1], 25), [str(i) for i in range(50)], names, 5, min_train=16)
+    with pytest.raises(
+        FoldError,
+        match=r"normal \(3 images, 3 patients\), hemorrhage \(2 images, "
+        r"2 patients\) fall short \(whole set: normal=3, "
+        r"hemorrhage=2\)",
+    ):
+        check_fold_counts(
+            np.repeat([0, 1], [3, 2]), [str(i) for i in range(5)], names, 2, val_fraction=0.5
+        )
+
+
+def test_check_sizes_checks_every_size_and_names_every_short_class():
+    from keras_medgan.study.folds import check_sizes
+
+    with pytest.raises(FoldError, match="--real-per-class 64"):  # 'all' first, then a bad one
+        check_sizes([None, 64], {"normal": 50}, {"p1": (8, 1)})
+    with pytest.raises(FoldError, match=r"only 2 normal, 3 hemorrhage images"):
+        check_sizes([4], {"normal": 2, "hemorrhage": 3}, {"p1": (1, 1)})
+
+
+def test_subsample_keeps_the_index_type():
+    train = fold_parts(LABELS, GROUPS, 5, 0, 0).train.astype(np.int32)
+    assert subsample_per_class(LABELS, train, 3, seed=0).dtype == np.int32
