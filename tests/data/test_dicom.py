@@ -199,3 +199,53 @@ def test_unknown_transfer_syntax_is_a_per_file_error(tmp_path):
         DataError, match=r"private.dcm: .*(pip install keras_medgan\[codecs\]|cannot decode)"
     ):
         read_dicom(path)
+
+
+def test_rescale_defaults_partial_tags_and_enhanced_multiframe_groups():
+    """DICOM's defaults (slope 1, intercept 0) for an absent or empty tag, each tag on its
+    own, and the shared functional groups where enhanced multi-frame objects keep them."""
+    from pydicom.dataset import Dataset
+
+    from keras_medgan.data.dicom import _rescale
+
+    ds = Dataset()
+    assert _rescale(ds) == (1.0, 0.0)
+    ds.RescaleSlope, ds.RescaleIntercept = "", ""
+    assert _rescale(ds) == (1.0, 0.0)
+    ds.RescaleSlope = "2"
+    assert _rescale(ds) == (2.0, 0.0)
+    only_intercept = Dataset()
+    only_intercept.RescaleIntercept = "-1024"
+    assert _rescale(only_intercept) == (1.0, -1024.0)
+    enhanced, shared, pvt = Dataset(), Dataset(), Dataset()
+    pvt.RescaleSlope, pvt.RescaleIntercept = "0.5", "-10"
+    shared.PixelValueTransformationSequence = [pvt]
+    enhanced.SharedFunctionalGroupsSequence = [shared]
+    assert _rescale(enhanced) == (0.5, -10.0)
+    enhanced.RescaleSlope = "3"  # a top-level tag wins over the functional groups
+    assert _rescale(enhanced) == (3.0, 0.0)
+
+
+def test_window_edges_and_first_values():
+    from keras_medgan.data.windows import first_value, minmax
+
+    assert parse_window(Window(10, 20)) == ("preset", Window(10, 20))
+    assert parse_window((50, 100)) == ("preset", Window(50.0, 100.0))
+    assert parse_window(" Brain ") == ("preset", Window(40, 80))
+    assert parse_window("-600/1500") == ("preset", Window(-600.0, 1500.0))
+    for special in ("file", "minmax", "three"):
+        assert parse_window(special) == (special, None)
+    for bad in ("40/0", "40/-5", (1, 0)):
+        with pytest.raises(DataError, match="width must be > 0"):
+            parse_window(bad)
+    with pytest.raises(DataError, match=r"unknown window '40/x'.*brain.*CENTER/WIDTH"):
+        parse_window("40/x")
+    # window 40/80 spans -0 .. 80: the low end maps to 0, the high end to 1
+    np.testing.assert_allclose(
+        apply_window(np.array([0.0, 20.0, 80.0]), Window(40, 80)), [0.0, 0.25, 1.0]
+    )
+    np.testing.assert_allclose(minmax(np.array([2.0, 4.0, 6.0])), [0.0, 0.5, 1.0])
+    assert (minmax(np.full(3, 7.0)) == 0).all()
+    assert first_value(None) is None and first_value("") is None and first_value("x") is None
+    assert first_value("40") == 40.0 and first_value(b"35") == 35.0 and first_value(7) == 7.0
+    assert first_value([40, 400]) == 40.0 and first_value([]) is None
