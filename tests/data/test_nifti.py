@@ -97,3 +97,38 @@ def test_percentile_scaling_by_value(tmp_path):
     got = np.stack([np.rot90(s, k=-1) for s in slices], axis=-1)  # back to (x, y, z)
     np.testing.assert_allclose(got, np.clip((vol - lo) / (hi - lo), 0, 1), atol=1e-6)
     assert lo == pytest.approx(4.995) and hi == pytest.approx(994.005)
+
+
+def test_windows_shapes_and_bad_files(tmp_path):
+    """A fixed window and minmax by value; a 4-D file gives its first volume, a 2-D one a
+    single slice; NaNs are left out of the percentiles; constant or empty volumes are black;
+    missing, empty and unreadable files name the file."""
+    from keras_medgan.data.nifti import _normalise, load_volume
+
+    vol = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_allclose(_normalise(vol, "10/4"), np.clip((vol - 8) / 4, 0, 1))
+    np.testing.assert_allclose(_normalise(vol, "minmax"), vol / 23)
+    with pytest.raises(DataError, match="window 'file' is not available for NIfTI"):
+        _normalise(vol, "file")
+    assert not _normalise(np.full((2, 2, 2), 5.0, np.float32), None).any()
+    assert not _normalise(np.full((2, 2, 2), np.nan, np.float32), "auto").any()
+    with_nan = vol.copy()
+    with_nan[0, 0, 0] = np.nan
+    lo, hi = np.percentile(vol.ravel()[1:], [0.5, 99.5])
+    np.testing.assert_allclose(
+        _normalise(with_nan, "percentile")[1], np.clip((vol[1] - lo) / (hi - lo), 0, 1), atol=1e-6
+    )
+
+    four = np.stack([vol, vol + 100], axis=-1)
+    nib.save(nib.Nifti1Image(four, np.eye(4)), str(tmp_path / "four.nii"))
+    np.testing.assert_array_equal(load_volume(tmp_path / "four.nii"), vol)
+    nib.save(nib.Nifti1Image(vol[:, :, 0], np.eye(4)), str(tmp_path / "flat.nii"))
+    assert load_volume(tmp_path / "flat.nii").shape == (2, 3, 1)
+    with pytest.raises(DataError, match=r"missing\.nii.*file not found"):
+        load_volume(tmp_path / "missing.nii")
+    (tmp_path / "empty.nii").write_bytes(b"")
+    with pytest.raises(DataError, match=r"empty\.nii.*empty file \(0 bytes\)"):
+        load_volume(tmp_path / "empty.nii")
+    (tmp_path / "junk.nii").write_bytes(b"not a nifti header at all" * 20)
+    with pytest.raises(DataError, match=r"junk\.nii.*not a readable NIfTI volume"):
+        load_volume(tmp_path / "junk.nii")
