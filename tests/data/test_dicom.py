@@ -249,3 +249,41 @@ def test_window_edges_and_first_values():
     assert first_value(None) is None and first_value("") is None and first_value("x") is None
     assert first_value("40") == 40.0 and first_value(b"35") == 35.0 and first_value(7) == 7.0
     assert first_value([40, 400]) == 40.0 and first_value([]) is None
+
+
+def _header(**tags):
+    from pydicom.dataset import Dataset
+
+    ds = Dataset()
+    for key, value in tags.items():
+        setattr(ds, key, value)
+    return ds
+
+
+def test_window_frames_by_value():
+    """The file's own window, its fallbacks, MONOCHROME1, three windows, frame handling and
+    colour images, each computed by hand."""
+    from keras_medgan.data.dicom import window_frames
+
+    hu = np.array([[-100.0, 0.0], [40.0, 90.0]], np.float32)
+    (img,) = window_frames(_header(WindowCenter="40", WindowWidth="80"), hu, "file")
+    np.testing.assert_allclose(img, [[0, 0], [0.5, 1]])  # 40/80: 0 → 0, 40 → 0.5, 80+ → 1
+    (img,) = window_frames(_header(WindowCenter=[0, 40], WindowWidth=[200, 80]), hu, "file")
+    np.testing.assert_allclose(img, [[0, 0.5], [0.7, 0.95]])  # the first window: 0/200
+    for no_window in (_header(), _header(WindowCenter="40", WindowWidth="0")):
+        (img,) = window_frames(no_window, hu, "file")  # min–max instead
+        np.testing.assert_allclose(img, (hu + 100) / 190)
+    (img,) = window_frames(_header(PhotometricInterpretation="MONOCHROME1"), hu, "brain")
+    np.testing.assert_allclose(img, 1 - np.array([[0, 0], [0.5, 1]]))
+    (img,) = window_frames(_header(), hu, "three")
+    assert img.shape == (2, 2, 3)
+    np.testing.assert_allclose(img[1, 1], [1.0, (90 + 20) / 200, (90 + 800) / 2800], rtol=1e-6)
+    frames = window_frames(_header(NumberOfFrames=3), np.stack([hu, hu + 40, hu + 80]), "minmax")
+    assert len(frames) == 3 and all(f.shape == (2, 2) for f in frames)
+    rgb = np.zeros((2, 2, 3), np.float32)
+    rgb[0, 0] = (255, 255, 255)
+    rgb[1, 1] = (100, 0, 0)
+    (img,) = window_frames(_header(SamplesPerPixel=3, BitsStored=8), rgb, "brain")
+    np.testing.assert_allclose(img, [[1.0, 0.0], [0.0, 0.299 * 100 / 255]], rtol=1e-6)
+    (img,) = window_frames(_header(SamplesPerPixel=3, BitsStored=12), rgb * 16, "brain")
+    np.testing.assert_allclose(img[0, 0], 255 * 16 / 4095, rtol=1e-6)
