@@ -99,7 +99,8 @@ def equivalence(work: pathlib.Path) -> dict:
     root = pathlib.Path(__file__).resolve().parents[1]
     recipe = work / "p1_deterministic.yaml"
     recipe.write_text(
-        (root / "experiments" / "p1_dcgan32_head_ct.yaml").read_text() + "\ndeterministic: true\n"
+        (root / "experiments" / "p1_dcgan32_head_ct.yaml").read_text()
+        + "\ndeterministic: true\nprecision: fp32\n"
     )
     # two arms (with and without GAN images), one classifier seed: what is compared is the
     # bookkeeping and the determinism, not the study's size
@@ -131,7 +132,7 @@ def equivalence(work: pathlib.Path) -> dict:
         k for k in a if k not in b or not (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]))
     )
     return {
-        "setup": "4 shards in two stages vs one process, deterministic: true",
+        "setup": "4 shards in two stages vs one process, deterministic: true, precision: fp32",
         "numbers": len(a),
         "same_keys": sorted(a) == sorted(b),
         "differing": differ[:20],
