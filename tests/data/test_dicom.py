@@ -287,3 +287,31 @@ def test_window_frames_by_value():
     np.testing.assert_allclose(img, [[1.0, 0.0], [0.0, 0.299 * 100 / 255]], rtol=1e-6)
     (img,) = window_frames(_header(SamplesPerPixel=3, BitsStored=12), rgb * 16, "brain")
     np.testing.assert_allclose(img[0, 0], 255 * 16 / 4095, rtol=1e-6)
+
+
+def test_frames_are_always_frames_first():
+    """[H, W] and [H, W, 3] single images gain a frame axis; multi-frame arrays (by
+    NumberOfFrames, or by their number of axes) keep theirs."""
+    from keras_medgan.data.dicom import _frames
+
+    assert _frames(_header(), np.zeros((4, 5))).shape == (1, 4, 5)
+    assert _frames(_header(NumberOfFrames=2), np.zeros((2, 4, 5))).shape == (2, 4, 5)
+    assert _frames(_header(), np.zeros((3, 4, 5))).shape == (3, 4, 5)  # tag absent
+    assert _frames(_header(SamplesPerPixel=3), np.zeros((4, 5, 3))).shape == (1, 4, 5, 3)
+    assert _frames(_header(SamplesPerPixel=3), np.zeros((2, 4, 5, 3))).shape == (2, 4, 5, 3)
+    two = _header(SamplesPerPixel=2)
+    assert _frames(two, np.zeros((4, 5, 2))).shape == (1, 4, 5, 2)
+
+
+def test_unreadable_paths_name_the_file_and_the_reason(tmp_path):
+    for path, reason in (
+        (tmp_path / "missing.dcm", "file not found"),
+        (tmp_path, "is a folder, not a file"),
+    ):
+        with pytest.raises(DataError, match=f"{path.name}.*{reason}"):
+            read_dicom_dataset(path)
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"\x00" * 200)
+    with pytest.raises(DataError, match=r"junk\.dcm.*not a DICOM file \(") as info:
+        read_dicom_dataset(junk)
+    assert "force=True" not in str(info.value)  # never advice that turns junk into data
