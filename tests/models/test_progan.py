@@ -120,7 +120,10 @@ def test_baked_generator_is_stock_and_equal(nets, stage, alpha, tmp_path):
     baked = g.bake(stage, alpha)
     for layer in baked.layers:
         assert type(layer).__module__.startswith("keras.src.layers"), type(layer)
-    np.testing.assert_allclose(baked(z), g(z, stage=stage, alpha=alpha), atol=5e-5)
+    # the baked layers fold the equalized-lr scale into the weights, so float32 sums round
+    # differently (up to 5.5e-5 seen on tanh outputs in [-1, 1]); a wrong scale or a
+    # missing fade-in is off by orders of magnitude more
+    np.testing.assert_allclose(baked(z), g(z, stage=stage, alpha=alpha), atol=2e-4)
     if stage == 2 and alpha == 1.0:
         path = tmp_path / "g.h5"
         baked.save(path)
