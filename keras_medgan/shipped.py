@@ -19,8 +19,6 @@ from typing import Any
 from keras_medgan.export import GeneratorLoadError, sha256_of
 
 MANIFEST = "manifest.json"
-
-
 MANIFEST_FORMAT = 1
 
 
