@@ -383,7 +383,10 @@ def _cell_filter(args, out):
     from keras_medgan.study.runner import select_cells
 
     def pick(cells):
-        indices = parse_cell_ranges(args.cells, len(cells)) if args.cells else None
+        try:
+            indices = parse_cell_ranges(args.cells, len(cells)) if args.cells else None
+        except ValueError as exc:  # numbers as --list-cells prints them, not cell names
+            raise StudyError(f"{exc}; --list-cells shows each cell's number") from None
         for flag, value, limit in (
             ("--repeat", args.repeat, max(c.repeat for c in cells)),
             ("--fold", args.fold, max(c.fold for c in cells)),

@@ -119,3 +119,17 @@ def test_a_study_resumed_with_other_folds_is_refused(tmp_path, tiny_arch, monkey
     ):
         run_study(more, loader=toy_study_loader(), stream=io.StringIO(), cells_wanted=only_real)
     assert json.loads(path.read_text()) == record  # the record of the finished cells is kept
+
+
+def test_cells_given_by_name_are_one_line_naming_the_fix():
+    """--cells takes the numbers --list-cells prints; a cell's name is a clear StudyError
+    (one line, exit 2), not a ValueError traceback."""
+    with pytest.raises(
+        StudyError,
+        match=r"--cells 'r0-f0-gan-p-a'.* is not N or N-M; "
+        r"--list-cells shows each cell's number",
+    ):
+        _cell_filter(_args(cells="r0-f0-gan-p-a"), "out")(PLAN)
+    with pytest.raises(StudyError, match=r"outside 0-\d+"):
+        _cell_filter(_args(cells="0-999"), "out")(PLAN)
+    assert [c.id for c in _cell_filter(_args(cells="0-1"), "out")(PLAN)] == [c.id for c in PLAN[:2]]
