@@ -108,6 +108,15 @@ def enable_memory_growth() -> list[str]:
     return names
 
 
+def enable_op_determinism() -> None:
+    """TensorFlow's op determinism, process-wide and for good (TF cannot switch it off).
+
+    It also changes which kernels run, so the same seeded computation gives other (each
+    time the same) numbers with it than without: every cell of a study must run in the
+    same state, whichever cells ran before it in the process."""
+    tf.config.experimental.enable_op_determinism()
+
+
 def cpu_flags() -> set[str]:
     """The CPU feature flags (Linux ``/proc/cpuinfo``); empty where it cannot be read."""
     try:

@@ -414,6 +414,7 @@ class UnitTrainer:
             batch_size=c.batch_size,
             seed=c.seed + self.unit_index,
             start_epoch=start_epoch,
+            static_batch=not c.deterministic,  # see make_epoch_dataset
         )
 
     def card(self, epochs: int, final_metrics: dict[str, float]) -> dict[str, Any]:
@@ -658,6 +659,7 @@ def run_training(
     """
     from keras_medgan.runtime import (
         enable_memory_growth,
+        enable_op_determinism,
         make_strategy,
         precision_policy,
         resolve_precision,
@@ -667,9 +669,7 @@ def run_training(
     precision, note = resolve_precision(config.precision, config.force)
     print_fn(note)
     if config.deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()  # process-wide, cannot be undone
+        enable_op_determinism()
     config = config.replace(precision=precision)  # what the model cards record
     import tensorflow as tf
 

@@ -137,6 +137,7 @@ def equivalence(work: pathlib.Path) -> dict:
         "setup": "4 shards in two stages vs one process, deterministic: true, precision: fp32",
         "numbers": len(a),
         "same_keys": sorted(a) == sorted(b),
+        "n_differing": len(differ),
         "differing": differ[:20],
         "equal": sorted(a) == sorted(b) and not differ,
     }

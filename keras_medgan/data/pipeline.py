@@ -476,14 +476,28 @@ def epoch_order(n: int, batch_size: int, seed: int, epoch):
 
 
 def make_epoch_dataset(
-    images, labels, num_classes: int, batch_size: int, seed: int = 0, start_epoch: int = 0
+    images,
+    labels,
+    num_classes: int,
+    batch_size: int,
+    seed: int = 0,
+    start_epoch: int = 0,
+    static_batch: bool = True,
 ):
     """Endless (images, one-hot) batches, epoch after epoch from ``start_epoch``.
 
     What the trainer feeds ``fit(..., steps_per_epoch=n // batch_size)``: one iterator for
     the whole run (Keras rebuilds a finite dataset's iterator at every epoch, which cost
-    as much as a 16-image dcgan32 step), static batch shapes (no retrace), and the order
-    of :func:`epoch_order` (exact resume).
+    as much as a 16-image dcgan32 step), one trace, and the order of :func:`epoch_order`
+    (exact resume).
+
+    ``static_batch=False`` leaves the batch dimension unknown to the traced step (the
+    batches are the same). Deterministic runs need it: on TF 2.21's CPU, a step whose
+    batch size is static and that takes a gradient of a gradient (WGAN-GP's and P1's
+    penalty) gave different weights from run to run even under op determinism, through
+    graph rewriting (gone with Grappler's meta-optimizer off, with no single pass to
+    blame); with an unknown batch size the same steps were bit-identical in every trial
+    (docs/train.md, "Exact resume").
     """
     import tensorflow as tf
 
@@ -492,6 +506,8 @@ def make_epoch_dataset(
     pixels, one_hot = tf.constant(images), tf.constant(one_hot)
     epochs = tf.data.Dataset.range(int(start_epoch), 2**62)
     batches = epochs.map(lambda e: epoch_order(n, batch_size, seed, e)).unbatch()
+    if not static_batch:  # every epoch holds whole batches, so each batch is still full
+        batches = batches.unbatch().batch(batch_size)
     return batches.map(lambda idx: (tf.gather(pixels, idx), tf.gather(one_hot, idx))).prefetch(
         tf.data.AUTOTUNE
     )

@@ -564,12 +564,17 @@ def run_study(
     """
     from keras_medgan.data.sanity import report_findings
     from keras_medgan.runs import RunLockedError
-    from keras_medgan.runtime import enable_memory_growth
+    from keras_medgan.runtime import enable_memory_growth, enable_op_determinism
     from keras_medgan.study.report import write_report
 
     enable_memory_growth()  # shards of a job array may share one GPU
     stream = stream if stream is not None else sys.stderr
     data, recipes, cells = prepare_study(config, loader)
+    if any(r.config.deterministic for r in recipes.values()):
+        # before any cell: a GAN cell would switch it on for the cells after it in this
+        # process only, and a classifier cell's numbers depend on it -- so a shard that runs
+        # no GAN cell would disagree with one process that runs them all
+        enable_op_determinism()
     out = pathlib.Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     stored = {
