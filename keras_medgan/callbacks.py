@@ -437,7 +437,10 @@ class LossScaleMonitor(keras.callbacks.Callback):
     or more than ``max_skipped`` of an epoch's steps skipped trips ``guard`` with the
     reason, which stops the run as a NaN loss does — instead of training on nothing while
     every loss stays finite (ProGAN's float16 critic once skipped every update, its scale
-    falling from 32768 to 4e-6)."""
+    falling from 32768 to 4e-6). The skips before an optimizer's first applied step (the
+    scale's descent from 2**15 to what fits float16) are logged but not held against the
+    epoch: with 3 steps per epoch they would stop every penalised float16 run; a descent
+    that never ends is caught by the floor."""
 
     def __init__(self, guard: NonFiniteGuard, floor: float = 1.0, max_skipped: float = 0.5):
         super().__init__()
@@ -450,8 +453,14 @@ class LossScaleMonitor(keras.callbacks.Callback):
             if opt is not None and getattr(opt, "built", False) and hasattr(opt, "skipped_steps"):
                 yield prefix, opt
 
-    def _counts(self, opt) -> tuple[int, int]:
-        return int(opt.skipped_steps.numpy()), int(opt.iterations.numpy())
+    def _counts(self, opt) -> tuple[int, int, int]:
+        """(skipped, applied, skipped before the first applied step) so far."""
+        warmup = getattr(opt, "warmup_skipped_steps", None)
+        return (
+            int(opt.skipped_steps.numpy()),
+            int(opt.iterations.numpy()),
+            int(warmup.numpy()) if warmup is not None else 0,
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = {p: self._counts(opt) for p, opt in self._scaled()}
@@ -460,9 +469,9 @@ class LossScaleMonitor(keras.callbacks.Callback):
         if logs is None:
             return
         for prefix, opt in self._scaled():
-            skipped0, applied0 = self._start.get(prefix, (0, 0))
-            skipped, applied = self._counts(opt)
-            skipped, applied = skipped - skipped0, applied - applied0
+            start = self._start.get(prefix, (0, 0, 0))
+            skipped, applied, warmup = (a - b for a, b in zip(self._counts(opt), start))
+            held = skipped - warmup  # the scale's first descent is not held against the epoch
             scale = float(opt.dynamic_scale.numpy())
             logs[f"{prefix}_loss_scale"] = scale
             logs[f"{prefix}_skipped"] = skipped
@@ -472,10 +481,11 @@ class LossScaleMonitor(keras.callbacks.Callback):
                     f"the {name}'s float16 loss scale fell to {scale:.3g} (< "
                     f"{self.floor:g}): its gradients overflow float16 even unscaled"
                 )
-            elif skipped and skipped > self.max_skipped * (skipped + applied):
+            elif held and held > self.max_skipped * (held + applied):
                 reason = (
                     f"float16 overflow skipped {skipped} of the {name}'s "
                     f"{skipped + applied} steps in this epoch"
+                    + (f" ({warmup} of them finding the first scale)" if warmup else "")
                 )
             else:
                 continue

@@ -410,8 +410,10 @@ def compute_in(model: keras.Model, precision: str) -> keras.Model:
     A generator file carries the dtype policy it was trained with: one trained in bf16 on
     an AVX512_BF16 machine would be emulated (slowly) on a CPU without it, and an fp32 one
     leaves a bf16 CPU's fast path unused (dcgan32 synthesis here: 110 img/s fp32, 207 bf16).
-    Returns ``model`` itself when it already computes in that precision.
+    Returns ``model`` itself when it already computes in that precision. Numerically
+    sensitive stock layers (``models.layers.FLOAT32_STOCK_LAYERS``) stay float32.
     """
+    from keras_medgan.models.layers import FLOAT32_STOCK_LAYERS
     from keras_medgan.runtime import PRECISIONS, resolve_precision
 
     policy = PRECISIONS.get(resolve_precision(precision)[0])
@@ -419,14 +421,17 @@ def compute_in(model: keras.Model, precision: str) -> keras.Model:
     body = [
         layer
         for layer in model.layers
-        if layer is not last and not isinstance(layer, keras.layers.InputLayer)
+        if layer is not last
+        and not isinstance(layer, (keras.layers.InputLayer, *FLOAT32_STOCK_LAYERS))
     ]
     if all(layer.dtype_policy.name == policy for layer in body):
         return model
 
+    recast = {id(layer) for layer in body}
+
     def clone(layer):
         config = layer.get_config()
-        if layer is not last:
+        if id(layer) in recast:
             config["dtype"] = policy
         return layer.__class__.from_config(config)
 

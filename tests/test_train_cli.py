@@ -710,6 +710,44 @@ def test_pggan_export_stages_writes_each_finished_stage(tmp_path):
     assert (export / "generator_all.h5").is_file()  # pggan: one GAN over the chosen classes
 
 
+def test_pggan_trains_a_stage_in_fp16_with_every_critic_step_after_the_first_scale_applied(
+    tmp_path,
+):
+    """float16 ProGAN (on a CPU with --force): its critic once skipped every update while
+    its scale fell to 4e-6. Now the run finishes, the critic skips only while its scale
+    first comes down from 2**15 to what fits float16 (2 steps here), every step after that
+    is applied, and the exported generator gives finite images."""
+    import tensorflow as tf
+
+    from keras_medgan.export import load_generator
+
+    recipe = tmp_path / "pggan.yaml"
+    recipe.write_text(
+        "arch: pggan\nimage_size: 8\nfmap_base: 16\nfmap_max: 4\n"
+        "batch_size: 4\noptions: {stage_images: 8, batch_sizes: null}\n"
+    )
+    out = tmp_path / "runs"
+    argv = ["--config", str(recipe), "--data", PHANTOM, "--classes", "hemorrhage"]
+    argv += ["--epochs", "4", "--sample-count", "4", "--checkpoint-every", "1"]
+    assert train.main([*argv, "--precision", "fp16", "--force", "--out", str(out)]) == 0
+    run = out / "00000-pggan-phantom"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4] and rows[-1]["stage"] >= 1
+    assert all(r["d_skipped"] == 0 for r in rows[1:])  # after epoch 1, nothing skipped
+    ckpt = tf.train.latest_checkpoint(str(run / "checkpoints" / "all"))
+
+    def value(name):
+        return int(tf.train.load_variable(ckpt, f"d_optimizer/{name}/.ATTRIBUTES/VARIABLE_VALUE"))
+
+    skipped, warmup = value("skipped_steps"), value("warmup_skipped_steps")
+    applied = value("inner_optimizer/_iterations")
+    assert skipped == warmup <= 3  # every skip was the first scale search
+    assert applied + skipped == 4 * 3 and applied >= 9  # 3 critic steps per epoch
+    assert rows[-1]["d_loss_scale"] == 2.0**15 / 2**skipped
+    images = load_generator(run / "export" / "generator_all.h5").generate(8, seed=0)
+    assert np.all(np.isfinite(images))
+
+
 def test_export_stages_is_refused_for_a_single_stage_arch(tmp_path, capsys):
     assert (
         train.main(

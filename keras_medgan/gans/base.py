@@ -569,7 +569,13 @@ class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
     A skipped step (non-finite scaled gradients) halves the scale and applies nothing;
     Keras counts neither, so a run whose every step is skipped looks like a run that
     trains. ``skipped_steps`` (an optimizer variable: checkpointed, resumed) is what the
-    trainer's loss-scale monitor reports per epoch and stops on."""
+    trainer's loss-scale monitor reports per epoch and stops on.
+
+    ``warmup_skipped_steps`` counts the skips before the first applied step: the scale
+    starts high on purpose (2**15) and halves until the gradients fit float16, so a
+    penalised critic (WGAN-GP, ProGAN) skips its first two or three steps in every healthy
+    run. Those are the search for the scale, not a sign of trouble; the monitor judges the
+    steps after them."""
 
     def build(self, var_list):
         super().build(var_list)
@@ -580,9 +586,18 @@ class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
             aggregation="none",
             name="skipped_steps",
         )
+        self.warmup_skipped_steps = self.add_variable(
+            shape=(),
+            dtype="int",
+            initializer=keras.initializers.Zeros(),
+            aggregation="none",
+            name="warmup_skipped_steps",
+        )
 
     def _stateful_handle_non_finite_grads(self):
         self.skipped_steps.assign_add(1)
+        before_first = ops.cast(ops.equal(self.iterations, 0), self.warmup_skipped_steps.dtype)
+        self.warmup_skipped_steps.assign_add(before_first)
         super()._stateful_handle_non_finite_grads()
 
 

@@ -245,10 +245,17 @@ def lerp(low, high, alpha):
 # ---- stock-layer equivalents, used to bake an exportable generator -----------------------
 
 
+#: Stock layers an exported generator computes in float32 under any mixed policy (and that
+#: ``export.compute_in`` leaves float32): ``UnitNormalization`` sums squares over the
+#: channels, which overflows float16 (max 65504) once 512 activations average above 11.
+FLOAT32_STOCK_LAYERS = (layers.UnitNormalization,)
+
+
 def stock_pixel_norm(x, name: str):
-    """Pixel norm from stock layers: unit L2 norm over channels, times ``sqrt(C)``."""
+    """Pixel norm from stock layers: unit L2 norm over channels (in float32), times
+    ``sqrt(C)``."""
     channels = int(x.shape[-1])
-    x = layers.UnitNormalization(axis=-1, name=f"{name}_unit")(x)
+    x = layers.UnitNormalization(axis=-1, name=f"{name}_unit", dtype="float32")(x)
     return layers.Rescaling(math.sqrt(channels), name=f"{name}_sqrt_c")(x)
 
 

@@ -94,6 +94,22 @@ def test_monitor_logs_scale_and_skips_and_stops_when_most_steps_are_skipped():
     assert "skipped 3 of the discriminator's 4 steps" in guard.reason
 
 
+def test_monitor_does_not_hold_the_first_scale_search_against_an_epoch():
+    """Skips before the first applied step are the scale coming down from 2**15: logged,
+    not a reason to stop (3 critic steps per epoch, 2 of them the search, stopped every
+    float16 ProGAN run). The same count after an applied step still stops the run."""
+    d, g = _sgd_pair(), _sgd_pair()
+    guard = cb.NonFiniteGuard()
+    monitor = cb.LossScaleMonitor(guard)
+    monitor.set_model(_Model(d[1], g[1]))
+    logs = _epoch(monitor, d, g, [False, False, True], [True])
+    assert logs["d_skipped"] == 2 and logs["d_loss_scale"] == 256.0 and not guard.tripped
+    assert int(d[1].warmup_skipped_steps.numpy()) == 2
+    _epoch(monitor, d, g, [False, False, True], [True])
+    assert guard.tripped and "skipped 2 of the discriminator's 3 steps" in guard.reason
+    assert int(d[1].warmup_skipped_steps.numpy()) == 2  # the later skips are not warm-up
+
+
 def test_monitor_stops_when_the_scale_falls_below_the_floor():
     d, g = _sgd_pair(scale=2.0), _sgd_pair()
     guard = cb.NonFiniteGuard()

@@ -84,3 +84,35 @@ def test_discriminator_is_finite_on_identical_constant_images(arch, precision):
             grads = tape.gradient(score, [*d.trainable_weights, x])
             assert _finite([out]), f"{arch} {precision}: non-finite scores"
             assert _finite(grads), f"{arch} {precision}: non-finite gradients on x = {value}"
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_baked_pggan_generator_keeps_pixel_norm_in_float32(precision):
+    """The exported ProGAN generator is stock layers; its pixel norm is UnitNormalization,
+    whose sum of squares overflowed float16 (an fp16 run's report grid hit it). A latent
+    of norm² 16 · 100² = 160 000 > 65 504 must give the float32 bake's images, and
+    ``compute_in`` must not recast the layer."""
+    from keras_medgan.export import compute_in
+
+    spec = ARCHS.get("pggan")
+    big = np.full((BATCH, Z_DIM), 100.0, np.float32)
+    keras.utils.set_random_seed(0)
+    g32 = spec.build_generator(z_dim=Z_DIM, image_size=8, **SMALL["pggan"])
+    reference = np.asarray(g32.bake()(big))
+    with precision_policy(precision):
+        keras.utils.set_random_seed(0)
+        g = spec.build_generator(z_dim=Z_DIM, image_size=8, **SMALL["pggan"])
+        g.set_weights(g32.get_weights())
+        baked = g.bake()
+        units = [la for la in baked.layers if isinstance(la, keras.layers.UnitNormalization)]
+        assert units and all(la.dtype_policy.name == "float32" for la in units)
+        images = np.asarray(baked(big))
+    assert np.all(np.isfinite(images))
+    np.testing.assert_allclose(images, reference, atol=0.05 if precision == "fp16" else 0.1)
+    recast = compute_in(g32.bake(), "bf16")  # fp16 is refused on a CPU
+    assert all(
+        la.dtype_policy.name == "float32"
+        for la in recast.layers
+        if isinstance(la, keras.layers.UnitNormalization)
+    )
+    assert any(la.dtype_policy.name.startswith("mixed") for la in recast.layers)
