@@ -96,6 +96,33 @@ def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkey
     )
 
 
+def test_four_shards_equal_one_process_with_cells_that_train(tmp_path, tiny_arch):
+    """The same, with real cells: GANs (tiny32, one epoch) trained by the GAN-stage shards,
+    classifiers by the classifier-stage shards, against one run that does everything.
+    (In one pytest process; scripts/time_local_shards.py --equivalence checks separate
+    processes with P1's recipe: experiments/results/shard_equivalence.json.)"""
+    recipe = write_recipe(tmp_path)
+    kw = {"arms": ["real", "real+synthetic"]}
+    full = run_study(
+        study_config(tmp_path / "full", recipe, **kw),
+        loader=toy_study_loader(),
+        stream=io.StringIO(),
+    )
+    config = study_config(tmp_path / "shards", recipe, **kw)
+    for stage in ("gans", "classifiers"):
+        for i in range(4):
+            shard = run_study(
+                config,
+                loader=toy_study_loader(),
+                stream=io.StringIO(),
+                cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage), config.out),
+            )
+    assert shard["missing"] == []
+    synthetic = [k for k in full["arms"] if "synthetic" in k]
+    assert synthetic and full["arms"][synthetic[0]]["folds"]  # GAN images were used
+    assert json.dumps(shard["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
+
+
 @pytest.mark.parametrize("deterministic", [True, False])
 def test_a_deterministic_recipe_puts_every_cell_under_op_determinism(
     tmp_path, tiny_arch, monkeypatch, deterministic
