@@ -140,10 +140,10 @@ def hounsfield(ds: pydicom.Dataset, path=None) -> np.ndarray:
 
 
 def _frames(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
-    """Always [F, H, W] or [F, H, W, C]."""
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+    """Always [F, H, W] or [F, H, W, C]. The number of axes decides (pydicom gives a
+    multi-frame object a leading frame axis); NumberOfFrames adds nothing to it."""
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if n_frames > 1 or (samples == 1 and arr.ndim == 3) or (samples > 1 and arr.ndim == 4):
+    if (samples == 1 and arr.ndim == 3) or (samples > 1 and arr.ndim == 4):
         return arr
     return arr[None]
 

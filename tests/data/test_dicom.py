@@ -287,6 +287,17 @@ def test_window_frames_by_value():
     np.testing.assert_allclose(img, [[1.0, 0.0], [0.0, 0.299 * 100 / 255]], rtol=1e-6)
     (img,) = window_frames(_header(SamplesPerPixel=3, BitsStored=12), rgb * 16, "brain")
     np.testing.assert_allclose(img[0, 0], 255 * 16 / 4095, rtol=1e-6)
+    assert img.dtype == np.float32
+    (img,) = window_frames(_header(SamplesPerPixel=3), rgb, "brain")  # no BitsStored: 8
+    np.testing.assert_allclose(img[1, 1], 0.299 * 100 / 255, rtol=1e-6)
+    (img,) = window_frames(_header(SamplesPerPixel=3, BitsStored=4), rgb, "brain")
+    assert img[0, 0] == 1.0  # above what 4 bits hold: clipped
+    # the default window is the brain window; a file window 1 wide is still a window
+    np.testing.assert_array_equal(
+        window_frames(_header(), hu)[0], window_frames(_header(), hu, "brain")[0]
+    )
+    (img,) = window_frames(_header(WindowCenter="40", WindowWidth="1"), hu, "file")
+    np.testing.assert_allclose(img, [[0, 0], [0.5, 1]])  # the centre itself is 0.5
 
 
 def test_frames_are_always_frames_first():
