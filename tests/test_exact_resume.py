@@ -16,6 +16,16 @@ from keras_medgan import callbacks as cb
 from tests.conftest import subprocess_env
 
 PHANTOM = "phantom:n=40,size=128"  # 14 training images per class: one batch of 8 per epoch
+#: what makes two runs of one command bit-identical (no sample grids: they only cost time)
+SAME_RUN = [
+    "--sample-every",
+    "100",
+    "--seed",
+    "5",
+    "--deterministic",
+    "--precision",
+    "fp32",
+]
 
 
 def _weights(path):
@@ -58,13 +68,7 @@ def test_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
         "8",
         "--checkpoint-every",
         "1",
-        "--sample-every",
-        "100",
-        "--seed",
-        "5",
-        "--deterministic",
-        "--precision",
-        "fp32",
+        *SAME_RUN,
     ]
     # The unbroken run and the one that stops after epoch 1 run side by side (they share
     # nothing but the CPU, and --deterministic makes each independent of the other's load).
@@ -132,13 +136,7 @@ def test_same_command_twice_is_bit_identical_with_a_gradient_penalty(tmp_path):
         "10",
         "--epochs",
         "1",
-        "--sample-every",
-        "100",
-        "--seed",
-        "5",
-        "--deterministic",
-        "--precision",
-        "fp32",
+        *SAME_RUN,
     ]
     _wait(*(_start(*common, "--out", str(tmp_path / o), cwd=tmp_path) for o in ("a", "b")))
     a, b = (

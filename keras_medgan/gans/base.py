@@ -579,19 +579,16 @@ class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
 
     def build(self, var_list):
         super().build(var_list)
-        self.skipped_steps = self.add_variable(
+        self.skipped_steps = self._counter("skipped_steps")
+        self.warmup_skipped_steps = self._counter("warmup_skipped_steps")
+
+    def _counter(self, name: str):
+        return self.add_variable(
             shape=(),
             dtype="int",
             initializer=keras.initializers.Zeros(),
             aggregation="none",
-            name="skipped_steps",
-        )
-        self.warmup_skipped_steps = self.add_variable(
-            shape=(),
-            dtype="int",
-            initializer=keras.initializers.Zeros(),
-            aggregation="none",
-            name="warmup_skipped_steps",
+            name=name,
         )
 
     def _stateful_handle_non_finite_grads(self):

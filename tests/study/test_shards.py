@@ -62,6 +62,19 @@ def _args(**kw):
     return argparse.Namespace(**{**base, **kw})
 
 
+def _four_shards_in_two_stages(config) -> dict:
+    """--stage gans then --stage classifiers, each as shards 0/4 … 3/4; the last report."""
+    for stage in ("gans", "classifiers"):
+        for i in range(4):
+            report = run_study(
+                config,
+                loader=toy_study_loader(),
+                stream=io.StringIO(),
+                cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage), config.out),
+            )
+    return report
+
+
 def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkeypatch):
     monkeypatch.setattr(runner._Study, "run", _fake_run)
     recipe = write_recipe(tmp_path)
@@ -81,14 +94,7 @@ def test_four_shards_in_two_stages_equal_one_process(tmp_path, tiny_arch, monkey
             stream=io.StringIO(),
             cells_wanted=_cell_filter(_args(shard="0/4", stage="classifiers"), config.out),
         )
-    for stage in ("gans", "classifiers"):
-        for i in range(4):
-            shard = run_study(
-                config,
-                loader=toy_study_loader(),
-                stream=io.StringIO(),
-                cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage), config.out),
-            )
+    shard = _four_shards_in_two_stages(config)
     assert shard["missing"] == []
     assert json.dumps(shard["arms"], sort_keys=True) == json.dumps(full["arms"], sort_keys=True)
     assert json.dumps(shard["learning_curve"], sort_keys=True) == json.dumps(
@@ -109,14 +115,7 @@ def test_four_shards_equal_one_process_with_cells_that_train(tmp_path, tiny_arch
         stream=io.StringIO(),
     )
     config = study_config(tmp_path / "shards", recipe, **kw)
-    for stage in ("gans", "classifiers"):
-        for i in range(4):
-            shard = run_study(
-                config,
-                loader=toy_study_loader(),
-                stream=io.StringIO(),
-                cells_wanted=_cell_filter(_args(shard=f"{i}/4", stage=stage), config.out),
-            )
+    shard = _four_shards_in_two_stages(config)
     assert shard["missing"] == []
     synthetic = [k for k in full["arms"] if "synthetic" in k]
     assert synthetic and full["arms"][synthetic[0]]["folds"]  # GAN images were used
