@@ -455,11 +455,10 @@ class LossScaleMonitor(keras.callbacks.Callback):
 
     def _counts(self, opt) -> tuple[int, int, int]:
         """(skipped, applied, skipped before the first applied step) so far."""
-        warmup = getattr(opt, "warmup_skipped_steps", None)
         return (
             int(opt.skipped_steps.numpy()),
             int(opt.iterations.numpy()),
-            int(warmup.numpy()) if warmup is not None else 0,
+            int(opt.warmup_skipped_steps.numpy()),
         )
 
     def on_epoch_begin(self, epoch, logs=None):
