@@ -10,8 +10,8 @@ works like the checkout:
   ``keras_medgan/models_h5/``, so ``load_pretrained("p1_head_ct")`` and
   ``synthesize --model p1_head_ct`` work without a source checkout.
 
-An editable install reads both folders in the checkout (``keras_medgan.presets``,
-``keras_medgan.pretrained``).
+An editable install reads both folders in the checkout (``keras_medgan.core.presets``,
+``keras_medgan.generators.pretrained``).
 """
 
 import pathlib

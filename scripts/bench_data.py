@@ -22,7 +22,7 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from keras_medgan.console import quiet_tensorflow, wants_verbose
+from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 

@@ -7,7 +7,7 @@
         --precisions bf16 --forwards fresh joint --epochs 150 --seeds 0 1 2 3 4 5 --out /tmp/ctq
 
 For each arm (precision × BCE ``forward`` mode) and seed, trains ONE class of ``--data``
-(the embedded phantom by default; the train CLI's path: ``keras_medgan.training.run_training``,
+(the embedded phantom by default; the train CLI's path: ``keras_medgan.training.trainer.run_training``,
 P1's dcgan32 recipe, batch 16, the training split) for ``--epochs``, then scores 256 fakes
 of the exported generator (computed in fp32) against every image of that class by SWD
 (``keras_medgan.evaluate.swd.swd_repeats``, ×10³, lower is better). Prints a JSON line per run and a summary: each arm's runs, and
@@ -25,7 +25,7 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from keras_medgan.console import quiet_tensorflow, wants_verbose
+from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
@@ -37,7 +37,7 @@ def score_run(run_dir: pathlib.Path, klass: str, seed: int, data: str = "phantom
 
     from keras_medgan.data import load_image_set
     from keras_medgan.evaluate.swd import swd_repeats
-    from keras_medgan.export import load_generator
+    from keras_medgan.generators.export import load_generator
 
     generator = load_generator(run_dir / "export" / f"generator_{klass}.h5", precision="fp32")
     fakes = generator.generate(256, seed=1000 + seed)
@@ -61,7 +61,8 @@ def train_and_score(
     out: pathlib.Path,
     data: str = "phantom",
 ):
-    from keras_medgan import runs, training
+    from keras_medgan.training import runs
+    from keras_medgan.training import trainer as training
 
     arm = arm_name(precision, forward)
     result_path = out / f"{arm}_seed{seed}.json"

@@ -94,8 +94,8 @@ def classifier_cost(classifiers: list[str], steps: int, warmup: int) -> list[dic
     import numpy as np
     import tensorflow as tf
 
+    from keras_medgan.core.runtime import precision_policy
     from keras_medgan.models.classifiers import build_classifier
-    from keras_medgan.runtime import precision_policy
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (128, 32, 32, 1)).astype("float32")

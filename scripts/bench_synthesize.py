@@ -18,7 +18,7 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from keras_medgan.console import quiet_tensorflow, wants_verbose
+from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
@@ -54,15 +54,15 @@ def main(argv=None) -> int:
     )
     args = p.parse_args(argv)
 
-    from keras_medgan.export import export_generator, load_generator, make_model_card
-    from keras_medgan.synthesize import write_set
+    from keras_medgan.cli.synthesize import write_set
+    from keras_medgan.generators.export import export_generator, load_generator, make_model_card
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_synth_"))
     if args.generator:
         paths = {"given": pathlib.Path(args.generator)}
     else:
+        from keras_medgan.core.runtime import set_precision
         from keras_medgan.models import ARCHS
-        from keras_medgan.runtime import set_precision
 
         set_precision(args.precision)
         spec = ARCHS.get(args.arch)

@@ -12,7 +12,7 @@ like on a shared machine (never run it beside a training run or the test suite).
   2e-4 β1 0.5, BCE from logits, iterating a ``tf.data`` dataset of 72 images
   (batch 16, drop_remainder: 4 steps per epoch) epoch by epoch, as the keras.io DCGAN
   example does.
-* ``cli-<precision>``: :func:`keras_medgan.training.run_training` exactly as
+* ``cli-<precision>``: :func:`keras_medgan.training.trainer.run_training` exactly as
   ``python -m keras_medgan.train --arch dcgan32`` runs it (every callback at its default
   cadence: metrics, progress, sample grids every 10 epochs, a checkpoint every 50),
   on one unit of 72 images. ``cli-default`` leaves ``--precision`` at its default;
@@ -37,7 +37,7 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from keras_medgan.console import quiet_tensorflow, wants_verbose
+from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
 quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever the level says
 
@@ -51,8 +51,8 @@ def reference_loop(precision: str, epochs: int, warmup: int, jit: bool, seed: in
     import numpy as np
     import tensorflow as tf
 
+    from keras_medgan.core.runtime import precision_policy
     from keras_medgan.models import ARCHS
-    from keras_medgan.runtime import precision_policy
 
     with precision_policy(precision):
         keras.utils.set_random_seed(seed)
@@ -113,7 +113,8 @@ def cli_path(
     """img/s of run_training as the train CLI calls it, and the precision it chose."""
     import numpy as np
 
-    from keras_medgan import runs, training
+    from keras_medgan.training import runs
+    from keras_medgan.training import trainer as training
 
     cli = {"arch": "dcgan32", "data": "phantom", "epochs": epochs, "jit": jit, "seed": seed}
     if precision is not None:

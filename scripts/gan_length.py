@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 
 def _study_config(args):
-    from keras_medgan.bench.training import TrainConfig
+    from keras_medgan.compare.classifier_training import TrainConfig
     from keras_medgan.study import StudyConfig
 
     train = TrainConfig(
@@ -60,9 +60,9 @@ def _study_config(args):
 
 def train_to(study, fold, unit: str, epochs: int, out: pathlib.Path) -> pathlib.Path:
     """Train (or continue) ``unit``'s GAN to ``epochs``; returns its exported .h5."""
-    from keras_medgan.runs import write_config
     from keras_medgan.study.runner import resolve_recipes
-    from keras_medgan.training import PreparedData, plan_units, run_training
+    from keras_medgan.training.runs import write_config
+    from keras_medgan.training.trainer import PreparedData, plan_units, run_training
 
     recipe = resolve_recipes(study, fold["class_names"])["p1"]
     config = recipe.config.replace(
@@ -129,10 +129,10 @@ def main(argv=None) -> int:
         args.folds, args.steps, args.seeds = 3, 20, 1
     import numpy as np
 
-    from keras_medgan.bench.arms import build_training_set
-    from keras_medgan.bench.cell import classifier_cell
-    from keras_medgan.features import get_extractor
-    from keras_medgan.sampling import synthesize_set
+    from keras_medgan.compare.arms import build_training_set
+    from keras_medgan.compare.cell import classifier_cell
+    from keras_medgan.evaluate.features import get_extractor
+    from keras_medgan.generators.sampling import synthesize_set
     from keras_medgan.study.runner import load_study_data
 
     args.out.mkdir(parents=True, exist_ok=True)

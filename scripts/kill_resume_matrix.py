@@ -84,7 +84,7 @@ elif point == "checkpoint-torn":
         die()
     tf.train.CheckpointManager.save = counted(tf.train.CheckpointManager.save, after=tear)
 elif point == "export":
-    import keras_medgan.export as export
+    import keras_medgan.generators.export as export
     real_replace = os.replace
     def replace(src, dst):
         if "generator_" in str(dst):
@@ -93,7 +93,7 @@ elif point == "export":
                 die()
         return real_replace(src, dst)
     export.os.replace = replace
-    import keras_medgan.jsonio as jsonio
+    import keras_medgan.core.jsonio as jsonio
     jsonio.os.replace = replace
 sys.argv = ["keras_medgan.train", *sys.argv[1:]]
 runpy.run_module("keras_medgan.train", run_name="__main__")

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from keras_medgan.console import format_duration, quiet_tensorflow
+from keras_medgan.core.console import format_duration, quiet_tensorflow
 
 AUGMENT_SETS = {
     "none": (),
@@ -136,10 +136,14 @@ def main(argv=None) -> int:
     )
     args = p.parse_args(argv)
     quiet_tensorflow()
-    from keras_medgan.bench.arms import build_training_set
-    from keras_medgan.bench.cell import seeds_of
-    from keras_medgan.bench.training import TrainConfig, predict_proba, train_classifier
-    from keras_medgan.stats import binary_metrics, log_loss
+    from keras_medgan.compare.arms import build_training_set
+    from keras_medgan.compare.cell import seeds_of
+    from keras_medgan.compare.classifier_training import (
+        TrainConfig,
+        predict_proba,
+        train_classifier,
+    )
+    from keras_medgan.evaluate.stats import binary_metrics, log_loss
     from keras_medgan.study.config import StudyConfig
     from keras_medgan.study.runner import load_study_data
 

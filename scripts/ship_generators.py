@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 
-from keras_medgan.console import add_verbose_flag, quiet_tensorflow
+from keras_medgan.core.console import add_verbose_flag, quiet_tensorflow
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -120,7 +120,7 @@ def read_run(run_dir: pathlib.Path) -> dict:
 def split_of(config: dict) -> int:
     """The split seed a run's config.json (a plain dict here: it is also stored in the
     results JSON) trained on, by the one rule TrainingConfig holds."""
-    from keras_medgan.training_config import TrainingConfig
+    from keras_medgan.training.config import TrainingConfig
 
     return TrainingConfig.from_dict(config).data_split_seed
 
@@ -151,7 +151,7 @@ def evaluate_candidate(
     import numpy as np
 
     from keras_medgan.evaluate.metrics import METRICS, EvalContext
-    from keras_medgan.sampling import synthesize_set
+    from keras_medgan.generators.sampling import synthesize_set
 
     fakes, fake_labels, class_names = synthesize_set(
         run_dir, n_per_class=N_FAKES, seed=0, precision="fp32"
@@ -220,7 +220,7 @@ def recipe_file(command: str) -> str | None:
 
 
 def machine() -> str:
-    from keras_medgan.runtime import cpu_flags
+    from keras_medgan.core.runtime import cpu_flags
 
     flags = cpu_flags()
     simd = [f for f in ("avx512_bf16", "amx_bf16", "avx512f", "avx2") if f in flags][:1]
@@ -247,8 +247,8 @@ def ship(
     real: dict,
     grid_dir: pathlib.Path,
 ) -> dict:
-    from keras_medgan.export import find_generators
-    from keras_medgan.pretrained import manifest_entry
+    from keras_medgan.generators.export import find_generators
+    from keras_medgan.generators.pretrained import manifest_entry
 
     target = models_root / name
     models_root.mkdir(parents=True, exist_ok=True)
@@ -325,7 +325,7 @@ def save_real_beside_fake(
 
     from keras_medgan.data.grid import save_grid
     from keras_medgan.data.pipeline import to_display_range
-    from keras_medgan.sampling import synthesize_set
+    from keras_medgan.generators.sampling import synthesize_set
 
     fakes, fake_labels, class_names = synthesize_set(
         run_dir, n_per_class=per_row, seed=0, precision="fp32"
@@ -405,8 +405,8 @@ def main(argv=None) -> int:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from keras_medgan.features import get_extractor
-    from keras_medgan.pretrained import read_manifest, write_manifest
+    from keras_medgan.evaluate.features import get_extractor
+    from keras_medgan.generators.pretrained import read_manifest, write_manifest
 
     candidates = dict(c.split("=", 1) for c in args.candidate)
     runs = {n: read_candidate(pathlib.Path(d)) for n, d in candidates.items()}

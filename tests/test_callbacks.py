@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_medgan import callbacks as cb
-from keras_medgan.console import format_duration
+from keras_medgan.core.console import format_duration
+from keras_medgan.training import callbacks as cb
 
 
 def test_format_duration():

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from keras_medgan import cli
-from keras_medgan.cli_help import TOOLS
+from keras_medgan.cli.stored_help import TOOLS
 from tests.conftest import subprocess_env
 
 

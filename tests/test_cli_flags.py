@@ -1,5 +1,5 @@
 """Every tool spells a shared idea the same way (issue #29): the flags of
-``keras_medgan.cli_flags.SHARED_FLAGS`` are added through ``add_flag`` everywhere, old
+``keras_medgan.cli.flags.SHARED_FLAGS`` are added through ``add_flag`` everywhere, old
 spellings parse but stay hidden, and docs/INTERFACES.md's table lists exactly them."""
 
 import argparse
@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from keras_medgan.cli_flags import SHARED_FLAGS, add_flag
-from keras_medgan.cli_help import TOOLS
+from keras_medgan.cli.flags import SHARED_FLAGS, add_flag
+from keras_medgan.cli.stored_help import TOOLS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OLD_SPELLINGS = {alias for flag in SHARED_FLAGS.values() for alias in flag.aliases}
@@ -112,7 +112,7 @@ def test_old_spellings_still_parse_to_the_new_names():
 
 
 def test_precision_default_is_auto_where_a_network_trains_or_generates():
-    from keras_medgan.runtime import PRECISIONS
+    from keras_medgan.core.runtime import PRECISIONS
 
     assert sorted(SHARED_FLAGS["--precision"].kwargs["choices"]) == sorted(PRECISIONS.names())
     for tool in ("synthesize", "benchmark"):
@@ -126,7 +126,7 @@ def _minimal(tool):
 
 
 def test_classifier_auto_precision_is_fp32_on_a_cpu(monkeypatch):
-    from keras_medgan import runtime
+    from keras_medgan.core import runtime
 
     monkeypatch.setattr(runtime, "gpu_compute_capability", lambda: None)
     assert runtime.resolve_classifier_precision("auto") is None

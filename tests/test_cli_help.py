@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from keras_medgan.cli_help import (
+from keras_medgan.cli.stored_help import (
     HELP_DIR,
     TOOLS,
     help_key,

@@ -3,7 +3,7 @@ resolver is built from a simulated SLURM job step, memory growth from fake devic
 
 import pytest
 
-from keras_medgan import runtime
+from keras_medgan.core import runtime
 
 SLURM_STEP = {
     "SLURM_PROCID": "1",

@@ -16,7 +16,7 @@ from keras_medgan.models import ARCHS
 @pytest.mark.parametrize("arch", ARCHS.names())
 @pytest.mark.parametrize("num_classes", [0, 2], ids=["unconditional", "conditional"])
 def test_every_arch_builds_exports_reloads_safely_and_generates(arch, num_classes, tmp_path):
-    from keras_medgan.export import export_generator, load_generator, make_model_card
+    from keras_medgan.generators.export import export_generator, load_generator, make_model_card
 
     spec = ARCHS.get(arch)
     if num_classes and not spec.supports_conditional:
@@ -61,7 +61,7 @@ def test_every_arch_builds_exports_reloads_safely_and_generates(arch, num_classe
 
 def _thumbnails():
     """A 64-feature extractor (every 4th pixel): FID's matrix square root stays tiny."""
-    from keras_medgan.features import FeatureExtractor
+    from keras_medgan.evaluate.features import FeatureExtractor
 
     return FeatureExtractor(
         name="thumbnails",

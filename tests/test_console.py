@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from keras_medgan.console import NOISE, Progress, _DropNoise, wants_verbose
+from keras_medgan.core.console import NOISE, Progress, _DropNoise, wants_verbose
 
 # absl/glog-style C++ log lines: "I0000 00:00:…", "E0000 …", and absl's preamble.
 TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)", re.MULTILINE)
@@ -89,7 +89,7 @@ def test_output_cut_by_a_closed_pipe_ends_quietly():
     import sys
 
     code = (
-        "from keras_medgan.console import run_main\n"
+        "from keras_medgan.core.console import run_main\n"
         "def main():\n"
         "    for i in range(200000):\n"
         "        print('line', i)\n"

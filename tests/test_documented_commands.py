@@ -23,13 +23,13 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # tool module → the module holding build_parser (and an EPILOG with examples)
 TOOLS = {
-    "keras_medgan.train": "keras_medgan.train",
-    "keras_medgan.synthesize": "keras_medgan.synthesize",
-    "keras_medgan.benchmark": "keras_medgan.benchmark",
-    "keras_medgan.evaluate": "keras_medgan.evaluate.cli",
-    "keras_medgan.data": "keras_medgan.data.cli",
-    "keras_medgan.turing": "keras_medgan.turing.cli",
-    "keras_medgan.study": "keras_medgan.study.cli",
+    "keras_medgan.train": "keras_medgan.cli.train",
+    "keras_medgan.synthesize": "keras_medgan.cli.synthesize",
+    "keras_medgan.benchmark": "keras_medgan.cli.benchmark",
+    "keras_medgan.evaluate": "keras_medgan.cli.evaluate",
+    "keras_medgan.data": "keras_medgan.cli.data",
+    "keras_medgan.turing": "keras_medgan.cli.turing",
+    "keras_medgan.study": "keras_medgan.cli.study",
 }
 COMMAND = re.compile(r"python3? -m (keras_medgan(?:\.\w+)+)(.*)")
 FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)

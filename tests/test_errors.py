@@ -6,7 +6,7 @@ import io
 import pkgutil
 
 import keras_medgan
-from keras_medgan.errors import KerasMedganError, report
+from keras_medgan.core.errors import KerasMedganError, report
 
 
 def _error_classes():
@@ -37,7 +37,7 @@ def test_every_error_class_shares_the_base_and_keeps_its_builtin_base():
 
 def test_exit_codes_bad_input_2_a_failed_run_1():
     from keras_medgan.data import DataError
-    from keras_medgan.training import DiskFullError, TrainingError
+    from keras_medgan.training.trainer import DiskFullError, TrainingError
 
     stream = io.StringIO()
     assert report(DataError("scans/a.png: not an image"), stream) == 2

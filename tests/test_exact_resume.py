@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from keras_medgan import callbacks as cb
+from keras_medgan.training import callbacks as cb
 from tests.conftest import subprocess_env
 
 PHANTOM = "phantom:n=40,size=128"  # 14 training images per class: one batch of 8 per epoch

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_medgan.export import (
+from keras_medgan.generators.export import (
     CARD_KEYS,
     EXPORT_FORMATS,
     GeneratorLoadError,
@@ -200,7 +200,7 @@ def test_unknown_custom_layer_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_compute_in_recasts_a_generator_and_keeps_its_function(tmp_path):
-    from keras_medgan.export import compute_in
+    from keras_medgan.generators.export import compute_in
 
     g = tiny_generator()
     assert compute_in(g, "fp32") is g  # already fp32: nothing to copy

@@ -1,9 +1,9 @@
-"""The pluggable feature extractors (keras_medgan.features)."""
+"""The pluggable feature extractors (keras_medgan.evaluate.features)."""
 
 import numpy as np
 import pytest
 
-from keras_medgan.features import (
+from keras_medgan.evaluate.features import (
     FEATURE_EXTRACTORS,
     FeatureExtractorError,
     get_extractor,

@@ -91,6 +91,75 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph()
-    assert len(graph) > 80 and "keras_medgan.training" in graph  # the walk found the package
-    assert graph["keras_medgan.pretrained"] >= {"keras_medgan.sampling", "keras_medgan.shipped"}
+    assert (
+        len(graph) > 80 and "keras_medgan.training.trainer" in graph
+    )  # the walk found the package
+    assert graph["keras_medgan.generators.pretrained"] >= {
+        "keras_medgan.generators.sampling",
+        "keras_medgan.generators.shipped",
+    }
     assert cycles(graph) == []
+
+
+#: Each folder of the package and the folders it may import (docs/INTERFACES.md's map).
+#: A folder imports only folders listed before it here; ``cli`` sits on top.
+MAY_IMPORT = {
+    "core": set(),
+    "data": {"core"},
+    "models": {"core"},
+    "gans": {"core", "models"},
+    "generators": {"core", "models"},
+    "evaluate": {"core", "data", "models", "generators"},
+    "training": {"core", "data", "models", "gans", "generators"},
+    "compare": {"core", "data", "models", "generators", "evaluate"},
+    "study": {"core", "data", "models", "generators", "evaluate", "training", "compare"},
+    "turing": {"core", "data", "generators", "evaluate"},
+}
+MAY_IMPORT["cli"] = set(MAY_IMPORT)  # and any folder may read keras_medgan._version
+
+
+def folder_of(module: str) -> str:
+    """``keras_medgan.training.runs`` → ``training``; a top-level module → its own name."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def entry_module(module: str) -> bool:
+    """The package's ``__init__`` and the ``python -m`` entry points (the top-level modules
+    and the ``__main__`` files): they only hand the command line to ``cli``."""
+    return module.count(".") <= 1 or module.endswith(".__main__")
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    found = []
+    for module, imported in sorted(graph.items()):
+        if entry_module(module):
+            continue
+        folder = folder_of(module)
+        for target in sorted(imported):
+            other = folder_of(target)
+            if other not in (folder, "_version") and other not in MAY_IMPORT[folder]:
+                found.append(f"{module} imports {target}")
+    return found
+
+
+def test_the_layer_check_finds_a_planted_upward_import():
+    planted = {"keras_medgan.data.dicom": {"keras_medgan.training.runs"}}
+    assert layer_violations(planted) == [
+        "keras_medgan.data.dicom imports keras_medgan.training.runs"
+    ]
+    assert layer_violations({"keras_medgan.data.__main__": {"keras_medgan.cli.data"}}) == []
+
+
+def test_every_folder_imports_only_the_folders_below_it():
+    graph = import_graph()
+    folders = {folder_of(m) for m in graph if not entry_module(m)}
+    assert folders == set(MAY_IMPORT)  # a new folder gets its line in MAY_IMPORT
+    assert layer_violations(graph) == []
+
+
+def test_the_top_level_holds_only_folders_and_entry_points():
+    top = {p.stem for p in PACKAGE.glob("*.py")}
+    assert top == {"__init__", "_version", "train", "synthesize", "benchmark"}
+    for name in ("train", "synthesize", "benchmark"):
+        text = (PACKAGE / f"{name}.py").read_text()
+        assert len(text.splitlines()) < 10 and f"keras_medgan.cli.{name}" in text

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_medgan.jsonio import jsonable
+from keras_medgan.core.jsonio import jsonable
 
 
 def test_numpy_types_become_python_and_the_result_is_strict_json():

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from keras_medgan import losses
+from keras_medgan.gans import losses
 
 
 def softplus(x):

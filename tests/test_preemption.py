@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from keras_medgan.console import EXIT_PREEMPTED, Preemption
+from keras_medgan.core.console import EXIT_PREEMPTED, Preemption
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1"])
@@ -25,7 +25,7 @@ def test_inside_a_training_loop_the_first_signal_waits_for_the_epoch_end():
     at its next epoch end, so the epoch in progress is not thrown away; a second signal
     stops at once. Outside a loop (start-up, export) the signal interrupts at once.
     tests/test_exact_resume.py runs it end to end."""
-    from keras_medgan.console import stop_at_epoch_end, stop_requested
+    from keras_medgan.core.console import stop_at_epoch_end, stop_requested
 
     with Preemption() as stop:
         assert stop_requested() is None
@@ -47,9 +47,9 @@ def test_a_study_stopped_inside_a_gan_cell_says_so_in_one_line(
 ):
     """Ctrl-C (or SIGTERM) while a GAN cell trains: the cell keeps its last epoch and the
     study ends with one line and 130 (143 for a scheduler's signal), not a traceback."""
+    from keras_medgan.cli.study import main as study_main
     from keras_medgan.study import runner
-    from keras_medgan.study.cli import main as study_main
-    from keras_medgan.training import TrainingInterrupted
+    from keras_medgan.training.trainer import TrainingInterrupted
 
     def stopped(study, cell):
         if signalled:

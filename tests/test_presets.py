@@ -5,10 +5,10 @@ import pathlib
 
 import pytest
 
-from keras_medgan import presets
+from keras_medgan.core import presets
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.models import ARCHS
-from keras_medgan.runs import resolve_config
+from keras_medgan.training.runs import resolve_config
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_a_built_package_carries_the_recipes(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     packaged = sorted(p.name for p in (build / "keras_medgan" / "recipes").glob("*.yaml"))
     assert packaged == sorted(p.name for p in (REPO / "experiments").glob("*.yaml"))
-    code = "import keras_medgan.presets as p; print(p.PRESETS_DIR)"
+    code = "import keras_medgan.core.presets as p; print(p.PRESETS_DIR)"
     found = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import keras_medgan
-from keras_medgan import pretrained
-from keras_medgan.export import export_generator, make_model_card
-from keras_medgan.synthesize import main as synthesize
+from keras_medgan.cli.synthesize import main as synthesize
+from keras_medgan.generators import pretrained
+from keras_medgan.generators.export import export_generator, make_model_card
 from tests.standins import tiny_generator
 
 CLASSES = ["normal", "hemorrhage"]
@@ -88,10 +88,10 @@ def test_load_pretrained_generates_each_class(shipped, name):
 
 
 def test_load_pretrained_draws_what_synthesize_writes(shipped, tmp_path, monkeypatch):
-    """One seed rule (keras_medgan.sampling) for the Python API, the CLI and the benchmark."""
+    """One seed rule (keras_medgan.generators.sampling) for the Python API, the CLI and the benchmark."""
     import cv2
 
-    from keras_medgan.bench.generators import load_generator_set
+    from keras_medgan.compare.generators import load_generator_set
     from keras_medgan.data.pipeline import to_uint8
 
     monkeypatch.setenv("KERAS_MEDGAN_MODELS", str(shipped))
@@ -190,7 +190,7 @@ def test_synthesize_model_and_list(shipped, tmp_path, monkeypatch, capsys):
 
 
 def test_benchmark_accepts_a_shipped_name(shipped, monkeypatch):
-    from keras_medgan.bench.generators import load_generator_set
+    from keras_medgan.compare.generators import load_generator_set
 
     monkeypatch.setenv("KERAS_MEDGAN_MODELS", str(shipped))
     gen_set = load_generator_set(
@@ -239,7 +239,7 @@ def test_card_swd_is_measured_again_within_two_percent(name, shared_head_ct):
     256 fakes per class (seed 0, fp32) against the val + test images of split seed 0."""
     from keras_medgan.data import load_image_set
     from keras_medgan.evaluate.swd import swd_repeats
-    from keras_medgan.sampling import synthesize_set
+    from keras_medgan.generators.sampling import synthesize_set
 
     model = pretrained.load_pretrained(name, precision="fp32")
     fakes, labels, class_names = synthesize_set(model.generators, n_per_class=256, seed=0)

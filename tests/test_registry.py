@@ -1,6 +1,6 @@
 import pytest
 
-from keras_medgan.registry import Registry
+from keras_medgan.core.registry import Registry
 
 
 def test_register_get_and_names():
@@ -42,7 +42,7 @@ def test_unregister_removes_and_unknown_names_are_listed():
 def test_add_registers_under_the_objects_own_name():
     from dataclasses import dataclass
 
-    from keras_medgan.registry import Registry
+    from keras_medgan.core.registry import Registry
 
     reg = Registry("thing")
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from keras_medgan import train
-from keras_medgan.runs import ConfigError, named_run_dir
+from keras_medgan.cli import train
+from keras_medgan.training.runs import ConfigError, named_run_dir
 
 
 def _cmd(tmp_path, epochs):

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from keras_medgan import runs
-from keras_medgan.runs import RunLockedError, file_lock, run_lock
+from keras_medgan.training import runs
+from keras_medgan.training.runs import RunLockedError, file_lock, run_lock
 
 
 def test_a_file_lock_excludes_a_second_holder_and_is_removed_on_exit(tmp_path):

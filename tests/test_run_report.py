@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from keras_medgan.run_report import MAX_SAMPLE_GRIDS, write_run_report
+from keras_medgan.training.run_report import MAX_SAMPLE_GRIDS, write_run_report
 
 
 def _png(path, value=0.5):

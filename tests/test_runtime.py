@@ -4,7 +4,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from keras_medgan import runtime
+from keras_medgan.core import runtime
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_precision_policy_restores_the_global_policy(restore_policy):
 def test_grappler_options_apply_inside_and_restore_after():
     import tensorflow as tf
 
-    from keras_medgan.runtime import grappler_options
+    from keras_medgan.core.runtime import grappler_options
 
     before = tf.config.optimizer.get_experimental_options().get("remapping", True)
     with grappler_options(remapping=False):

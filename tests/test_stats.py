@@ -1,11 +1,11 @@
-"""keras_medgan.stats against hand-computed confusion matrices and known statistics."""
+"""keras_medgan.evaluate.stats against hand-computed confusion matrices and known statistics."""
 
 import math
 
 import numpy as np
 import pytest
 
-from keras_medgan import stats
+from keras_medgan.evaluate import stats
 
 
 def test_binary_metrics_hand_computed_confusion():
@@ -134,7 +134,7 @@ def test_binomial_test_exact_values():
 
 
 def test_wilson_interval_known_values_and_bounds():
-    from keras_medgan.stats import wilson_ci
+    from keras_medgan.evaluate.stats import wilson_ci
 
     low, high = wilson_ci(3, 4)  # hand-computed: centre 0.6275, half 0.3269 (z = 1.96)
     assert low == pytest.approx(0.3006, abs=1e-3) and high == pytest.approx(0.9544, abs=1e-3)

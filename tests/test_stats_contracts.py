@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from keras_medgan import stats
-from keras_medgan.bench.endpoints import average_metrics, score_predictions
+from keras_medgan.compare.endpoints import average_metrics, score_predictions
+from keras_medgan.evaluate import stats
 
 NAN = float("nan")
 

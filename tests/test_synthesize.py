@@ -5,9 +5,9 @@ import csv
 import numpy as np
 import pytest
 
-from keras_medgan.export import export_generator, make_model_card, slug
-from keras_medgan.sampling import synthesize_set
-from keras_medgan.synthesize import main, to_uint8, write_set
+from keras_medgan.cli.synthesize import main, to_uint8, write_set
+from keras_medgan.generators.export import export_generator, make_model_card, slug
+from keras_medgan.generators.sampling import synthesize_set
 from tests.standins import lambda_generator, tiny_generator
 
 CLASSES = ["normal", "hemorrhage"]
@@ -194,8 +194,8 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
         == 0
     )
     assert calls == [(8, 6, 0.25, 0)]
-    from keras_medgan.export import load_generator
-    from keras_medgan.sampling import class_seed
+    from keras_medgan.generators.export import load_generator
+    from keras_medgan.generators.sampling import class_seed
 
     gen = load_generator(run_dir / "export" / "generator_normal.h5", precision="auto")  # as the CLI
     all8 = gen.generate(8, seed=class_seed(0, 0))

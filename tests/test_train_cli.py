@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_medgan import train
+from keras_medgan.cli import train
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.gans.bce import BCEGAN
 from keras_medgan.gans.options import Option
@@ -173,7 +173,7 @@ def test_one_epoch_writes_a_complete_run_folder(tmp_path, capsys):
         assert f"id='unit-{unit}'" in page
     assert "src='samples/" not in page and page.count("data:image/png;base64,") == 6
 
-    from keras_medgan.synthesize import main as synthesize
+    from keras_medgan.cli.synthesize import main as synthesize
 
     assert synthesize(["--generator", str(run), "--n", "3", "--out", str(tmp_path / "s")]) == 0
     assert len(list((tmp_path / "s").rglob("*.png"))) == 6
@@ -293,14 +293,14 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     assert _ckpt_value(run, "normal", EPOCH) == 3
     card = json.loads((run / "export" / "generator_normal.json").read_text())
     assert card["epochs"] == 3
-    from keras_medgan.export import load_generator
+    from keras_medgan.generators.export import load_generator
 
     images = load_generator(run / "export" / "generator_normal.h5").generate(4)
     assert np.isfinite(images).all()
 
 
 def test_an_exploding_loss_stops_like_nan(tmp_path, capsys):
-    from keras_medgan.callbacks import is_finite_logs
+    from keras_medgan.training.callbacks import is_finite_logs
 
     assert is_finite_logs({"d_loss": 3.0, "g_loss": -2.0}, limit=5.0)
     assert not is_finite_logs({"d_loss": 3.0, "g_loss": 1e14}, limit=1e6)
@@ -362,7 +362,7 @@ def test_conditional_run_exports_one_conditional_generator(tmp_path):
 
 
 def test_yaml_config_sits_between_defaults_and_flags(tmp_path):
-    from keras_medgan.runs import resolve_config
+    from keras_medgan.training.runs import resolve_config
 
     yaml_config = {
         "arch": "dcgan32",
@@ -381,7 +381,7 @@ def test_yaml_config_sits_between_defaults_and_flags(tmp_path):
 def test_every_experiment_yaml_resolves():
     import pathlib
 
-    from keras_medgan.runs import read_yaml_config, resolve_config
+    from keras_medgan.training.runs import read_yaml_config, resolve_config
 
     files = sorted((pathlib.Path(__file__).resolve().parents[1] / "experiments").glob("*.yaml"))
     resolved = set()
@@ -474,8 +474,8 @@ def test_missing_real_data_set_is_exit_2_without_traceback(tmp_path, capsys):
 
 
 def test_empty_class_is_named():
-    from keras_medgan.runs import resolve_config
-    from keras_medgan.training import EmptyClassError, plan_units
+    from keras_medgan.training.runs import resolve_config
+    from keras_medgan.training.trainer import EmptyClassError, plan_units
 
     config = resolve_config({"arch": "dcgan32", "data": "x", "batch_size": 2})
     images = np.zeros((4, 32, 32, 1), np.float32)
@@ -484,8 +484,8 @@ def test_empty_class_is_named():
 
 
 def test_classes_sharing_a_file_name_are_refused():
-    from keras_medgan.runs import resolve_config
-    from keras_medgan.training import ClassNameError, plan_units
+    from keras_medgan.training.runs import resolve_config
+    from keras_medgan.training.trainer import ClassNameError, plan_units
 
     config = resolve_config({"arch": "dcgan32", "data": "x", "batch_size": 2})
     images = np.zeros((4, 32, 32, 1), np.float32)
@@ -507,7 +507,7 @@ def test_module_entry_point_exits_2_on_bad_arch():
 
 
 def test_a_run_folder_in_use_is_refused(tmp_path, capsys):
-    from keras_medgan import runs
+    from keras_medgan.training import runs
 
     out = tmp_path / "runs"
     assert (
@@ -603,7 +603,7 @@ def test_ctrl_c_at_an_epoch_boundary_keeps_that_epoch_exactly(tmp_path, capsys):
 
 
 def test_an_export_mixing_epochs_is_written_again_on_resume(tmp_path, capsys):
-    from keras_medgan.export import export_is_complete, load_generator
+    from keras_medgan.generators.export import export_is_complete, load_generator
 
     run = _tiny_run(tmp_path, "--epochs", "2")
     export = run / "export"
@@ -635,7 +635,7 @@ def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, 
 
 def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     """metrics.jsonl/.csv lines past the restored epoch are dropped (those epochs rerun)."""
-    from keras_medgan.training import drop_metrics_after, read_history
+    from keras_medgan.training.trainer import drop_metrics_after, read_history
 
     lines = [
         {"class": c, "epoch": e, "d_loss": 0.1 * e, "time": 0.0}
@@ -659,7 +659,7 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
 
 def test_split_seed_fixes_the_split_while_seed_redraws_the_init():
     """--split-seed keeps the GAN's training images; the model card records that split."""
-    from keras_medgan import train
+    from keras_medgan.cli import train
 
     def resolved(*flags):
         argv = ["--arch", "dcgan32", "--data", "phantom", *flags]
@@ -719,7 +719,7 @@ def test_pggan_trains_a_stage_in_fp16_with_every_critic_step_after_the_first_sca
     is applied, and the exported generator gives finite images."""
     import tensorflow as tf
 
-    from keras_medgan.export import load_generator
+    from keras_medgan.generators.export import load_generator
 
     recipe = tmp_path / "pggan.yaml"
     recipe.write_text(
@@ -767,7 +767,7 @@ def test_export_stages_is_refused_for_a_single_stage_arch(tmp_path, capsys):
 
 
 def test_fp16_on_a_cpu_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
-    from keras_medgan import runtime
+    from keras_medgan.core import runtime
 
     monkeypatch.setattr(runtime, "gpu_compute_capability", lambda: None)
     argv = [
@@ -788,7 +788,7 @@ def test_fp16_on_a_cpu_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
 def test_export_formats_on_request_and_changed_on_resume(tmp_path, capsys):
     """SavedModel only when asked; a finished run resumed with other formats is exported
     again in exactly those (a left-over format would describe other weights)."""
-    from keras_medgan.export import export_is_complete
+    from keras_medgan.generators.export import export_is_complete
 
     run = _tiny_run(tmp_path, "--epochs", "1", "--export-formats", "h5,savedmodel")
     export = run / "export"
@@ -823,7 +823,7 @@ def test_export_formats_on_request_and_changed_on_resume(tmp_path, capsys):
     ],
 )
 def test_run_folders_are_named_by_the_data_not_its_kind(data, label, tmp_path):
-    from keras_medgan.runs import data_label, new_run_dir
+    from keras_medgan.training.runs import data_label, new_run_dir
 
     assert data_label(data) == label
     assert new_run_dir(tmp_path, "dcgan64", data).name.endswith(f"-dcgan64-{label}")
@@ -832,7 +832,7 @@ def test_run_folders_are_named_by_the_data_not_its_kind(data, label, tmp_path):
 def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path, capsys, monkeypatch):
     import errno
 
-    from keras_medgan import training
+    from keras_medgan.training import trainer as training
 
     def full_disk(generator, export_dir, name, card, formats):
         tmp = export_dir / f".tmp-generator_{name}.h5"

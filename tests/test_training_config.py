@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from keras_medgan import runs
-from keras_medgan.training_config import TrainingConfig
+from keras_medgan.training import runs
+from keras_medgan.training.config import TrainingConfig
 
 #: the keys a dcgan32 config.json held before the type existed (file format unchanged)
 DCGAN32_KEYS = {

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_medgan import vetting
-from keras_medgan.export import GeneratorLoadError, load_generator
+from keras_medgan.generators import vetting
+from keras_medgan.generators.export import GeneratorLoadError, load_generator
 from keras_medgan.models import ARCHS
 from tests.standins import tiny_generator
 

@@ -1,6 +1,6 @@
-"""``python -m keras_medgan.data``: see keras_medgan/data/cli.py."""
+"""``python -m keras_medgan.data``: see keras_medgan/cli/data.py."""
 
-from keras_medgan.console import run_main
-from keras_medgan.data.cli import main
+from keras_medgan.cli.data import main
+from keras_medgan.core.console import run_main
 
 run_main(main)

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from keras_medgan.console import Progress
+from keras_medgan.core.console import Progress
 from keras_medgan.data.dicom import read_dicom
 from keras_medgan.data.errors import DataError, SkipLog
 from keras_medgan.data.readers import DICOM_SUFFIXES, is_candidate, suffix_kind

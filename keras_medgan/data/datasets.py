@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keras_medgan.core.registry import Registry, unknown_name_message
 from keras_medgan.data import labels as L
 from keras_medgan.data.errors import DataError, SkipLog
 from keras_medgan.data.nifti import is_nifti
 from keras_medgan.data.phantom import PhantomParams, ensure_phantom
-from keras_medgan.registry import Registry, unknown_name_message
 
 
 @dataclass(frozen=True)

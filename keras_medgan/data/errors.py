@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from keras_medgan.errors import KerasMedganError
+from keras_medgan.core.errors import KerasMedganError
 
 log = logging.getLogger("keras_medgan.data")
 

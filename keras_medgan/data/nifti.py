@@ -13,9 +13,9 @@ import os
 
 import numpy as np
 
+from keras_medgan.core.registry import Registry
 from keras_medgan.data.errors import DataError, file_error
 from keras_medgan.data.windows import apply_window, minmax, parse_window
-from keras_medgan.registry import Registry
 
 NIFTI_HINT = "pip install keras_medgan[nifti]"
 NIFTI_SUFFIXES = (".nii", ".nii.gz")

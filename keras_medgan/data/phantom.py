@@ -486,7 +486,7 @@ def ensure_phantom(
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".phantom-{params.key()}-", dir=root))
-    from keras_medgan.console import Progress
+    from keras_medgan.core.console import Progress
 
     bar = Progress(params.n, f"generating phantom ({params.n} slices)")
     try:

@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from keras_medgan.console import Progress
+from keras_medgan.core.console import Progress
+from keras_medgan.core.registry import Registry
 from keras_medgan.data.datasets import resolve_dataset
 from keras_medgan.data.errors import DataError, SkipLog, log
 from keras_medgan.data.labels import Record
@@ -32,7 +33,6 @@ from keras_medgan.data.readers import (
     suffix_kind,
 )
 from keras_medgan.data.windows import parse_window
-from keras_medgan.registry import Registry
 
 #: P1 split 144 / 34 / 22 of 200 → train / val / test fractions.
 SPLIT_RATIOS = (144 / 200, 34 / 200, 22 / 200)

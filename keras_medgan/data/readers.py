@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_medgan.core.registry import Registry
 from keras_medgan.data.dicom import read_dicom
 from keras_medgan.data.errors import file_error
 from keras_medgan.data.images import IMAGE_SUFFIXES, read_image
 from keras_medgan.data.nifti import NIFTI_SUFFIXES, read_nifti
-from keras_medgan.registry import Registry
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima", "")
 

@@ -34,9 +34,9 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from keras_medgan.core.jsonio import write_text_atomic
+from keras_medgan.core.registry import Registry
 from keras_medgan.data.pipeline import ImageSet
-from keras_medgan.jsonio import write_text_atomic
-from keras_medgan.registry import Registry
 
 NEAR_CONSTANT_STD = 0.02  # 1 % of the [-1, 1] range
 IMBALANCE_RATIO = 4.0

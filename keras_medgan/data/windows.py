@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_medgan.core.registry import Registry
 from keras_medgan.data.errors import DataError
-from keras_medgan.registry import Registry
 
 
 @dataclass(frozen=True)

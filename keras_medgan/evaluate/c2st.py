@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy import stats as sp_stats
 
-from keras_medgan.console import Progress
+from keras_medgan.core.console import Progress
 
 REAL, FAKE = 1, 0
 PROBE = "probe"
@@ -110,7 +110,7 @@ def out_of_fold_scores(
     # One model and one traced train step for all folds: each fold restarts from the same
     # seeded initial weights with a zeroed optimizer (tracing per fold costs more than the
     # few hundred tiny steps a fold trains for).
-    from keras_medgan.runtime import grappler_options
+    from keras_medgan.core.runtime import grappler_options
 
     keras.utils.set_random_seed(int(seed))
     model = _build(classifier, x.shape[1:])
@@ -163,7 +163,7 @@ def c2st(
     exactly 50 %. ``p_value`` is the one-sided test of Lopez-Paz & Oquab (accuracy > ½);
     ``p_value_two_sided`` is also given.
     """
-    from keras_medgan.stats import binary_metrics
+    from keras_medgan.evaluate.stats import binary_metrics
 
     real, fake = _check(real, "real images"), _check(fake, "fake images")
     n = min(len(real), len(fake))
@@ -241,3 +241,28 @@ def keep_most_realistic(
     order = np.argsort(-realism, kind="stable")
     keep = max(1, math.ceil(fraction * len(fake) - 1e-9))
     return order[:keep].astype(np.int64)
+
+
+def most_realistic_selector(fraction: float, real_images_of, batch_size: int = 256):
+    """A ``select`` for ``generators.sampling.synthesize_set``: generate ⌈n / fraction⌉, keep the n most realistic.
+
+    Realism is scored by the evaluation stage's classifier two-sample test (P1's future
+    work: "discard unrealistic fakes with a C2ST") against ``real_images_of(name, gen)``,
+    the real training images of the same class (the CLI loads them from the data set;
+    the study passes its fold's training part, so the filter never sees a test image).
+    """
+
+    def select(name: str, gen, n: int, seed: int) -> np.ndarray:
+        real = real_images_of(name, gen)
+        if len(real) == 0:
+            raise ValueError(f"no real images of class {name!r} to score realism against")
+        total = math.ceil(n / fraction)
+        label = gen.label_index(name) if gen.conditional else None
+        fake = gen.generate(total, label=label, seed=seed, batch_size=batch_size)
+        keep = [int(i) for i in keep_most_realistic(fake, real, n / total, seed=0)][:n]
+        if len(keep) < n:  # rounding in the scorer: top up in generation order
+            chosen = set(keep)
+            keep += [i for i in range(total) if i not in chosen][: n - len(keep)]
+        return fake[np.asarray(keep, np.int64)]
+
+    return select

@@ -7,7 +7,7 @@ unbiased squared MMD with the cubic polynomial kernel ``k(x, y) = (xᵀy/d + 1)�
 over random subsets — and beside a real-vs-real baseline (two halves of the real set),
 which tells the user what "as good as real" looks like at their sample size.
 
-The activations come from a pluggable extractor (``keras_medgan.features``): which one was
+The activations come from a pluggable extractor (``keras_medgan.evaluate.features``): which one was
 used is always named in the output, because numbers from different extractors are not
 comparable. Pure numpy/scipy functions on ``[N, D]`` arrays.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from keras_medgan.stats import percentile_interval
+from keras_medgan.evaluate.stats import percentile_interval
 
 
 def gaussian_stats(features: np.ndarray):

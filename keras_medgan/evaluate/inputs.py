@@ -3,7 +3,7 @@
 ``--data`` is a dataset spec for ``keras_medgan.data.load_image_set`` (a registry name,
 ``folder:PATH``, ``csv:PATH`` …). ``--generators`` is either an exported generator (a
 file, an ``export/`` folder, a run folder or a shipped model's name — loaded through
-``keras_medgan.sampling.synthesize_set``), or a folder of images (e.g. what the
+``keras_medgan.generators.sampling.synthesize_set``), or a folder of images (e.g. what the
 synthesize CLI wrote: ``<class>/<class>_00000.png`` + ``labels.csv``), read here with the
 data package's image reader and mapped to [-1, 1]. Input files are only ever read.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from keras_medgan.errors import KerasMedganError
+from keras_medgan.core.errors import KerasMedganError
 
 
 class InputError(KerasMedganError, ValueError):
@@ -155,7 +155,7 @@ def load_fake(
     trust_model: bool = False,
 ) -> ImageSet:
     """Fake images from a generator / run folder (sampled) or from a folder of images."""
-    from keras_medgan.sampling import is_shipped_name, synthesize_set
+    from keras_medgan.generators.sampling import is_shipped_name, synthesize_set
 
     path = pathlib.Path(spec)
     if not path.exists() and not is_shipped_name(spec):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_medgan.core.registry import Registry
 from keras_medgan.evaluate import c2st as c2st_mod
 from keras_medgan.evaluate import fid as fid_mod
 from keras_medgan.evaluate import memorization as mem_mod
@@ -23,7 +24,6 @@ from keras_medgan.evaluate import ssim as ssim_mod
 from keras_medgan.evaluate import swd as swd_mod
 from keras_medgan.evaluate import training_log
 from keras_medgan.evaluate.figures import save_curve, save_pairs_grid, save_tsne
-from keras_medgan.registry import Registry
 
 
 @dataclass

@@ -12,9 +12,9 @@ import html
 import json
 import os
 
+from keras_medgan.core.jsonio import jsonable as _jsonable
+from keras_medgan.core.jsonio import write_text_atomic
 from keras_medgan.evaluate.tables import rows_for
-from keras_medgan.jsonio import jsonable as _jsonable
-from keras_medgan.jsonio import write_text_atomic
 
 HEADER = ["quantity", "value", "real vs real", "good"]
 

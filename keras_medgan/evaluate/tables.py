@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from keras_medgan.registry import Registry
+from keras_medgan.core.registry import Registry
 
 __all__ = ["TABLES", "rows_for"]
 

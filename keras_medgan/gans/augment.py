@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from keras import ops
 
-from keras_medgan.registry import Registry
+from keras_medgan.core.registry import Registry
 
 DIFF_AUGMENTS: Registry = Registry("DiffAugment transform")
 

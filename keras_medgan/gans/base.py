@@ -4,7 +4,7 @@ A loss family is a ``keras.Model`` subclass of :class:`GAN` trained with the ord
 ``model.fit(dataset, callbacks=...)`` (batches of ``(images, one_hot)``; see
 ``keras_medgan.data.make_tf_dataset``). It does not write a train step. It supplies:
 
-* a pure loss pair from :mod:`keras_medgan.losses` (``discriminator_loss`` /
+* a pure loss pair from :mod:`keras_medgan.gans.losses` (``discriminator_loss`` /
   ``generator_loss``);
 * optional regularisers: gradient penalty on interpolates (``gp_weight``), R1 on reals
   (``r1_weight``), both in :meth:`GAN.penalty`; ProGAN adds drift; weight clipping is a
@@ -43,9 +43,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_medgan import losses
+from keras_medgan.core.registry import Registry
+from keras_medgan.gans import losses
 from keras_medgan.gans.options import Option, option_defaults, resolve_options
-from keras_medgan.registry import Registry
 
 GAN_FAMILIES: Registry[type] = Registry("GAN family")
 
@@ -262,7 +262,7 @@ class GAN(keras.Model):
         ``RECIPE`` keys read from their recipe file (the one place the numbers live)."""
         values = dict(cls.FAMILY_DEFAULTS)
         if cls.RECIPE is not None:
-            from keras_medgan.presets import recipe_defaults
+            from keras_medgan.core.presets import recipe_defaults
 
             name, keys = cls.RECIPE
             recipe = recipe_defaults(name)

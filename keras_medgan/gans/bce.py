@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from keras import ops
 
-from keras_medgan import losses
+from keras_medgan.gans import losses
 from keras_medgan.gans.augment import diff_augment, parse_policy
 from keras_medgan.gans.base import GAN, GAN_FAMILIES
 from keras_medgan.gans.options import Option, at_least, one_of, within

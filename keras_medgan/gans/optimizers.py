@@ -11,9 +11,10 @@ from typing import Any
 
 import keras
 
+from keras_medgan.core.registry import Registry
+
 # the registry; the package's __init__ fills it before any submodule is used
 from keras_medgan.gans.base import GAN_FAMILIES
-from keras_medgan.registry import Registry
 
 OPTIMIZERS: Registry = Registry("optimizer")
 

@@ -28,8 +28,8 @@ times": the critic's real/fake roles are swapped for a whole batch with this
 probability; 0 gives Karras's plain recipe), conditional
 information from stage ``label_start_stage`` on (before it, the label input is zeros).
 
-Export: ``exportable_generator()`` (the hook ``keras_medgan.training`` calls) returns a stock-layer generator at the final stage (or any
-stage, see ``ProgressiveGenerator.bake``) for ``keras_medgan.export.export_generator``.
+Export: ``exportable_generator()`` (the hook ``keras_medgan.training.trainer`` calls) returns a stock-layer generator at the final stage (or any
+stage, see ``ProgressiveGenerator.bake``) for ``keras_medgan.generators.export.export_generator``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_medgan import losses
+from keras_medgan.gans import losses
 from keras_medgan.gans.base import GAN, GAN_FAMILIES
 from keras_medgan.gans.options import Option, at_least, within
 from keras_medgan.gans.wgan_gp import GP_EPSILON
@@ -368,7 +368,7 @@ class StageSnapshots(keras.callbacks.Callback):
 
     When the schedule leaves stage ``s``, the generator as it ended that stage is baked
     and saved to ``<folder>/generator_stage<s>_<res>px.h5`` (output upsampled to the full
-    image size, so ``keras_medgan.export.load_generator``/``synthesize`` take it as is).
+    image size, so ``keras_medgan.generators.export.load_generator``/``synthesize`` take it as is).
     The final stage is the run's ordinary export.
     """
 

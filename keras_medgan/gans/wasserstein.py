@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from keras_medgan import losses
+from keras_medgan.gans import losses
 from keras_medgan.gans.base import GAN
 from keras_medgan.gans.options import Option, at_least
 

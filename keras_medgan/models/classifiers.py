@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
-from keras_medgan.registry import Registry
+from keras_medgan.core.registry import Registry
 
 __all__ = ["CLASSIFIERS", "FEATURES_LAYER", "build_classifier"]
 

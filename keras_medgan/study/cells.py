@@ -27,8 +27,8 @@ import pathlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from keras_medgan.bench.arms import ARM_ORDER, ARMS
-from keras_medgan.jsonio import jsonable, write_text_atomic
+from keras_medgan.compare.arms import ARM_ORDER, ARMS
+from keras_medgan.core.jsonio import jsonable, write_text_atomic
 
 __all__ = [
     "Cell",

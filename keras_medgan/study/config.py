@@ -12,9 +12,9 @@ import json
 import pathlib
 from dataclasses import asdict, dataclass, field
 
-from keras_medgan.bench.training import TrainConfig
-from keras_medgan.errors import KerasMedganError
-from keras_medgan.jsonio import changed_settings, jsonable, write_text_atomic
+from keras_medgan.compare.classifier_training import TrainConfig
+from keras_medgan.core.errors import KerasMedganError
+from keras_medgan.core.jsonio import changed_settings, jsonable, write_text_atomic
 
 __all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_config"]
 
@@ -64,7 +64,7 @@ class StudyConfig:
     n_boot: int = 1000
     profile: str = "full"
     command: str = ""
-    #: the classifier cell's record layout (keras_medgan.bench.cell.PROTOCOL_VERSION)
+    #: the classifier cell's record layout (keras_medgan.compare.cell.PROTOCOL_VERSION)
     protocol_version: int = 2
 
     def to_dict(self) -> dict:

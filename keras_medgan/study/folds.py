@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keras_medgan.errors import KerasMedganError
+from keras_medgan.core.errors import KerasMedganError
 
 __all__ = [
     "FoldError",

@@ -3,7 +3,7 @@
 Power comes from the corrected resampled t-test the report uses: with J = repeats × folds
 paired fold differences of standard deviation σ, the smallest true difference found with
 80 % probability at α = 0.05 is ``(t_{.975,J-1} + t_{.8,J-1}) · σ · sqrt(1/J + n_test/n_train)``
-(:func:`keras_medgan.stats.detectable_difference`). The ``n_test/n_train`` term does not
+(:func:`keras_medgan.evaluate.stats.detectable_difference`). The ``n_test/n_train`` term does not
 shrink with repeats, so repeats alone cannot push the detectable difference below
 ``≈ 2.8 · σ · sqrt(n_test/n_train)``; only a smaller σ (more classifier seeds, a steadier
 classifier) can.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from keras_medgan.stats import detectable_difference
+from keras_medgan.evaluate.stats import detectable_difference
 
 __all__ = ["REFERENCE_SD", "STEP_SECONDS", "format_plan", "plan_study"]
 
@@ -103,7 +103,7 @@ def _floor_factor() -> float:
 
 
 def _duration(seconds) -> str:
-    from keras_medgan.console import format_duration
+    from keras_medgan.core.console import format_duration
 
     return (
         "not estimated (no measured rate for this setting)"

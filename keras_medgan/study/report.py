@@ -26,10 +26,10 @@ import pathlib
 
 import numpy as np
 
-from keras_medgan.bench.endpoints import PRIMARY, SECONDARY, score_predictions
-from keras_medgan.bench.report import P1_TABLE1, answers_one_class, environment
-from keras_medgan.jsonio import jsonable, write_text_atomic
-from keras_medgan.stats import (
+from keras_medgan.compare.endpoints import PRIMARY, SECONDARY, score_predictions
+from keras_medgan.compare.report import P1_TABLE1, answers_one_class, environment
+from keras_medgan.core.jsonio import jsonable, write_text_atomic
+from keras_medgan.evaluate.stats import (
     corrected_mean_ci,
     corrected_resampled_t,
     detectable_difference,
@@ -465,7 +465,7 @@ def leakage(out: pathlib.Path, records: list[dict], folds: dict) -> dict:
     """From every finished GAN's model card: how many of its fold's test (and validation)
     images it trained on, and how many of its images came from outside the training part.
     Computed, not assumed: a card without training ids counts as unknown."""
-    from keras_medgan.export import read_model_card
+    from keras_medgan.generators.export import read_model_card
 
     cells, unknown = [], []
     test_seen = val_seen = outside = 0

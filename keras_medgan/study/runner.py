@@ -2,9 +2,9 @@
 
 For repeat r and fold f: the fold's test images are held out; the rest is split into a
 training part and a validation part (``folds.fold_parts``). Each recipe's GANs train on
-the training part ONLY, through ``keras_medgan.training.run_training`` (the call behind
+the training part ONLY, through ``keras_medgan.training.trainer.run_training`` (the call behind
 ``python -m keras_medgan.train``), and are exported with model cards listing the images
-they trained on. Synthetic images come from ``keras_medgan.sampling.synthesize_set``, the
+they trained on. Synthetic images come from ``keras_medgan.generators.sampling.synthesize_set``, the
 one sampling path. Every arm's classifier trains on its training set, stops early on the
 validation part, and predicts the fold's test images.
 
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from keras_medgan.bench.arms import ARMS, build_training_set, synthetic_needed
-from keras_medgan.bench.cell import cell_summary, classifier_cell
-from keras_medgan.bench.gan_train import gan_train_cell
-from keras_medgan.console import CellProgress
-from keras_medgan.jsonio import jsonable, write_text_atomic
+from keras_medgan.compare.arms import ARMS, build_training_set, synthetic_needed
+from keras_medgan.compare.cell import cell_summary, classifier_cell
+from keras_medgan.compare.gan_train import gan_train_cell
+from keras_medgan.core.console import CellProgress
+from keras_medgan.core.jsonio import jsonable, write_text_atomic
 from keras_medgan.study import folds as fold_split
 from keras_medgan.study.cells import Cell, finished, plan_cells, read_cell, write_cell
 from keras_medgan.study.config import (
@@ -39,7 +39,7 @@ from keras_medgan.study.config import (
     check_resume,
     write_config,
 )
-from keras_medgan.training_config import TrainingConfig
+from keras_medgan.training.config import TrainingConfig
 
 __all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
 
@@ -95,7 +95,7 @@ class StudyData:
 def load_study_data(config: StudyConfig, loader: Callable | None = None) -> StudyData:
     """Every image of ``config.data`` (split "all"); StudyError for an empty class."""
     from keras_medgan.data.sanity import check_image_sets
-    from keras_medgan.training import image_ids
+    from keras_medgan.training.trainer import image_ids
 
     if loader is None:
         from keras_medgan.data import load_image_set as loader
@@ -160,7 +160,7 @@ class Recipe:
 
 def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Recipe]:
     """Each recipe YAML resolved exactly as ``train --config`` would, on the study's data."""
-    from keras_medgan.runs import ConfigError, read_yaml_config, resolve_config
+    from keras_medgan.training.runs import ConfigError, read_yaml_config, resolve_config
 
     recipes = {}
     for name, path in config.recipes.items():
@@ -254,7 +254,8 @@ class _Fold:
 
     def pool(self, recipe: str, keep: float) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic images of one recipe (and realism filter), enough for every arm."""
-        from keras_medgan.sampling import most_realistic_selector, synthesize_set
+        from keras_medgan.evaluate.c2st import most_realistic_selector
+        from keras_medgan.generators.sampling import synthesize_set
 
         key = (recipe, keep)
         if key not in self._pools:
@@ -307,9 +308,9 @@ class _Study:
     # ------------------------------------------------------------------ cells
 
     def run_gan(self, cell: Cell) -> dict:
-        from keras_medgan.runs import run_lock
-        from keras_medgan.runs import write_config as write_run_config
-        from keras_medgan.training import PreparedData, plan_units, run_training
+        from keras_medgan.training.runs import run_lock
+        from keras_medgan.training.runs import write_config as write_run_config
+        from keras_medgan.training.trainer import PreparedData, plan_units, run_training
 
         f = self.fold(cell)
         recipe = self.recipes[cell.recipe]
@@ -390,7 +391,7 @@ class _Study:
         }
 
     def run_gan_train(self, cell: Cell) -> dict:
-        from keras_medgan.features import get_extractor
+        from keras_medgan.evaluate.features import get_extractor
 
         f = self.fold(cell)
         train_x, train_y = f.xy("train")
@@ -562,10 +563,10 @@ def run_study(
 
     Returns the report dict (see :mod:`keras_medgan.study.report`).
     """
+    from keras_medgan.core.runtime import enable_memory_growth, enable_op_determinism
     from keras_medgan.data.sanity import report_findings
-    from keras_medgan.runs import RunLockedError
-    from keras_medgan.runtime import enable_memory_growth, enable_op_determinism
     from keras_medgan.study.report import write_report
+    from keras_medgan.training.runs import RunLockedError
 
     enable_memory_growth()  # shards of a job array may share one GPU
     stream = stream if stream is not None else sys.stderr
@@ -713,15 +714,15 @@ def _batches(todo: list[Cell], workers: int) -> list[list[Cell]]:
 def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
     """One GAN cell in a fresh process (spawned: TensorFlow does not survive a fork); the
     recipes are resolved again there from their files, as the parent did."""
-    from keras_medgan.console import quiet_tensorflow
-    from keras_medgan.runs import RunLockedError
+    from keras_medgan.core.console import quiet_tensorflow
+    from keras_medgan.training.runs import RunLockedError
 
     quiet_tensorflow(False)
     record = read_cell(config.out, cell)
     if record is not None and _export_present(pathlib.Path(config.out), record):
         return {"skipped": "finished by another process"}
-    from keras_medgan.console import Preemption
-    from keras_medgan.training import TrainingInterrupted
+    from keras_medgan.core.console import Preemption
+    from keras_medgan.training.trainer import TrainingInterrupted
 
     recipes = resolve_recipes(config, data.class_names)
     try:
@@ -769,7 +770,7 @@ def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -
 def _cell_lock(out: pathlib.Path, cell: Cell):
     """``run_lock`` on a per-cell folder: two processes never run the same cell (a killed
     holder's lock is dropped by the kernel, so a rerun takes the cell over)."""
-    from keras_medgan.runs import run_lock
+    from keras_medgan.training.runs import run_lock
 
     folder = out / "locks" / cell.id
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
-"""``python -m keras_medgan.turing`` — see ``keras_medgan.turing.cli``."""
+"""``python -m keras_medgan.turing`` — see ``keras_medgan.cli.turing``."""
 
-from keras_medgan.console import run_main
-from keras_medgan.turing.cli import main
+from keras_medgan.cli.turing import main
+from keras_medgan.core.console import run_main
 
 if __name__ == "__main__":
     run_main(main)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_medgan.stats import binary_metrics, binomial_test, safe_ratio
+from keras_medgan.evaluate.stats import binary_metrics, binomial_test, safe_ratio
 from keras_medgan.turing.study import read_key
 
 POSITIVE = "real"
@@ -191,8 +191,8 @@ def markdown(result: dict[str, object]) -> str:
 
 
 def write_score(result: dict[str, object], out_dir) -> dict[str, str]:
+    from keras_medgan.core.jsonio import write_text_atomic
     from keras_medgan.evaluate.report import jsonable
-    from keras_medgan.jsonio import write_text_atomic
 
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
-from keras_medgan.jsonio import write_text_atomic
+from keras_medgan.core.jsonio import write_text_atomic
 from keras_medgan.turing.study import TRUTHS, read_manifest
 
 _READER_RE = re.compile(r"^[\w .\-]{1,40}$")

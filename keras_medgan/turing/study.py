@@ -22,8 +22,8 @@ import pathlib
 
 import numpy as np
 
+from keras_medgan.core.jsonio import write_text_atomic
 from keras_medgan.data.pipeline import to_display_range, to_uint8
-from keras_medgan.jsonio import write_text_atomic
 
 TRUTHS = ("real", "synthetic")
 KEY_FIELDS = ["image", "truth", "source_index", "grid_position"]

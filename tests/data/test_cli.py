@@ -4,7 +4,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from keras_medgan.data.cli import main
+from keras_medgan.cli.data import main
 
 from .helpers import pydicom_file
 

@@ -5,8 +5,8 @@ import json
 import cv2
 import numpy as np
 
+from keras_medgan.cli.data import main
 from keras_medgan.data import load_image_set
-from keras_medgan.data.cli import main
 from keras_medgan.data.pipeline import ImageSet
 from keras_medgan.data.sanity import CHECKS, check_image_sets, summarise
 from tests.test_train_cli import tiny_registry  # noqa: F401 (fixture: the tiny32 arch)
@@ -124,7 +124,7 @@ def test_window_on_image_files_is_an_error(tmp_path, capsys):
 
 
 def test_training_warns_and_writes_the_data_report_into_its_run(tmp_path, capsys, tiny_registry):  # noqa: F811
-    from keras_medgan import train
+    from keras_medgan.cli import train
 
     layout = {"a": [_texture() for _ in range(8)], "b": [_texture() for _ in range(8)]}
     layout["b"] += [np.zeros((48, 48), np.uint8) + i for i in range(4)]
@@ -160,7 +160,7 @@ def test_training_warns_and_writes_the_data_report_into_its_run(tmp_path, capsys
 
 def test_benchmark_splits_carry_the_findings_of_any_loader():
     """The benchmark (and the study through it) sees the same checks, whatever loads the data."""
-    from keras_medgan.bench.splits import load_splits
+    from keras_medgan.compare.splits import load_splits
 
     flat = [_texture(32).astype(np.float32) / 127.5 - 1 for _ in range(6)]
 

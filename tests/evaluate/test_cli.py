@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_medgan.evaluate.cli import build_parser, main
+from keras_medgan.cli.evaluate import build_parser, main
 from keras_medgan.evaluate.metrics import METRICS
 
 REAL = "phantom:n=40"
@@ -137,7 +137,7 @@ def test_user_errors_exit_2_with_one_clear_line(phantom, tmp_path, capsys, extra
 def test_fakes_from_an_exported_generator_file(phantom, tmp_path):
     import keras
 
-    from keras_medgan.export import make_model_card
+    from keras_medgan.generators.export import make_model_card
 
     keras.utils.set_random_seed(0)
     z = keras.Input((8,))

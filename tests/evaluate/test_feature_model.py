@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from keras_medgan.features import FeatureExtractorError, get_extractor
+from keras_medgan.evaluate.features import FeatureExtractorError, get_extractor
 
 
 def _tiny_feature_model(channels=1, size=16):
@@ -20,7 +20,7 @@ def test_a_saved_keras_model_gives_its_pooled_output_as_features(tmp_path, chann
     """The features are the model's own output on the images resized to its input size
     (and repeated to RGB when it takes 3 channels), averaged over space: computed here
     independently with the model itself."""
-    from keras_medgan.features import resize_images
+    from keras_medgan.evaluate.features import resize_images
 
     model = _tiny_feature_model(channels)
     path = tmp_path / "features.keras"

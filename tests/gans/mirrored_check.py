@@ -22,8 +22,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from keras_medgan.core.runtime import make_strategy
 from keras_medgan.gans import GAN_FAMILIES, make_optimizers
-from keras_medgan.runtime import make_strategy
 
 FAMILIES = {
     "bce": {

@@ -28,7 +28,7 @@ import tensorflow as tf  # noqa: F401  (imported after TF_CONFIG is set)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mirrored_check import FAMILIES, run
 
-from keras_medgan.runtime import make_strategy
+from keras_medgan.core.runtime import make_strategy
 
 
 def main():

@@ -11,8 +11,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from keras_medgan import losses
-from keras_medgan.gans import GAN_FAMILIES, make_optimizers
+from keras_medgan.gans import GAN_FAMILIES, losses, make_optimizers
 from keras_medgan.gans.began import reconstruction_loss, update_k
 
 from .tiny import Z_DIM

@@ -11,9 +11,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_medgan import callbacks as cb
+from keras_medgan.core.runtime import precision_policy
 from keras_medgan.gans.base import CountingLossScaleOptimizer, _maybe_loss_scale
-from keras_medgan.runtime import precision_policy
+from keras_medgan.training import callbacks as cb
 
 
 def _sgd_pair(lr=0.1, scale=1024.0):

@@ -4,7 +4,7 @@ import pytest
 
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.gans.options import Option, at_least, cli_flags, flag_aliases, within
-from keras_medgan.runs import option_aliases
+from keras_medgan.training.runs import option_aliases
 
 
 def test_option_checks_convert_and_name_the_option():

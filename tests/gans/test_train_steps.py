@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_medgan.core.runtime import set_precision
 from keras_medgan.gans import GAN_FAMILIES, make_optimizers
-from keras_medgan.runtime import set_precision
 
 from .tiny import Z_DIM, tiny_dataset, tiny_discriminator, tiny_generator
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_medgan.core.runtime import set_precision
 from keras_medgan.models import ARCHS
-from keras_medgan.runtime import set_precision
 
 
 def trainable(model):

@@ -4,7 +4,7 @@ its builders."""
 import pytest
 
 from keras_medgan.models import ARCHS
-from keras_medgan.runs import ConfigError, validate_config
+from keras_medgan.training.runs import ConfigError, validate_config
 
 
 def _config(arch, loss, **extra):

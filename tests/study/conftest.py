@@ -4,10 +4,10 @@ millisecond GAN architecture (tiny32) and a recipe YAML that trains it for one e
 import numpy as np
 import pytest
 
-from keras_medgan.bench.training import TrainConfig
+from keras_medgan.compare.classifier_training import TrainConfig
 from keras_medgan.data.pipeline import ImageSet
 from keras_medgan.study import StudyConfig
-from tests.bench.conftest import CLASS_NAMES, toy_images
+from tests.compare.conftest import CLASS_NAMES, toy_images
 from tests.test_train_cli import tiny_registry  # noqa: F401 (fixture: registers tiny32)
 
 ALL_ARMS = ["real", "synthetic", "real+synthetic", "classical", "classical+synthetic"]

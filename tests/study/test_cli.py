@@ -3,7 +3,7 @@
 
 import pytest
 
-from keras_medgan.study import cli
+from keras_medgan.cli import study as cli
 
 
 def _err(capsys):

@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from keras_medgan.export import read_model_card
+from keras_medgan.cli.study import main as study_main
+from keras_medgan.cli.study import parse_sizes
+from keras_medgan.generators.export import read_model_card
 from keras_medgan.study import StudyError, runner
 from keras_medgan.study import folds as fold_split
 from keras_medgan.study.cells import order_sizes, plan_cells
-from keras_medgan.study.cli import main as study_main
-from keras_medgan.study.cli import parse_sizes
 from keras_medgan.study.report import learning_curve
 from keras_medgan.study.runner import run_study
 from tests.study.conftest import (
@@ -257,7 +257,7 @@ def test_quick_study_runs_on_a_folder_of_classes(tmp_path, tiny_arch):
     is covered by ``curve_study``)."""
     import cv2
 
-    from tests.bench.conftest import toy_images
+    from tests.compare.conftest import toy_images
 
     images, labels = toy_images(16)
     for i, (img, y) in enumerate(zip(images, labels)):
@@ -358,7 +358,7 @@ def test_plan_reads_the_sd_of_one_size_only(curve_study):
     mixed sizes and doubled the SD on head CT)."""
     import numpy as np
 
-    from keras_medgan.study.cli import _observed_sd
+    from keras_medgan.cli.study import _observed_sd
 
     out, *_ = curve_study
     sd, source = _observed_sd(out)

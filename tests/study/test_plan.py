@@ -5,7 +5,7 @@ import math
 import pytest
 from scipy import stats as sp
 
-from keras_medgan.study import cli
+from keras_medgan.cli import study as cli
 from keras_medgan.study.cells import Cell
 from keras_medgan.study.plan import REFERENCE_SD, STEP_SECONDS, format_plan, plan_study
 

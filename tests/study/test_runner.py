@@ -181,7 +181,7 @@ def _fake_run(study, cell):
     rng = np.random.default_rng(zlib.crc32(cell.id.encode()))
     p1 = np.clip(0.6 * y + 0.2 + rng.normal(0, 0.2, len(y)), 0, 1)
     probs = np.stack([1 - p1, p1], 1)
-    from keras_medgan.bench.endpoints import score_predictions
+    from keras_medgan.compare.endpoints import score_predictions
 
     return {
         "kind": "arm",

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from keras_medgan.cli.study import _cell_filter
 from keras_medgan.study import StudyError, runner
 from keras_medgan.study.cells import parse_shard, plan_cells, shard_cells
-from keras_medgan.study.cli import _cell_filter
 from keras_medgan.study.runner import run_study
 from tests.study.conftest import TINY_RECIPE, study_config, toy_study_loader, write_recipe
 from tests.study.test_runner import _fake_run
@@ -130,7 +130,7 @@ def test_a_deterministic_recipe_puts_every_cell_under_op_determinism(
     of a deterministic recipe switches it on for the rest of its process: a shard running
     only classifier cells disagreed with one process running them all (AUC 0.685 vs 0.689
     on the phantom quick study). The study switches it on before its first cell."""
-    from keras_medgan import runtime
+    from keras_medgan.core import runtime
 
     events = []
     monkeypatch.setattr(runtime, "enable_op_determinism", lambda: events.append("determinism"))

@@ -6,7 +6,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from keras_medgan.turing.cli import main
+from keras_medgan.cli.turing import main
 from keras_medgan.turing.study import make_study
 from tests.turing.conftest import tiny_images
 

@@ -1,0 +1,1 @@
+"""Stored --help texts (see keras_medgan/cli/stored_help.py); data, not code."""

@@ -1,0 +1,98 @@
+"""The import paths of release 0.7 (a flat top level), kept working for one release.
+
+0.8 moved the top-level modules into folders (``keras_medgan.export`` is now
+``keras_medgan.generators.export``, ``keras_medgan.bench`` is ``keras_medgan.compare``).
+Code written against the old paths keeps running: importing an old name gives the very
+module object of the new one (so a ``mock.patch`` on either path patches both) and warns
+once with the new name. Removed in 0.9.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
+
+#: old dotted name (below ``keras_medgan.``) → its new home; a package maps its submodules
+#: too (``bench.cell`` → ``compare.cell``).
+OLD_TO_NEW = {
+    "registry": "core.registry",
+    "jsonio": "core.jsonio",
+    "console": "core.console",
+    "runtime": "core.runtime",
+    "errors": "core.errors",
+    "presets": "core.presets",
+    "cli_flags": "cli.flags",
+    "cli_help": "cli.stored_help",
+    "data.cli": "cli.data",
+    "evaluate.cli": "cli.evaluate",
+    "turing.cli": "cli.turing",
+    "study.cli": "cli.study",
+    "training_config": "training.config",
+    "runs": "training.runs",
+    "callbacks": "training.callbacks",
+    "run_report": "training.run_report",
+    "export": "generators.export",
+    "vetting": "generators.vetting",
+    "pretrained": "generators.pretrained",
+    "sampling": "generators.sampling",
+    "shipped": "generators.shipped",
+    "losses": "gans.losses",
+    "features": "evaluate.features",
+    "stats": "evaluate.stats",
+    "bench": "compare",
+    "bench.runner": "compare.benchmark",
+    "bench.augment": "compare.classifier_augment",
+    "bench.training": "compare.classifier_training",
+}
+PREFIX = "keras_medgan."
+
+
+def new_name(fullname: str) -> str | None:
+    """The new dotted name for an old one, or None when ``fullname`` is not an old path."""
+    if not fullname.startswith(PREFIX):
+        return None
+    old = fullname[len(PREFIX) :]
+    if old in OLD_TO_NEW:
+        return PREFIX + OLD_TO_NEW[old]
+    head, _, tail = old.partition(".")
+    if tail and OLD_TO_NEW.get(head) == "compare":
+        return f"{PREFIX}compare.{tail}"
+    return None
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def __init__(self, old: str, target: str):
+        self.old, self.target = old, target
+
+    def create_module(self, spec):
+        module = importlib.import_module(self.target)
+        self._spec = module.__spec__  # the import system overwrites it; put it back
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._spec
+        warnings.warn(
+            f"{self.old} moved to {self.target}; the old import path goes in 0.9",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+
+class OldPathFinder(importlib.abc.MetaPathFinder):
+    """Answers only the old names; every other import goes to the normal finders."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        target_name = new_name(fullname)
+        if target_name is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, _AliasLoader(fullname, target_name))
+
+
+def install() -> None:
+    if not any(isinstance(f, OldPathFinder) for f in sys.meta_path):
+        # first: under an old package (``keras_medgan.bench`` is the compare package) the
+        # path finder would load ``bench.cell`` from compare/ again, as a second module
+        sys.meta_path.insert(0, OldPathFinder())

@@ -1,0 +1,616 @@
+"""Export trained generators and load them back — the hand-off between training and use.
+
+P1 saved its generators as ``.h5`` and loaded them later to make augmentation images;
+we keep that and add the current formats, so that each generator exists as
+
+    export/generator_<name>.h5            plain ``keras.models.load_model``, no custom objects
+    export/generator_<name>.keras
+    export/generator_<name>_savedmodel/   only on request (``--export-formats h5,keras,savedmodel``):
+                                          ``model.export`` for TF Serving; ≈ 1/3 of a run's disk
+    export/generator_<name>.json          model card (what the file is, how it was made)
+
+``<name>`` is the class the generator was trained on (one GAN per class, P1) or
+``conditional`` for one class-conditional generator (P0's cGAN).
+
+Loading is safe by default: a generator file is untrusted input. ``keras_medgan.generators.vetting``
+checks a ``.h5`` / ``.keras`` file's config and weight layout before Keras builds anything
+(stock layers only, bounded sizes, weights no larger than the file), then Keras loads it in
+``safe_mode`` (no ``Lambda`` bytecode). A SavedModel runs a TF graph, which can read or
+write files, and no op deny-list can be complete, so it loads only with
+``trust_model=True`` — the explicit opt-in a user gives with ``--trust-model``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_medgan._version import __version__
+from keras_medgan.core.errors import KerasMedganError
+from keras_medgan.core.jsonio import jsonable, write_text_atomic
+
+#: Order in which formats are preferred when several exports of one generator exist:
+#: ``.h5`` first because it is the format the papers used and loads fastest.
+FORMAT_PREFERENCE = (".h5", ".keras", "_savedmodel")
+
+CARD_KEYS = (
+    "arch",
+    "data",
+    "class_names",
+    "label",
+    "conditional",
+    "num_classes",
+    "image_size",
+    "channels",
+    "z_dim",
+    "epochs",
+    "seed",
+    "final_metrics",
+    "keras_medgan_version",
+    "command",
+    "created",
+)
+
+#: What Keras / h5py / TF raise for a missing, corrupt, refused or foreign model file.
+LOAD_ERRORS = (ValueError, TypeError, OSError, KeyError, AttributeError, IndexError, ImportError)
+
+
+class GeneratorLoadError(KerasMedganError, ValueError):
+    """A generator file the user named is missing, corrupt or refused; message says which."""
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a class name (the card keeps the real name): letters,
+    digits, ``_ . -`` only, never starting with a dot (no ``..``, no hidden files), at most
+    100 characters. Class names come from users' folders and from model cards of files
+    from elsewhere, so this is what keeps a name from writing outside its folder."""
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).lstrip("._").rstrip("_")[:100]
+    return text or "unnamed"
+
+
+def check_distinct_slugs(names, what: str = "classes") -> None:
+    """Refuse names that would share one file name after ``slug`` (e.g. ``x y`` and ``x_y``,
+    or two non-Latin class names): one would silently overwrite the other."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = slug(name)
+        if key in seen and seen[key] != name:
+            raise ValueError(
+                f"{what} {seen[key]!r} and {name!r} would share the file name {key!r}; rename one"
+            )
+        seen[key] = name
+
+
+def command_line() -> str:
+    """The command that is running, for the model card (how was this file made?)."""
+    return " ".join([pathlib.Path(sys.argv[0]).name] + sys.argv[1:]) if sys.argv else ""
+
+
+def make_model_card(
+    *,
+    arch: str,
+    data: str,
+    class_names: Sequence[str],
+    label: str | None,
+    image_size: int,
+    z_dim: int,
+    epochs: int,
+    seed: int,
+    final_metrics: dict[str, float] | None = None,
+    channels: int = 1,
+    command: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The model card dict with every key INTERFACES.md names (plus ``extra``)."""
+    conditional = label is None
+    card = {
+        "arch": arch,
+        "data": data,
+        "class_names": list(class_names),
+        "label": label,
+        "conditional": conditional,
+        "num_classes": len(class_names) if conditional else 0,
+        "image_size": int(image_size),
+        "channels": int(channels),
+        "z_dim": int(z_dim),
+        "epochs": int(epochs),
+        "seed": int(seed),
+        "final_metrics": jsonable(dict(final_metrics or {})),
+        "keras_medgan_version": __version__,
+        "command": command if command is not None else command_line(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    card.update(extra)
+    return card
+
+
+#: Every format a generator can be exported in, and the default set: the paper's ``.h5``
+#: plus the current ``.keras``. SavedModel doubles an export's size and only serving needs it.
+EXPORT_FORMATS = ("h5", "keras", "savedmodel")
+DEFAULT_EXPORT_FORMATS = ("h5", "keras")
+
+
+def parse_export_formats(value) -> tuple[str, ...]:
+    """``"h5,keras"`` or a list → a tuple in EXPORT_FORMATS order; ValueError naming the
+    unknown one(s)."""
+    names = [
+        v.strip().lower().lstrip(".")
+        for v in (value.split(",") if isinstance(value, str) else list(value or ()))
+        if v.strip()
+    ]
+    unknown = sorted(set(names) - set(EXPORT_FORMATS))
+    if unknown or not names:
+        raise ValueError(
+            f"export formats must be a comma-separated subset of "
+            f"{', '.join(EXPORT_FORMATS)}; got {value!r}"
+        )
+    return tuple(f for f in EXPORT_FORMATS if f in names)
+
+
+def export_paths(
+    export_dir, name: str, formats: Sequence[str] | None = None
+) -> dict[str, pathlib.Path]:
+    """Where the files of generator ``name`` go inside ``export_dir``: every format's, or
+    only ``formats``' (the card always)."""
+    base = pathlib.Path(export_dir) / f"generator_{slug(name)}"
+    paths = {
+        "h5": base.with_name(base.name + ".h5"),
+        "keras": base.with_name(base.name + ".keras"),
+        "savedmodel": base.with_name(base.name + "_savedmodel"),
+        "card": base.with_name(base.name + ".json"),
+    }
+    if formats is None:
+        return paths
+    return {k: v for k, v in paths.items() if k in formats or k == "card"}
+
+
+def sha256_of(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_fingerprints(
+    paths: dict[str, pathlib.Path], formats: tuple[str, ...] = EXPORT_FORMATS
+) -> dict[str, str]:
+    """SHA-256 of each exported format (a SavedModel: of its files, in name order)."""
+    import hashlib
+
+    out = {key: sha256_of(paths[key]) for key in ("h5", "keras") if key in formats}
+    if "savedmodel" in formats:
+        folder = hashlib.sha256()
+        for file in sorted(p for p in paths["savedmodel"].rglob("*") if p.is_file()):
+            folder.update(file.relative_to(paths["savedmodel"]).as_posix().encode())
+            folder.update(sha256_of(file).encode())
+        out["savedmodel"] = folder.hexdigest()
+    return out
+
+
+def export_is_complete(
+    export_dir, name: str, epochs: int, formats: tuple[str, ...] | None = None
+) -> bool:
+    """Whether generator ``name``'s export is whole and of ``epochs``: the card (written
+    last) exists, names that epoch count, holds the ``formats`` asked for (None: any), and
+    every format's bytes match the fingerprints it recorded. A kill mid-export leaves new
+    files beside an old card: not complete."""
+    paths = export_paths(export_dir, name)
+    try:
+        card = json.loads(paths["card"].read_text())
+        if int(card.get("epochs", -1)) != int(epochs):
+            return False
+        recorded = card.get("files_sha256")
+        if recorded is None:  # runs from before fingerprints
+            return formats is None
+        if formats is not None and set(recorded) != set(formats):
+            return False
+        return recorded == export_fingerprints(paths, tuple(recorded))
+    except (OSError, ValueError):
+        return False
+
+
+def export_generator(
+    generator: keras.Model,
+    export_dir,
+    name: str,
+    card: dict[str, Any],
+    formats: tuple[str, ...] = DEFAULT_EXPORT_FORMATS,
+) -> dict[str, pathlib.Path]:
+    """Write ``generator`` in ``formats`` (.h5, .keras, SavedModel) plus its model card.
+
+    Each file is written under a temporary name and renamed into place, so an export
+    interrupted half way (Ctrl-C, full disk) never leaves a truncated file that looks
+    finished; the card comes last and records every format's SHA-256, so a set of files
+    from two epochs is recognised (``export_is_complete``) and written again on resume.
+    A format not asked for that an earlier export of this run left behind is removed: it
+    would hold other weights than the card describes. Returns the paths written.
+    """
+    formats = parse_export_formats(formats)
+    paths = export_paths(export_dir, name)
+    paths["h5"].parent.mkdir(parents=True, exist_ok=True)
+    for key in ("h5", "keras"):
+        if key not in formats:
+            paths[key].unlink(missing_ok=True)
+            continue
+        tmp = paths[key].with_name(".tmp-" + paths[key].name)
+        generator.save(tmp)
+        os.replace(tmp, paths[key])
+    tmp_dir = paths["savedmodel"].with_name(".tmp-" + paths["savedmodel"].name)
+    _remove_tree(tmp_dir)
+    if "savedmodel" in formats:
+        generator.export(str(tmp_dir), verbose=False)
+    _remove_tree(paths["savedmodel"])
+    if "savedmodel" in formats:
+        os.replace(tmp_dir, paths["savedmodel"])
+    card = {**card, "files_sha256": export_fingerprints(paths, formats)}
+    write_text_atomic(paths["card"], json.dumps(card, indent=2, sort_keys=False) + "\n")
+    return export_paths(export_dir, name, formats)
+
+
+def _remove_tree(path: pathlib.Path) -> None:
+    """Remove a folder this module wrote itself (only ever our own export/tmp dirs)."""
+    if path.is_dir():
+        import shutil
+
+        shutil.rmtree(path)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclasses.dataclass
+class LoadedGenerator:
+    """A generator loaded from any exported format, with one ``generate`` for all."""
+
+    path: pathlib.Path
+    card: dict[str, Any]
+    _predict: Any  # callable(list_of_inputs or array) -> array
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.card.get("conditional"))
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.card["z_dim"])
+
+    @property
+    def name(self) -> str:
+        """The class this generator makes, or ``conditional``."""
+        return "conditional" if self.conditional else str(self.card.get("label") or "unlabelled")
+
+    def label_index(self, label) -> int:
+        """Class index of ``label`` (a class name or an int) for a conditional generator."""
+        names = list(self.card.get("class_names") or [])
+        num_classes = int(self.card.get("num_classes") or len(names))
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            index = int(label)
+        elif str(label) in names:
+            index = names.index(str(label))
+        elif str(label).isdigit():
+            index = int(label)
+        else:
+            raise ValueError(
+                f"unknown class {label!r} for generator {self.path}; "
+                f"valid classes: {', '.join(names) or f'0..{num_classes - 1}'}"
+            )
+        if not 0 <= index < num_classes:
+            raise ValueError(
+                f"class index {index} out of range 0..{num_classes - 1} for generator {self.path}"
+            )
+        return index
+
+    def generate(self, n: int, label=None, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+        """``n`` images, float32 [n, H, W, C] in [-1, 1], from z ~ N(0, 1) with ``seed``.
+
+        z is drawn for all ``n`` at once, so the images do not depend on ``batch_size``;
+        the last batch is padded to full size so the compiled predict function is not
+        traced again for an odd-sized batch.
+        """
+        n = int(n)
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.z_dim)).astype(np.float32)
+        one_hot = None
+        if self.conditional:
+            if label is None:
+                raise ValueError(
+                    f"generator {self.path} is conditional: give a label "
+                    f"(one of {', '.join(self.card.get('class_names') or [])})"
+                )
+            num_classes = int(self.card["num_classes"])
+            one_hot = np.zeros((n, num_classes), np.float32)
+            one_hot[:, self.label_index(label)] = 1.0
+        elif (
+            label is not None
+            and self.card.get("label") is not None
+            and str(label) != str(self.card["label"])
+        ):
+            raise ValueError(
+                f"generator {self.path} makes class {self.card.get('label')!r}, not {label!r}"
+            )
+        batch_size = max(1, min(int(batch_size), n)) if n else 1
+        out = []
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            zb = _pad_rows(z[start:stop], batch_size)
+            inputs = zb if one_hot is None else [zb, _pad_rows(one_hot[start:stop], batch_size)]
+            images = np.asarray(self._predict(inputs), dtype=np.float32)
+            out.append(images[: stop - start])
+        if not out:
+            size = int(self.card.get("image_size") or 0)
+            return np.zeros((0, size, size, int(self.card.get("channels") or 1)), np.float32)
+        return np.clip(np.concatenate(out, axis=0), -1.0, 1.0)
+
+
+def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+    if len(array) == rows:
+        return array
+    pad = np.zeros((rows - len(array),) + array.shape[1:], array.dtype)
+    return np.concatenate([array, pad], axis=0)
+
+
+def card_path_for(path) -> pathlib.Path:
+    """The model card beside an exported file: ``generator_x.h5`` → ``generator_x.json``."""
+    path = pathlib.Path(path)
+    name = path.name
+    if name.endswith("_savedmodel"):
+        name = name[: -len("_savedmodel")]
+    else:
+        name = path.stem
+    return path.with_name(name + ".json")
+
+
+def read_model_card(path) -> dict[str, Any] | None:
+    """The model card beside ``path``, or None if there is none."""
+    card_file = card_path_for(path)
+    if not card_file.is_file():
+        return None
+    try:
+        return json.loads(card_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GeneratorLoadError(f"model card {card_file} is not valid JSON: {exc}") from None
+
+
+def _card_from_shapes(path, input_shapes, output_shape) -> dict[str, Any]:
+    """A minimal card inferred from a model's input/output shapes (no card on disk)."""
+    conditional = len(input_shapes) > 1
+    num_classes = int(input_shapes[1][-1]) if conditional else 0
+    return {
+        "arch": None,
+        "data": None,
+        "class_names": [str(i) for i in range(num_classes)],
+        "label": None if conditional else pathlib.Path(path).stem.replace("generator_", ""),
+        "conditional": conditional,
+        "num_classes": num_classes,
+        "image_size": int(output_shape[1]),
+        "channels": int(output_shape[-1]),
+        "z_dim": int(input_shapes[0][-1]),
+        "inferred": True,
+    }
+
+
+def compute_in(model: keras.Model, precision: str) -> keras.Model:
+    """A copy of a functional ``model`` computing in ``precision`` (``auto`` = what
+    ``runtime.resolve_precision`` picks for this machine), same weights, output float32.
+
+    A generator file carries the dtype policy it was trained with: one trained in bf16 on
+    an AVX512_BF16 machine would be emulated (slowly) on a CPU without it, and an fp32 one
+    leaves a bf16 CPU's fast path unused (dcgan32 synthesis here: 110 img/s fp32, 207 bf16).
+    Returns ``model`` itself when it already computes in that precision. Numerically
+    sensitive stock layers (``models.layers.FLOAT32_STOCK_LAYERS``) stay float32.
+    """
+    from keras_medgan.core.runtime import PRECISIONS, resolve_precision
+    from keras_medgan.models.layers import FLOAT32_STOCK_LAYERS
+
+    policy = PRECISIONS.get(resolve_precision(precision)[0])
+    last = model.layers[-1]
+    body = [
+        layer
+        for layer in model.layers
+        if layer is not last
+        and not isinstance(layer, (keras.layers.InputLayer, *FLOAT32_STOCK_LAYERS))
+    ]
+    if all(layer.dtype_policy.name == policy for layer in body):
+        return model
+
+    recast = {id(layer) for layer in body}
+
+    def clone(layer):
+        config = layer.get_config()
+        if id(layer) in recast:
+            config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    typed = keras.models.clone_model(model, clone_function=clone)
+    typed.set_weights(model.get_weights())
+    return typed
+
+
+def load_generator(
+    path, trust_model: bool = False, precision: str | None = None
+) -> LoadedGenerator:
+    """Load an exported generator (.h5 / .keras / SavedModel dir) for sampling.
+
+    Raises GeneratorLoadError, naming the file and the reason, for a missing, corrupt or
+    refused file. ``trust_model`` turns Keras safe mode off (Lambda layers) and skips the
+    SavedModel op check — only for files the user trusts. ``precision`` (``auto``, fp32,
+    bf16, fp16) recasts a .h5 / .keras generator's compute dtype (:func:`compute_in`);
+    None keeps the file's own, as do trusted files and SavedModels.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise GeneratorLoadError(f"generator file {path} does not exist")
+    if path.is_dir():
+        if not (path / "saved_model.pb").is_file():
+            found = find_generators(path)
+            if len(found) != 1:
+                raise GeneratorLoadError(
+                    f"{path} holds {len(found)} generators ({', '.join(found)}); name one file"
+                )
+            return load_generator(
+                next(iter(found.values())), trust_model=trust_model, precision=precision
+            )
+        if not trust_model:
+            _vet(path)  # refuses: a graph cannot be vetted
+        return _load_savedmodel(path, trust_model)
+    if path.suffix not in (".h5", ".keras", ".hdf5"):
+        raise GeneratorLoadError(
+            f"{path}: unknown generator format {path.suffix!r}; "
+            "expected .h5, .keras or a SavedModel folder"
+        )
+    if not trust_model:
+        _vet(path)
+    _register_own_layers()
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=not trust_model)
+    except LOAD_ERRORS as exc:
+        raise GeneratorLoadError(_explain_load_failure(path, exc, trust_model)) from None
+    if precision is not None and not trust_model:
+        # a trusted file may hold layers (Lambda) that cannot be rebuilt in safe mode: it
+        # runs as it was saved
+        model = compute_in(model, precision)
+    card = read_model_card(path)
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    inferred = _card_from_shapes(path, [tuple(i.shape) for i in inputs], tuple(model.output.shape))
+    card = {**inferred, **card} if card else inferred
+    _check_card_matches(path, card, inferred)
+    return LoadedGenerator(path=path, card=card, _predict=model.predict_on_batch)
+
+
+def _vet(path: pathlib.Path) -> None:
+    """``vetting.vet_generator_file``, its refusal as a GeneratorLoadError."""
+    from keras_medgan.generators.vetting import UntrustedModelError, vet_generator_file
+
+    try:
+        vet_generator_file(path)
+    except UntrustedModelError as exc:
+        raise GeneratorLoadError(
+            f"refused to load {exc}. Pass --trust-model only for files you trust."
+        ) from None
+
+
+def _register_own_layers() -> None:
+    """Import keras_medgan's own serializable layers (PixelNorm, Equalized*, ...) so
+    generators using them load; they are our code, not code from the file."""
+    try:
+        import keras_medgan.models.layers  # noqa: F401
+    except ImportError:  # pragma: no cover - models package absent
+        pass
+
+
+def _check_card_matches(path, card, inferred) -> None:
+    for key in ("z_dim", "image_size", "num_classes"):
+        if card.get(key) is not None and int(card[key]) != int(inferred[key]):
+            raise GeneratorLoadError(
+                f"model card of {path} says {key}={card[key]} but the "
+                f"model has {key}={inferred[key]}"
+            )
+
+
+def _explain_load_failure(path, exc, trust_model) -> str:
+    text = str(exc)
+    if not trust_model and ("safe_mode" in text or "Lambda" in text):
+        return (
+            f"refused to load {path}: it holds a Lambda layer (Python code that would run "
+            "on load). Rebuild the generator from stock layers, or pass --trust-model "
+            "if you trust where the file came from."
+        )
+    if "Could not locate" in text or "Unknown layer" in text or "custom" in text.lower():
+        return (
+            f"refused to load {path}: it holds custom objects keras_medgan does not know "
+            f"({text.splitlines()[0][:200]}). Generators must be built from stock Keras layers."
+        )
+    first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+    return f"cannot read generator {path}: not a valid Keras model file ({first})"
+
+
+def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
+    """A SavedModel the user trusts (``load_generator`` refuses it otherwise)."""
+    import tensorflow as tf  # Keras 3 cannot load a SavedModel; tf can
+
+    try:
+        obj = tf.saved_model.load(str(path))
+        serve = obj.serve
+        spec = serve.concrete_functions[0].structured_input_signature[0][0]
+    except (*LOAD_ERRORS, tf.errors.OpError) as exc:
+        raise GeneratorLoadError(
+            f"cannot read SavedModel {path}: {str(exc).splitlines()[0][:300]}"
+        ) from None
+    specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    out_spec = serve.concrete_functions[0].structured_outputs
+    inferred = _card_from_shapes(path, [tuple(s.shape) for s in specs], tuple(out_spec.shape))
+    card = read_model_card(path)
+    card = {**inferred, **card} if card else inferred
+    _check_card_matches(path, card, inferred)
+
+    def predict(inputs, _keep_alive=obj):  # the restored object owns the variables
+        if isinstance(inputs, list):
+            return serve([tf.constant(x) for x in inputs]).numpy()
+        return serve(tf.constant(inputs)).numpy()
+
+    return LoadedGenerator(path=path, card=card, _predict=predict)
+
+
+def find_generators(path) -> dict[str, pathlib.Path]:
+    """Generators under ``path`` (run folder, export dir or one file) by class name.
+
+    Returns ``{class_name_or_"conditional": file}``, one file per generator, the format
+    chosen by FORMAT_PREFERENCE. A run folder means its ``export/`` folder.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise GeneratorLoadError(f"{path} does not exist")
+    if path.is_file() or (path / "saved_model.pb").is_file():
+        card = read_model_card(path) or {}
+        return {_name_from_card(card, path): path}
+    if (path / "export").is_dir():
+        path = path / "export"
+    candidates: dict[str, dict[str, pathlib.Path]] = {}
+    for entry in sorted(path.iterdir()):
+        if entry.name.startswith(".tmp-") or not entry.name.startswith("generator_"):
+            continue
+        for fmt in FORMAT_PREFERENCE:
+            is_fmt = (
+                (
+                    entry.is_dir()
+                    and entry.name.endswith(fmt)
+                    and (entry / "saved_model.pb").is_file()
+                )
+                if fmt == "_savedmodel"
+                else (entry.is_file() and entry.suffix == fmt)
+            )
+            if is_fmt:
+                stem = card_path_for(entry).stem
+                candidates.setdefault(stem, {})[fmt] = entry
+    found = {}
+    for stem, by_fmt in candidates.items():
+        best = next(by_fmt[f] for f in FORMAT_PREFERENCE if f in by_fmt)
+        card = read_model_card(best) or {}
+        found[_name_from_card(card, best)] = best
+    if not found:
+        raise GeneratorLoadError(
+            f"no exported generator (generator_*.h5/.keras/_savedmodel) found in {path}"
+        )
+    return dict(sorted(found.items()))
+
+
+def _name_from_card(card: dict[str, Any], path: pathlib.Path) -> str:
+    if card.get("conditional"):
+        return "conditional"
+    if card.get("label") is not None:
+        return str(card["label"])
+    return card_path_for(path).stem.replace("generator_", "", 1)

@@ -1,1 +1,0 @@
-"""Stored --help texts (see keras_medgan/cli_help.py); data, not code."""
