@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -110,3 +111,91 @@ def test_resume_still_refuses_a_structural_change():
     config = runs.resolve_config({"arch": "dcgan32", "data": "phantom"})
     with pytest.raises(runs.ConfigError, match="cannot change batch_size"):
         runs.apply_resume_overrides(config, {"batch_size": 8})
+
+
+# ---------------------------------------------------------------- declared once (#31)
+from keras_medgan.study.config import StudyError, check_resume  # noqa: E402
+from keras_medgan.training.config import (  # noqa: E402
+    CADENCE_KEYS,
+    RUN_DEFAULTS,
+    SETTINGS,
+    STRUCTURAL_KEYS,
+    ConfigError,
+    check_ranges,
+    result_changes,
+)
+
+
+def test_every_field_is_a_declared_setting_with_help():
+    bookkeeping = {"arch_options", "command", "resumed_by", "extra"}
+    names = {f.name for f in dataclasses.fields(TrainingConfig)} - bookkeeping
+    assert set(SETTINGS) == names
+    assert all(len(s.help) > 10 for s in SETTINGS.values())
+    # what a resume may not change, listed by hand: what is trained, with which numbers
+    assert set(STRUCTURAL_KEYS) == {
+        "arch", "data", "loss", "image_size", "classes", "conditional", "per_class", "split",
+        "resize", "seed", "split_seed", "z_dim", "batch_size", "optimizer", "lr", "beta_1",
+        "beta_2", "options",
+    }  # fmt: skip
+    assert "epochs" not in CADENCE_KEYS and "precision" not in CADENCE_KEYS
+    assert {"log_every", "checkpoint_minutes", "out"} <= set(CADENCE_KEYS)
+    assert RUN_DEFAULTS["checkpoint_every"] == 50 and RUN_DEFAULTS["export_formats"] == [
+        "h5",
+        "keras",
+    ]
+    assert "epochs" not in RUN_DEFAULTS  # the recipe gives it
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("epochs", 0, "a positive integer"),
+        ("batch_size", True, "a positive integer"),
+        ("log_every", -1, "0 (auto) or a positive integer"),
+        ("beta_1", 1.0, "in [0, 1)"),
+        ("lr", 0, "a positive number"),
+        ("checkpoint_minutes", 0, "a positive number"),
+        ("max_loss", -1.0, "a positive number"),
+    ],
+)
+def test_a_value_outside_its_declared_range_names_the_setting(key, value, rule):
+    good = {"epochs": 1, "batch_size": 2, "z_dim": 3, "lr": 1e-4}
+    check_ranges(good)  # absent run settings take their (valid) defaults
+    with pytest.raises(ConfigError, match=rf"^{key} must be {re.escape(rule)}, got {value!r}$"):
+        check_ranges({**good, key: value})
+    config = {"arch": "dcgan32", "data": "phantom", key: value}
+    with pytest.raises(ConfigError, match=key):
+        runs.resolve_config(config)  # the train CLI's path reads the same declaration
+
+
+def test_result_changes_ignore_cadence_and_settings_added_later():
+    old = runs.resolve_config({"arch": "dcgan32", "data": "phantom"}).to_dict()
+    assert result_changes(old, {**old, "log_every": 7, "out": "elsewhere", "command": "x"}) == []
+    assert result_changes(old, {**old, "epochs": 3, "lr": 1.0}) == ["epochs", "lr"]
+    older = {k: v for k, v in old.items() if k != "max_loss"}  # a version before max_loss
+    assert result_changes(older, old) == []  # the new setting at its default: same result
+    assert result_changes(older, {**old, "max_loss": 5.0}) == ["max_loss"]
+    assert result_changes({**old, "fmap_base": 64}, {**old, "fmap_base": 128}) == ["fmap_base"]
+
+
+def test_a_study_resumes_across_a_new_setting_and_a_cadence_change(tmp_path):
+    recipe = runs.resolve_config({"arch": "dcgan32", "data": "phantom"}).to_dict()
+    stored = {"data": "phantom", "protocol_version": 2}
+    older = {k: v for k, v in recipe.items() if k not in ("max_loss", *CADENCE_KEYS)}
+    (tmp_path / "config.json").write_text(json.dumps({**stored, "resolved_recipes": {"p1": older}}))
+    check_resume(tmp_path, {**stored, "resolved_recipes": {"p1": {**recipe, "log_every": 9}}})
+    with pytest.raises(StudyError, match=r"recipe 'p1' \(epochs\)"):
+        check_resume(tmp_path, {**stored, "resolved_recipes": {"p1": {**recipe, "epochs": 1}}})
+
+
+def test_the_train_flags_show_the_declared_help_and_default():
+    from keras_medgan.cli.train import build_parser
+    from keras_medgan.training.config import flag_help
+
+    actions = {a.dest: a for a in build_parser()._actions}
+    for name in ("checkpoint_every", "max_loss", "export_formats", "seed", "epochs"):
+        assert actions[name].help == flag_help(name)
+    assert flag_help("checkpoint_every") == "epochs between checkpoints (default 50)"
+    assert flag_help("max_loss").endswith("(default 1e6)")
+    assert flag_help("export_formats").endswith("(default h5,keras)")
+    assert flag_help("epochs").endswith("raise them)")  # the recipe's default, not ours

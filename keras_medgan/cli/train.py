@@ -16,6 +16,7 @@ from keras_medgan.cli.flags import add_flag
 from keras_medgan.core.console import add_verbose_flag
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.errors import report as report_error
+from keras_medgan.training.config import flag_help
 
 EPILOG = """examples:
   # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     what = p.add_argument_group("what to train")
-    what.add_argument("--arch", choices=ARCHS.names(), help="architecture")
+    what.add_argument("--arch", choices=ARCHS.names(), help=flag_help("arch"))
     add_flag(what, "--data", type=check_data_arg, more_help=data_help())
     add_flag(what, "--data-dir")
     source = what.add_mutually_exclusive_group()
@@ -118,42 +119,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a paper's recipe by name (listed below; = --config experiments/NAME.yaml)",
     )
-    what.add_argument(
-        "--loss", choices=GAN_FAMILIES.names(), help="loss family (default: the arch's)"
-    )
-    what.add_argument("--image-size", type=_positive_int, help="image size (must suit the arch)")
-    what.add_argument("--classes", help="comma-separated classes to train (default: all)")
+    what.add_argument("--loss", choices=GAN_FAMILIES.names(), help=flag_help("loss"))
+    what.add_argument("--image-size", type=_positive_int, help=flag_help("image_size"))
+    what.add_argument("--classes", help=flag_help("classes"))
     what.add_argument(
         "--conditional",
         action="store_true",
         default=None,
-        help="one class-conditional GAN (P0's cGAN) instead of one per class",
+        help=flag_help("conditional"),
     )
     what.add_argument(
         "--per-class",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="one GAN per class (default: the arch's; dcgan32 yes, P1)",
+        help=flag_help("per_class"),
     )
-    what.add_argument("--z-dim", type=_positive_int, help="latent size (papers: 100)")
+    what.add_argument("--z-dim", type=_positive_int, help=flag_help("z_dim"))
 
     how = p.add_argument_group("optimisation (defaults: the paper's recipe)")
-    how.add_argument("--epochs", type=_positive_int)
-    how.add_argument("--batch-size", type=_positive_int)
-    how.add_argument("--lr", type=_positive_float, help="learning rate of both optimizers")
-    how.add_argument("--beta-1", type=float)
-    how.add_argument("--beta-2", type=float)
-    how.add_argument("--optimizer", choices=OPTIMIZERS.names())
+    how.add_argument("--epochs", type=_positive_int, help=flag_help("epochs"))
+    how.add_argument("--batch-size", type=_positive_int, help=flag_help("batch_size"))
+    how.add_argument("--lr", type=_positive_float, help=flag_help("lr"))
+    how.add_argument("--beta-1", type=float, help=flag_help("beta_1"))
+    how.add_argument("--beta-2", type=float, help=flag_help("beta_2"))
+    how.add_argument("--optimizer", choices=OPTIMIZERS.names(), help=flag_help("optimizer"))
     how.add_argument(
         "--seed",
         type=int,
-        help="seed of the weights, z and shuffling (and of the split unless --split-seed)",
+        help=flag_help("seed"),
     )
     how.add_argument(
         "--split-seed",
         type=int,
-        help="seed of the train/val/test split (default: --seed); keep it "
-        "while changing --seed to retrain on the same images",
+        help=flag_help("split_seed"),
     )
 
     tricks = p.add_argument_group("loss-family options (an option the loss lacks is an error)")
@@ -170,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = p.add_argument_group("run")
-    run.add_argument("--out", help="parent folder of run folders (default: runs)")
+    run.add_argument("--out", help=flag_help("out"))
     run.add_argument(
         "--resume",
         nargs="?",
@@ -192,68 +190,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         default=None,
-        help="run a precision this hardware cannot run well (fp16 on a CPU)",
+        help=flag_help("force"),
     )
     run.add_argument(
         "--jit",
         nargs="?",
         const="on",
         choices=JIT_MODES.names(),
-        help="XLA: --jit = on; default auto (GPU only)",
+        help=flag_help("jit"),
     )
-    run.add_argument("--strategy", choices=STRATEGIES.names(), help="tf.distribute strategy")
-    run.add_argument(
-        "--checkpoint-every", type=_positive_int, help="epochs between checkpoints (default 50)"
-    )
+    run.add_argument("--strategy", choices=STRATEGIES.names(), help=flag_help("strategy"))
+    run.add_argument("--checkpoint-every", type=_positive_int, help=flag_help("checkpoint_every"))
     run.add_argument(
         "--checkpoint-minutes",
         type=float,
-        help="also checkpoint at the first epoch end this many minutes after the "
-        "last save (default 5), so a kill loses minutes, not epochs",
+        help=flag_help("checkpoint_minutes"),
     )
     run.add_argument(
         "--sample-every",
         type=_positive_int,
-        help="epochs between sample grids / loss plots (default 10)",
+        help=flag_help("sample_every"),
     )
     run.add_argument(
         "--log-every",
         type=_positive_int,
         metavar="N",
-        help="epochs between progress lines (default: about 50 lines per generator; "
-        "on a terminal one status line shows every epoch)",
+        help=flag_help("log_every"),
     )
     run.add_argument(
         "--export-formats",
         metavar="LIST",
-        help="comma-separated formats of the exported generators: h5, keras, "
-        "savedmodel (default h5,keras; savedmodel adds about 40 MB per "
-        "dcgan32 generator and is only needed for TF Serving)",
+        help=flag_help("export_formats"),
     )
     run.add_argument(
         "--export-stages",
         action="store_true",
         default=None,
-        help="pggan: also export each finished stage's generator to "
-        "export/stages/<class>/generator_stage<S>_<RES>px.h5",
+        help=flag_help("export_stages"),
     )
     run.add_argument(
         "--deterministic",
         action="store_true",
         default=None,
-        help="deterministic TensorFlow ops (slower): the same command gives "
-        "bit-identical weights, and a killed run resumed gives the weights "
-        "of an unbroken one",
+        help=flag_help("deterministic"),
     )
     run.add_argument(
         "--max-loss",
         type=float,
-        help="stop as diverged when |d_loss| or |g_loss| exceeds this, keeping "
-        "the last good checkpoint, as for NaN (default 1e6)",
+        help=flag_help("max_loss"),
     )
-    run.add_argument(
-        "--sample-count", type=_positive_int, help="images in a sample grid (default 16)"
-    )
+    run.add_argument("--sample-count", type=_positive_int, help=flag_help("sample_count"))
     run.add_argument(
         "--print-config",
         action="store_true",

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from keras_medgan.compare.classifier_training import TrainConfig
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.jsonio import changed_settings, jsonable, write_text_atomic
+from keras_medgan.training.config import result_changes
 
 __all__ = ["CONFIG_FILE", "StudyConfig", "StudyError", "check_resume", "write_config"]
 
@@ -117,12 +118,8 @@ def check_resume(out: pathlib.Path, new: dict) -> None:
     changed = changed_settings(old, new, RESULT_KEYS)
     old_recipes = old.get("resolved_recipes") or {}
     for name, cfg in (new.get("resolved_recipes") or {}).items():
-        if name in old_recipes and old_recipes[name] != cfg:
-            keys = sorted(
-                k
-                for k in set(cfg) | set(old_recipes[name])
-                if cfg.get(k) != old_recipes[name].get(k)
-            )
+        keys = result_changes(old_recipes[name], cfg) if name in old_recipes else []
+        if keys:
             changed.append(f"recipe {name!r} ({', '.join(keys)})")
     if changed:
         raise StudyError(

@@ -39,23 +39,11 @@ from keras_medgan.study.config import (
     check_resume,
     write_config,
 )
-from keras_medgan.training.config import TrainingConfig
+from keras_medgan.training.config import CADENCE_KEYS, TrainingConfig
 
 __all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
 
 FOLDS_FILE = "folds.json"
-#: Training-config keys that do not change what a GAN learns (left out of the resume check).
-VOLATILE_RECIPE_KEYS = (
-    "command",
-    "out",
-    "data_dir",
-    "log_every",
-    "checkpoint_every",
-    "checkpoint_minutes",
-    "sample_every",
-    "keep_checkpoints",
-    "export_formats",
-)
 
 
 @dataclass
@@ -155,7 +143,10 @@ class Recipe:
     units: list[str]  # class names, or ["conditional"]
 
     def comparable(self) -> dict:
-        return {k: v for k, v in self.config.to_dict().items() if k not in VOLATILE_RECIPE_KEYS}
+        """What the study records of the recipe and compares on resume (see
+        ``training.config.result_changes``): its config without cadence and bookkeeping."""
+        skip = {*CADENCE_KEYS, "command", "resumed_by"}
+        return {k: v for k, v in self.config.to_dict().items() if k not in skip}
 
 
 def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Recipe]:

@@ -20,50 +20,30 @@ only names and types the settings.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keras_medgan.core.errors import KerasMedganError
 
-__all__ = ["RUN_DEFAULTS", "ConfigError", "TrainingConfig"]
+__all__ = [
+    "CADENCE_KEYS",
+    "RUN_DEFAULTS",
+    "SETTINGS",
+    "STRUCTURAL_KEYS",
+    "ConfigError",
+    "Setting",
+    "TrainingConfig",
+    "check_ranges",
+    "flag_help",
+    "result_changes",
+]
 
 
 class ConfigError(KerasMedganError, ValueError):
     """A configuration the user gave cannot be used; the message says which key and why."""
-
-
-#: Settings no paper fixes. Everything else comes from the arch / loss family recipe.
-RUN_DEFAULTS: dict[str, Any] = {
-    "arch": None,
-    "data": None,
-    "data_dir": None,
-    "image_size": None,  # None → the architecture's (first) supported size
-    "classes": None,  # None → every class in the data
-    "conditional": False,  # one class-conditional GAN (P0's cGAN) instead of per class
-    "per_class": None,  # None → the architecture's default (dcgan32: True, P1)
-    "split": "train",  # P1: only the training split trains the GANs
-    "resize": "pad",
-    "seed": 0,
-    "split_seed": None,  # None → seed; fix it to redraw only the GAN's initialisation
-    "precision": "auto",  # bf16 where the hardware computes it fast, else fp32
-    "force": False,  # allow a precision the hardware runs badly (fp16 on CPU)
-    "jit": "auto",
-    "strategy": "default",
-    "checkpoint_every": 50,
-    "checkpoint_minutes": 5.0,  # ... or at the first epoch end this long after the last save
-    "sample_every": 10,
-    "log_every": 0,  # epochs between progress lines; 0 = auto (~50 per generator)
-    "sample_count": 16,
-    "keep_checkpoints": 2,  # the newest + one to fall back on if it is unreadable
-    "deterministic": False,  # deterministic ops: same command, bit-identical weights
-    "max_loss": 1e6,  # |d_loss| or |g_loss| above this = diverged (stops like NaN)
-    "export_stages": False,  # growing archs (pggan): also export each finished stage
-    "export_formats": ["h5", "keras"],  # + "savedmodel" on request (TF Serving; large)
-    "out": "runs",
-    "options": {},  # loss-family options (label smoothing, n_critic, ...)
-}
 
 
 #: bookkeeping fields that are not settings; written only when set
@@ -87,47 +67,164 @@ def _plain(value):
     return value
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-    """Every setting of one training run (see ``RUN_DEFAULTS`` for their meaning)."""
+_RECIPE = dataclasses.MISSING  # no run default: the arch / loss family recipe gives it
 
-    # what is trained (``runs.STRUCTURAL_KEYS``: a resume may not change these)
-    arch: str
-    data: str
-    loss: str
-    image_size: int
-    classes: tuple[str, ...] | None
-    conditional: bool
-    per_class: bool
-    split: str
-    resize: str
-    seed: int
-    split_seed: int | None
-    z_dim: int
-    batch_size: int
-    optimizer: str | None
-    lr: float
-    beta_1: float | None
-    beta_2: float | None
-    options: Mapping[str, Any]  # the loss family's own option names and values
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """What a training setting is, beyond its name, type and default (the field's).
+
+    ``structural``: it defines WHAT is trained, so a resumed run may not change it.
+    ``affects_result``: changing it changes the trained weights or how they are computed
+    (epochs, precision), so a study compares it before reusing a cell; cadence and
+    bookkeeping (log lines, checkpoints, output folders) do not. ``valid`` / ``rule``: the
+    range, checked once by :func:`check_ranges`, and said in words in its message.
+    """
+
+    help: str
+    structural: bool = False
+    affects_result: bool = True
+    valid: Callable[[Any], bool] | None = None
+    rule: str = ""
+
+
+def setting(help: str, default: Any = _RECIPE, **meta):
+    """A field of :class:`TrainingConfig` with its :class:`Setting` declaration."""
+    info = {"setting": Setting(help, **meta)}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=info)
+    return dataclasses.field(default=default, metadata=info)
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+POSITIVE_INT = {"valid": lambda v: _int(v) and v >= 1, "rule": "a positive integer"}
+POSITIVE_NUMBER = {"valid": lambda v: _number(v) and v > 0, "rule": "a positive number"}
+#: Adam divides by 1 - beta**t: 1.0 is a division by 0
+ADAM_BETA = {"valid": lambda v: v is None or (_number(v) and 0 <= v < 1), "rule": "in [0, 1)"}
+CADENCE = {"affects_result": False}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingConfig:
+    """Every setting of one training run, each declared once: name, type, default (none
+    where the arch / loss family recipe gives it), meaning, range, and whether a resume
+    or a study may change it. ``RUN_DEFAULTS``, ``STRUCTURAL_KEYS``, the range checks, the
+    train CLI's help and the study's resume check all read these declarations."""
+
+    # what is trained (a resume may not change these)
+    arch: str = setting("architecture", None, structural=True)
+    data: str = setting(
+        "data set: a registered name or folder:/csv:/nifti:PATH", None, structural=True
+    )
+    loss: str = setting("loss family (default: the arch's)", structural=True)
+    image_size: int = setting(
+        "image size (must suit the arch; default: the arch's)", None, structural=True
+    )
+    classes: tuple[str, ...] | None = setting(
+        "comma-separated classes to train (default: all)", None, structural=True
+    )
+    conditional: bool = setting(
+        "one class-conditional GAN (P0's cGAN) instead of one per class", False, structural=True
+    )
+    per_class: bool = setting(
+        "one GAN per class (default: the arch's; dcgan32 yes, P1)", None, structural=True
+    )
+    split: str = setting("the split the GANs train on (P1: train)", "train", structural=True)
+    resize: str = setting(
+        "pad (aspect-preserving + zero pad, P1) or crop (centre crop)", "pad", structural=True
+    )
+    seed: int = setting(
+        "seed of the weights, z and shuffling (and of the split unless --split-seed)",
+        0,
+        structural=True,
+    )
+    split_seed: int | None = setting(
+        "seed of the train/val/test split (default: --seed); keep it while changing --seed "
+        "to retrain on the same images",
+        None,
+        structural=True,
+    )
+    z_dim: int = setting("latent size (papers: 100)", structural=True, **POSITIVE_INT)
+    batch_size: int = setting("images per optimizer step", structural=True, **POSITIVE_INT)
+    optimizer: str | None = setting("optimizer of both networks", structural=True)
+    lr: float = setting("learning rate of both optimizers", structural=True, **POSITIVE_NUMBER)
+    beta_1: float | None = setting(
+        "Adam's beta_1 (absent for RMSprop)", structural=True, **ADAM_BETA
+    )
+    beta_2: float | None = setting(
+        "Adam's beta_2 (absent for RMSprop)", structural=True, **ADAM_BETA
+    )
+    options: Mapping[str, Any] = setting(
+        "the loss family's own options (gans.options: label flips, n_critic, ...)",
+        {},
+        structural=True,
+    )
     # how it is trained (a resume may change these)
-    data_dir: str | None
-    epochs: int
-    precision: str
-    force: bool
-    jit: str | bool
-    strategy: str
-    checkpoint_every: int
-    checkpoint_minutes: float
-    sample_every: int
-    log_every: int
-    sample_count: int
-    keep_checkpoints: int
-    deterministic: bool
-    max_loss: float
-    export_stages: bool
-    export_formats: tuple[str, ...]
-    out: str
+    data_dir: str | None = setting("folder of the data set", None, **CADENCE)
+    epochs: int = setting("epochs to train (a resume may raise them)", **POSITIVE_INT)
+    precision: str = setting(
+        "auto: bf16 where the hardware computes it fast, else fp32; or fp32, bf16, fp16", "auto"
+    )
+    force: bool = setting("run a precision this hardware cannot run well (fp16 on a CPU)", False)
+    jit: str | bool = setting("XLA: --jit = on; default auto (GPU only)", "auto")
+    strategy: str = setting("tf.distribute strategy (default: one device)", "default")
+    checkpoint_every: int = setting("epochs between checkpoints", 50, **CADENCE, **POSITIVE_INT)
+    checkpoint_minutes: float = setting(
+        "also checkpoint at the first epoch end this many minutes after the last save, so a "
+        "kill loses minutes, not epochs",
+        5.0,
+        **CADENCE,
+        **POSITIVE_NUMBER,
+    )
+    sample_every: int = setting(
+        "epochs between sample grids / loss plots", 10, **CADENCE, **POSITIVE_INT
+    )
+    log_every: int = setting(
+        "epochs between progress lines (default: about 50 lines per generator; on a "
+        "terminal one status line shows every epoch)",
+        0,
+        **CADENCE,
+        valid=lambda v: _int(v) and v >= 0,
+        rule="0 (auto) or a positive integer",
+    )
+    sample_count: int = setting("images in a sample grid", 16, **CADENCE, **POSITIVE_INT)
+    keep_checkpoints: int = setting(
+        "checkpoints kept: the newest, and one to fall back on if it is unreadable",
+        2,
+        **CADENCE,
+        **POSITIVE_INT,
+    )
+    deterministic: bool = setting(
+        "deterministic TensorFlow ops (slower): the same command gives bit-identical "
+        "weights, and a killed run resumed gives the weights of an unbroken one",
+        False,
+    )
+    max_loss: float = setting(
+        "stop as diverged when |d_loss| or |g_loss| exceeds this, keeping the last good "
+        "checkpoint, as for NaN",
+        1e6,
+        **POSITIVE_NUMBER,
+    )
+    export_stages: bool = setting(
+        "pggan: also export each finished stage's generator to "
+        "export/stages/<class>/generator_stage<S>_<RES>px.h5",
+        False,
+    )
+    export_formats: tuple[str, ...] = setting(
+        "comma-separated formats of the exported generators: h5, keras, savedmodel "
+        "(savedmodel adds about 40 MB per dcgan32 generator and is only needed for TF "
+        "Serving)",
+        ["h5", "keras"],
+        **CADENCE,
+    )
+    out: str = setting("parent folder of run folders", "runs", **CADENCE)
     #: the architecture's width settings (``ArchSpec.builder_options``, e.g. fmap_base)
     arch_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     command: str | None = None
@@ -194,3 +291,61 @@ class TrainingConfig:
     def data_split_seed(self) -> int:
         """The split the GANs train on: ``split_seed``, or ``seed`` when none is given."""
         return int(self.seed if self.split_seed is None else self.split_seed)
+
+
+# ---------------------------------------------------------------------- derived, once
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainingConfig) if "setting" in f.metadata}
+#: every declared setting, by name, in config.json order
+SETTINGS: dict[str, Setting] = {name: f.metadata["setting"] for name, f in _FIELDS.items()}
+#: Settings no paper fixes, and their defaults (the others come from the arch / loss recipe)
+RUN_DEFAULTS: dict[str, Any] = {
+    name: _plain(f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+    for name, f in _FIELDS.items()
+    if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+}
+#: what is trained: a resume may not change these
+STRUCTURAL_KEYS: tuple[str, ...] = tuple(n for n, s in SETTINGS.items() if s.structural)
+#: cadence and bookkeeping: a study reuses a cell whatever these were
+CADENCE_KEYS: tuple[str, ...] = tuple(n for n, s in SETTINGS.items() if not s.affects_result)
+
+
+def check_ranges(config: Mapping[str, Any]) -> None:
+    """ConfigError for the first setting outside its declared range (an absent run
+    setting takes its default)."""
+    for name, declared in SETTINGS.items():
+        if declared.valid is None:
+            continue
+        value = config.get(name, RUN_DEFAULTS.get(name))
+        if not declared.valid(value):
+            raise ConfigError(f"{name} must be {declared.rule}, got {value!r}")
+
+
+def result_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ between two config.json dicts in a way that changes
+    what is trained: cadence and bookkeeping are ignored, and a setting a newer version
+    added counts as its default where the older dict lacks it (so adding a setting never
+    makes an existing study refuse to resume). Keys nobody declared (an architecture's
+    width options, a newer version's settings) are compared as they are."""
+    ignored = set(CADENCE_KEYS) | set(_RECORD_FIELDS)
+    changed = []
+    for key in sorted((set(old) | set(new)) - ignored):
+        missing = RUN_DEFAULTS.get(key) if key in SETTINGS else None
+        if _plain(old.get(key, missing)) != _plain(new.get(key, missing)):
+            changed.append(key)
+    return changed
+
+
+def flag_help(name: str) -> str:
+    """A setting's help for its command-line flag, with its run default when it has one
+    (``epochs between checkpoints (default 50)``): the text is written once, here."""
+    text = SETTINGS[name].help
+    default = RUN_DEFAULTS.get(name)
+    if default is None or default is False or "default" in text:
+        return text
+    if isinstance(default, list):
+        shown = ",".join(default)
+    elif isinstance(default, float):
+        shown = format(default, "g").replace("e+0", "e").replace("e+", "e")
+    else:
+        shown = default
+    return f"{text} (default {shown})"

@@ -6,7 +6,8 @@ the fully resolved ``config.json`` next to everything it writes.
 
 Configuration precedence (lowest → highest):
 
-1. ``RUN_DEFAULTS`` (in training_config) (things no paper specifies: seed, sample/checkpoint cadence);
+1. ``RUN_DEFAULTS`` (declared with each setting in ``training.config``: what no paper
+   specifies, such as the seed and the sample / checkpoint cadence);
 2. the architecture's and loss family's paper recipe
    (``keras_medgan.gans.training_defaults``: dcgan32 → 2 500 epochs, batch 16, Adam 2e-4
    β1 0.5, one GAN per class);
@@ -30,32 +31,16 @@ from typing import Any
 
 from keras_medgan.core.jsonio import write_text_atomic
 from keras_medgan.generators.export import slug
-from keras_medgan.training.config import RUN_DEFAULTS, ConfigError, TrainingConfig
+from keras_medgan.training.config import (
+    RUN_DEFAULTS,
+    STRUCTURAL_KEYS,
+    ConfigError,
+    TrainingConfig,
+    check_ranges,
+)
 
 RUN_NAME = re.compile(r"^(\d{5})-")
 CONFIG_FILE = "config.json"
-
-#: Keys that define WHAT is trained; a resume may not change them.
-STRUCTURAL_KEYS = (
-    "arch",
-    "data",
-    "image_size",
-    "classes",
-    "conditional",
-    "per_class",
-    "loss",
-    "z_dim",
-    "split",
-    "resize",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "beta_1",
-    "beta_2",
-    "options",
-    "seed",
-    "split_seed",
-)
 
 
 def option_aliases() -> dict[str, tuple]:
@@ -440,33 +425,7 @@ def validate_config(config: dict[str, Any]) -> None:
         if not getattr(spec, "supports_conditional", True):
             raise ConfigError(f"architecture {config['arch']!r} has no conditional variant")
         config["per_class"] = False
-    for key in (
-        "epochs",
-        "batch_size",
-        "z_dim",
-        "checkpoint_every",
-        "sample_every",
-        "sample_count",
-        "keep_checkpoints",
-    ):
-        value = config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-    log_every = config.get("log_every", 0)
-    if not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 0:
-        raise ConfigError(f"log_every must be 0 (auto) or a positive integer, got {log_every!r}")
-    if not (isinstance(config.get("lr"), (int, float)) and config["lr"] > 0):
-        raise ConfigError(f"lr must be a positive number, got {config.get('lr')!r}")
-    for key in ("beta_1", "beta_2"):  # Adam divides by 1 - beta**t: 1.0 is a division by 0
-        value = config.get(key)
-        if value is not None and not (isinstance(value, (int, float)) and 0 <= value < 1):
-            raise ConfigError(f"{key} must be in [0, 1), got {value!r}")
-    minutes = config.get("checkpoint_minutes", RUN_DEFAULTS["checkpoint_minutes"])
-    if not (isinstance(minutes, (int, float)) and minutes > 0):
-        raise ConfigError(f"checkpoint_minutes must be a positive number, got {minutes!r}")
-    limit = config.get("max_loss", RUN_DEFAULTS["max_loss"])
-    if not (isinstance(limit, (int, float)) and limit > 0):
-        raise ConfigError(f"max_loss must be a positive number, got {limit!r}")
+    check_ranges(config)  # every declared range (training.config)
     for key, registry in (("precision", PRECISIONS), ("strategy", STRATEGIES)):
         if config[key] not in registry:
             raise ConfigError(
