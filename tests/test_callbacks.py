@@ -236,3 +236,14 @@ def test_loss_plot_of_a_short_run_has_whole_epoch_ticks(tmp_path, monkeypatch):
     )
     cb.plot_losses(h, tmp_path / "loss.png")
     assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_history_upto_keeps_what_a_checkpoint_of_that_epoch_holds():
+    history = cb.EpochHistory()
+    for epoch in (1, 2, 3):
+        history.add(epoch, {"d_fake": epoch / 10})
+    kept = history.upto(2)
+    assert [r["epoch"] for r in kept.records] == [1, 2]
+    assert kept.summary()["epochs_trained"] == 2
+    assert kept.summary()["d_fake_last20"] == pytest.approx(0.15)
+    assert len(history.records) == 3  # the full history is untouched

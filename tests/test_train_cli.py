@@ -635,7 +635,8 @@ def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, 
 
 def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     """metrics.jsonl/.csv lines past the restored epoch are dropped (those epochs rerun)."""
-    from keras_medgan.training.trainer import drop_metrics_after, read_history
+    from keras_medgan.training.metrics_file import drop_after as drop_metrics_after
+    from keras_medgan.training.metrics_file import unit_records
 
     lines = [
         {"class": c, "epoch": e, "d_loss": 0.1 * e, "time": 0.0}
@@ -654,7 +655,7 @@ def test_resume_after_a_hard_kill_forgets_epochs_the_checkpoint_lacks(tmp_path):
     assert kept == [("normal", 1), ("hemorrhage", 1), ("hemorrhage", 2), ("hemorrhage", 3)]
     csv_rows = (tmp_path / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[:2] for r in csv_rows[1:]] == [[c, str(e)] for c, e in kept]
-    assert read_history(tmp_path, "hemorrhage", 2).series("epoch").tolist() == [1, 2]
+    assert [r["epoch"] for r in unit_records(tmp_path, "hemorrhage", 2)] == [1, 2]
 
 
 def test_split_seed_fixes_the_split_while_seed_redraws_the_init():

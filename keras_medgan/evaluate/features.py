@@ -326,9 +326,11 @@ def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, see
     """
     import keras
 
+    from keras_medgan.models.keras_compat import flatten_layers
+
     bns = [
         layer
-        for layer in model._flatten_layers()
+        for layer in flatten_layers(model)
         if isinstance(layer, keras.layers.BatchNormalization)
     ]
     if not bns:

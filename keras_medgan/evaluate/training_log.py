@@ -8,31 +8,17 @@ families, which is not a probability — the report says which).
 
 from __future__ import annotations
 
-import json
-import pathlib
-
 import numpy as np
+
+from keras_medgan.training.metrics_file import read_records
 
 KEY = "d_fake"
 
 
 def read_metrics(path) -> list:
-    """The records of a metrics.jsonl file (blank and unparsable lines reported, not fatal)."""
-    path = pathlib.Path(path)
-    if path.is_dir():
-        path = path / "metrics.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(f"no metrics.jsonl at {path}")
-    records = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {n} is not JSON ({exc.msg})") from None
-    return records
+    """The records of a run's metrics.jsonl (a run folder or the file); an unparsable
+    line is an error naming the file and the line."""
+    return read_records(path, strict=True)
 
 
 def mean_d_fake(records: list, last_epochs: int = 20, key: str = KEY) -> dict[str, object]:

@@ -28,9 +28,9 @@ Also shared here: metric trackers returned from ``metrics`` (Keras resets them e
 epoch); a seeded, replica-safe random stream (``keras.random`` draws, which XLA honours;
 under ``tf.distribute`` each replica takes its slice of ONE global-batch draw, so 1 and N
 replicas see the same noise); conditional labels (the real batch's one-hot labels are
-reused for the fakes); ``generate(n, labels, seed)``; and the two Keras 3.15 workarounds
-that let ``fit`` run under MultiWorkerMirroredStrategy (``_maybe_symbolic_build``,
-``_reducible_logs``).
+reused for the fakes); and ``generate(n, labels, seed)``. The two Keras 3.15
+workarounds that let ``fit`` run under MultiWorkerMirroredStrategy live with every other
+private-API use in ``models/keras_compat.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ from keras import ops
 from keras_medgan.core.registry import Registry
 from keras_medgan.gans import losses
 from keras_medgan.gans.options import Option, option_defaults, resolve_options
+from keras_medgan.models.keras_compat import (
+    NonFiniteStepHook,
+    PerLeafSymbolicBuild,
+    reducible_logs,
+)
 
 GAN_FAMILIES: Registry[type] = Registry("GAN family")
 
@@ -85,23 +90,6 @@ def _replica_context():
     return ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
 
 
-def _reducible_logs(logs: dict[str, Any], strategy) -> dict[str, Any]:
-    """Logs Keras can reduce across workers: scalars become shape [1] in multi-worker mode.
-
-    Keras 3.15 reduces per-replica logs of a MultiWorkerMirroredStrategy with
-    ``strategy.reduce("MEAN", v, axis=0)``, which fails on a scalar ("Invalid reduction
-    dimension 0 for input with 0 dimensions"); a [1] vector reduces to the same mean.
-    Other strategies keep scalars (their reduction has no axis).
-    """
-    multi_worker = (
-        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        and strategy.extended._in_multi_worker_mode()
-    )
-    if not multi_worker:
-        return logs
-    return {k: ops.reshape(ops.cast(v, "float32"), (1,)) for k, v in logs.items()}
-
-
 def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
     """``None`` (cycle 0, 1, ..., C-1), an int, int indices [n] or one-hot [n, C] → one-hot."""
     if labels is None:
@@ -125,7 +113,7 @@ def labels_to_one_hot(labels, num_classes: int, n: int) -> np.ndarray:
     return np.eye(num_classes, dtype="float32")[idx]
 
 
-class GAN(keras.Model):
+class GAN(PerLeafSymbolicBuild, keras.Model):
     """Base class of every loss family: the one train-step skeleton (module docstring)."""
 
     #: Where the loss paper's optimizer recipe is written: ``(preset name, keys)`` -- the
@@ -281,30 +269,6 @@ class GAN(keras.Model):
                 with self.distribute_strategy.scope():
                     opt.build(net.trainable_variables)
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras's build-before-fit under a strategy, with the first batch reduced leaf by leaf.
-
-        Keras 3.15 reduces the whole ``(images, labels)`` batch with one
-        ``strategy.reduce`` call. MirroredStrategy accepts that nested structure;
-        MultiWorkerMirroredStrategy's collective ops do not ("Attempt to convert a value
-        (PerReplica...) to a Tensor"), so ``fit`` failed before the first step. Reducing
-        each tensor on its own gives the same batch under both (it only sets shapes).
-        """
-        strategy = self._distribute_strategy
-        if strategy is not None and iterator is not None and data_batch is None:
-            for _, _, it in iterator:
-                data_batch = tf.nest.map_structure(
-                    lambda v: (
-                        strategy.reduce("MEAN", v, axis=None)
-                        if isinstance(v, tf.distribute.DistributedValues)
-                        else v
-                    ),
-                    next(it),
-                )
-                break
-            iterator = None
-        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
     def training_callbacks(self, config=None, stage_export_dir=None) -> list:
         """Callbacks the trainer adds to ``fit`` for this family (pggan: per-stage exports
         into ``stage_export_dir``; began: lr halving). None by default."""
@@ -320,7 +284,7 @@ class GAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def train_step(self, data):
-        return _reducible_logs(self.step_logs(data), self.distribute_strategy)
+        return reducible_logs(self.step_logs(data), self.distribute_strategy)
 
     def step_logs(self, data) -> dict[str, Any]:
         """One step: train on the batch, update the trackers, return the epoch-mean logs."""
@@ -563,7 +527,7 @@ class GAN(keras.Model):
         return np.concatenate(out).astype("float32")
 
 
-class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
+class CountingLossScaleOptimizer(NonFiniteStepHook, keras.optimizers.LossScaleOptimizer):
     """Keras's dynamic loss scaling, plus a count of the steps it skipped.
 
     A skipped step (non-finite scaled gradients) halves the scale and applies nothing;
@@ -591,11 +555,10 @@ class CountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
             name=name,
         )
 
-    def _stateful_handle_non_finite_grads(self):
+    def on_non_finite_step(self):
         self.skipped_steps.assign_add(1)
         before_first = ops.cast(ops.equal(self.iterations, 0), self.warmup_skipped_steps.dtype)
         self.warmup_skipped_steps.assign_add(before_first)
-        super()._stateful_handle_non_finite_grads()
 
 
 def _maybe_loss_scale(optimizer):

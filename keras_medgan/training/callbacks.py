@@ -17,8 +17,6 @@ Callbacks that need the epoch history share one :class:`EpochHistory`, seeded fr
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import pathlib
 import sys
@@ -29,9 +27,9 @@ import keras
 import numpy as np
 
 from keras_medgan.core.console import format_duration, stop_requested
-from keras_medgan.core.jsonio import jsonable
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.gans.base import labels_to_one_hot
+from keras_medgan.training import metrics_file
 
 WATCHED_LOSSES = ("d_loss", "g_loss")
 
@@ -65,6 +63,10 @@ class EpochHistory:
         record.update({k: _float(v) for k, v in (logs or {}).items()})
         self.records = [r for r in self.records if r["epoch"] < epoch] + [record]
         return record
+
+    def upto(self, epoch: int) -> EpochHistory:
+        """The records of epochs 1..``epoch`` (what a checkpoint of that epoch holds)."""
+        return EpochHistory([r for r in self.records if r["epoch"] <= epoch])
 
     def series(self, key: str) -> np.ndarray:
         return np.array([r.get(key, np.nan) for r in self.records], dtype=np.float64)
@@ -225,9 +227,7 @@ class MetricsLog(keras.callbacks.Callback):
         if not self._pending:
             return
         lines, self._pending = self._pending, []
-        with open(self.run_dir / "metrics.jsonl", "a") as handle:
-            handle.writelines(json.dumps(jsonable(line)) + "\n" for line in lines)  # NaN → null
-        self._append_csv(lines)
+        metrics_file.append_records(self.run_dir, lines, self.label)
         if self.tensorboard_dir is not None:
             self._write_tensorboard(lines)
 
@@ -248,22 +248,6 @@ class MetricsLog(keras.callbacks.Callback):
                             metadata=metadata,
                         )
         self._writer.flush()
-
-    def _append_csv(self, lines: list[dict]) -> None:
-        keys = list(lines[0])
-        path = self.run_dir / "metrics.csv"
-        new = not path.exists()
-        if not new:
-            with open(path) as handle:
-                header = handle.readline().strip().split(",")
-            if header != keys:  # different metric set: add to a per-set file instead
-                path = self.run_dir / f"metrics_{self.label or 'all'}.csv"
-                new = not path.exists()
-        with open(path, "a", newline="") as handle:
-            writer = csv.writer(handle)
-            if new:
-                writer.writerow(keys)
-            writer.writerows([line.get(k) for k in keys] for line in lines)
 
     def on_train_end(self, logs=None):
         self.flush()

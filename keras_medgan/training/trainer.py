@@ -39,13 +39,10 @@ from keras_medgan.generators.export import (
     slug,
 )
 from keras_medgan.training import callbacks as cb
+from keras_medgan.training import metrics_file
+from keras_medgan.training.checkpoints import UnitCheckpoint, finished_epochs
 from keras_medgan.training.config import TrainingConfig
-
-
-class TrainingError(KerasMedganError, RuntimeError):
-    """Training could not finish (NaN losses, ...); the message says what was kept."""
-
-    exit_code = 1  # the run failed on its own; the input was fine
+from keras_medgan.training.errors import TrainingError
 
 
 class DiskFullError(TrainingError):
@@ -123,13 +120,6 @@ def _remove_leftover(path: pathlib.Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def layer_seed_states(*models) -> list:
-    """The state variables of the layers' own ``SeedGenerator``s (Dropout, noise layers),
-    in model order; part of the checkpoint so that a resumed run draws what an unbroken one
-    would."""
-    return [v for m in models for v in m.variables if v.path.endswith("seed_generator_state")]
-
-
 @dataclasses.dataclass
 class UnitResult:
     name: str
@@ -193,66 +183,6 @@ def plan_units(images, labels, class_names: list[str], config, ids=None) -> list
     return units
 
 
-def read_history(run_dir, unit_name: str, upto_epoch: int) -> cb.EpochHistory:
-    """The unit's earlier records from metrics.jsonl (up to the restored epoch)."""
-    path = pathlib.Path(run_dir) / "metrics.jsonl"
-    records = []
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a crash
-            if row.get("class") == unit_name and row.get("epoch", 0) <= upto_epoch:
-                records.append(
-                    {
-                        k: (float("nan") if v is None else v)
-                        for k, v in row.items()
-                        if k not in ("class", "time")
-                    }
-                )
-    return cb.EpochHistory(records)
-
-
-def drop_metrics_after(run_dir, unit_name: str, epoch: int) -> None:
-    """Forget metrics.jsonl records of epochs the checkpoint does not hold (they rerun)."""
-    path = pathlib.Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not (row.get("class") == unit_name and row.get("epoch", 0) > epoch):
-            kept.append(line)
-    write_text_atomic(path, "".join(k + "\n" for k in kept))
-    for csv_path in pathlib.Path(run_dir).glob("metrics*.csv"):
-        _drop_csv_rows_after(csv_path, unit_name, epoch)
-
-
-def _drop_csv_rows_after(path: pathlib.Path, unit_name: str, epoch: int) -> None:
-    """The CSV twin of drop_metrics_after (columns start with class, epoch)."""
-    import csv
-
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    if not rows or rows[0][:2] != ["class", "epoch"]:
-        return
-    kept = [rows[0]] + [
-        r
-        for r in rows[1:]
-        if not (len(r) > 1 and r[0] == unit_name and r[1].isdigit() and int(r[1]) > epoch)
-    ]
-    if len(kept) == len(rows):
-        return
-    tmp = path.with_name(".tmp-" + path.name)
-    with open(tmp, "w", newline="") as handle:
-        csv.writer(handle).writerows(kept)
-    tmp.replace(path)
-
-
 class UnitTrainer:
     """Builds, restores, trains, checkpoints and exports one unit."""
 
@@ -278,8 +208,6 @@ class UnitTrainer:
 
     # ---------------------------------------------------------------- build / restore
     def _build(self) -> None:
-        import tensorflow as tf  # tf.train.Checkpoint: Keras has no full-state checkpoint
-
         from keras_medgan.core.runtime import resolve_jit
         from keras_medgan.gans import GAN_FAMILIES, make_optimizers
         from keras_medgan.models import ARCHS
@@ -317,28 +245,9 @@ class UnitTrainer:
                 jit_compile=resolve_jit(c.jit),
                 steps_per_execution=self.steps_per_execution(),
             )
-            self.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator, self.discriminator = g, d
-        parts = {
-            "generator": g,
-            "discriminator": d,
-            "d_optimizer": self.gan.d_optimizer,
-            "g_optimizer": self.gan.g_optimizer,
-            "seed_state": self.gan.seed_generator.state,
-            "epoch": self.epoch_var,
-            "gan_state": self._extra_state(),
-        }
-        latest = tf.train.latest_checkpoint(str(self.ckpt_dir))
-        if latest is None or any(
-            name.startswith("layer_rng/") for name, _ in tf.train.list_variables(latest)
-        ):
-            # Dropout's own seed generators: tf.train.Checkpoint does not reach them through
-            # the Keras models, and without them a resumed run draws other masks. Checkpoints
-            # written before they were added resume without them (not bit-exact).
-            parts["layer_rng"] = layer_seed_states(g, d)
-        self.checkpoint = tf.train.Checkpoint(**parts)
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, str(self.ckpt_dir), max_to_keep=c.keep_checkpoints
+        self.state = UnitCheckpoint(
+            self.gan, self.ckpt_dir, c.keep_checkpoints, self.unit.name, self.print
         )
 
     @property
@@ -358,46 +267,6 @@ class UnitTrainer:
         from keras_medgan.gans import GAN_FAMILIES
 
         return GAN_FAMILIES.get(self.config.loss)
-
-    def _extra_state(self) -> list:
-        """GAN variables outside G, D and the optimizers (e.g. BEGAN's k)."""
-        owned = {id(v) for m in (self.generator, self.discriminator) for v in m.variables}
-        owned.add(id(self.gan.seed_generator.state))
-        metric_vars = {id(v) for m in self.gan.metrics for v in m.variables}
-        return [v for v in self.gan.variables if id(v) not in owned and id(v) not in metric_vars]
-
-    def restore(self) -> int:
-        """Restore the newest readable checkpoint (if any); returns the finished epoch count.
-
-        A corrupted newest checkpoint (a disk that filled up, a file damaged later) falls
-        back to the one before it, saying so, rather than ending the run with a traceback.
-        """
-        import tensorflow as tf
-
-        for path in reversed(self.manager.checkpoints):
-            try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
-            except (
-                tf.errors.OpError,
-                ValueError,
-                AssertionError,
-                IndexError,
-                KeyError,
-                OSError,
-            ) as exc:  # what a truncated or damaged bundle raises
-                first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-                self.print(
-                    f"[{self.unit.name}] checkpoint {path} is unreadable ({first}); "
-                    "trying the one before"
-                )
-                continue
-            return int(self.epoch_var.numpy())
-        if self.manager.checkpoints:
-            raise TrainingError(
-                f"[{self.unit.name}] no readable checkpoint in {self.ckpt_dir}; "
-                "move that folder away to start this class again"
-            )
-        return 0
 
     # ---------------------------------------------------------------- train
     def dataset(self, start_epoch: int = 0):
@@ -440,11 +309,14 @@ class UnitTrainer:
         )
 
     def export(self, epochs: int, history: cb.EpochHistory) -> dict[str, str]:
+        """Export the generator as it is after ``epochs`` epochs; its card's metrics come
+        from those epochs only (after a NaN or a Ctrl-C the weights are an earlier
+        checkpoint's, and the history may run further)."""
         paths = export_generator(
             self.gan.exportable_generator(),
             self.export_dir,
             self.unit.name,
-            self.card(epochs, history.summary()),
+            self.card(epochs, history.upto(epochs).summary()),
             self.export_formats,
         )
         return {k: str(v) for k, v in paths.items()}
@@ -453,10 +325,10 @@ class UnitTrainer:
         c = self.config
         for leftover in self.export_dir.glob(f".tmp-generator_{slug(self.unit.name)}*"):
             _remove_leftover(leftover)  # from an export killed half way
-        start = self.restore()
+        start = self.state.restore()
         target = c.epochs
-        drop_metrics_after(self.run_dir, self.unit.name, start)
-        history = read_history(self.run_dir, self.unit.name, start)
+        metrics_file.drop_after(self.run_dir, self.unit.name, start)
+        history = cb.EpochHistory(metrics_file.unit_records(self.run_dir, self.unit.name, start))
         if start >= target:
             done = export_paths(self.export_dir, self.unit.name, self.export_formats)
             if not export_is_complete(self.export_dir, self.unit.name, start, self.export_formats):
@@ -488,8 +360,8 @@ class UnitTrainer:
             tensorboard_dir=self.run_dir / "logs" / slug(self.unit.name),
         )
         saver = cb.CheckpointSaver(
-            self.manager,
-            self.epoch_var,
+            self.state.manager,
+            self.state.epoch,
             c.checkpoint_every,
             target,
             guard=guard,
@@ -545,7 +417,7 @@ class UnitTrainer:
             ) from None
         if guard.tripped:
             return self._after_nan(guard, history)
-        epochs = int(self.epoch_var.numpy())
+        epochs = int(self.state.epoch.numpy())
         if saver.last_saved_epoch != target:  # e.g. stopped early by a callback
             epochs = saver.last_good_epoch or epochs
             saver.save(epochs)
@@ -570,13 +442,12 @@ class UnitTrainer:
             if saver.last_saved_epoch != done:
                 saver.save(done)
             kept = done
-        elif self.manager.latest_checkpoint is not None:
-            self.checkpoint.restore(self.manager.latest_checkpoint)
-            kept = int(self.epoch_var.numpy())
+        elif self.state.latest is not None:
+            kept = self.state.restore_latest()
         else:
             return 0
         if not export_is_complete(self.export_dir, self.unit.name, kept, self.export_formats):
-            self.export(kept, cb.EpochHistory([r for r in history.records if r["epoch"] <= kept]))
+            self.export(kept, history)
         return kept
 
     def _family_callbacks(self) -> list:
@@ -589,17 +460,15 @@ class UnitTrainer:
     def _after_nan(self, guard: cb.NonFiniteGuard, history: cb.EpochHistory) -> UnitResult:
         bad = ", ".join(f"{k}={v}" for k, v in guard.bad_values.items())
         what = guard.reason or "non-finite or diverged (|loss| > --max-loss) loss"
-        latest = self.manager.latest_checkpoint
+        latest = self.state.latest
         if latest is None:
             raise TrainingError(
                 f"[{self.unit.name}] {what} in epoch {guard.tripped_epoch} ({bad}) before any "
                 "checkpoint was saved; nothing exported. Try a lower --lr, --precision fp32 "
                 "or bf16, or another --loss."
             )
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
-        good = int(self.epoch_var.numpy())
-        good_history = cb.EpochHistory([r for r in history.records if r["epoch"] <= good])
-        export = self.export(good, good_history)
+        good = self.state.restore_latest()
+        export = self.export(good, history)
         raise TrainingError(
             f"[{self.unit.name}] {guard.reason or 'non-finite or diverged loss'} in epoch "
             f"{guard.tripped_epoch} ({bad}); stopped. Kept the last good checkpoint (epoch {good}, {latest}) and exported "
@@ -696,7 +565,7 @@ def _run_units(config, run_dir, print_fn, prepared, strategy) -> list[UnitResult
     class_names, units = prepared.class_names, prepared.units
     remaining = 0
     for unit in units:
-        finished = _finished_epochs(run_dir, unit.name)
+        finished = finished_epochs(run_dir / "checkpoints" / slug(unit.name))
         remaining += max(config.epochs - finished, 0)
     clock = cb.RunClock(remaining)
     batches = {u.name: len(u.images) // config.batch_size for u in units}
@@ -751,18 +620,6 @@ def _write_run_report(
     except (OSError, ValueError, GeneratorLoadError) as exc:
         print_fn(f"warning: {run_dir / 'report.html'} not written: {exc}")
         return None
-
-
-def _finished_epochs(run_dir: pathlib.Path, unit_name: str) -> int:
-    import tensorflow as tf
-
-    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints" / slug(unit_name)))
-    if latest is None:
-        return 0
-    try:
-        return int(tf.train.load_variable(latest, "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
-    except (ValueError, OSError, tf.errors.OpError):  # the trainer's restore reports it
-        return 0
 
 
 def write_summary(run_dir, results: list[UnitResult]) -> pathlib.Path:
