@@ -172,7 +172,7 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
 
     monkeypatch.setattr(c2st, "keep_most_realistic", brightest)
     monkeypatch.setattr(
-        "keras_medgan.data.load_image_set",
+        "keras_medgan.cli.synthesize.load_image_set",
         lambda *a, **k: type("S", (), {"images": np.zeros((6, 8, 8, 1), np.float32)})(),
     )
     out = tmp_path / "best"

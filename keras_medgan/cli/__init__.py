@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from keras_medgan.cli import stored_help as cli_help
 from keras_medgan.cli.stored_help import TOOLS
+from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
 PROG = "keras-medgan"
 
@@ -50,7 +51,6 @@ def stored_help(tool: str, args: Sequence[str]) -> str | None:
 
 
 def run_tool(tool: str, args: Sequence[str]) -> int:
-    from keras_medgan.core.console import quiet_tensorflow, wants_verbose
 
     text = stored_help(tool, args)
     if text is not None:

@@ -21,6 +21,8 @@ from keras_medgan.compare.classifier_flags import (
 )
 from keras_medgan.compare.errors import BenchmarkError
 from keras_medgan.compare.generators import image_size_from_cards, parse_generator_specs
+from keras_medgan.core.runtime import resolve_classifier_precision
+from keras_medgan.evaluate.features import FEATURE_EXTRACTORS
 from keras_medgan.models.classifiers import CLASSIFIERS
 
 EPILOG = """examples:
@@ -60,7 +62,6 @@ FULL = {"repeats": 5, "feature_epochs": 10}
 
 
 def _feature_names() -> list[str]:
-    from keras_medgan.evaluate.features import FEATURE_EXTRACTORS
 
     return FEATURE_EXTRACTORS.names()
 
@@ -164,7 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConfig:
-    from keras_medgan.core.runtime import resolve_classifier_precision
 
     profile = QUICK if args.quick else FULL
     pick = {

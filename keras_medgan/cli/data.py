@@ -16,11 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from keras_medgan.cli.flags import add_flag
-from keras_medgan.core.console import add_verbose_flag
+from keras_medgan.core.console import Progress, add_verbose_flag
 from keras_medgan.data.convert import convert_dicoms
 from keras_medgan.data.datasets import check_data_arg, data_help
+from keras_medgan.data.dicom import read_dicom
 from keras_medgan.data.errors import DataError, SkipLog
 from keras_medgan.data.grid import save_grid
+from keras_medgan.data.labels import RSNA_SUBTYPES, rsna
+from keras_medgan.data.phantom import PhantomParams, generate_phantom
 from keras_medgan.data.pipeline import (
     IMAGE_SIZES,
     RESIZERS,
@@ -233,7 +236,6 @@ def run_convert(args) -> int:
 
 
 def run_phantom(args) -> int:
-    from keras_medgan.data.phantom import PhantomParams, generate_phantom
 
     out = Path(args.out).expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -242,8 +244,6 @@ def run_phantom(args) -> int:
         params = PhantomParams(
             n=args.n, seed=args.seed, size=args.size, slices_per_patient=args.slices_per_patient
         )
-        from keras_medgan.core.console import Progress
-
         bar = Progress(args.n, "phantom")
         generate_phantom(out, params, progress=lambda done, total: bar.update(done))
         bar.close()
@@ -259,8 +259,6 @@ def run_phantom(args) -> int:
 def write_phantom_grid(root, png_path, n: int = 24, seed: int = 0) -> str:
     """Brain-window grid of a phantom folder, titled normal / hemorrhage + subtypes, read
     back through the real RSNA parser and DICOM reader."""
-    from keras_medgan.data.dicom import read_dicom
-    from keras_medgan.data.labels import RSNA_SUBTYPES, rsna
 
     files = rsna(root, SkipLog(strict=True))
     labels = np.array([files.class_names.index(r.label) for r in files.records])

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_medgan.cli.flags import add_flag
 from keras_medgan.core.console import add_verbose_flag, plain
+from keras_medgan.data.sanity import check_image_sets, report_findings
 from keras_medgan.evaluate.features import FEATURE_EXTRACTORS, get_extractor
 from keras_medgan.evaluate.inputs import ImageSet, load_fake, load_real
 from keras_medgan.evaluate.metrics import DEFAULT_METRICS, METRICS, EvalContext
@@ -184,7 +185,6 @@ def _extractor_factory(args, real: ImageSet):
 def _check_real_data(real, args, size: int, say) -> None:
     """Data sanity warnings on the real set (a near-black set once scored FID 0.00 against
     itself); every file concerned goes to ``<out>/data_report.json``."""
-    from keras_medgan.data.sanity import check_image_sets, report_findings
 
     report_findings(
         check_image_sets({args.split: real}, size),

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import pathlib
 import sys
+
+import numpy as np
 
 from keras_medgan.cli.flags import add_flag
 from keras_medgan.compare.arms import ARM_ORDER
@@ -16,7 +20,31 @@ from keras_medgan.compare.classifier_flags import (
     add_classifier_arguments,
     train_config_from_args,
 )
+from keras_medgan.core.console import Preemption
+from keras_medgan.evaluate.features import FEATURE_EXTRACTORS
+from keras_medgan.generators.pretrained import models_dir, read_manifest
+from keras_medgan.models.classifiers import CLASSIFIERS
+from keras_medgan.study.cells import (
+    STAGES,
+    finished,
+    gans_needed,
+    order_sizes,
+    parse_cell_ranges,
+    parse_shard,
+    read_cell,
+    shard_cells,
+)
 from keras_medgan.study.config import StudyConfig, StudyError
+from keras_medgan.study.plan import format_plan, plan_study
+from keras_medgan.study.report import (
+    archive_results,
+    load_plan,
+    planned_rows,
+    summarize_arms,
+    write_report,
+)
+from keras_medgan.study.runner import prepare_study, run_study, select_cells
+from keras_medgan.training.trainer import TrainingError, TrainingInterrupted
 
 EPILOG = """examples:
   # P1's question on the Kaggle head CT set: 5 folds x 2 repeats, P1's recipe and WGAN-GP,
@@ -68,8 +96,6 @@ DEFAULT_RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_medgan.evaluate.features import FEATURE_EXTRACTORS
-    from keras_medgan.models.classifiers import CLASSIFIERS
 
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.study",
@@ -257,7 +283,6 @@ SUBCOMMAND_PARSERS = {"report": build_report_parser}
 def _find_recipe(path: str) -> str:
     """A recipe path as given, or, when it is not there, the same relative path in the
     checkout the package runs from (``experiments/…`` works from any folder)."""
-    import pathlib
 
     if pathlib.Path(path).exists() or pathlib.Path(path).is_absolute():
         return path
@@ -270,8 +295,6 @@ def parse_recipes(values: list[str] | None) -> dict[str, str]:
     for value in values or [DEFAULT_RECIPE]:
         name, sep, path = value.partition("=")
         if not sep:
-            import pathlib
-
             name, path = pathlib.Path(value).stem, value
         if not name or any(ch in name for ch in "/\\ "):
             raise StudyError(f"--recipe {value!r}: give NAME=PATH with a NAME without / or spaces")
@@ -283,7 +306,6 @@ def parse_recipes(values: list[str] | None) -> dict[str, str]:
 
 def parse_sizes(values: list[str]) -> list[int | None]:
     """``["8", "16", "all"]`` → [8, 16, None]; StudyError naming a value that is neither."""
-    from keras_medgan.study.cells import order_sizes
 
     sizes = []
     for value in values:
@@ -372,15 +394,6 @@ def study_command(argv: list[str]) -> str:
 
 
 def _cell_filter(args, out):
-    from keras_medgan.study.cells import (
-        STAGES,
-        finished,
-        gans_needed,
-        parse_cell_ranges,
-        parse_shard,
-        shard_cells,
-    )
-    from keras_medgan.study.runner import select_cells
 
     def pick(cells):
         try:
@@ -418,8 +431,6 @@ def _cell_filter(args, out):
 
 
 def _list_cells(config: StudyConfig) -> int:
-    from keras_medgan.study.cells import read_cell
-    from keras_medgan.study.runner import prepare_study
 
     _, _, cells = prepare_study(config)
     for i, cell in enumerate(cells):
@@ -431,10 +442,6 @@ def _list_cells(config: StudyConfig) -> int:
 def _observed_sd(out) -> tuple[dict | None, str | None]:
     """SD of the real+synthetic − real fold differences among the finished cells in
     ``out`` (the recipes' variances pooled), when at least two folds are paired."""
-    import math
-
-    from keras_medgan.study.cells import finished
-    from keras_medgan.study.report import load_plan, planned_rows, summarize_arms
 
     try:
         _, _, cells = load_plan(out)
@@ -462,7 +469,6 @@ def _observed_sd(out) -> tuple[dict | None, str | None]:
 
 
 def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
-    import numpy as np
 
     real_by = {(f["repeat"], f["fold"]): f[metric] for f in (real or {}).get("folds", [])}
     diffs = [
@@ -474,10 +480,6 @@ def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
 
 
 def _print_plan(config: StudyConfig) -> int:
-    import numpy as np
-
-    from keras_medgan.study.plan import format_plan, plan_study
-    from keras_medgan.study.runner import prepare_study
 
     data, recipes, cells = prepare_study(config)
     parts = [data.parts(config, 0, f) for f in range(config.folds)]
@@ -519,7 +521,6 @@ def _print_plan(config: StudyConfig) -> int:
 
 
 def report_main(argv: list[str]) -> int:
-    from keras_medgan.study.report import archive_results, write_report
 
     args = build_report_parser().parse_args(argv)
     try:
@@ -549,8 +550,6 @@ def fixed_generators_refused(name: str) -> str:
     that evaluates it without leakage (its split seed read from a shipped model's cards)."""
     split = "S"
     try:
-        from keras_medgan.generators.pretrained import models_dir, read_manifest
-
         entry = read_manifest().get(name)
         if entry:
             card = next(iter(entry["files"].values()))["card"]
@@ -578,8 +577,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
-    from keras_medgan.core.console import Preemption
-    from keras_medgan.training.trainer import TrainingError, TrainingInterrupted
 
     args = build_parser().parse_args(argv)
     preemption = Preemption()
@@ -592,8 +589,6 @@ def main(argv: list[str] | None = None) -> int:
             return _list_cells(config)
         if args.plan:
             return _print_plan(config)
-        from keras_medgan.study.runner import run_study
-
         with preemption:
             results = run_study(config, cells_wanted=_cell_filter(args, config.out))
     except StudyError as exc:

@@ -24,11 +24,16 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from keras_medgan._version import __version__
 from keras_medgan.cli.flags import add_flag
 from keras_medgan.core.console import add_verbose_flag
 from keras_medgan.core.registry import Registry
+from keras_medgan.data import load_image_set
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.evaluate.c2st import most_realistic_selector
 from keras_medgan.generators.export import (
@@ -37,7 +42,9 @@ from keras_medgan.generators.export import (
     check_distinct_slugs,
     slug,
 )
+from keras_medgan.generators.pretrained import describe, models_dir, read_manifest
 from keras_medgan.generators.sampling import _as_generators, synthesize_set
+from keras_medgan.models import ARCHS
 
 #: Image writers by --format name: (write(path, uint8 image, meta) , file suffix).
 WRITERS: Registry = Registry("output format")
@@ -71,7 +78,6 @@ class PngWriter:
     suffix = ".png"
 
     def __init__(self, **_):
-        import cv2  # opencv-python-headless: ~4 800 32×32 PNGs/s here, incl. paths
 
         self._cv2 = cv2
 
@@ -92,9 +98,6 @@ class DicomWriter:
     SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
     def __init__(self, arch: str = "unknown", seed: int = 0, **_):
-        from pydicom.uid import generate_uid
-
-        from keras_medgan.models import ARCHS
 
         # text written into DICOM tags comes from our own vocabulary only, never from a
         # model card of a file from elsewhere
@@ -112,10 +115,6 @@ class DicomWriter:
         return self._series[label]
 
     def dataset(self, image: np.ndarray, label: str, index: int):
-        from pydicom.dataset import Dataset, FileMetaDataset
-        from pydicom.uid import ExplicitVRLittleEndian
-
-        from keras_medgan._version import __version__
 
         label = slug(label)[:40]  # a card's class name, reduced to safe characters
         series_uid, series_number = self._series_for(label)
@@ -214,7 +213,6 @@ def write_set(
 
 def real_training_images(real_data: str | None, data_dir: str | None):
     """``real_images_of`` for the CLI: the training split the generator's card names."""
-    from keras_medgan.data import load_image_set
 
     def real_images_of(name: str, gen: LoadedGenerator) -> np.ndarray:
         data = real_data or gen.card.get("data")
@@ -317,7 +315,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_shipped_models() -> int:
-    from keras_medgan.generators.pretrained import describe, models_dir, read_manifest
 
     models = read_manifest()
     if not models:

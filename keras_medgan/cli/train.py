@@ -9,14 +9,25 @@ from the papers through the architecture's and loss family's recipe; see
 from __future__ import annotations
 
 import argparse
+import json
+import pathlib
 import sys
 from typing import Any
 
+import yaml
+
 from keras_medgan.cli.flags import add_flag
-from keras_medgan.core.console import add_verbose_flag
+from keras_medgan.core.console import Preemption, add_verbose_flag
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.errors import report as report_error
+from keras_medgan.core.presets import find_preset, presets_help
+from keras_medgan.core.runtime import JIT_MODES, STRATEGIES
+from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
+from keras_medgan.gans.options import cli_flags
+from keras_medgan.models import ARCHS
+from keras_medgan.training import runs
 from keras_medgan.training.config import flag_help
+from keras_medgan.training.runs import option_aliases
 
 EPILOG = """examples:
   # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
@@ -69,7 +80,6 @@ def _option(text: str):
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    import yaml
 
     return key.strip().replace("-", "_"), yaml.safe_load(value)
 
@@ -94,12 +104,10 @@ def arch_defaults_help(archs) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_medgan.core.presets import presets_help
-    from keras_medgan.core.runtime import JIT_MODES, STRATEGIES
-    from keras_medgan.data.datasets import check_data_arg, data_help
-    from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
-    from keras_medgan.gans.options import cli_flags
-    from keras_medgan.models import ARCHS
+    from keras_medgan.data.datasets import (  # lazy: loads OpenCV+pydicom+pandas; module stays light
+        check_data_arg,
+        data_help,
+    )
 
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.train",
@@ -259,7 +267,6 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
         and k not in ("config", "preset", "resume", "option", "verbose", "print_config", "run_name")
     }
     options = dict(args.option or [])
-    from keras_medgan.training.runs import option_aliases  # the loss-family options with a flag
 
     for key in option_aliases():
         if key in settings:
@@ -279,9 +286,6 @@ def command_line(argv: list[str] | None) -> str:
 def resolve(args, settings, sources: dict[str, str] | None = None):
     """(config, run_dir or None): a resumed run's dir, or None for a new run. ``sources``
     is filled with where each value came from (a new run's only)."""
-    import pathlib
-
-    from keras_medgan.training import runs
 
     out = settings.get("out", runs.RUN_DEFAULTS["out"])
     if args.resume == "auto":
@@ -318,7 +322,6 @@ def resolve(args, settings, sources: dict[str, str] | None = None):
 
 def print_config(config, sources: dict[str, str]) -> None:
     """The resolved settings (a TrainingConfig), one per line, with where each came from."""
-    import json
 
     values = config.to_dict()
     rows = [(k, v, sources.get(k, "")) for k, v in values.items() if k != "options"]
@@ -331,8 +334,9 @@ def print_config(config, sources: dict[str, str]) -> None:
 
 
 def main(argv=None) -> int:
-    from keras_medgan.training import runs
-    from keras_medgan.training import trainer as training
+    from keras_medgan.training import (
+        trainer as training,  # lazy: loads OpenCV+pydicom+pandas; module stays light
+    )
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -342,8 +346,6 @@ def main(argv=None) -> int:
     sources: dict[str, str] = {}
     try:
         if args.preset:
-            from keras_medgan.core.presets import find_preset
-
             try:
                 args.config = str(find_preset(args.preset))
             except ValueError as exc:
@@ -376,7 +378,6 @@ def main(argv=None) -> int:
         )
     else:
         config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
-    from keras_medgan.core.console import Preemption
 
     preemption = Preemption()
     try:

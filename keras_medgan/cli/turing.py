@@ -103,8 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _make(args) -> int:
-    from keras_medgan.evaluate.inputs import load_fake, load_real
-    from keras_medgan.turing.study import make_study
+    from keras_medgan.evaluate.inputs import (  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+        load_fake,
+        load_real,
+    )
+    from keras_medgan.turing.study import (
+        make_study,  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    )
 
     fake = load_fake(
         args.generators,
@@ -126,14 +131,20 @@ def _make(args) -> int:
 
 
 def _serve(args) -> int:
-    from keras_medgan.turing.server import serve
+    from keras_medgan.turing.server import (
+        serve,  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    )
 
     serve(args.study, args.host, args.port)
     return 0
 
 
 def _score(args) -> int:
-    from keras_medgan.turing.score import markdown, score_study, write_score
+    from keras_medgan.turing.score import (  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+        markdown,
+        score_study,
+        write_score,
+    )
 
     result = score_study(args.study)
     paths = write_score(result, args.out or args.study)

@@ -32,7 +32,10 @@ from keras_medgan.compare.generators import GeneratorSet, load_generator_set
 from keras_medgan.compare.splits import Splits, load_splits
 from keras_medgan.core.console import CellProgress
 from keras_medgan.core.jsonio import changed_settings, jsonable, write_text_atomic
+from keras_medgan.core.runtime import precision_policy
 from keras_medgan.data.sanity import report_findings
+from keras_medgan.evaluate.features import get_extractor
+from keras_medgan.models.classifiers import build_classifier
 
 __all__ = ["BenchmarkConfig", "Job", "plan_jobs", "read_records", "run_benchmark"]
 
@@ -175,7 +178,6 @@ def _check_resume(out: pathlib.Path, config: BenchmarkConfig) -> None:
 
 def _check_classifier(config: BenchmarkConfig, splits: Splits) -> None:
     """Build the classifier once before any job: a bad --weights file fails in seconds."""
-    from keras_medgan.models.classifiers import build_classifier
 
     try:
         build_classifier(
@@ -194,7 +196,6 @@ def _precision_scope(name: str | None):
     restored when it returns; None leaves the policy alone."""
     if not name:
         return contextlib.nullcontext()
-    from keras_medgan.core.runtime import precision_policy
 
     return precision_policy(name)
 
@@ -258,7 +259,6 @@ TRAINED_EXTRACTORS = ("domain_cnn",)
 
 
 def _make_extractor(config: BenchmarkConfig, real_x=None, real_y=None, seed: int = 0):
-    from keras_medgan.evaluate.features import get_extractor
 
     try:
         return get_extractor(

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 
+from keras_medgan.compare.classifier_augment import AUGMENT_OPS, DEFAULT_AUGMENT_OPS
+from keras_medgan.compare.classifier_training import PROTOCOLS, TrainConfig, check_train_config
+from keras_medgan.evaluate.stats import THRESHOLD_RULES
+
 __all__ = ["PROFILES", "add_classifier_arguments", "train_config_from_args"]
 
 #: Defaults per profile. ``full``: P1's ResNet-50 under the equal-steps protocol, 3 seeds
@@ -36,9 +40,6 @@ PROFILES = {
 def add_classifier_arguments(p: argparse.ArgumentParser, classifiers: list[str]) -> None:
     # the names and defaults live where they are used; a plain --help is answered from
     # the stored texts (keras_medgan/cli/help) before this runs
-    from keras_medgan.compare.classifier_augment import AUGMENT_OPS, DEFAULT_AUGMENT_OPS
-    from keras_medgan.compare.classifier_training import PROTOCOLS
-    from keras_medgan.evaluate.stats import THRESHOLD_RULES
 
     g = p.add_argument_group("classifier (the same in every arm)")
     g.add_argument(
@@ -133,7 +134,6 @@ def _divisor_at_most(steps: int, most: int) -> int:
 
 def train_config_from_args(args: argparse.Namespace, quick: bool, weights: str | None):
     """The TrainConfig the flags describe; ValueError naming the flag when one cannot work."""
-    from keras_medgan.compare.classifier_training import TrainConfig, check_train_config
 
     profile = PROFILES["quick" if quick else "full"]
     pick = {

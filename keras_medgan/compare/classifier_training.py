@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_medgan.compare.classifier_augment import (
     DEFAULT_AUGMENT_OPS,
@@ -125,7 +126,6 @@ def _curve(history: keras.callbacks.History, step_of: Callable[[int], int]) -> l
 def _fit_steps(model, x, y, val, config: TrainConfig, seed: int) -> dict:
     """``config.steps`` RMSprop steps, cosine-decayed to 0, batches drawn from an endlessly
     reshuffled copy of the set (every image once per pass); the final weights are kept."""
-    import tensorflow as tf
 
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps)
     _compile(model, schedule, config)

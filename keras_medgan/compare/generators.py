@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_medgan.compare.errors import BenchmarkError
+from keras_medgan.generators.export import find_generators, load_generator, read_model_card
+from keras_medgan.generators.pretrained import read_manifest, shipped_generator_files
+from keras_medgan.generators.sampling import sample_class
 
 __all__ = [
     "GeneratorSet",
@@ -55,7 +58,6 @@ class GeneratorSet:
         """``n_per_class`` images of every class, labelled by index into ``class_names``,
         drawn by the project's one seed rule (``keras_medgan.generators.sampling``), so the benchmark
         sees the images ``synthesize --seed`` writes."""
-        from keras_medgan.generators.sampling import sample_class
 
         images, labels = [], []
         for c, name in enumerate(class_names):
@@ -155,7 +157,6 @@ def check_generator_cards(
 def shipped_or_paths(paths: Sequence[str], set_name: str) -> list[str]:
     """Paths as given, except a name of a shipped model (``p1_head_ct``) that is not also a
     path: that becomes its hash-checked files from ``models_h5/``."""
-    from keras_medgan.generators.pretrained import read_manifest, shipped_generator_files
 
     out: list[str] = []
     for path in paths:
@@ -173,7 +174,6 @@ def image_size_from_cards(generators: dict[str, list[str]]) -> int | None:
     """The image size every generator's model card states (read from the JSON beside each
     file; no model is loaded), or None when no card states one. Cards that disagree are a
     BenchmarkError naming the files."""
-    from keras_medgan.generators.export import find_generators, read_model_card
 
     sizes: dict[int, str] = {}
     for name, paths in generators.items():
@@ -205,7 +205,6 @@ def load_generator_set(
     trust_model: bool = False,
 ) -> GeneratorSet:
     """Find, load and check every generator of one set (export API of INTERFACES.md)."""
-    from keras_medgan.generators.export import find_generators, load_generator
 
     found: dict[str, str] = {}
     for path in shipped_or_paths(paths, name):

@@ -16,7 +16,9 @@ import os
 import platform
 from collections.abc import Sequence
 
+import keras
 import numpy as np
+import sklearn
 
 from keras_medgan.compare.arms import ARM_ORDER, ARMS, REFERENCE_ARM
 from keras_medgan.compare.classifier_augment import AUGMENTATION
@@ -59,8 +61,6 @@ def augmentation_settings() -> dict:
 
 
 def environment() -> dict:
-    import keras
-    import sklearn
 
     return {
         "python": platform.python_version(),
@@ -484,10 +484,10 @@ def markdown(results: dict) -> str:
 def bar_plot(results: dict, path) -> None:
     """Grouped bars (AUC, then accuracy, sensitivity, specificity at the validation
     threshold) per arm with CI error bars; P1's Table 1 values as black markers."""
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib; module stays light
 
     rows = results["summary"]["arms"]
     shown = ("auc", "accuracy", "sensitivity", "specificity")

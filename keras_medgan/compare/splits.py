@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_medgan.compare.errors import BenchmarkError
+from keras_medgan.data import load_image_set
+from keras_medgan.data.sanity import check_image_sets
 
 __all__ = ["Splits", "check_splits", "load_splits"]
 
@@ -87,9 +89,7 @@ def load_splits(
     loader: Callable | None = None,
 ) -> Splits:
     """Load train/val/test with ``keras_medgan.data.load_image_set`` (or ``loader``)."""
-    if loader is None:
-        from keras_medgan.data import load_image_set as loader
-    from keras_medgan.data.sanity import check_image_sets
+    loader = load_image_set if loader is None else loader
 
     parts, loaded = {}, {}
     class_names = None

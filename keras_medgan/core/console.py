@@ -25,8 +25,10 @@ import importlib.util
 import logging
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -235,7 +237,6 @@ class Preemption:
         self._saved: dict = {}
 
     def _handle(self, signum, frame):
-        import signal
 
         self.signal = signal.Signals(signum).name
         if _STOP["loops"] and _STOP["requested"] is None:
@@ -250,8 +251,6 @@ class Preemption:
         raise KeyboardInterrupt
 
     def __enter__(self):
-        import signal
-        import threading
 
         if threading.current_thread() is threading.main_thread():
             _STOP["requested"] = None
@@ -262,7 +261,6 @@ class Preemption:
         return self
 
     def __exit__(self, *exc):
-        import signal
 
         for sig, handler in self._saved.items():
             signal.signal(sig, handler)

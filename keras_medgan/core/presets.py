@@ -19,6 +19,8 @@ import functools
 import pathlib
 from typing import Any
 
+import yaml
+
 __all__ = [
     "PRESETS_DIR",
     "RECIPE_KEYS",
@@ -56,7 +58,6 @@ def recipe_defaults(name: str, directory: pathlib.Path = PRESETS_DIR) -> dict[st
 
 @functools.cache
 def _recipe_values(path: pathlib.Path) -> tuple[tuple[str, Any], ...]:
-    import yaml
 
     if not path.is_file():
         raise FileNotFoundError(

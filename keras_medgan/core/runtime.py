@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 
 import keras
@@ -70,7 +71,6 @@ def slurm_cluster_resolver():
     allocation), and then each task sees its own share through ``CUDA_VISIBLE_DEVICES``;
     without it the tasks run on CPUs and the GPU settings are left alone. Reads
     ``os.environ``, as the resolver itself does."""
-    import os
 
     env = os.environ
     if env.get("TF_CONFIG") or "SLURM_PROCID" not in env:
@@ -239,7 +239,6 @@ def grappler_options(**options: bool) -> Iterator[None]:
     error-level line that falls back to the unfused graph anyway; turning the pass off
     for that model keeps its result and drops the line.
     """
-    import tensorflow as tf
 
     before = tf.config.optimizer.get_experimental_options()
     tf.config.optimizer.set_experimental_options(dict(options))

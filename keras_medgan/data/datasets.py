@@ -10,6 +10,7 @@ needs nothing.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -239,7 +240,6 @@ def parse_data(data: str) -> tuple[DatasetSpec, str | None]:
 
 def check_data_arg(value: str) -> str:
     """``argparse`` ``type=``: validates the name early (paths are checked at load)."""
-    import argparse
 
     try:
         parse_data(value)

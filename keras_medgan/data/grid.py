@@ -19,10 +19,10 @@ def save_grid(
     dpi: int = 110,
 ) -> str:
     """Write images ([N, H, W] or [N, H, W, 1], values in [0, 1]) as a titled PNG grid."""
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib; module stays light
 
     images = np.asarray(images)
     if images.ndim == 4:

@@ -34,7 +34,7 @@ def is_nifti(path) -> bool:
 
 def _nibabel():
     try:
-        import nibabel
+        import nibabel  # lazy: optional dependency
     except ImportError:
         raise DataError(
             f"reading NIfTI needs nibabel, which is not installed: {NIFTI_HINT}"

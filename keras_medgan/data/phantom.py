@@ -35,6 +35,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from keras_medgan.core.console import Progress
 from keras_medgan.data.labels import RSNA_SUBTYPES
 
 PHANTOM_VERSION = 2
@@ -486,7 +487,6 @@ def ensure_phantom(
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".phantom-{params.key()}-", dir=root))
-    from keras_medgan.core.console import Progress
 
     bar = Progress(params.n, f"generating phantom ({params.n} slices)")
     try:

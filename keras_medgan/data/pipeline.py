@@ -448,7 +448,7 @@ def make_tf_dataset(
     ``drop_remainder=True`` keeps every batch the same shape (no XLA retrace, and BN sees
     no 1-image batch). Accepts an ``ImageSet`` as the first argument too.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
     images, one_hot = _batchable(images, labels, num_classes, batch_size, drop_remainder)
     ds = tf.data.Dataset.from_tensor_slices((images, one_hot)).cache()
@@ -467,7 +467,7 @@ def epoch_order(n: int, batch_size: int, seed: int, epoch):
     (``shuffle(reshuffle_each_iteration=True)`` restarts its sequence when rebuilt).
     The images left over by ``drop_remainder`` change from epoch to epoch.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
     steps = n // batch_size
     key = tf.stack([tf.constant(int(seed), tf.int64), tf.cast(epoch, tf.int64)])
@@ -499,7 +499,7 @@ def make_epoch_dataset(
     blame); with an unknown batch size the same steps were bit-identical in every trial
     (docs/train.md, "Exact resume").
     """
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
     images, one_hot = _batchable(images, labels, num_classes, batch_size, drop_remainder=True)
     n = len(images)

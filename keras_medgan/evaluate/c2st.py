@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats as sp_stats
 
 from keras_medgan.core.console import Progress
+from keras_medgan.evaluate.stats import binary_metrics
 
 REAL, FAKE = 1, 0
 PROBE = "probe"
@@ -36,8 +37,8 @@ def build_probe(input_shape, num_classes: int = 2, dropout: float = 0.4):
     prediction is exactly the function that was trained. (Any ``CLASSIFIERS`` name can
     still be chosen with ``classifier=``.)
     """
-    import keras
-    from keras import layers
+    import keras  # lazy: loads TensorFlow; module stays light
+    from keras import layers  # lazy: loads TensorFlow; module stays light
 
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = inputs
@@ -57,7 +58,9 @@ def build_probe(input_shape, num_classes: int = 2, dropout: float = 0.4):
 def _build(classifier: str, input_shape):
     if classifier == PROBE:
         return build_probe(input_shape)
-    from keras_medgan.models.classifiers import build_classifier
+    from keras_medgan.models.classifiers import (
+        build_classifier,  # lazy: loads TensorFlow; module stays light
+    )
 
     return build_classifier(classifier, input_shape, num_classes=2)
 
@@ -90,8 +93,10 @@ def out_of_fold_scores(
     set sizes do not push it towards the larger set), shuffled with seed ``seed + fold``. Returns ``{"y_true", "p_real", "fold"}`` over the
     concatenation ``[real; fake]``.
     """
-    import keras
-    from sklearn.model_selection import StratifiedKFold
+    import keras  # lazy: loads TensorFlow; module stays light
+    from sklearn.model_selection import (
+        StratifiedKFold,  # lazy: loads scikit-learn; module stays light
+    )
 
     real, fake = _check(real, "real images"), _check(fake, "fake images")
     if real.shape[1:] != fake.shape[1:]:
@@ -110,7 +115,9 @@ def out_of_fold_scores(
     # One model and one traced train step for all folds: each fold restarts from the same
     # seeded initial weights with a zeroed optimizer (tracing per fold costs more than the
     # few hundred tiny steps a fold trains for).
-    from keras_medgan.core.runtime import grappler_options
+    from keras_medgan.core.runtime import (
+        grappler_options,  # lazy: loads TensorFlow; module stays light
+    )
 
     keras.utils.set_random_seed(int(seed))
     model = _build(classifier, x.shape[1:])
@@ -163,7 +170,6 @@ def c2st(
     exactly 50 %. ``p_value`` is the one-sided test of Lopez-Paz & Oquab (accuracy > ½);
     ``p_value_two_sided`` is also given.
     """
-    from keras_medgan.evaluate.stats import binary_metrics
 
     real, fake = _check(real, "real images"), _check(fake, "fake images")
     n = min(len(real), len(fake))

@@ -43,6 +43,7 @@ import numpy as np
 from keras_medgan.core.console import Progress
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.registry import Registry
+from keras_medgan.generators.vetting import UntrustedModelError, vet_feature_model_file
 
 __all__ = [
     "FEATURE_EXTRACTORS",
@@ -117,7 +118,7 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     of TF/PyTorch changes FID); bicubic's overshoot is clipped as clean-fid clips to the
     input range. Never via uint8.
     """
-    from keras import ops
+    from keras import ops  # lazy: loads TensorFlow; module stays light
 
     x = _check_images(images)
     if x.shape[1] == size and x.shape[2] == size:
@@ -145,7 +146,7 @@ def _load_application(builder, weights: str, pool_layer: str, input_size: int, n
     The no-top file loads into ``include_top=False, pooling='avg'``; a full file loads into
     the full model, which is then cut at ``pool_layer`` (the same global average pool).
     """
-    import keras
+    import keras  # lazy: loads TensorFlow; module stays light
 
     shape = (input_size, input_size, 3)
     errors = []
@@ -193,7 +194,7 @@ def inception_v3_extractor(
     Input: gray → RGB, antialiased bicubic resize to 299 in float; InceptionV3's own
     preprocessing maps [0, 255] to [-1, 1], which is exactly our range, so no rescale.
     """
-    import keras
+    import keras  # lazy: loads TensorFlow; module stays light
 
     path = _require_local_weights(weights, "inception_v3")
     model = _load_application(
@@ -227,7 +228,7 @@ def vgg16_extractor(
 
     VGG16 uses "caffe" preprocessing: [0, 255] BGR minus the ImageNet channel means.
     """
-    import keras
+    import keras  # lazy: loads TensorFlow; module stays light
 
     path = _require_local_weights(weights, "vgg16")
     model = _load_application(keras.applications.VGG16, path, "block5_pool", input_size, "vgg16")
@@ -267,9 +268,7 @@ def keras_model_extractor(
     float [-1, 1], gray (or repeated to RGB when the model takes 3 channels), resized to
     its input size as for the other networks: put any other preprocessing in the model.
     """
-    import keras
-
-    from keras_medgan.generators.vetting import UntrustedModelError, vet_feature_model_file
+    import keras  # lazy: loads TensorFlow; module stays light
 
     if not weights:
         raise FeatureExtractorError(
@@ -324,9 +323,11 @@ def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, see
     in each layer (earlier layers are normalised by the same full-batch statistics, so the
     cascade is exact). Only moving statistics change; no weight is trained.
     """
-    import keras
+    import keras  # lazy: loads TensorFlow; module stays light
 
-    from keras_medgan.models.keras_compat import flatten_layers
+    from keras_medgan.models.keras_compat import (
+        flatten_layers,  # lazy: loads TensorFlow; module stays light
+    )
 
     bns = [
         layer
@@ -373,9 +374,12 @@ def domain_cnn_extractor(
     no labels. BatchNorm statistics are recalibrated on the training images afterwards
     (see ``recalibrate_batchnorm``). Deterministic for a given ``seed``.
     """
-    import keras
+    import keras  # lazy: loads TensorFlow; module stays light
 
-    from keras_medgan.models.classifiers import FEATURES_LAYER, build_classifier
+    from keras_medgan.models.classifiers import (  # lazy: loads TensorFlow; module stays light
+        FEATURES_LAYER,
+        build_classifier,
+    )
 
     if real_images is None:
         raise FeatureExtractorError(

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.data.grid import save_grid
 from keras_medgan.data.pipeline import to_display_range
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib; module stays light
 
     return plt
 
@@ -26,7 +27,6 @@ def save_pairs_grid(
     fake: np.ndarray, train: np.ndarray, pairs: Sequence[tuple[int, int, float]], path
 ) -> str:
     """Each closest pair as two adjacent cells: the fake, then its nearest training image."""
-    from keras_medgan.data.grid import save_grid
 
     cells, titles = [], []
     for fi, ti, ratio in pairs:
@@ -44,7 +44,7 @@ def save_pairs_grid(
 
 def tsne_embedding(features: np.ndarray, seed: int = 0, max_iter: int = 1000) -> np.ndarray:
     """2-D t-SNE (scikit-learn) of ``[N, D]`` features; perplexity capped for small N."""
-    from sklearn.manifold import TSNE
+    from sklearn.manifold import TSNE  # lazy: loads scikit-learn; module stays light
 
     n = len(features)
     perplexity = float(max(2.0, min(30.0, (n - 1) / 3.0)))

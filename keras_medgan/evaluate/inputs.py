@@ -15,9 +15,12 @@ import os
 import pathlib
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from keras_medgan.core.errors import KerasMedganError
+from keras_medgan.data import load_image_set
+from keras_medgan.data.images import read_image
 
 
 class InputError(KerasMedganError, ValueError):
@@ -42,7 +45,6 @@ def load_real(
     data_dir: str | None = None,
 ) -> ImageSet:
     """Real images through the data package (its DataError is a ValueError)."""
-    from keras_medgan.data import load_image_set
 
     s = load_image_set(
         data, image_size=image_size, split=split, classes=classes, seed=seed, data_dir=data_dir
@@ -99,9 +101,6 @@ def read_image_folder(
     Images of another size are resized with area interpolation (antialiased) to
     ``image_size``. Known ``class_names`` (the real set's) keep their indices.
     """
-    import cv2
-
-    from keras_medgan.data.images import read_image
 
     folder = pathlib.Path(folder)
     files = _image_files(folder)
@@ -155,7 +154,10 @@ def load_fake(
     trust_model: bool = False,
 ) -> ImageSet:
     """Fake images from a generator / run folder (sampled) or from a folder of images."""
-    from keras_medgan.generators.sampling import is_shipped_name, synthesize_set
+    from keras_medgan.generators.sampling import (  # lazy: loads TensorFlow; module stays light
+        is_shipped_name,
+        synthesize_set,
+    )
 
     path = pathlib.Path(spec)
     if not path.exists() and not is_shipped_name(spec):

@@ -43,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_medgan.core.presets import recipe_defaults
 from keras_medgan.core.registry import Registry
 from keras_medgan.gans import losses
 from keras_medgan.gans.options import Option, option_defaults, resolve_options
@@ -250,8 +251,6 @@ class GAN(PerLeafSymbolicBuild, keras.Model):
         ``RECIPE`` keys read from their recipe file (the one place the numbers live)."""
         values = dict(cls.FAMILY_DEFAULTS)
         if cls.RECIPE is not None:
-            from keras_medgan.core.presets import recipe_defaults
-
             name, keys = cls.RECIPE
             recipe = recipe_defaults(name)
             values.update({k: recipe[k] for k in keys if k in recipe})

@@ -15,6 +15,7 @@ from keras_medgan.core.registry import Registry
 
 # the registry; the package's __init__ fills it before any submodule is used
 from keras_medgan.gans.base import GAN_FAMILIES
+from keras_medgan.models import ARCHS
 
 OPTIMIZERS: Registry = Registry("optimizer")
 
@@ -74,7 +75,6 @@ def training_defaults(arch, family, origins: dict[str, str] | None = None) -> di
     ``origins``, when given, is filled with which layer gave each recipe value
     (``recipe <file>`` or ``<loss> family``), what ``train --print-config`` shows.
     """
-    from keras_medgan.models import ARCHS
 
     spec = ARCHS.get(arch) if isinstance(arch, str) else arch
     name = family if isinstance(family, str) else family.NAME

@@ -35,6 +35,7 @@ stage, see ``ProgressiveGenerator.bake``) for ``keras_medgan.generators.export.e
 from __future__ import annotations
 
 import math
+import pathlib
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -385,7 +386,6 @@ class StageSnapshots(keras.callbacks.Callback):
         stage = self.model.progress()[0]
         if stage == self._stage:
             return
-        import pathlib
 
         folder = pathlib.Path(self.folder)
         folder.mkdir(parents=True, exist_ok=True)

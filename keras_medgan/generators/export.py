@@ -24,20 +24,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import pathlib
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_medgan._version import __version__
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.jsonio import jsonable, write_text_atomic
+from keras_medgan.core.runtime import PRECISIONS, resolve_precision
+from keras_medgan.generators.vetting import UntrustedModelError, vet_generator_file
+
+# importing models.layers also registers our serializable layers (PixelNorm, ...), so
+# generators using them load: they are our code, not code from the file
+from keras_medgan.models.layers import FLOAT32_STOCK_LAYERS
 
 #: Order in which formats are preferred when several exports of one generator exist:
 #: ``.h5`` first because it is the format the papers used and loads fastest.
@@ -176,7 +185,6 @@ def export_paths(
 
 def sha256_of(path) -> str:
     """SHA-256 of a file, read in 1 MiB blocks."""
-    import hashlib
 
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -189,7 +197,6 @@ def export_fingerprints(
     paths: dict[str, pathlib.Path], formats: tuple[str, ...] = EXPORT_FORMATS
 ) -> dict[str, str]:
     """SHA-256 of each exported format (a SavedModel: of its files, in name order)."""
-    import hashlib
 
     out = {key: sha256_of(paths[key]) for key in ("h5", "keras") if key in formats}
     if "savedmodel" in formats:
@@ -264,8 +271,6 @@ def export_generator(
 def _remove_tree(path: pathlib.Path) -> None:
     """Remove a folder this module wrote itself (only ever our own export/tmp dirs)."""
     if path.is_dir():
-        import shutil
-
         shutil.rmtree(path)
 
 
@@ -413,8 +418,6 @@ def compute_in(model: keras.Model, precision: str) -> keras.Model:
     Returns ``model`` itself when it already computes in that precision. Numerically
     sensitive stock layers (``models.layers.FLOAT32_STOCK_LAYERS``) stay float32.
     """
-    from keras_medgan.core.runtime import PRECISIONS, resolve_precision
-    from keras_medgan.models.layers import FLOAT32_STOCK_LAYERS
 
     policy = PRECISIONS.get(resolve_precision(precision)[0])
     last = model.layers[-1]
@@ -474,7 +477,6 @@ def load_generator(
         )
     if not trust_model:
         _vet(path)
-    _register_own_layers()
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=not trust_model)
     except LOAD_ERRORS as exc:
@@ -493,7 +495,6 @@ def load_generator(
 
 def _vet(path: pathlib.Path) -> None:
     """``vetting.vet_generator_file``, its refusal as a GeneratorLoadError."""
-    from keras_medgan.generators.vetting import UntrustedModelError, vet_generator_file
 
     try:
         vet_generator_file(path)
@@ -501,15 +502,6 @@ def _vet(path: pathlib.Path) -> None:
         raise GeneratorLoadError(
             f"refused to load {exc}. Pass --trust-model only for files you trust."
         ) from None
-
-
-def _register_own_layers() -> None:
-    """Import keras_medgan's own serializable layers (PixelNorm, Equalized*, ...) so
-    generators using them load; they are our code, not code from the file."""
-    try:
-        import keras_medgan.models.layers  # noqa: F401
-    except ImportError:  # pragma: no cover - models package absent
-        pass
 
 
 def _check_card_matches(path, card, inferred) -> None:
@@ -540,7 +532,6 @@ def _explain_load_failure(path, exc, trust_model) -> str:
 
 def _load_savedmodel(path: pathlib.Path, trust_model: bool) -> LoadedGenerator:
     """A SavedModel the user trusts (``load_generator`` refuses it otherwise)."""
-    import tensorflow as tf  # Keras 3 cannot load a SavedModel; tf can
 
     try:
         obj = tf.saved_model.load(str(path))

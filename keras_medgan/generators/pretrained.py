@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_medgan.core.jsonio import write_text_atomic
 from keras_medgan.generators.export import LoadedGenerator, load_generator, sha256_of
 from keras_medgan.generators.sampling import sample_class
 from keras_medgan.generators.shipped import (  # noqa: F401  (re-exported: the public names stay here)
@@ -129,7 +130,6 @@ def manifest_entry(
 
 
 def write_manifest(models: dict[str, dict], root) -> pathlib.Path:
-    from keras_medgan.core.jsonio import write_text_atomic
 
     path = pathlib.Path(root) / MANIFEST
     text = (

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import pathlib
+import tempfile
 import zipfile
 from collections.abc import Callable
 
@@ -353,7 +354,7 @@ def count_params(config: dict, where: str) -> int:
 
 def _h5_weight_elements(handle, where: str, file_bytes: int) -> int:
     """Element count of every dataset, checked without reading any (see module docstring)."""
-    import h5py
+    import h5py  # lazy: loads h5py; module stays light
 
     count, declared, seen = 0, 0, 0
     stack = [handle]
@@ -427,7 +428,7 @@ def _count(config: dict, where: str) -> int:
 
 def vet_h5(path: pathlib.Path) -> int:
     """Check a legacy ``.h5`` Keras model file; returns its parameter count."""
-    import h5py
+    import h5py  # lazy: loads h5py; module stays light
 
     where = str(path)
     try:
@@ -445,9 +446,8 @@ def vet_h5(path: pathlib.Path) -> int:
 def vet_keras_zip(path: pathlib.Path) -> int:
     """Check a ``.keras`` archive: sizes from the zip directory, then its config and its
     ``model.weights.h5`` exactly as ``vet_h5`` does (the weights are copied out, capped)."""
-    import tempfile
 
-    import h5py
+    import h5py  # lazy: loads h5py; module stays light
 
     where = str(path)
     try:
@@ -541,7 +541,7 @@ def vet_feature_model_file(path) -> dict:
                     raise UntrustedModelError(f"{where}: config.json of {info.file_size:,} bytes")
                 config = parse_config(archive.read("config.json"), where)
         else:
-            import h5py
+            import h5py  # lazy: loads h5py; module stays light
 
             with h5py.File(path, "r") as handle:
                 config = _read_h5_config(handle, where)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from keras_medgan.core.presets import recipe_defaults
 from keras_medgan.core.registry import Registry
 
 
@@ -53,7 +54,6 @@ class ArchSpec:
         """Structural ``defaults`` overlaid with the training values of ``recipe``."""
         if self.recipe is None:
             return dict(self.defaults)
-        from keras_medgan.core.presets import recipe_defaults
 
         return {**self.defaults, **recipe_defaults(self.recipe)}
 

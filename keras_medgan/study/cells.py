@@ -23,6 +23,7 @@ atomically: that file existing is what "done" means, so processes sharing ``--ou
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -172,7 +173,6 @@ STAGES: dict[str, tuple[str, ...]] = {
 def parse_shard(text: str, environ=None) -> tuple[int, int]:
     """``"i/N"`` → (i, N); ``"auto"`` → from SLURM's job-array variables (the task id
     minus the array's first id, and the task count). ValueError naming what is wrong."""
-    import os
 
     environ = os.environ if environ is None else environ
     if text == "auto":

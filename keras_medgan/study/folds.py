@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
 
 from keras_medgan.core.errors import KerasMedganError
 
@@ -44,7 +45,6 @@ class FoldParts:
 
 def _deal(labels: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> np.ndarray:
     """Fold number of every item: stratified by class, whole groups, seeded."""
-    from sklearn.model_selection import StratifiedGroupKFold
 
     which = np.full(len(labels), -1, np.int64)
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=int(seed))

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import math
 
+from scipy import stats
+
+from keras_medgan.core.console import format_duration
 from keras_medgan.evaluate.stats import detectable_difference
 
 __all__ = ["REFERENCE_SD", "STEP_SECONDS", "format_plan", "plan_study"]
@@ -97,13 +100,11 @@ def plan_study(
 
 def _floor_factor() -> float:
     """(z_.975 + z_.8): the t quantiles as J grows without bound."""
-    from scipy import stats
 
     return float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
 
 
 def _duration(seconds) -> str:
-    from keras_medgan.core.console import format_duration
 
     return (
         "not estimated (no measured rate for this setting)"

@@ -22,7 +22,9 @@ import csv
 import io
 import json
 import math
+import os
 import pathlib
+import shutil
 
 import numpy as np
 
@@ -35,6 +37,7 @@ from keras_medgan.evaluate.stats import (
     detectable_difference,
     mean_ci,
 )
+from keras_medgan.generators.export import read_model_card
 from keras_medgan.study.cells import (
     Cell,
     Variant,
@@ -389,10 +392,10 @@ def curve_markdown(curve: dict, confidence: float) -> list[str]:
 def curve_plot(results: dict, path: pathlib.Path) -> None:
     """AUC (left) and Δ AUC vs real (right) against real images per class, one line per
     arm, error bars = the corrected intervals; x on a log2 scale."""
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib; module stays light
 
     curve = results["learning_curve"]
     x = curve["real_per_class"]
@@ -465,7 +468,6 @@ def leakage(out: pathlib.Path, records: list[dict], folds: dict) -> dict:
     """From every finished GAN's model card: how many of its fold's test (and validation)
     images it trained on, and how many of its images came from outside the training part.
     Computed, not assumed: a card without training ids counts as unknown."""
-    from keras_medgan.generators.export import read_model_card
 
     cells, unknown = [], []
     test_seen = val_seen = outside = 0
@@ -920,10 +922,10 @@ def _signed(v) -> str:
 def bar_plot(results: dict, path: pathlib.Path) -> None:
     """Per arm: AUC, log-loss and accuracy at the validation threshold, fold means with
     their corrected intervals; the real arm's value as a dashed line."""
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib; module stays light
 
     rows = list(results["arms"].items())
     if not rows:
@@ -1043,7 +1045,6 @@ def archive_results(out, dest) -> pathlib.Path:
     ``study report`` and the leakage check work on, without the generator files. A rerun
     of the study into ``out`` on another machine can start from such a copy: finished
     cells are kept and only the GANs of unfinished folds are trained again."""
-    import shutil
 
     out, dest = pathlib.Path(out), pathlib.Path(dest)
     config, _, _ = load_plan(out)  # a StudyError when there is no study
@@ -1064,7 +1065,6 @@ def machine_paths(out: pathlib.Path, config: dict) -> dict[str, str]:
     study folder → ``<study>``, the data folder (``--data-dir``, ``KERAS_MEDGAN_DATA``) →
     ``<data>``, the home folder → ``~``. Longest first, so a data folder inside the home
     folder becomes ``<data>``, not ``~/…``."""
-    import os
 
     places = {str(out.resolve()): "<study>", str(out.absolute()): "<study>"}
     if config.get("out"):  # where the study ran, if it was copied since

@@ -17,29 +17,56 @@ is what makes the comparison with the real arm a paired one).
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import pathlib
 import shutil
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_medgan.compare.arms import ARMS, build_training_set, synthetic_needed
 from keras_medgan.compare.cell import cell_summary, classifier_cell
 from keras_medgan.compare.gan_train import gan_train_cell
-from keras_medgan.core.console import CellProgress
+from keras_medgan.core.console import CellProgress, Preemption, quiet_tensorflow
 from keras_medgan.core.jsonio import jsonable, write_text_atomic
+from keras_medgan.core.runtime import enable_memory_growth, enable_op_determinism
+from keras_medgan.data import load_image_set
+from keras_medgan.data.sanity import check_image_sets, report_findings
+from keras_medgan.evaluate.c2st import most_realistic_selector
+from keras_medgan.evaluate.features import get_extractor
+from keras_medgan.generators.sampling import synthesize_set
 from keras_medgan.study import folds as fold_split
-from keras_medgan.study.cells import Cell, finished, plan_cells, read_cell, write_cell
+from keras_medgan.study.cells import Cell, finished, order_sizes, plan_cells, read_cell, write_cell
 from keras_medgan.study.config import (
     StudyConfig,
     StudyError,
     check_resume,
     write_config,
 )
+from keras_medgan.study.report import write_report
 from keras_medgan.training.config import CADENCE_KEYS, TrainingConfig
+from keras_medgan.training.runs import (
+    ConfigError,
+    RunLockedError,
+    read_yaml_config,
+    resolve_config,
+    run_lock,
+)
+from keras_medgan.training.runs import write_config as write_run_config
+from keras_medgan.training.trainer import (
+    PreparedData,
+    TrainingInterrupted,
+    image_ids,
+    plan_units,
+    run_training,
+)
 
 __all__ = ["StudyData", "load_study_data", "resolve_recipes", "run_study"]
 
@@ -82,11 +109,8 @@ class StudyData:
 
 def load_study_data(config: StudyConfig, loader: Callable | None = None) -> StudyData:
     """Every image of ``config.data`` (split "all"); StudyError for an empty class."""
-    from keras_medgan.data.sanity import check_image_sets
-    from keras_medgan.training.trainer import image_ids
 
-    if loader is None:
-        from keras_medgan.data import load_image_set as loader
+    loader = load_image_set if loader is None else loader
     try:
         s = loader(
             data=config.data,
@@ -151,7 +175,6 @@ class Recipe:
 
 def resolve_recipes(config: StudyConfig, class_names: list[str]) -> dict[str, Recipe]:
     """Each recipe YAML resolved exactly as ``train --config`` would, on the study's data."""
-    from keras_medgan.training.runs import ConfigError, read_yaml_config, resolve_config
 
     recipes = {}
     for name, path in config.recipes.items():
@@ -245,8 +268,6 @@ class _Fold:
 
     def pool(self, recipe: str, keep: float) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic images of one recipe (and realism filter), enough for every arm."""
-        from keras_medgan.evaluate.c2st import most_realistic_selector
-        from keras_medgan.generators.sampling import synthesize_set
 
         key = (recipe, keep)
         if key not in self._pools:
@@ -299,9 +320,6 @@ class _Study:
     # ------------------------------------------------------------------ cells
 
     def run_gan(self, cell: Cell) -> dict:
-        from keras_medgan.training.runs import run_lock
-        from keras_medgan.training.runs import write_config as write_run_config
-        from keras_medgan.training.trainer import PreparedData, plan_units, run_training
 
         f = self.fold(cell)
         recipe = self.recipes[cell.recipe]
@@ -382,7 +400,6 @@ class _Study:
         }
 
     def run_gan_train(self, cell: Cell) -> dict:
-        from keras_medgan.evaluate.features import get_extractor
 
         f = self.fold(cell)
         train_x, train_y = f.xy("train")
@@ -452,7 +469,6 @@ def check_same_folds(path: pathlib.Path, new: dict) -> None:
 def _folds_record(config: StudyConfig, data: StudyData) -> dict:
     """Which images each fold trains, validates and tests on (the leakage check reads it);
     with learning-curve sizes, ``train_by_size``: the images each size trains on."""
-    from keras_medgan.study.cells import order_sizes
 
     sizes = [n for n in order_sizes(config.real_per_class) if n is not None]
     repeats = []
@@ -554,10 +570,6 @@ def run_study(
 
     Returns the report dict (see :mod:`keras_medgan.study.report`).
     """
-    from keras_medgan.core.runtime import enable_memory_growth, enable_op_determinism
-    from keras_medgan.data.sanity import report_findings
-    from keras_medgan.study.report import write_report
-    from keras_medgan.training.runs import RunLockedError
 
     enable_memory_growth()  # shards of a job array may share one GPU
     stream = stream if stream is not None else sys.stderr
@@ -658,11 +670,8 @@ def _run_one(study: _Study, cell: Cell) -> dict:
 
 
 def _free_gpu_memory() -> None:
-    import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
-        import keras
-
         keras.backend.clear_session()
 
 
@@ -671,13 +680,11 @@ def resolve_gan_workers(value: int | str) -> int:
     side by side trained P1's two class GANs 1.6× faster than one after the other on a
     2-core Xeon: experiments/results/study_cost_xeon_amx.json), else 1 (processes on one
     GPU would compete for its memory)."""
-    import os
 
     if value != "auto":
         return max(1, int(value))
     if (os.cpu_count() or 1) < 2:
         return 1
-    import tensorflow as tf
 
     return 1 if tf.config.list_physical_devices("GPU") else 2
 
@@ -705,15 +712,11 @@ def _batches(todo: list[Cell], workers: int) -> list[list[Cell]]:
 def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
     """One GAN cell in a fresh process (spawned: TensorFlow does not survive a fork); the
     recipes are resolved again there from their files, as the parent did."""
-    from keras_medgan.core.console import quiet_tensorflow
-    from keras_medgan.training.runs import RunLockedError
 
     quiet_tensorflow(False)
     record = read_cell(config.out, cell)
     if record is not None and _export_present(pathlib.Path(config.out), record):
         return {"skipped": "finished by another process"}
-    from keras_medgan.core.console import Preemption
-    from keras_medgan.training.trainer import TrainingInterrupted
 
     recipes = resolve_recipes(config, data.class_names)
     try:
@@ -727,8 +730,6 @@ def _gan_worker(config: StudyConfig, data: StudyData, cell: Cell) -> dict:
 
 def _run_concurrently(config: StudyConfig, data: StudyData, batch: list[Cell], workers: int):
     """Yield (cell, record) as each of ``batch``'s GAN cells finishes in its own process."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")
     slim = StudyData(data.images, data.labels, data.class_names, data.groups, data.ids)
@@ -761,7 +762,6 @@ def _export_lost(out: pathlib.Path, cell: Cell, done: dict, cells: list[Cell]) -
 def _cell_lock(out: pathlib.Path, cell: Cell):
     """``run_lock`` on a per-cell folder: two processes never run the same cell (a killed
     holder's lock is dropped by the kernel, so a rerun takes the cell over)."""
-    from keras_medgan.training.runs import run_lock
 
     folder = out / "locks" / cell.id
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import cv2
 import keras
 import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
 from keras_medgan.core.console import format_duration, stop_requested
 from keras_medgan.data.pipeline import to_uint8
@@ -232,7 +235,6 @@ class MetricsLog(keras.callbacks.Callback):
             self._write_tensorboard(lines)
 
     def _write_tensorboard(self, lines: list[dict]) -> None:
-        import tensorflow as tf  # Keras 3 has no summary-writer API
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
@@ -259,7 +261,6 @@ class MetricsLog(keras.callbacks.Callback):
 def _scalar_metadata():
     """What TensorBoard's scalar plugin writes: lets ``tf.summary.write`` (core TF) log
     scalars TensorBoard plots, without needing the tensorboard package installed."""
-    from tensorflow.core.framework import summary_pb2
 
     metadata = summary_pb2.SummaryMetadata()
     metadata.plugin_data.plugin_name = "scalars"
@@ -320,7 +321,6 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path: pathlib.Path | None = None
 
     def write(self, epoch: int) -> pathlib.Path:
-        import cv2
 
         images = keras.ops.convert_to_numpy(self.generator(self.inputs, training=False))
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -380,10 +380,10 @@ class LossPlot(keras.callbacks.Callback):
 
 
 def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib; module stays light
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot as plt  # lazy: loads matplotlib; module stays light
 
     epochs = history.series("epoch")
     extra = [k for k in ("d_real", "d_fake", "w_distance") if k in history.records[-1]]
@@ -403,7 +403,7 @@ def plot_losses(history: EpochHistory, path, title: str = "") -> pathlib.Path:
         ax2.set_ylabel("D output")
         ax2.legend()
     axes[-1, 0].set_xlabel("epoch")
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # lazy: loads matplotlib; module stays light
 
     axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))  # no "epoch 1.5" on short runs
     fig.tight_layout()

@@ -36,7 +36,8 @@ class UnitCheckpoint:
     trainer's saver callback does), restore the newest readable one, read the epoch."""
 
     def __init__(self, gan, directory, keep: int, name: str, print_fn: Callable = print):
-        import tensorflow as tf  # tf.train.Checkpoint: Keras has no full-state checkpoint
+        # tf.train.Checkpoint: Keras has no full-state checkpoint
+        import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
         self.directory, self.name, self.print = pathlib.Path(directory), name, print_fn
         with gan.distribute_strategy.scope():
@@ -73,7 +74,7 @@ class UnitCheckpoint:
         A corrupted newest checkpoint (a disk that filled up, a file damaged later) falls
         back to the one before it, saying so, rather than ending the run with a traceback.
         """
-        import tensorflow as tf
+        import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
         for path in reversed(self.manager.checkpoints):
             try:
@@ -110,7 +111,7 @@ class UnitCheckpoint:
 def finished_epochs(directory) -> int:
     """The epoch count of the newest checkpoint in ``directory``, read without building a
     model (0 when there is none or it cannot be read: the trainer's restore reports it)."""
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: loads TensorFlow; module stays light
 
     latest = tf.train.latest_checkpoint(str(directory))
     if latest is None:

@@ -251,7 +251,7 @@ class TrainingConfig:
     def from_dict(cls, values: Mapping[str, Any]) -> TrainingConfig:
         """A resolved, validated config dict (``runs.resolve_config`` / a config.json) →
         the frozen value. Missing run settings take ``RUN_DEFAULTS``."""
-        from keras_medgan.models import ARCHS
+        from keras_medgan.models import ARCHS  # lazy: loads TensorFlow; module stays light
 
         values = {**RUN_DEFAULTS, **dict.fromkeys(_ABSENT_IS_NONE), **values}
         names = set(cls.setting_names())

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_medgan.core.jsonio import write_text_atomic
-from keras_medgan.generators.export import slug
+from keras_medgan.generators.export import load_generator, slug
 
 __all__ = ["MAX_SAMPLE_GRIDS", "real_vs_fake_grids", "write_run_report"]
 
@@ -82,8 +82,9 @@ def _spaced(paths: list[pathlib.Path], n: int) -> list[pathlib.Path]:
 def real_vs_fake_grids(run_dir, units, results, count: int = PAIR_COUNT) -> list[pathlib.Path]:
     """``real_vs_fake_<unit>.png``: a row of real training images over a row of fakes from
     the exported generator (per class for a conditional one), loaded as a user loads it."""
-    from keras_medgan.data.grid import save_grid
-    from keras_medgan.generators.export import load_generator
+    from keras_medgan.data.grid import (
+        save_grid,  # lazy: loads OpenCV+pydicom+pandas; module stays light
+    )
 
     run_dir = pathlib.Path(run_dir)
     written = []

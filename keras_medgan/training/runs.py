@@ -29,8 +29,20 @@ import re
 import socket
 from typing import Any
 
+import yaml
+
 from keras_medgan.core.jsonio import write_text_atomic
-from keras_medgan.generators.export import slug
+from keras_medgan.core.runtime import (
+    JIT_MODES,
+    PRECISIONS,
+    STRATEGIES,
+    PrecisionError,
+    resolve_precision,
+)
+from keras_medgan.gans import GAN_FAMILIES, training_defaults
+from keras_medgan.gans.options import flag_aliases, resolve_options
+from keras_medgan.generators.export import parse_export_formats, slug
+from keras_medgan.models import ARCHS
 from keras_medgan.training.config import (
     RUN_DEFAULTS,
     STRUCTURAL_KEYS,
@@ -46,8 +58,6 @@ CONFIG_FILE = "config.json"
 def option_aliases() -> dict[str, tuple]:
     """Friendly flag names → the option names each loss family actually takes (from the
     families' ``OPTIONS`` declarations: ``label_flip`` → ``flip_prob`` / ``label_flip_prob``)."""
-    from keras_medgan.gans import GAN_FAMILIES
-    from keras_medgan.gans.options import flag_aliases
 
     return flag_aliases(GAN_FAMILIES.get(n) for n in GAN_FAMILIES.names())
 
@@ -101,7 +111,7 @@ def run_lock(run_dir, mode: str | None = None):
     if mode not in LOCK_MODES:
         raise ConfigError(f"{LOCK_ENV}={mode!r}: use one of {', '.join(LOCK_MODES)}")
     try:
-        import fcntl
+        import fcntl  # lazy: POSIX only
     except ImportError:  # pragma: no cover - not POSIX
         fcntl = None
     if mode == "file" or fcntl is None:
@@ -273,7 +283,6 @@ def read_config(run_dir) -> TrainingConfig:
 
 def read_yaml_config(path) -> dict[str, Any]:
     """A ``--config`` YAML file → dict (keys as in config.json; dashes allowed)."""
-    import yaml
 
     path = pathlib.Path(path)
     if not path.is_file():
@@ -293,7 +302,6 @@ def read_yaml_config(path) -> dict[str, Any]:
 
 
 def _family(loss: str):
-    from keras_medgan.gans import GAN_FAMILIES
 
     if loss not in GAN_FAMILIES:
         raise ConfigError(f"unknown loss {loss!r}; valid names: {', '.join(GAN_FAMILIES.names())}")
@@ -304,7 +312,6 @@ def normalize_options(options: dict[str, Any], loss: str) -> dict[str, Any]:
     """Friendly option names (label_flip, clip) → the loss family's own; unknown names and
     values out of an option's range → ``ConfigError`` (a one-line message, before any
     training starts, instead of a traceback from the GAN's constructor)."""
-    from keras_medgan.gans.options import resolve_options
 
     family = _family(loss)
     family_options = family.option_defaults()
@@ -341,8 +348,6 @@ def resolve_config(
     ``<arch> / <loss> recipe``, ``config`` (the YAML) or ``flag`` (options as
     ``options.<name>``); ``train --print-config`` shows it.
     """
-    from keras_medgan.gans import training_defaults
-    from keras_medgan.models import ARCHS
 
     yaml_config = dict(yaml_config or {})
     cli = {k: v for k, v in cli.items() if v is not None}
@@ -399,8 +404,6 @@ def validate_config(config: dict[str, Any]) -> None:
     """Raise ConfigError for values that cannot work, before any data is read; fills in
     what the architecture decides (image size, per class). Works on the merged dict,
     before it is frozen into a :class:`TrainingConfig`."""
-    from keras_medgan.core.runtime import JIT_MODES, PRECISIONS, STRATEGIES
-    from keras_medgan.models import ARCHS
 
     spec = ARCHS.get(config["arch"])
     if not config.get("data"):
@@ -431,7 +434,6 @@ def validate_config(config: dict[str, Any]) -> None:
             raise ConfigError(
                 f"unknown {key} {config[key]!r}; valid names: {', '.join(registry.names())}"
             )
-    from keras_medgan.core.runtime import PrecisionError, resolve_precision
 
     try:
         resolve_precision(config["precision"], bool(config.get("force")))
@@ -441,7 +443,6 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"unknown jit mode {config['jit']!r}; valid: {', '.join(JIT_MODES.names())}"
         )
-    from keras_medgan.generators.export import parse_export_formats
 
     try:
         formats = config.get("export_formats", RUN_DEFAULTS["export_formats"])

@@ -16,21 +16,36 @@ the GAN's random stream and the epoch counter, restored with
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import pathlib
+import re
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_medgan.core.console import stop_at_epoch_end, stop_requested
 from keras_medgan.core.errors import KerasMedganError
 from keras_medgan.core.jsonio import write_text_atomic
+from keras_medgan.core.runtime import (
+    enable_memory_growth,
+    enable_op_determinism,
+    make_strategy,
+    precision_policy,
+    resolve_jit,
+    resolve_precision,
+)
+from keras_medgan.data import load_image_set, make_epoch_dataset
 from keras_medgan.data.sanity import check_image_sets, report_findings
+from keras_medgan.gans import GAN_FAMILIES, make_optimizers
 from keras_medgan.generators.export import (
     DEFAULT_EXPORT_FORMATS,
+    GeneratorLoadError,
     check_distinct_slugs,
     export_generator,
     export_is_complete,
@@ -38,11 +53,13 @@ from keras_medgan.generators.export import (
     make_model_card,
     slug,
 )
+from keras_medgan.models import ARCHS
 from keras_medgan.training import callbacks as cb
 from keras_medgan.training import metrics_file
 from keras_medgan.training.checkpoints import UnitCheckpoint, finished_epochs
 from keras_medgan.training.config import TrainingConfig
 from keras_medgan.training.errors import TrainingError
+from keras_medgan.training.run_report import real_vs_fake_grids, write_run_report
 
 
 class DiskFullError(TrainingError):
@@ -51,7 +68,6 @@ class DiskFullError(TrainingError):
 
 def is_disk_full(exc: BaseException) -> bool:
     """ENOSPC as Python raises it, or as TensorFlow's savers report it (ResourceExhausted)."""
-    import errno
 
     return (
         isinstance(exc, OSError) and exc.errno == errno.ENOSPC
@@ -61,7 +77,6 @@ def is_disk_full(exc: BaseException) -> bool:
 def _failed_path(exc: BaseException) -> str | None:
     """The file a failed write names: ``OSError.filename``, HDF5's ``filename = '…'``, or
     the first absolute path in TensorFlow's message."""
-    import re
 
     if getattr(exc, "filename", None):
         return str(exc.filename)
@@ -112,7 +127,6 @@ class Unit:
 
 
 def _remove_leftover(path: pathlib.Path) -> None:
-    import shutil
 
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
@@ -208,9 +222,6 @@ class UnitTrainer:
 
     # ---------------------------------------------------------------- build / restore
     def _build(self) -> None:
-        from keras_medgan.core.runtime import resolve_jit
-        from keras_medgan.gans import GAN_FAMILIES, make_optimizers
-        from keras_medgan.models import ARCHS
 
         c = self.config
         spec = ARCHS.get(c.arch)
@@ -264,7 +275,6 @@ class UnitTrainer:
         return self.steps_per_epoch
 
     def gan_family(self):
-        from keras_medgan.gans import GAN_FAMILIES
 
         return GAN_FAMILIES.get(self.config.loss)
 
@@ -273,7 +283,6 @@ class UnitTrainer:
         """Endless batches from ``start_epoch`` on, each epoch's order a function of
         (seed, epoch) only (``make_epoch_dataset``), so a resumed run sees the batches an
         unbroken run would."""
-        from keras_medgan.data import make_epoch_dataset
 
         c = self.config
         return make_epoch_dataset(
@@ -477,7 +486,6 @@ class UnitTrainer:
 
 
 def load_training_set(config):
-    from keras_medgan.data import load_image_set
 
     return load_image_set(
         config.data,
@@ -526,13 +534,6 @@ def run_training(
     Raises DataError / EmptyClassError (bad input), TrainingError (NaN: last good
     checkpoint kept and exported), TrainingInterrupted (Ctrl-C: the last epoch boundary kept and exported).
     """
-    from keras_medgan.core.runtime import (
-        enable_memory_growth,
-        enable_op_determinism,
-        make_strategy,
-        precision_policy,
-        resolve_precision,
-    )
 
     enable_memory_growth()  # before anything touches a GPU: shards may share one
     precision, note = resolve_precision(config.precision, config.force)
@@ -540,7 +541,6 @@ def run_training(
     if config.deterministic:
         enable_op_determinism()
     config = config.replace(precision=precision)  # what the model cards record
-    import tensorflow as tf
 
     try:
         with precision_policy(precision):  # process-global: restored when the run ends
@@ -611,8 +611,6 @@ def _write_run_report(
 ) -> pathlib.Path | None:
     """report.html with a real-vs-fake grid per generator; a failure here costs the page,
     never the trained run."""
-    from keras_medgan.generators.export import GeneratorLoadError
-    from keras_medgan.training.run_report import real_vs_fake_grids, write_run_report
 
     try:
         real_vs_fake_grids(run_dir, units, results)

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_medgan.core.jsonio import write_text_atomic
+from keras_medgan.evaluate.report import jsonable
 from keras_medgan.evaluate.stats import binary_metrics, binomial_test, safe_ratio
 from keras_medgan.turing.study import read_key
 
@@ -191,8 +193,6 @@ def markdown(result: dict[str, object]) -> str:
 
 
 def write_score(result: dict[str, object], out_dir) -> dict[str, str]:
-    from keras_medgan.core.jsonio import write_text_atomic
-    from keras_medgan.evaluate.report import jsonable
 
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

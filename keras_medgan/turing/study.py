@@ -20,9 +20,11 @@ import csv
 import json
 import pathlib
 
+import cv2
 import numpy as np
 
 from keras_medgan.core.jsonio import write_text_atomic
+from keras_medgan.data.grid import save_grid
 from keras_medgan.data.pipeline import to_display_range, to_uint8
 
 TRUTHS = ("real", "synthetic")
@@ -61,8 +63,6 @@ def make_study(
     images_dir = out / "public" / "images"
     images_dir.mkdir(parents=True, exist_ok=True)
     (out / "answers").mkdir(exist_ok=True)
-
-    import cv2
 
     rows: list[dict[str, object]] = []
     presented = []
@@ -128,7 +128,6 @@ def _grid_selection(rows, grid_size: int, rng) -> list[dict[str, object]]:
 
 def _save_grid(path: pathlib.Path, images) -> str:
     """Printable grid numbered 1..N (numbers match key.csv's grid_position)."""
-    from keras_medgan.data.grid import save_grid
 
     if not images:
         return ""

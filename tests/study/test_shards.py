@@ -130,10 +130,9 @@ def test_a_deterministic_recipe_puts_every_cell_under_op_determinism(
     of a deterministic recipe switches it on for the rest of its process: a shard running
     only classifier cells disagreed with one process running them all (AUC 0.685 vs 0.689
     on the phantom quick study). The study switches it on before its first cell."""
-    from keras_medgan.core import runtime
 
     events = []
-    monkeypatch.setattr(runtime, "enable_op_determinism", lambda: events.append("determinism"))
+    monkeypatch.setattr(runner, "enable_op_determinism", lambda: events.append("determinism"))
 
     def run(study, cell):
         events.append(cell.kind)
