@@ -37,7 +37,7 @@ def score_run(run_dir: pathlib.Path, klass: str, seed: int, data: str = "phantom
 
     from keras_medgan.data import load_image_set
     from keras_medgan.evaluate.swd import swd_repeats
-    from keras_medgan.generators.export import load_generator
+    from keras_medgan.generators.loading import load_generator
 
     generator = load_generator(run_dir / "export" / f"generator_{klass}.h5", precision="fp32")
     fakes = generator.generate(256, seed=1000 + seed)

@@ -55,7 +55,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from keras_medgan.cli.synthesize import write_set
-    from keras_medgan.generators.export import export_generator, load_generator, make_model_card
+    from keras_medgan.generators.cards import make_model_card
+    from keras_medgan.generators.export import export_generator
+    from keras_medgan.generators.loading import load_generator
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_synth_"))
     if args.generator:

@@ -2,7 +2,7 @@
 
     python scripts/probe_untrusted_generators.py [--out DIR] [--json RESULTS.json]
 
-Each file is handed to ``keras_medgan.generators.export.load_generator`` (what synthesize, evaluate,
+Each file is handed to ``keras_medgan.generators.loading.load_generator`` (what synthesize, evaluate,
 benchmark and turing call) in its own ``python`` process without ``--trust-model``; the
 table shows the first line of the refusal and the process's peak resident memory
 (``VmHWM``, Linux; it includes importing TensorFlow. ``ru_maxrss`` would report the
@@ -28,7 +28,8 @@ quiet_tensorflow(wants_verbose())  # TF 2.21 prints its start-up lines whatever 
 
 PROBE = """
 import json, sys
-from keras_medgan.generators.export import GeneratorLoadError, load_generator
+from keras_medgan.generators.cards import GeneratorLoadError
+from keras_medgan.generators.loading import load_generator
 try:
     load_generator(sys.argv[1])
     outcome = "LOADED"

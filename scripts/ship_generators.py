@@ -247,7 +247,7 @@ def ship(
     real: dict,
     grid_dir: pathlib.Path,
 ) -> dict:
-    from keras_medgan.generators.export import find_generators
+    from keras_medgan.generators.loading import find_generators
     from keras_medgan.generators.pretrained import manifest_entry
 
     target = models_root / name

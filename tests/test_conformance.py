@@ -16,7 +16,9 @@ from keras_medgan.models import ARCHS
 @pytest.mark.parametrize("arch", ARCHS.names())
 @pytest.mark.parametrize("num_classes", [0, 2], ids=["unconditional", "conditional"])
 def test_every_arch_builds_exports_reloads_safely_and_generates(arch, num_classes, tmp_path):
-    from keras_medgan.generators.export import export_generator, load_generator, make_model_card
+    from keras_medgan.generators.cards import make_model_card
+    from keras_medgan.generators.export import export_generator
+    from keras_medgan.generators.loading import load_generator
 
     spec = ARCHS.get(arch)
     if num_classes and not spec.supports_conditional:

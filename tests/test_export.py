@@ -6,15 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_medgan.generators.export import (
-    CARD_KEYS,
-    EXPORT_FORMATS,
-    GeneratorLoadError,
-    export_generator,
-    find_generators,
-    load_generator,
-    make_model_card,
-)
+from keras_medgan.generators.cards import CARD_KEYS, GeneratorLoadError, make_model_card
+from keras_medgan.generators.export import EXPORT_FORMATS, export_generator
+from keras_medgan.generators.loading import find_generators, load_generator
 from tests.standins import lambda_generator, tiny_generator
 
 
@@ -200,7 +194,7 @@ def test_unknown_custom_layer_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_compute_in_recasts_a_generator_and_keeps_its_function(tmp_path):
-    from keras_medgan.generators.export import compute_in
+    from keras_medgan.generators.loading import compute_in
 
     g = tiny_generator()
     assert compute_in(g, "fp32") is g  # already fp32: nothing to copy
@@ -216,3 +210,28 @@ def test_compute_in_recasts_a_generator_and_keeps_its_function(tmp_path):
     np.testing.assert_allclose(
         loaded.generate(4, seed=1), load_generator(tmp_path / "g.h5").generate(4, seed=1), atol=0.05
     )
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_the_training_object_and_its_exported_file_draw_the_same_images(exported, conditional):
+    """One seed rule (keras_medgan.models.latents): GAN.generate during training and
+    LoadedGenerator.generate after export give the same images for the same seed, whatever
+    the batch size."""
+    from keras_medgan.gans import GAN_FAMILIES
+    from tests.standins import tiny32_discriminator
+
+    g, paths, gc, cpaths = exported
+    net, path = (gc, cpaths["h5"]) if conditional else (g, paths["h5"])
+    gan = GAN_FAMILIES.get("bce")(
+        generator=net,
+        discriminator=tiny32_discriminator(image_size=8, num_classes=2 if conditional else 0),
+        z_dim=8,
+        num_classes=2 if conditional else 0,
+    )
+    loaded = load_generator(path)
+    label = {"labels": 1} if conditional else {}
+    trained = gan.generate(5, seed=3, batch_size=2, **label)
+    exported_images = loaded.generate(5, label=1 if conditional else None, seed=3, batch_size=4)
+    np.testing.assert_allclose(trained, exported_images, atol=1e-5)
+    assert trained.shape == (5, 8, 8, 1)
+    assert not np.allclose(trained, gan.generate(5, seed=4, **label))  # the seed matters

@@ -13,7 +13,8 @@ import pytest
 import keras_medgan
 from keras_medgan.cli.synthesize import main as synthesize
 from keras_medgan.generators import pretrained
-from keras_medgan.generators.export import export_generator, make_model_card
+from keras_medgan.generators.cards import make_model_card
+from keras_medgan.generators.export import export_generator
 from tests.standins import tiny_generator
 
 CLASSES = ["normal", "hemorrhage"]

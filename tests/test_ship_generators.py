@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from keras_medgan.generators import pretrained
-from keras_medgan.generators.export import export_generator, make_model_card
+from keras_medgan.generators.cards import make_model_card
+from keras_medgan.generators.export import export_generator
 from tests.standins import tiny_generator
 
 REPO = pathlib.Path(__file__).resolve().parents[1]

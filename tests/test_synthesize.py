@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from keras_medgan.cli.synthesize import main, to_uint8, write_set
-from keras_medgan.generators.export import export_generator, make_model_card, slug
+from keras_medgan.generators.cards import make_model_card
+from keras_medgan.generators.export import export_generator
+from keras_medgan.generators.naming import slug
 from keras_medgan.generators.sampling import synthesize_set
 from tests.standins import lambda_generator, tiny_generator
 
@@ -194,7 +196,7 @@ def test_keep_most_realistic_keeps_the_scorer_s_choice(run_dir, tmp_path, monkey
         == 0
     )
     assert calls == [(8, 6, 0.25, 0)]
-    from keras_medgan.generators.export import load_generator
+    from keras_medgan.generators.loading import load_generator
     from keras_medgan.generators.sampling import class_seed
 
     gen = load_generator(run_dir / "export" / "generator_normal.h5", precision="auto")  # as the CLI

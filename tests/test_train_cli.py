@@ -293,7 +293,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     assert _ckpt_value(run, "normal", EPOCH) == 3
     card = json.loads((run / "export" / "generator_normal.json").read_text())
     assert card["epochs"] == 3
-    from keras_medgan.generators.export import load_generator
+    from keras_medgan.generators.loading import load_generator
 
     images = load_generator(run / "export" / "generator_normal.h5").generate(4)
     assert np.isfinite(images).all()
@@ -603,7 +603,8 @@ def test_ctrl_c_at_an_epoch_boundary_keeps_that_epoch_exactly(tmp_path, capsys):
 
 
 def test_an_export_mixing_epochs_is_written_again_on_resume(tmp_path, capsys):
-    from keras_medgan.generators.export import export_is_complete, load_generator
+    from keras_medgan.generators.export import export_is_complete
+    from keras_medgan.generators.loading import load_generator
 
     run = _tiny_run(tmp_path, "--epochs", "2")
     export = run / "export"
@@ -720,7 +721,7 @@ def test_pggan_trains_a_stage_in_fp16_with_every_critic_step_after_the_first_sca
     is applied, and the exported generator gives finite images."""
     import tensorflow as tf
 
-    from keras_medgan.generators.export import load_generator
+    from keras_medgan.generators.loading import load_generator
 
     recipe = tmp_path / "pggan.yaml"
     recipe.write_text(

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from keras_medgan.generators import vetting
-from keras_medgan.generators.export import GeneratorLoadError, load_generator
+from keras_medgan.generators.cards import GeneratorLoadError
+from keras_medgan.generators.loading import load_generator
 from keras_medgan.models import ARCHS
 from tests.standins import tiny_generator
 

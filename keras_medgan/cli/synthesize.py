@@ -36,12 +36,9 @@ from keras_medgan.core.registry import Registry
 from keras_medgan.data import load_image_set
 from keras_medgan.data.pipeline import to_uint8
 from keras_medgan.evaluate.c2st import most_realistic_selector
-from keras_medgan.generators.export import (
-    GeneratorLoadError,
-    LoadedGenerator,
-    check_distinct_slugs,
-    slug,
-)
+from keras_medgan.generators.cards import GeneratorLoadError
+from keras_medgan.generators.loading import LoadedGenerator
+from keras_medgan.generators.naming import check_distinct_slugs, slug
 from keras_medgan.generators.pretrained import describe, models_dir, read_manifest
 from keras_medgan.generators.sampling import _as_generators, synthesize_set
 from keras_medgan.models import ARCHS

@@ -24,10 +24,13 @@ from keras_medgan.core.presets import find_preset, presets_help
 from keras_medgan.core.runtime import JIT_MODES, STRATEGIES
 from keras_medgan.gans import GAN_FAMILIES, OPTIMIZERS
 from keras_medgan.gans.options import cli_flags
+from keras_medgan.generators.cards import command_line
 from keras_medgan.models import ARCHS
 from keras_medgan.training import runs
 from keras_medgan.training.config import flag_help
 from keras_medgan.training.runs import option_aliases
+
+PROG = "python -m keras_medgan.train"  # how a run records the command that made it
 
 EPILOG = """examples:
   # P1: one DCGAN per class on the Kaggle head CT set, 32x32 (2 500 epochs, batch 16, Adam 2e-4)
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = argparse.ArgumentParser(
-        prog="python -m keras_medgan.train",
+        prog=PROG,
         description="Train GAN(s) on a medical image set; writes a numbered run folder with "
         "config, logs, sample grids, loss plots, checkpoints and exported generators.",
         epilog=EPILOG + arch_defaults_help(ARCHS) + presets_help(),
@@ -278,11 +281,6 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-def command_line(argv: list[str] | None) -> str:
-    args = sys.argv[1:] if argv is None else list(argv)
-    return " ".join(["python -m keras_medgan.train"] + args)
-
-
 def resolve(args, settings, sources: dict[str, str] | None = None):
     """(config, run_dir or None): a resumed run's dir, or None for a new run. ``sources``
     is filled with where each value came from (a new run's only)."""
@@ -370,14 +368,14 @@ def main(argv=None) -> int:
         print("\ninterrupted while loading the data; nothing was written", file=sys.stderr)
         return 130
     if run_dir is None:
-        config = config.replace(command=command_line(argv))
+        config = config.replace(command=command_line(argv, prog=PROG))
         run_dir = (
             runs.named_run_dir(config.out, args.run_name, create=True)
             if args.run_name
             else runs.new_run_dir(config.out, config.arch, config.data)
         )
     else:
-        config = config.replace(resumed_by=(*config.resumed_by, command_line(argv)))
+        config = config.replace(resumed_by=(*config.resumed_by, command_line(argv, prog=PROG)))
 
     preemption = Preemption()
     try:

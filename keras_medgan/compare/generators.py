@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_medgan.compare.errors import BenchmarkError
-from keras_medgan.generators.export import find_generators, load_generator, read_model_card
+from keras_medgan.generators.cards import read_model_card
+from keras_medgan.generators.loading import find_generators, load_generator
 from keras_medgan.generators.pretrained import read_manifest, shipped_generator_files
 from keras_medgan.generators.sampling import sample_class
 

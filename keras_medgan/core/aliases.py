@@ -13,6 +13,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 import warnings
 
 #: old dotted name (below ``keras_medgan.``) → its new home; a package maps its submodules
@@ -34,7 +35,8 @@ OLD_TO_NEW = {
     "runs": "training.runs",
     "callbacks": "training.callbacks",
     "run_report": "training.run_report",
-    "export": "generators.export",
+    # 0.7's export.py wrote, named, carded and loaded generators: now four modules
+    "export": ("generators.export", "generators.loading", "generators.cards", "generators.naming"),
     "vetting": "generators.vetting",
     "pretrained": "generators.pretrained",
     "sampling": "generators.sampling",
@@ -50,13 +52,16 @@ OLD_TO_NEW = {
 PREFIX = "keras_medgan."
 
 
-def new_name(fullname: str) -> str | None:
-    """The new dotted name for an old one, or None when ``fullname`` is not an old path."""
+def new_name(fullname: str) -> str | tuple[str, ...] | None:
+    """The new dotted name(s) for an old one, or None when ``fullname`` is not an old path."""
     if not fullname.startswith(PREFIX):
         return None
     old = fullname[len(PREFIX) :]
-    if old in OLD_TO_NEW:
-        return PREFIX + OLD_TO_NEW[old]
+    target = OLD_TO_NEW.get(old)
+    if isinstance(target, tuple):
+        return tuple(PREFIX + t for t in target)
+    if target is not None:
+        return PREFIX + target
     head, _, tail = old.partition(".")
     if tail and OLD_TO_NEW.get(head) == "compare":
         return f"{PREFIX}compare.{tail}"
@@ -68,17 +73,37 @@ class _AliasLoader(importlib.abc.Loader):
         self.old, self.target = old, target
 
     def create_module(self, spec):
+        if isinstance(self.target, tuple):  # an old module split in several: a view of them
+            self._spec = None
+            return _SplitModule(self.old, [importlib.import_module(t) for t in self.target])
         module = importlib.import_module(self.target)
         self._spec = module.__spec__  # the import system overwrites it; put it back
         return module
 
     def exec_module(self, module):
-        module.__spec__ = self._spec
+        if self._spec is not None:
+            module.__spec__ = self._spec
+        where = " / ".join(self.target) if isinstance(self.target, tuple) else self.target
         warnings.warn(
-            f"{self.old} moved to {self.target}; the old import path goes in 0.9",
+            f"{self.old} moved to {where}; the old import path goes in 0.9",
             DeprecationWarning,
             stacklevel=2,
         )
+
+
+class _SplitModule(types.ModuleType):
+    """An old module whose names now live in several modules: each name is looked up in
+    them in order and is the very object there (patch the new module, not this view)."""
+
+    def __init__(self, name: str, parts: list):
+        super().__init__(name)
+        self.__parts = parts
+
+    def __getattr__(self, attr):
+        for part in self.__parts:
+            if hasattr(part, attr):
+                return getattr(part, attr)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
 
 
 class OldPathFinder(importlib.abc.MetaPathFinder):

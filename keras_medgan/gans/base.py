@@ -52,6 +52,7 @@ from keras_medgan.models.keras_compat import (
     PerLeafSymbolicBuild,
     reducible_logs,
 )
+from keras_medgan.models.latents import images_from, latent_vectors
 
 GAN_FAMILIES: Registry[type] = Registry("GAN family")
 
@@ -505,25 +506,24 @@ class GAN(PerLeafSymbolicBuild, keras.Model):
         """``n`` images (float32 numpy [n, H, W, C] in [-1, 1]) from the generator.
 
         ``labels`` (conditional only): None cycles through the classes, an int gives one
-        class, or int indices [n] / one-hot [n, C]. ``seed`` fixes z (numpy RNG, so the
-        training random stream is not disturbed); None draws fresh noise.
+        class, or int indices [n] / one-hot [n, C]. ``seed`` fixes z by the seed rule an
+        exported generator follows too (:mod:`keras_medgan.models.latents`: numpy RNG, so
+        the training random stream is not disturbed); None draws fresh noise.
         """
         n = int(n)
-        rng = np.random.default_rng(seed)
-        z = rng.standard_normal((n, self.z_dim)).astype("float32")
+        z = latent_vectors(n, self.z_dim, seed)
+        y = None
         if self.conditional:
             y = labels_to_one_hot(labels, self.num_classes, n)
         elif labels is not None:
             raise ValueError("This GAN is unconditional. Received: labels (expected None)")
-        out = []
-        for start in range(0, n, batch_size):
-            zb = z[start : start + batch_size]
-            inputs = [zb, y[start : start + batch_size]] if self.conditional else zb
-            out.append(ops.convert_to_numpy(self.generator(inputs, training=False)))
-        if not out:
-            shape = tuple(self.generator.output_shape[1:])
-            return np.zeros((0,) + shape, dtype="float32")
-        return np.concatenate(out).astype("float32")
+
+        def predict(inputs):
+            return ops.convert_to_numpy(self.generator(inputs, training=False))
+
+        return images_from(
+            predict, z, y, batch_size, lambda: tuple(self.generator.output_shape[1:])
+        )
 
 
 class CountingLossScaleOptimizer(NonFiniteStepHook, keras.optimizers.LossScaleOptimizer):

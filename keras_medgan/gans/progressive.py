@@ -369,7 +369,7 @@ class StageSnapshots(keras.callbacks.Callback):
 
     When the schedule leaves stage ``s``, the generator as it ended that stage is baked
     and saved to ``<folder>/generator_stage<s>_<res>px.h5`` (output upsampled to the full
-    image size, so ``keras_medgan.generators.export.load_generator``/``synthesize`` take it as is).
+    image size, so ``keras_medgan.generators.loading.load_generator``/``synthesize`` take it as is).
     The final stage is the run's ordinary export.
     """
 

@@ -8,7 +8,7 @@ The manifest names each shipped model once: its generator files (one per class, 
 conditional file), their SHA-256 and model cards, the classes and the image size. A file
 whose bytes differ from the manifest (a corrupted download, a file swapped by someone) is
 refused before Keras reads it: the hash is checked first, then the file is loaded in
-Keras's safe mode like any other generator (``export.load_generator``).
+Keras's safe mode like any other generator (``loading.load_generator``).
 
 Where the models live, and the hash checks: ``keras_medgan.generators.shipped``.
 """
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from keras_medgan.core.jsonio import write_text_atomic
-from keras_medgan.generators.export import LoadedGenerator, load_generator, sha256_of
+from keras_medgan.generators.export import sha256_of
+from keras_medgan.generators.loading import LoadedGenerator, load_generator
 from keras_medgan.generators.sampling import sample_class
 from keras_medgan.generators.shipped import (  # noqa: F401  (re-exported: the public names stay here)
     MANIFEST,
@@ -79,7 +80,7 @@ class PretrainedModel:
 def load_pretrained(name: str, root=None, precision: str | None = "auto") -> PretrainedModel:
     """Load shipped model ``name``: every file hash-checked, then loaded in safe mode.
 
-    ``precision`` as ``export.load_generator`` (``auto``: bf16 where the machine is fast
+    ``precision`` as ``loading.load_generator`` (``auto``: bf16 where the machine is fast
     at it). Raises PretrainedError with one clear line for an unknown name, a missing or
     changed file, or a missing card.
     """

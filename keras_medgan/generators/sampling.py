@@ -17,12 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_medgan.generators.export import (
-    GeneratorLoadError,
-    LoadedGenerator,
-    find_generators,
-    load_generator,
-)
+from keras_medgan.generators.cards import GeneratorLoadError
+from keras_medgan.generators.loading import LoadedGenerator, find_generators, load_generator
 from keras_medgan.generators.shipped import read_manifest, shipped_generator_files
 
 
@@ -137,7 +133,7 @@ def synthesize_set(
     ``images`` float32 [N, H, W, C] in [-1, 1]; ``labels`` int64 [N] indices into
     ``class_names``. ``select(name, generator, n, seed) -> images`` may replace plain
     generation (used by --keep-most-realistic). ``precision`` applies to generators given
-    as paths (``export.compute_in``; None = each file's own), as the CLI's --precision.
+    as paths (``loading.compute_in``; None = each file's own), as the CLI's --precision.
     """
     loaded = _as_generators(generators, trust_model, precision)
     class_names, plan = plan_classes(loaded, classes)

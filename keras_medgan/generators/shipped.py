@@ -16,7 +16,8 @@ import pathlib
 import sys
 from typing import Any
 
-from keras_medgan.generators.export import GeneratorLoadError, sha256_of
+from keras_medgan.generators.cards import GeneratorLoadError
+from keras_medgan.generators.export import sha256_of
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1

@@ -17,7 +17,7 @@ So, unless the user passes ``--trust-model``:
   external storage, no virtual or filtered (compressed) datasets, their declared bytes no
   more than the file's own size, and their element count equal to the config's.
 
-Only then does ``export.load_generator`` hand the file to Keras (still in safe mode).
+Only then does ``loading.load_generator`` hand the file to Keras (still in safe mode).
 """
 
 from __future__ import annotations

@@ -246,7 +246,7 @@ def lerp(low, high, alpha):
 
 
 #: Stock layers an exported generator computes in float32 under any mixed policy (and that
-#: ``export.compute_in`` leaves float32): ``UnitNormalization`` sums squares over the
+#: ``loading.compute_in`` leaves float32): ``UnitNormalization`` sums squares over the
 #: channels, which overflows float16 (max 65504) once 512 activations average above 11.
 FLOAT32_STOCK_LAYERS = (layers.UnitNormalization,)
 

@@ -37,7 +37,7 @@ from keras_medgan.evaluate.stats import (
     detectable_difference,
     mean_ci,
 )
-from keras_medgan.generators.export import read_model_card
+from keras_medgan.generators.cards import read_model_card
 from keras_medgan.study.cells import (
     Cell,
     Variant,

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_medgan.core.jsonio import write_text_atomic
-from keras_medgan.generators.export import load_generator, slug
+from keras_medgan.generators.loading import load_generator
+from keras_medgan.generators.naming import slug
 
 __all__ = ["MAX_SAMPLE_GRIDS", "real_vs_fake_grids", "write_run_report"]
 

@@ -41,7 +41,8 @@ from keras_medgan.core.runtime import (
 )
 from keras_medgan.gans import GAN_FAMILIES, training_defaults
 from keras_medgan.gans.options import flag_aliases, resolve_options
-from keras_medgan.generators.export import parse_export_formats, slug
+from keras_medgan.generators.export import parse_export_formats
+from keras_medgan.generators.naming import slug
 from keras_medgan.models import ARCHS
 from keras_medgan.training.config import (
     RUN_DEFAULTS,

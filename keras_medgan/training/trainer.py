@@ -43,16 +43,14 @@ from keras_medgan.core.runtime import (
 from keras_medgan.data import load_image_set, make_epoch_dataset
 from keras_medgan.data.sanity import check_image_sets, report_findings
 from keras_medgan.gans import GAN_FAMILIES, make_optimizers
+from keras_medgan.generators.cards import GeneratorLoadError, make_model_card
 from keras_medgan.generators.export import (
     DEFAULT_EXPORT_FORMATS,
-    GeneratorLoadError,
-    check_distinct_slugs,
     export_generator,
     export_is_complete,
     export_paths,
-    make_model_card,
-    slug,
 )
+from keras_medgan.generators.naming import check_distinct_slugs, slug
 from keras_medgan.models import ARCHS
 from keras_medgan.training import callbacks as cb
 from keras_medgan.training import metrics_file

@@ -56,7 +56,8 @@ def export_tiny(export_dir, label, class_names=CLASS_NAMES, image_size=32, seed=
     """Save a tiny generator as export/generator_<label>.h5 + model card (export API)."""
     import json
 
-    from keras_medgan.generators.export import export_paths, make_model_card
+    from keras_medgan.generators.cards import make_model_card
+    from keras_medgan.generators.export import export_paths
     from tests.standins import tiny_generator
 
     conditional = label is None

@@ -137,7 +137,7 @@ def test_user_errors_exit_2_with_one_clear_line(phantom, tmp_path, capsys, extra
 def test_fakes_from_an_exported_generator_file(phantom, tmp_path):
     import keras
 
-    from keras_medgan.generators.export import make_model_card
+    from keras_medgan.generators.cards import make_model_card
 
     keras.utils.set_random_seed(0)
     z = keras.Input((8,))

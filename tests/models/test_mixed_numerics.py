@@ -92,7 +92,7 @@ def test_baked_pggan_generator_keeps_pixel_norm_in_float32(precision):
     whose sum of squares overflowed float16 (an fp16 run's report grid hit it). A latent
     of norm² 16 · 100² = 160 000 > 65 504 must give the float32 bake's images, and
     ``compute_in`` must not recast the layer."""
-    from keras_medgan.generators.export import compute_in
+    from keras_medgan.generators.loading import compute_in
 
     spec = ARCHS.get("pggan")
     big = np.full((BATCH, Z_DIM), 100.0, np.float32)

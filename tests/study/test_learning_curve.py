@@ -10,7 +10,7 @@ import pytest
 
 from keras_medgan.cli.study import main as study_main
 from keras_medgan.cli.study import parse_sizes
-from keras_medgan.generators.export import read_model_card
+from keras_medgan.generators.cards import read_model_card
 from keras_medgan.study import StudyError, runner
 from keras_medgan.study import folds as fold_split
 from keras_medgan.study.cells import order_sizes, plan_cells
