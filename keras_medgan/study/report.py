@@ -1060,18 +1060,29 @@ def archive_results(out, dest) -> pathlib.Path:
     return dest
 
 
+#: ``--data KIND:PATH`` forms whose PATH is a place on this machine
+DATA_PATH_KINDS = ("folder", "csv", "nifti")
+
+
 def machine_paths(out: pathlib.Path, config: dict) -> dict[str, str]:
     """Absolute paths of this machine an archive should not carry → placeholders: the
-    study folder → ``<study>``, the data folder (``--data-dir``, ``KERAS_MEDGAN_DATA``) →
-    ``<data>``, the home folder → ``~``. Longest first, so a data folder inside the home
+    study folder → ``<study>``, the data folder (``--data-dir``, ``KERAS_MEDGAN_DATA``, or
+    the PATH of ``--data folder:PATH`` / ``csv:`` / ``nifti:``) → ``<data>``, the home
+    folder → ``~``. Longest first, so a data folder inside the home
     folder becomes ``<data>``, not ``~/…``."""
 
     places = {str(out.resolve()): "<study>", str(out.absolute()): "<study>"}
     if config.get("out"):  # where the study ran, if it was copied since
         places[str(pathlib.Path(config["out"]).absolute())] = "<study>"
-    for data in (config.get("data_dir"), os.environ.get("KERAS_MEDGAN_DATA")):
+    given = str(config.get("data") or "")
+    kind, sep, data_path = given.partition(":")
+    # folder:PATH, csv:PATH, nifti:PATH: the path as typed and as resolved
+    folder = data_path if sep and kind in DATA_PATH_KINDS and data_path else None
+    for data in (config.get("data_dir"), os.environ.get("KERAS_MEDGAN_DATA"), folder):
         if data:
             places[str(pathlib.Path(data).expanduser().resolve())] = "<data>"
+            if data == folder and len(data) > 1:
+                places[data] = "<data>"
     home = os.path.expanduser("~")
     if home not in ("", "/"):
         places[home] = "~"

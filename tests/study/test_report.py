@@ -134,3 +134,18 @@ def test_a_study_of_the_old_protocol_is_not_resumed(tmp_path):
     msg = str(err.value)
     assert "protocol v1" in msg and f"study report --out {tmp_path}" in msg
     assert "another --out" in msg
+
+
+@pytest.mark.parametrize("kind", ["folder", "csv", "nifti"])
+def test_an_archive_hides_the_path_of_a_data_folder_given_in_data(tmp_path, kind):
+    """``--data folder:/where/my/scans/are`` names a place on this machine: an archive
+    carries ``folder:<data>`` instead (it used to carry the path)."""
+    from keras_medgan.study.report import machine_paths, redact
+
+    scans = tmp_path / "my scans"
+    config = {"data": f"{kind}:{scans}", "out": str(tmp_path / "study")}
+    places = machine_paths(tmp_path / "study", config)
+    text = f'"data": "{kind}:{scans}", "paths": ["{scans}/a/1.png"]'
+    assert redact(text, places) == f'"data": "{kind}:<data>", "paths": ["<data>/a/1.png"]'
+    assert str(tmp_path) not in redact(text, places)
+    assert machine_paths(tmp_path / "study", {"data": "head_ct"}).get("head_ct") is None
