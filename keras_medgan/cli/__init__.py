@@ -51,7 +51,6 @@ def stored_help(tool: str, args: Sequence[str]) -> str | None:
 
 
 def run_tool(tool: str, args: Sequence[str]) -> int:
-
     text = stored_help(tool, args)
     if text is not None:
         sys.stdout.write(text)

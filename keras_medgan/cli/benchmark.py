@@ -62,7 +62,6 @@ FULL = {"repeats": 5, "feature_epochs": 10}
 
 
 def _feature_names() -> list[str]:
-
     return FEATURE_EXTRACTORS.names()
 
 
@@ -165,7 +164,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace, argv: list[str]) -> BenchmarkConfig:
-
     profile = QUICK if args.quick else FULL
     pick = {
         k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in profile.items()

@@ -236,7 +236,6 @@ def run_convert(args) -> int:
 
 
 def run_phantom(args) -> int:
-
     out = Path(args.out).expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(f"{out}: exists and is not an empty folder (choose a new --out)")

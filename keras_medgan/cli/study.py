@@ -96,7 +96,6 @@ DEFAULT_RECIPE = "experiments/p1_dcgan32_head_ct.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:
-
     p = argparse.ArgumentParser(
         prog="python -m keras_medgan.study",
         description="Do GAN images help a classifier? Repeated stratified k-fold with the "
@@ -394,7 +393,6 @@ def study_command(argv: list[str]) -> str:
 
 
 def _cell_filter(args, out):
-
     def pick(cells):
         try:
             indices = parse_cell_ranges(args.cells, len(cells)) if args.cells else None
@@ -431,7 +429,6 @@ def _cell_filter(args, out):
 
 
 def _list_cells(config: StudyConfig) -> int:
-
     _, _, cells = prepare_study(config)
     for i, cell in enumerate(cells):
         state = "done" if read_cell(config.out, cell) is not None else "todo"
@@ -469,7 +466,6 @@ def _observed_sd(out) -> tuple[dict | None, str | None]:
 
 
 def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
-
     real_by = {(f["repeat"], f["fold"]): f[metric] for f in (real or {}).get("folds", [])}
     diffs = [
         f[metric] - real_by[(f["repeat"], f["fold"])]
@@ -480,7 +476,6 @@ def _fold_variance(row: dict, real: dict | None, metric: str) -> float:
 
 
 def _print_plan(config: StudyConfig) -> int:
-
     data, recipes, cells = prepare_study(config)
     parts = [data.parts(config, 0, f) for f in range(config.folds)]
     n_train = float(np.mean([len(p.train) for p in parts]))
@@ -521,7 +516,6 @@ def _print_plan(config: StudyConfig) -> int:
 
 
 def report_main(argv: list[str]) -> int:
-
     args = build_report_parser().parse_args(argv)
     try:
         results = write_report(args.out)

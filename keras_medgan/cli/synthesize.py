@@ -75,7 +75,6 @@ class PngWriter:
     suffix = ".png"
 
     def __init__(self, **_):
-
         self._cv2 = cv2
 
     def write(self, path: pathlib.Path, image: np.ndarray, label: str, index: int) -> None:
@@ -95,7 +94,6 @@ class DicomWriter:
     SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
     def __init__(self, arch: str = "unknown", seed: int = 0, **_):
-
         # text written into DICOM tags comes from our own vocabulary only, never from a
         # model card of a file from elsewhere
         self.arch = arch if arch in ARCHS.names() else "unknown"
@@ -112,7 +110,6 @@ class DicomWriter:
         return self._series[label]
 
     def dataset(self, image: np.ndarray, label: str, index: int):
-
         label = slug(label)[:40]  # a card's class name, reduced to safe characters
         series_uid, series_number = self._series_for(label)
         sop_uid = self._generate_uid()
@@ -312,7 +309,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_shipped_models() -> int:
-
     models = read_manifest()
     if not models:
         print(f"no shipped models in {models_dir()}")

@@ -259,7 +259,6 @@ TRAINED_EXTRACTORS = ("domain_cnn",)
 
 
 def _make_extractor(config: BenchmarkConfig, real_x=None, real_y=None, seed: int = 0):
-
     try:
         return get_extractor(
             config.features,

@@ -61,7 +61,6 @@ def augmentation_settings() -> dict:
 
 
 def environment() -> dict:
-
     return {
         "python": platform.python_version(),
         "keras": keras.__version__,

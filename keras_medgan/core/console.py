@@ -237,7 +237,6 @@ class Preemption:
         self._saved: dict = {}
 
     def _handle(self, signum, frame):
-
         self.signal = signal.Signals(signum).name
         if _STOP["loops"] and _STOP["requested"] is None:
             _STOP["requested"] = self.signal
@@ -251,7 +250,6 @@ class Preemption:
         raise KeyboardInterrupt
 
     def __enter__(self):
-
         if threading.current_thread() is threading.main_thread():
             _STOP["requested"] = None
             for name in self.SIGNALS:
@@ -261,7 +259,6 @@ class Preemption:
         return self
 
     def __exit__(self, *exc):
-
         for sig, handler in self._saved.items():
             signal.signal(sig, handler)
         return False

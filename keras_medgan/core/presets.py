@@ -58,7 +58,6 @@ def recipe_defaults(name: str, directory: pathlib.Path = PRESETS_DIR) -> dict[st
 
 @functools.cache
 def _recipe_values(path: pathlib.Path) -> tuple[tuple[str, Any], ...]:
-
     if not path.is_file():
         raise FileNotFoundError(
             f"recipe {path.stem!r} is not in {path.parent} (an "

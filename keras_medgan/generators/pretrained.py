@@ -131,7 +131,6 @@ def manifest_entry(
 
 
 def write_manifest(models: dict[str, dict], root) -> pathlib.Path:
-
     path = pathlib.Path(root) / MANIFEST
     text = (
         json.dumps({"format": MANIFEST_FORMAT, "models": dict(sorted(models.items()))}, indent=2)

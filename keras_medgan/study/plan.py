@@ -105,7 +105,6 @@ def _floor_factor() -> float:
 
 
 def _duration(seconds) -> str:
-
     return (
         "not estimated (no measured rate for this setting)"
         if seconds is None

@@ -320,7 +320,6 @@ class _Study:
     # ------------------------------------------------------------------ cells
 
     def run_gan(self, cell: Cell) -> dict:
-
         f = self.fold(cell)
         recipe = self.recipes[cell.recipe]
         config = recipe.config.replace(
@@ -400,7 +399,6 @@ class _Study:
         }
 
     def run_gan_train(self, cell: Cell) -> dict:
-
         f = self.fold(cell)
         train_x, train_y = f.xy("train")
         try:
@@ -670,7 +668,6 @@ def _run_one(study: _Study, cell: Cell) -> dict:
 
 
 def _free_gpu_memory() -> None:
-
     if tf.config.list_physical_devices("GPU"):
         keras.backend.clear_session()
 

@@ -235,7 +235,6 @@ class MetricsLog(keras.callbacks.Callback):
             self._write_tensorboard(lines)
 
     def _write_tensorboard(self, lines: list[dict]) -> None:
-
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
         metadata = _scalar_metadata()
@@ -321,7 +320,6 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path: pathlib.Path | None = None
 
     def write(self, epoch: int) -> pathlib.Path:
-
         images = keras.ops.convert_to_numpy(self.generator(self.inputs, training=False))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"epoch_{epoch:05d}.png"

@@ -303,7 +303,6 @@ def read_yaml_config(path) -> dict[str, Any]:
 
 
 def _family(loss: str):
-
     if loss not in GAN_FAMILIES:
         raise ConfigError(f"unknown loss {loss!r}; valid names: {', '.join(GAN_FAMILIES.names())}")
     return GAN_FAMILIES.get(loss)

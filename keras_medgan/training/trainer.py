@@ -125,7 +125,6 @@ class Unit:
 
 
 def _remove_leftover(path: pathlib.Path) -> None:
-
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -220,7 +219,6 @@ class UnitTrainer:
 
     # ---------------------------------------------------------------- build / restore
     def _build(self) -> None:
-
         c = self.config
         spec = ARCHS.get(c.arch)
         family = GAN_FAMILIES.get(c.loss)
@@ -273,7 +271,6 @@ class UnitTrainer:
         return self.steps_per_epoch
 
     def gan_family(self):
-
         return GAN_FAMILIES.get(self.config.loss)
 
     # ---------------------------------------------------------------- train
@@ -484,7 +481,6 @@ class UnitTrainer:
 
 
 def load_training_set(config):
-
     return load_image_set(
         config.data,
         image_size=config.image_size,

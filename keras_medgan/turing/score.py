@@ -193,7 +193,6 @@ def markdown(result: dict[str, object]) -> str:
 
 
 def write_score(result: dict[str, object], out_dir) -> dict[str, str]:
-
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "score.json", "markdown": out / "score.md"}
