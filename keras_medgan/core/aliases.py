@@ -1,10 +1,11 @@
 """The import paths of release 0.7 (a flat top level), kept working for one release.
 
-0.8 moved the top-level modules into folders (``keras_medgan.export`` is now
-``keras_medgan.generators.export``, ``keras_medgan.bench`` is ``keras_medgan.compare``).
+0.8 moved the top-level modules into folders (``keras_medgan.stats`` is now
+``keras_medgan.evaluate.stats``, ``keras_medgan.bench`` is ``keras_medgan.compare``).
 Code written against the old paths keeps running: importing an old name gives the very
 module object of the new one (so a ``mock.patch`` on either path patches both) and warns
-once with the new name. Removed in 0.9.
+once with the new name. ``keras_medgan.export``, split in four, gives a view whose every
+name is the object of its new module. Removed in 0.9.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def new_name(fullname: str) -> str | tuple[str, ...] | None:
 
 
 class _AliasLoader(importlib.abc.Loader):
-    def __init__(self, old: str, target: str):
+    def __init__(self, old: str, target: str | tuple[str, ...]):
         self.old, self.target = old, target
 
     def create_module(self, spec):
