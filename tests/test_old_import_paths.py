@@ -61,3 +61,26 @@ def test_the_split_export_module_still_offers_every_name_it_had(monkeypatch):
     assert old.export_generator is export.export_generator
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         old.nosuch
+
+
+def test_emptied_names_forward_their_old_attributes_with_a_warning():
+    """``keras_medgan.train`` is now only an entry point and ``keras_medgan.training`` a
+    folder; 0.7 code reading their old names still runs."""
+    from keras_medgan import train, training
+    from keras_medgan.cli.train import build_parser
+    from keras_medgan.training.trainer import run_training
+
+    with pytest.warns(DeprecationWarning, match="keras_medgan.cli.train.build_parser"):
+        assert train.build_parser is build_parser
+    with pytest.warns(DeprecationWarning, match="training.trainer.run_training"):
+        assert training.run_training is run_training
+    with pytest.raises(AttributeError):
+        training.nosuch
+
+
+def test_a_submodule_of_an_emptied_package_imports_without_a_warning(recwarn):
+    sys.modules.pop("keras_medgan.training.metrics_file", None)
+    from keras_medgan.training import metrics_file
+
+    assert metrics_file.METRICS_FILE == "metrics.jsonl"
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]

@@ -117,6 +117,31 @@ class OldPathFinder(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_loader(fullname, _AliasLoader(fullname, target_name))
 
 
+def forward_to(new_module: str, old_module: str):
+    """A module ``__getattr__`` for a name that 0.8 kept but emptied: ``keras_medgan.train``
+    is now only the entry point and ``keras_medgan.training`` a folder, while 0.7 code reads
+    ``keras_medgan.train.build_parser`` or ``keras_medgan.training.run_training``. A
+    submodule of a package (``keras_medgan.training.config``) is imported as usual, with no
+    warning; any other name comes from ``new_module``, with one."""
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        submodule = f"{old_module}.{name}"
+        if importlib.util.find_spec(old_module).submodule_search_locations is not None:
+            if importlib.util.find_spec(submodule) is not None:
+                return importlib.import_module(submodule)
+        value = getattr(importlib.import_module(new_module), name)  # AttributeError if not
+        warnings.warn(
+            f"{old_module}.{name} moved to {new_module}.{name}; the old path goes in 0.9",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return value
+
+    return __getattr__
+
+
 def install() -> None:
     if not any(isinstance(f, OldPathFinder) for f in sys.meta_path):
         # first: under an old package (``keras_medgan.bench`` is the compare package) the
