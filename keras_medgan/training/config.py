@@ -13,9 +13,12 @@ The file format is unchanged: ``to_dict`` writes the same flat ``config.json`` a
 version added are filled from ``RUN_DEFAULTS``, keys it does not know are kept in
 ``extra`` and written back, so old run folders still resume.
 
-No default is written here: run settings come from ``RUN_DEFAULTS``, training
-recipes from the arch / loss family declarations and ``experiments/*.yaml``; this class
-only names and types the settings.
+Each setting is declared once, as a field with its :class:`Setting`: meaning, default,
+range, and whether a resume or a study may change it. ``RUN_DEFAULTS``,
+``STRUCTURAL_KEYS``, ``CADENCE_KEYS``, the range checks, the train CLI's help and the
+study's resume check are derived from these declarations at the bottom of this module.
+Only settings no paper fixes have a default here; the others (epochs, batch size,
+optimizer, ...) come from the arch / loss family recipe and ``experiments/*.yaml``.
 """
 
 from __future__ import annotations
