@@ -199,3 +199,41 @@ def test_the_train_flags_show_the_declared_help_and_default():
     assert flag_help("max_loss").endswith("(default 1e6)")
     assert flag_help("export_formats").endswith("(default h5,keras)")
     assert flag_help("epochs").endswith("raise them)")  # the recipe's default, not ours
+
+
+def test_a_flag_shows_its_default_only_when_it_has_one_worth_showing():
+    from keras_medgan.training.config import _shown, flag_help
+
+    assert flag_help("force") == SETTINGS["force"].help  # default False: nothing to show
+    assert flag_help("jit") == SETTINGS["jit"].help  # its help already says the default
+    assert flag_help("data_dir") == SETTINGS["data_dir"].help  # default None
+    assert flag_help("seed").endswith("(default 0)")
+    assert [_shown(v) for v in (1e6, 1e10, 2.5e-5, 5.0, ["h5", "keras"], 50)] == [
+        "1e6",
+        "1e10",
+        "2.5e-05",
+        "5",
+        "h5,keras",
+        "50",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("lr", "fast"), ("checkpoint_minutes", True), ("max_loss", None), ("beta_2", "0.9")],
+)
+def test_a_value_of_the_wrong_type_is_a_config_error_not_a_crash(key, value):
+    with pytest.raises(ConfigError, match=rf"^{key} must be"):
+        check_ranges({"epochs": 1, "batch_size": 2, "z_dim": 3, "lr": 1e-4, key: value})
+
+
+def test_result_changes_read_a_missing_setting_as_its_default_on_either_side():
+    new = runs.resolve_config({"arch": "dcgan32", "data": "phantom"}).to_dict()
+    older = {k: v for k, v in new.items() if k != "max_loss"}
+    assert result_changes(new, older) == [] and result_changes(older, new) == []
+
+
+def test_a_config_of_an_architecture_no_longer_registered_still_reads_back():
+    values = runs.resolve_config({"arch": "dcgan32", "data": "phantom"}).to_dict()
+    config = TrainingConfig.from_dict({**values, "arch": "retired_arch", "fmap_base": 64})
+    assert config.arch == "retired_arch" and config.extra["fmap_base"] == 64

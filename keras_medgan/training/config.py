@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -338,6 +339,15 @@ def result_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return changed
 
 
+def _shown(default) -> str:
+    """A default as a flag's help shows it: ``h5,keras``, ``5``, ``1e6``, ``50``."""
+    if isinstance(default, list):
+        return ",".join(default)
+    if isinstance(default, float):
+        return re.sub(r"e\+0*", "e", format(default, "g"))
+    return str(default)
+
+
 def flag_help(name: str) -> str:
     """A setting's help for its command-line flag, with its run default when it has one
     (``epochs between checkpoints (default 50)``): the text is written once, here."""
@@ -345,10 +355,4 @@ def flag_help(name: str) -> str:
     default = RUN_DEFAULTS.get(name)
     if default is None or default is False or "default" in text:
         return text
-    if isinstance(default, list):
-        shown = ",".join(default)
-    elif isinstance(default, float):
-        shown = format(default, "g").replace("e+0", "e").replace("e+", "e")
-    else:
-        shown = default
-    return f"{text} (default {shown})"
+    return f"{text} (default {_shown(default)})"
