@@ -237,3 +237,15 @@ def test_a_config_of_an_architecture_no_longer_registered_still_reads_back():
     values = runs.resolve_config({"arch": "dcgan32", "data": "phantom"}).to_dict()
     config = TrainingConfig.from_dict({**values, "arch": "retired_arch", "fmap_base": 64})
     assert config.arch == "retired_arch" and config.extra["fmap_base"] == 64
+
+
+def test_resumed_by_round_trips_and_a_missing_setting_is_named():
+    config = runs.resolve_config({"arch": "dcgan32", "data": "phantom"})
+    resumed = config.replace(resumed_by=("python -m keras_medgan.train --resume r",))
+    values = resumed.to_dict()
+    assert values["resumed_by"] == ["python -m keras_medgan.train --resume r"]
+    assert TrainingConfig.from_dict(values).resumed_by == resumed.resumed_by
+    assert "resumed_by" not in config.to_dict()  # written only when set
+    cut = {k: v for k, v in values.items() if k not in ("epochs", "lr")}
+    with pytest.raises(ConfigError, match=r"^config is missing epochs, lr$"):
+        TrainingConfig.from_dict(cut)
