@@ -149,3 +149,90 @@ def test_an_archive_hides_the_path_of_a_data_folder_given_in_data(tmp_path, kind
     assert redact(text, places) == f'"data": "{kind}:<data>", "paths": ["<data>/a/1.png"]'
     assert str(tmp_path) not in redact(text, places)
     assert machine_paths(tmp_path / "study", {"data": "head_ct"}).get("head_ct") is None
+
+
+def test_a_summary_row_carries_its_cells_settings_and_flags():
+    """What the tables and the archive read besides the numbers: which recipe, ratio and
+    filter made the row, how many cells of how many ran, the threshold rule, the seeds,
+    the protocol, and the folds whose classifier answered one class only."""
+    from keras_medgan.study.report import summarize_arms
+
+    real = [_cell("real", f, 0.8, 0.6, 0.8) for f in range(3)]
+    arm = []
+    for f in range(2):  # 2 of the 3 planned cells have run
+        cell = _cell("real+synthetic", f, 0.82, 0.55, 0.8, variant="g@x2")
+        cell.update(recipe="g", ratio=2.0, keep=0.5, repeat=1)
+        cell["metrics"] = {**cell["metrics"], "seeds": 5, "threshold_rule": "max_hm"}
+        arm.append(cell)
+    arm[1]["metrics"]["confusion"] = [[3, 0], [3, 0]]  # every image called normal
+    for r in real:
+        r["repeat"] = 1
+    planned = {"real": 3, "real+synthetic [g@x2]": 3, "synthetic [g@match]": 3}
+    out = summarize_arms(arm + real, planned, 2, 0.95)
+    assert set(out) == {"real", "real+synthetic [g@x2]"}  # a row with no cell is left out
+    row = out["real+synthetic [g@x2]"]
+    assert (row["arm"], row["variant"], row["recipe"]) == ("real+synthetic", "g@x2", "g")
+    assert (row["ratio"], row["keep"]) == (2.0, 0.5)
+    assert (row["cells"], row["cells_planned"]) == (2, 3)
+    assert row["protocol_version"] == 2 and row["seeds"] == 5
+    assert row["threshold_rule"] == "max_hm" and row["one_class_folds"] == ["r1-f1"]
+    assert [(f["repeat"], f["fold"]) for f in row["folds"]] == [(1, 0), (1, 1)]
+    assert row["folds"][0]["auc"] == pytest.approx(0.82) and row["n_train_mean"] == 120
+    assert out["real"]["one_class_folds"] == [] and "vs_real" not in out["real"]
+    assert row["vs_real"]["auc"]["mean_diff"] == pytest.approx(0.02)
+    alone = summarize_arms(arm, {"real+synthetic [g@x2]": 3}, 2, 0.95)
+    assert "vs_real" not in alone["real+synthetic [g@x2]"]  # no real arm: nothing paired
+    old = {k: v for k, v in arm[0].items() if k != "protocol_version"}
+    assert (
+        summarize_arms([old], {"real+synthetic [g@x2]": 1}, 2, 0.95)["real+synthetic [g@x2]"][
+            "protocol_version"
+        ]
+        == 1
+    )  # cells written before protocol versions existed
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "higher_better", "expected"),
+    [
+        (0.01, 0.05, True, "better"),
+        (0.01, 0.05, False, "worse"),  # log-loss going up
+        (-0.05, -0.01, True, "worse"),
+        (-0.05, -0.01, False, "better"),
+        (0.0, 0.05, True, "no detectable difference"),  # touching 0 is not excluding it
+        (-0.05, 0.0, True, "no detectable difference"),
+        (-0.01, 0.05, True, "no detectable difference"),
+        (float("nan"), 0.05, True, "no detectable difference"),
+        (0.01, float("nan"), True, "no detectable difference"),
+        (None, 0.05, True, "no detectable difference"),
+        (0.01, None, True, "no detectable difference"),
+    ],
+)
+def test_a_direction_needs_an_interval_that_excludes_zero(low, high, higher_better, expected):
+    from keras_medgan.study.report import _direction
+
+    mean = 0.03 if (low or 0) >= 0 and (high or 1) > 0 else -0.03
+    diff = {"mean_diff": mean, "ci_low": low, "ci_high": high}
+    assert _direction(diff, higher_better) == expected
+
+
+def test_machine_paths_maps_every_place_of_this_machine_longest_first(tmp_path, monkeypatch):
+    from keras_medgan.study.report import machine_paths, redact
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("KERAS_MEDGAN_DATA", str(home / "data"))
+    study, ran_in = home / "studies" / "s1", tmp_path / "old" / "s1"
+    config = {"out": str(ran_in), "data_dir": str(tmp_path / "scans"), "data": "head_ct"}
+    places = machine_paths(study, config)
+    assert places == {
+        str(home / "studies" / "s1"): "<study>",
+        str(tmp_path / "old" / "s1"): "<study>",
+        str(tmp_path / "scans"): "<data>",
+        str(home / "data"): "<data>",
+        str(home): "~",
+    }
+    assert [len(p) for p in places] == sorted((len(p) for p in places), reverse=True)
+    text = f"{study}/cells {ran_in}/x {tmp_path / 'scans'}/a.png {home}/data/b {home}/notes"
+    assert redact(text, places) == "<study>/cells <study>/x <data>/a.png <data>/b ~/notes"
+    monkeypatch.setenv("HOME", "/")
+    assert "/" not in machine_paths(study, {"data": "phantom"})  # never the root itself
