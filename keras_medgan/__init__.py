@@ -31,8 +31,7 @@ elif "--multiprocessing-fork" in getattr(sys, "orig_argv", ()):
 def load_pretrained(name: str, **kwargs):
     """A shipped generator set from ``models_h5/`` (see ``keras_medgan.generators.pretrained``);
     imported on call so that ``import keras_medgan`` stays free of TensorFlow."""
-    from keras_medgan.generators.pretrained import (
-        load_pretrained as load,  # lazy: loads TensorFlow; module stays light
-    )
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.generators.pretrained import load_pretrained as load
 
     return load(name, **kwargs)

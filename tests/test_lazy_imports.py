@@ -112,7 +112,8 @@ def local_imports():
                         brings |= heavy_on_load("ext:" + target.split(".")[0])
                 optional = any(t.split(".")[0] in OPTIONAL for t in _targets(node))
                 text = " ".join(lines[node.lineno - 1 : node.end_lineno])
-                match = COMMENT.search(lines[node.lineno - 1]) or COMMENT.search(text)
+                above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+                match = COMMENT.search(text) or (above.startswith("#") and COMMENT.search(above))
                 reason = match.group(1) if match else None
                 yield module, node.lineno, ast.unparse(node), reason, brings - host, optional
 

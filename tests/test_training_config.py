@@ -6,8 +6,18 @@ import re
 
 import pytest
 
+from keras_medgan.study.config import StudyError, check_resume
 from keras_medgan.training import runs
-from keras_medgan.training.config import TrainingConfig
+from keras_medgan.training.config import (
+    CADENCE_KEYS,
+    RUN_DEFAULTS,
+    SETTINGS,
+    STRUCTURAL_KEYS,
+    ConfigError,
+    TrainingConfig,
+    check_ranges,
+    result_changes,
+)
 
 #: the keys a dcgan32 config.json held before the type existed (file format unchanged)
 DCGAN32_KEYS = {
@@ -114,16 +124,6 @@ def test_resume_still_refuses_a_structural_change():
 
 
 # ---------------------------------------------------------------- declared once (#31)
-from keras_medgan.study.config import StudyError, check_resume  # noqa: E402
-from keras_medgan.training.config import (  # noqa: E402
-    CADENCE_KEYS,
-    RUN_DEFAULTS,
-    SETTINGS,
-    STRUCTURAL_KEYS,
-    ConfigError,
-    check_ranges,
-    result_changes,
-)
 
 
 def test_every_field_is_a_declared_setting_with_help():

@@ -107,7 +107,8 @@ def arch_defaults_help(archs) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_medgan.data.datasets import (  # lazy: loads OpenCV+pydicom+pandas; module stays light
+    # lazy: loads OpenCV+pydicom+pandas; module stays light
+    from keras_medgan.data.datasets import (
         check_data_arg,
         data_help,
     )
@@ -332,9 +333,8 @@ def print_config(config, sources: dict[str, str]) -> None:
 
 
 def main(argv=None) -> int:
-    from keras_medgan.training import (
-        trainer as training,  # lazy: loads OpenCV+pydicom+pandas; module stays light
-    )
+    # lazy: loads OpenCV+pydicom+pandas; module stays light
+    from keras_medgan.training import trainer as training
 
     parser = build_parser()
     args = parser.parse_args(argv)

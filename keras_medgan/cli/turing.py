@@ -103,13 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _make(args) -> int:
-    from keras_medgan.evaluate.inputs import (  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    from keras_medgan.evaluate.inputs import (
         load_fake,
         load_real,
     )
-    from keras_medgan.turing.study import (
-        make_study,  # lazy: loads SciPy+OpenCV+pydicom; module stays light
-    )
+
+    # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    from keras_medgan.turing.study import make_study
 
     fake = load_fake(
         args.generators,
@@ -131,16 +132,16 @@ def _make(args) -> int:
 
 
 def _serve(args) -> int:
-    from keras_medgan.turing.server import (
-        serve,  # lazy: loads SciPy+OpenCV+pydicom; module stays light
-    )
+    # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    from keras_medgan.turing.server import serve
 
     serve(args.study, args.host, args.port)
     return 0
 
 
 def _score(args) -> int:
-    from keras_medgan.turing.score import (  # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    # lazy: loads SciPy+OpenCV+pydicom; module stays light
+    from keras_medgan.turing.score import (
         markdown,
         score_study,
         write_score,

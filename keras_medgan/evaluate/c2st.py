@@ -58,9 +58,8 @@ def build_probe(input_shape, num_classes: int = 2, dropout: float = 0.4):
 def _build(classifier: str, input_shape):
     if classifier == PROBE:
         return build_probe(input_shape)
-    from keras_medgan.models.classifiers import (
-        build_classifier,  # lazy: loads TensorFlow; module stays light
-    )
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.models.classifiers import build_classifier
 
     return build_classifier(classifier, input_shape, num_classes=2)
 
@@ -94,9 +93,9 @@ def out_of_fold_scores(
     concatenation ``[real; fake]``.
     """
     import keras  # lazy: loads TensorFlow; module stays light
-    from sklearn.model_selection import (
-        StratifiedKFold,  # lazy: loads scikit-learn; module stays light
-    )
+
+    # lazy: loads scikit-learn; module stays light
+    from sklearn.model_selection import StratifiedKFold
 
     real, fake = _check(real, "real images"), _check(fake, "fake images")
     if real.shape[1:] != fake.shape[1:]:
@@ -115,9 +114,8 @@ def out_of_fold_scores(
     # One model and one traced train step for all folds: each fold restarts from the same
     # seeded initial weights with a zeroed optimizer (tracing per fold costs more than the
     # few hundred tiny steps a fold trains for).
-    from keras_medgan.core.runtime import (
-        grappler_options,  # lazy: loads TensorFlow; module stays light
-    )
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.core.runtime import grappler_options
 
     keras.utils.set_random_seed(int(seed))
     model = _build(classifier, x.shape[1:])

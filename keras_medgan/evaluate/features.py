@@ -325,9 +325,8 @@ def recalibrate_batchnorm(model, images: np.ndarray, max_images: int = 4096, see
     """
     import keras  # lazy: loads TensorFlow; module stays light
 
-    from keras_medgan.models.keras_compat import (
-        flatten_layers,  # lazy: loads TensorFlow; module stays light
-    )
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.models.keras_compat import flatten_layers
 
     bns = [
         layer
@@ -376,7 +375,8 @@ def domain_cnn_extractor(
     """
     import keras  # lazy: loads TensorFlow; module stays light
 
-    from keras_medgan.models.classifiers import (  # lazy: loads TensorFlow; module stays light
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.models.classifiers import (
         FEATURES_LAYER,
         build_classifier,
     )

@@ -154,7 +154,8 @@ def load_fake(
     trust_model: bool = False,
 ) -> ImageSet:
     """Fake images from a generator / run folder (sampled) or from a folder of images."""
-    from keras_medgan.generators.sampling import (  # lazy: loads TensorFlow; module stays light
+    # lazy: loads TensorFlow; module stays light
+    from keras_medgan.generators.sampling import (
         is_shipped_name,
         synthesize_set,
     )

@@ -83,9 +83,8 @@ def _spaced(paths: list[pathlib.Path], n: int) -> list[pathlib.Path]:
 def real_vs_fake_grids(run_dir, units, results, count: int = PAIR_COUNT) -> list[pathlib.Path]:
     """``real_vs_fake_<unit>.png``: a row of real training images over a row of fakes from
     the exported generator (per class for a conditional one), loaded as a user loads it."""
-    from keras_medgan.data.grid import (
-        save_grid,  # lazy: loads OpenCV+pydicom+pandas; module stays light
-    )
+    # lazy: loads OpenCV+pydicom+pandas; module stays light
+    from keras_medgan.data.grid import save_grid
 
     run_dir = pathlib.Path(run_dir)
     written = []
