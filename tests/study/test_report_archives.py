@@ -1,0 +1,313 @@
+"""The study report on real archived studies: rebuilt exactly from their cells, and its
+numbers recomputed here from the cells by independent arithmetic.
+
+Two archives ship in ``experiments/results``: ``study_quick_folder_head_ct`` (3 folds,
+GAN-train scores, copies across the split in its data checks) and
+``study_curve_head_ct`` (a learning curve at 16 and 32 real images per class and the
+whole training part). Their reports were written by ``study report``; rebuilding them
+here must give the same files byte for byte, so a change to the report's arithmetic or
+words shows up as a diff of a committed result (regenerate with
+``python -m keras_medgan.study report --out experiments/results/<study>`` when the change
+is meant). The value tests below do not trust the committed files: they compute the
+intervals (t quantile, Nadeau-Bengio variance), paired differences, learning-curve x
+values, leakage and cost from the cells themselves.
+"""
+
+import csv
+import json
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+from scipy import stats as sp
+
+from keras_medgan.study.report import write_report
+
+RESULTS = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "results"
+QUICK = "study_quick_folder_head_ct"
+CURVE = "study_curve_head_ct"
+WRITTEN = ("results.json", "results.md", "results.png", "predictions.csv", "learning_curve.png")
+
+
+def _copy(name, tmp_path):
+    """The archive without its report files, in a scratch folder."""
+    dest = tmp_path / name
+    shutil.copytree(RESULTS / name, dest, ignore=shutil.ignore_patterns(*WRITTEN))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory):
+    """{archive: (folder, results)} with every report rebuilt once for this module."""
+    out = {}
+    for name in (QUICK, CURVE):
+        folder = _copy(name, tmp_path_factory.mktemp("archive"))
+        out[name] = (folder, write_report(folder))
+    return out
+
+
+def _cells(folder, kind, size=None):
+    cells = [json.loads(p.read_text()) for p in sorted((folder / "cells").glob("*.json"))]
+    return [c for c in cells if c["kind"] == kind and c.get("size") == size]
+
+
+def _row(cell):
+    return cell["arm"] + (f" [{cell['variant']}]" if cell.get("variant") else "")
+
+
+@pytest.mark.parametrize("name", [QUICK, CURVE])
+def test_an_archived_studys_report_is_rebuilt_exactly_from_its_cells(rebuilt, name):
+    folder, results = rebuilt[name]
+    for written in ("results.md", "predictions.csv"):
+        assert (folder / written).read_text() == (RESULTS / name / written).read_text(), written
+    want = json.loads((RESULTS / name / "results.json").read_text())
+    got = json.loads((folder / "results.json").read_text())
+    want.pop("environment"), got.pop("environment")
+    assert got == want
+    pngs = ("results.png", "learning_curve.png") if name == CURVE else ("results.png",)
+    for png in pngs:
+        assert (folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _corrected_ci(values, n_train, n_test, confidence=0.95):
+    """Nadeau & Bengio's corrected repeated-CV interval, written out here."""
+    v = np.asarray(values, float)
+    j = len(v)
+    se = np.sqrt((1 / j + n_test / n_train) * v.var(ddof=1))
+    half = sp.t.ppf(0.5 + confidence / 2, j - 1) * se
+    return v.mean() - half, v.mean() + half
+
+
+@pytest.mark.parametrize("name, size", [(QUICK, None), (CURVE, None), (CURVE, 16)])
+def test_every_arm_and_difference_is_the_fold_arithmetic_at_95_percent(rebuilt, name, size):
+    folder, results = rebuilt[name]
+    cells = _cells(folder, "arm", size)
+    arms = results["arms"] if size is None else None
+    if arms is None:
+        # a learning-curve size: the same numbers, kept as the curve's points
+        arms = {
+            key: {"metrics": {m: p[m] for m in ("auc", "log_loss")}, "vs_real": p["vs_real"]}
+            for key, points in results["learning_curve"]["rows"].items()
+            for lab, p in points.items()
+            if lab == str(size)
+        }
+    real = {(c["repeat"], c["fold"]): c for c in cells if _row(c) == "real"}
+    assert real, "the archive has a real arm"
+    checked = 0
+    for key in {_row(c) for c in cells}:
+        mine = sorted((c for c in cells if _row(c) == key), key=lambda c: (c["repeat"], c["fold"]))
+        n_train = np.mean([c["n_train"] for c in mine])
+        n_test = np.mean([len(c["labels"]) for c in mine])
+        for metric in ("auc", "log_loss"):
+            values = [c["metrics"][metric] for c in mine]
+            got = arms[key]["metrics"][metric]
+            assert got["mean"] == pytest.approx(np.mean(values), rel=1e-12)
+            low, high = _corrected_ci(values, n_train, n_test)
+            assert (got["ci_low"], got["ci_high"]) == pytest.approx((low, high), rel=1e-9)
+            if key == "real":
+                assert not arms[key].get("vs_real")
+                continue
+            pairs = [(c, real[(c["repeat"], c["fold"])]) for c in mine]
+            diffs = [a["metrics"][metric] - b["metrics"][metric] for a, b in pairs]
+            vs = arms[key]["vs_real"][metric]
+            assert vs["mean_diff"] == pytest.approx(np.mean(diffs), rel=1e-9, abs=1e-12)
+            n_train_r = np.mean([b["n_train"] for _, b in pairs])
+            n_test_r = np.mean([len(b["labels"]) for _, b in pairs])
+            low, high = _corrected_ci(diffs, n_train_r, n_test_r)
+            assert (vs["ci_low"], vs["ci_high"]) == pytest.approx((low, high), rel=1e-9)
+            better = sum((d > 0) if metric == "auc" else (d < 0) for d in diffs)
+            assert vs["folds_better"] == better and vs["n"] == len(diffs)
+            checked += 1
+    assert checked >= 2
+
+
+def test_the_learning_curves_x_is_real_images_per_class(rebuilt):
+    folder, results = rebuilt[CURVE]
+    curve = results["learning_curve"]
+    assert curve["sizes"] == ["16", "32", "all"]
+    whole = [c["n_real"] / 2 for c in _cells(folder, "arm") if c.get("n_real")]
+    assert curve["real_per_class"] == {"16": 16.0, "32": 32.0, "all": pytest.approx(np.mean(whole))}
+    # the headline tables are the largest size's (the whole training part)
+    assert results["size"] == "all"
+    full = results["arms"]
+    for key, points in curve["rows"].items():
+        assert points["all"]["auc"]["mean"] == full[key]["metrics"]["auc"]["mean"]
+        assert points["all"]["cells"] == full[key]["cells"]
+
+
+def test_leakage_and_copies_across_the_split_are_computed_from_cards_and_folds(rebuilt):
+    folder, results = rebuilt[QUICK]
+    folds = json.loads((folder / "folds.json").read_text())
+    gans = _cells(folder, "gan")
+    seen_test = seen_val = outside = 0
+    for cell in gans:
+        card = json.loads((folder / cell["export"]).with_suffix(".json").read_text())
+        part = folds["repeats"][cell["repeat"]][cell["fold"]]
+        ids = set(card["train_ids"])
+        seen_test += len(ids & set(part["test"]))
+        seen_val += len(ids & set(part["val"]))
+        outside += len(ids - set(part["train"]))
+    leak = results["leakage"]
+    assert leak["gan_cells_checked"] == len(gans) == 6
+    assert (leak["test_images_seen"], leak["val_images_seen"]) == (seen_test, seen_val) == (0, 0)
+    assert leak["ids_outside_training_part"] == outside == 0
+    # the data checks found two pairs of copies; patient-level folds keep each pair on one
+    # side of every fold's test/train line
+    assert leak["duplicates_split"] == []
+
+
+def test_copies_on_both_sides_of_a_folds_test_line_are_named(tmp_path):
+    """Plant it: move 188.png (a copy of 189.png, both in fold 1's training part) into
+    fold 1's test part."""
+    folder = _copy(QUICK, tmp_path)
+    path = folder / "folds.json"
+    folds = json.loads(path.read_text())
+    part = folds["repeats"][0][1]
+    assert {"188.png", "189.png"} <= set(part["train"])
+    part["train"].remove("188.png")
+    part["test"].append("188.png")
+    path.write_text(json.dumps(folds))
+    leak = write_report(folder)["leakage"]
+    assert leak["duplicates_split"] == [{"repeat": 0, "fold": 1, "images": ["188.png", "189.png"]}]
+    assert (
+        "repeat 0 fold 1: the copies 188.png, 189.png (data checks)"
+        in (folder / "results.md").read_text()
+    )
+
+
+@pytest.mark.parametrize("part, field", [("test", "test_images_seen"), ("val", "val_images_seen")])
+def test_a_gan_that_trained_on_its_folds_held_out_images_is_caught(tmp_path, part, field):
+    """Plant one held-out image (and one id from no part at all) in a GAN's model card."""
+    folder = _copy(QUICK, tmp_path)
+    folds = json.loads((folder / "folds.json").read_text())
+    gan = _cells(folder, "gan")[3]
+    card_path = (folder / gan["export"]).with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    planted = folds["repeats"][gan["repeat"]][gan["fold"]][part][0]
+    card["train_ids"] = [*card["train_ids"], planted, "elsewhere/x.png"]
+    card_path.write_text(json.dumps(card))
+    leak = write_report(folder)["leakage"]
+    other = {"test_images_seen": "val_images_seen", "val_images_seen": "test_images_seen"}[field]
+    assert leak[field] == 1 and leak[other] == 0
+    assert leak["ids_outside_training_part"] == 2  # the held-out image and the stranger
+    (cell,) = leak["cells"]
+    assert cell["cell"] == gan["cell"] and cell[field] == [planted]
+    assert cell["train_ids"] == len(card["train_ids"])
+    words = "1 test image(s) and 0 validation" if part == "test" else "0 test image(s) and 1"
+    assert words in (folder / "results.md").read_text()
+
+
+def test_a_card_without_training_ids_counts_as_unknown_not_clean(tmp_path):
+    folder = _copy(QUICK, tmp_path)
+    gan = _cells(folder, "gan")[0]
+    card_path = (folder / gan["export"]).with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    del card["train_ids"]
+    card_path.write_text(json.dumps(card))
+    leak = write_report(folder)["leakage"]
+    assert leak["cards_without_train_ids"] == [gan["cell"]]
+    assert leak["gan_cells_checked"] == 5
+
+
+def test_cost_and_predictions_come_from_the_cells(rebuilt):
+    folder, results = rebuilt[QUICK]
+    gans = _cells(folder, "gan")
+    cost = results["cost"]["gan"]["p1_dcgan32_head_ct"]
+    seconds = sum(c["seconds"] for c in gans)
+    epochs = sum(c["epochs"] for c in gans)
+    assert cost["cells"] == 6 and cost["seconds_per_epoch"] == pytest.approx(seconds / epochs)
+    seen = sum(c["epochs"] * c["n_train"] for c in gans)
+    assert cost["seconds_per_1000_images"] == pytest.approx(1000 * seconds / seen)
+    arms = _cells(folder, "arm")
+    clf = results["cost"]["classifier"]
+    train = sum(c["training"]["train_seconds"] for c in arms)
+    steps = sum(s["training"]["steps"] for c in arms for s in c["seeds"])
+    assert clf["ms_per_step"] == pytest.approx(1000 * train / steps)
+    outside = (sum(c["seconds"] for c in arms) - train) / len(arms)
+    assert clf["seconds_outside_training_per_cell"] == pytest.approx(outside)
+    assert results["seconds"]["gan"] == pytest.approx(round(seconds, 1))
+
+    with open(folder / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == sum(len(c["labels"]) for c in arms)
+    names = results["class_names"]
+    by_cell = {(c["repeat"], c["fold"], c["arm"]): c for c in arms}
+    for row in rows[:: max(1, len(rows) // 50)]:
+        cell = by_cell[(int(row["repeat"]), int(row["fold"]), row["arm"])]
+        i = cell["ids"].index(row["image_id"])
+        p = cell["probs"][i]
+        assert row["true_label"] == names[cell["labels"][i]]
+        assert float(row[f"probability_{names[1]}"]) == pytest.approx(p[1], abs=1e-6)
+        assert row["predicted"] == names[int(np.argmax(p))]
+
+
+def test_gan_train_scores_are_fold_means_with_t_intervals_clipped_to_0_1(rebuilt):
+    folder, results = rebuilt[QUICK]
+    cells = _cells(folder, "gan_train")
+    table = results["gan_train"]["p1_dcgan32_head_ct"]
+    assert table["folds"] == len(cells) == 3
+    for which in ("real", "gan_train", "gan_test"):
+        for m in ("sensitivity", "specificity", "hm"):
+            values = np.array([c["scores"][which][m] for c in cells], float)
+            half = sp.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+            got = table[which][m]
+            assert got["mean"] == pytest.approx(values.mean())
+            want = [max(0.0, values.mean() - half), min(1.0, values.mean() + half)]
+            assert got["ci"] == pytest.approx(want)
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """The figures the report saves, kept for reading back what they show."""
+    import matplotlib.figure
+
+    figures = []
+    real_savefig = matplotlib.figure.Figure.savefig
+
+    def keep(fig, path, *args, **kwargs):
+        figures.append((pathlib.Path(path).name, fig))
+        return real_savefig(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    return figures
+
+
+def test_the_figures_show_the_reported_means_and_intervals(tmp_path, saved_figures):
+    folder = _copy(CURVE, tmp_path)
+    results = write_report(folder)
+    figs = dict(saved_figures)
+    assert set(figs) == {"results.png", "learning_curve.png"}
+    # results.png: one horizontal bar per arm, length = the mean, error bar = the interval
+    rows = list(results["arms"].items())
+    for ax, metric in zip(figs["results.png"].axes, ("auc", "log_loss", "accuracy")):
+        widths = [bar.get_width() for bar in ax.patches]
+        assert widths == pytest.approx([e["metrics"][metric]["mean"] for _, e in rows])
+        (bars,) = [c for c in ax.collections if len(c.get_segments())]
+        spans = [sorted(seg[:, 0]) for seg in bars.get_segments()]
+        want = [(e["metrics"][metric]["ci_low"], e["metrics"][metric]["ci_high"]) for _, e in rows]
+        np.testing.assert_allclose(spans, want, rtol=1e-9)
+        # the dashed line is the real arm's mean
+        (line,) = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+        assert line.get_xdata()[0] == pytest.approx(
+            results["arms"]["real"]["metrics"][metric]["mean"]
+        )
+    # learning_curve.png: per arm, AUC (left) and Δ AUC (right) at each real-per-class x
+    curve = results["learning_curve"]
+    left, right = figs["learning_curve.png"].axes[:2]
+    assert left.get_xscale() == "log"
+    shown = {c.get_label(): c.lines[0] for c in left.containers}
+    assert set(shown) == set(curve["rows"])
+    for key, line in shown.items():
+        points = curve["rows"][key]
+        labs = [lab for lab in curve["sizes"] if lab in points]
+        assert list(line.get_ydata()) == pytest.approx([points[lab]["auc"]["mean"] for lab in labs])
+        x = np.array([curve["real_per_class"][lab] for lab in labs])
+        assert np.allclose(line.get_xdata() / x, line.get_xdata()[0] / x[0])  # one shift
+        assert abs(line.get_xdata()[0] / x[0] - 1) < 0.05
+    deltas = {c.get_label(): c.lines[0] for c in right.containers}
+    assert "real" not in deltas and set(deltas) == set(curve["rows"]) - {"real"}
+    for key, line in deltas.items():
+        points = curve["rows"][key]
+        want = [points[lab]["vs_real"]["auc"]["mean_diff"] for lab in curve["sizes"]]
+        assert list(line.get_ydata()) == pytest.approx(want)
