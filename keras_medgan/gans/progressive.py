@@ -90,7 +90,8 @@ def stage_images_for(total_steps: int, num_stages: int, batch_sizes: Sequence[in
     ``stage_images = total_steps / Σ_phases 1/b_stage(phase)``.
     """
     steps_per_image = sum(1.0 / batch_sizes[(p + 1) // 2] for p in range(2 * num_stages - 1))
-    return max(1, int(total_steps / steps_per_image))
+    # + 1e-9: 9 steps over three phases at batch 5 is 15 images, not 14.999999999999998
+    return max(1, int(total_steps / steps_per_image + 1e-9))
 
 
 @GAN_FAMILIES.add
@@ -224,6 +225,12 @@ class ProgressiveGAN(GAN):
                     "phase) or steps_per_epoch."
                 )
             batch = _dataset_batch(x)
+            if batch is None and self.batch_sizes is None:
+                raise ValueError(
+                    "pggan cannot choose stage_images: the dataset's batch size is "
+                    "unknown (batch it with drop_remainder=True). Pass stage_images=... "
+                    "or batch_sizes=..."
+                )
             sizes = [self.stage_batch(s, batch) for s in range(self.num_stages)]
             total = max(1, (int(epochs) - int(initial_epoch))) * int(steps)
             self.stage_images.assign(stage_images_for(total, self.num_stages, sizes))
