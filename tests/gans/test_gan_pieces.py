@@ -272,3 +272,153 @@ def test_fit_spreads_the_runs_steps_over_the_phases(monkeypatch):
     gan.train_function, gan._traced_stage = "old", 1  # traced for another stage: dropped
     gan.fit(data, epochs=1)
     assert gan.train_function is None
+
+
+def test_each_finished_stage_is_exported_as_it_ended(tmp_path):
+    gan = _pggan(stage_images=4)
+    assert gan.training_callbacks() == [] and gan.training_callbacks(stage_export_dir=None) == []
+    (snap,) = gan.training_callbacks(stage_export_dir=tmp_path / "stages")
+    assert isinstance(snap, P.StageSnapshots) and snap.folder == tmp_path / "stages"
+    snap.set_model(gan)
+    gan.images_shown.assign(3)
+    snap.on_train_begin()
+    snap.on_train_batch_end(0)  # still stage 0: nothing written
+    assert snap.saved == [] and not (tmp_path / "stages").exists()
+    gan.images_shown.assign(4)  # stage 1 begins
+    gan._sync_networks()
+    snap.on_train_batch_end(1)
+    path = tmp_path / "stages" / "generator_stage0_4px.h5"
+    assert snap.saved == [path]
+    exported = keras.models.load_model(path, compile=False)
+    assert exported.name == "pggan_stage0"
+    z = latent_vectors(3, Z, 0)
+    stage0 = gan.generator.forward(z, 0, 1.0).numpy().repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_allclose(exported(z).numpy(), stage0, rtol=1e-3, atol=2e-4)
+    snap.on_train_batch_end(2)  # the same stage again: no second file
+    assert snap.saved == [path]
+
+
+def test_the_final_generator_is_baked_at_the_stage_asked_for():
+    gan = _pggan(stage_images=4)
+    z = latent_vectors(2, Z, 5)
+    gan.images_shown.assign(100)  # grown: stage 1 at α = 1
+    gan._sync_networks()
+    np.testing.assert_allclose(
+        gan.exportable_generator()(z).numpy(),
+        gan.generator.forward(z, 1, 1.0).numpy(),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    half = gan.exportable_generator(stage=1, alpha=0.5)(z).numpy()
+    np.testing.assert_allclose(half, gan.generator.forward(z, 1, 0.5).numpy(), rtol=1e-3, atol=2e-4)
+
+
+def test_the_stage_watcher_retraces_when_the_schedule_enters_a_new_stage():
+    gan = _pggan(stage_images=4)
+    gan.make_train_function()
+    watcher = P._StageWatcher()
+    watcher.set_model(gan)
+    first = gan.train_function
+    watcher.on_train_batch_end(0)
+    assert gan.train_function is first  # same stage
+    gan.images_shown.assign(4)
+    watcher.on_train_batch_end(1)
+    assert gan._traced_stage == 1 and gan.train_function is not first
+
+
+def test_configs_name_every_option_and_the_gan_calls_its_generator():
+    gan = _gan()
+    assert gan.get_config() == {
+        "z_dim": Z,
+        "num_classes": 0,
+        **GAN_FAMILIES.get("bce").option_defaults(),
+    }
+    z = latent_vectors(2, Z, 1)
+    np.testing.assert_allclose(gan(z).numpy(), gan.generator(z, training=False).numpy())
+    pg = _pggan(
+        batch_sizes=4, gp_weight=3.0, drift_weight=0.01, label_flip_prob=0.25, label_start_stage=1
+    )
+    assert pg.get_config() == {
+        "z_dim": Z,
+        "num_classes": 0,
+        "batch_sizes": [4, 4],
+        "gp_weight": 3.0,
+        "drift_weight": 0.01,
+        "label_flip_prob": 0.25,
+        "label_start_stage": 1,
+    }
+    from keras_medgan.gans.wgan_clip import Clip
+
+    assert Clip(0.02).get_config() == {"clip_value": 0.02}
+
+
+# ----------------------------------------------------------------------------- base plumbing
+def test_the_seed_fixes_the_training_noise_and_its_state_is_one_replicas():
+    def draws(seed):
+        gan = GAN_FAMILIES.get("bce")(tiny_generator(), tiny_critic(), z_dim=Z, seed=seed)
+        return gan, [gan.sample_z(3).numpy(), gan.random_uniform(3, (2,)).numpy()]
+
+    gan, first = draws(7)
+    _, again = draws(7)
+    _, other = draws(8)
+    for a, b, c in zip(first, again, other):
+        np.testing.assert_array_equal(a, b)
+        assert not np.allclose(a, c)
+    assert first[0].shape == (3, Z) and first[1].shape == (3, 2)
+    assert 0.0 <= first[1].min() and first[1].max() < 1.0
+    state = gan.seed_generator.state
+    assert state.shape == (2,) and not state.trainable and state.name == "seed_generator_state"
+    assert state.value.aggregation == tf.VariableAggregation.ONLY_FIRST_REPLICA
+
+
+def test_compile_builds_both_optimizers_for_their_own_networks():
+    gan = GAN_FAMILIES.get("bce")(tiny_generator(), tiny_critic(), z_dim=Z)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(2e-3))
+    for opt, net in ((gan.d_optimizer, gan.discriminator), (gan.g_optimizer, gan.generator)):
+        assert opt.built and isinstance(opt, keras.optimizers.Adam)  # float32: not wrapped
+        # one first-moment slot per variable of its own network, shaped like it
+        slots = sorted(tuple(v.shape) for v in opt.variables if "momentum" in v.path)
+        assert slots == sorted(tuple(v.shape) for v in net.trainable_variables)
+    with pytest.raises(
+        ValueError, match=r"^compile\(\) needs both d_optimizer and g_optimizer. Received: None$"
+    ):
+        gan.compile(keras.optimizers.SGD(), None)
+
+
+def test_a_variable_the_loss_does_not_reach_gets_a_zero_gradient():
+    """A growing network's inactive stage: the optimizer still sees every variable."""
+    used, unused = keras.Variable([1.0, 2.0]), keras.Variable([3.0])
+    opt = keras.optimizers.SGD(0.5)
+    opt.build([used, unused])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(used * used)
+    GAN_FAMILIES.get("bce").apply_gradients(opt, tape, loss, [used, unused])
+    np.testing.assert_allclose(used.numpy(), [0.0, 0.0])  # 1 - 0.5·2, 2 - 0.5·4
+    assert unused.numpy().tolist() == [3.0] and int(opt.iterations) == 1
+
+
+def test_constructors_say_what_is_wrong():
+    with pytest.raises(
+        ValueError,
+        match=r"^A conditional GAN needs \(images, one_hot\) batches. Received: images only$",
+    ):
+        _gan(num_classes=2).unpack(tf.zeros((2, 4, 4, 1)))
+    half = tiny_generator()
+    half.forward = lambda *a: None  # a forward but no stages
+    with pytest.raises(
+        ValueError,
+        match=r"^pggan needs the progressive networks of keras_medgan.models.progan. Received: Functional$",
+    ):
+        GAN_FAMILIES.get("pggan")(half, tiny_critic(), z_dim=Z)
+    G = progan.build_pggan_generator(z_dim=Z, image_size=8, **TINY)
+    D = progan.build_pggan_discriminator(image_size=16, **TINY)
+    with pytest.raises(
+        ValueError,
+        match=r"^generator and critic must have the same number of stages. Received: 2 and 3$",
+    ):
+        GAN_FAMILIES.get("pggan")(G, D, z_dim=Z)
+    with pytest.raises(ValueError, match=r"^stage_images must be positive. Received: 0$"):
+        _pggan(stage_images=0)
+    assert int(_pggan(stage_images=1).stage_images) == 1
+    began = GAN_FAMILIES.get("began")(tiny_generator(2), tiny_critic(2), z_dim=Z, num_classes=2)
+    assert began.get_config()["num_classes"] == 2 and began.conditional

@@ -20,6 +20,7 @@ import tensorflow as tf
 from keras import layers
 
 from keras_medgan.gans import GAN_FAMILIES
+from keras_medgan.gans.augment import diff_augment, parse_policy
 from keras_medgan.models import progan
 from keras_medgan.models.dcgan import discriminator_inputs, generator_inputs
 
@@ -234,7 +235,11 @@ def bce_reference(gan, real, labels, forward, options):
             fake_t = np.where(fake_t > 0.5, fake_t - shift, fake_t + shift)
 
         def seen(x):
-            # drawn whenever the option is on, even where the anneal has brought it to 0
+            """What D sees: DiffAugment (per-sample draws), then instance noise, drawn
+            whenever the option is on, even where the anneal has brought it to 0."""
+            if options.get("diffaugment"):
+                policy = parse_policy(options["diffaugment"])
+                x = diff_augment(x, policy, lambda k: draws.uniform(BATCH, k))
             return x + sigma * draws.normal(*x.shape) if options.get("instance_noise") else x
 
         def d_objective(fake):
@@ -303,6 +308,8 @@ BCE_CASES = [
     ("joint", 2, {"label_smoothing": 0.2}),
     ("fresh", 0, {"flip_prob": 0.5, "instance_noise": 0.3}),  # noise without annealing
     ("reuse", 0, {"instance_noise": 0.3, "instance_noise_anneal_steps": 1}),  # annealed to 0
+    ("fresh", 2, {"diffaugment": "translation,brightness", "instance_noise": 0.2}),
+    ("joint", 0, {"diffaugment": "brightness"}),
 ]
 
 
@@ -464,14 +471,14 @@ def test_a_began_step_and_its_k_are_the_papers(noise):
 def test_a_pggan_step_mid_fade_is_wgan_gp_plus_drift_on_blended_reals():
     """Stage 1 of 2 (8×8) halfway through its fade (α = 0.5), the critic's roles flipped
     or not, batch 2 of 4 at that stage, drift and penalty weights off their defaults."""
-    for flip_prob in (0.0, 1.0):
-        _check_pggan_step(flip_prob)
+    for flip_prob, num_classes in ((0.0, 0), (1.0, 0), (1.0, 2)):
+        _check_pggan_step(flip_prob, num_classes)
 
 
-def _check_pggan_step(flip_prob):
+def _check_pggan_step(flip_prob, num_classes):
     tiny = {"fmap_base": 16, "fmap_max": 4}
-    G = progan.build_pggan_generator(z_dim=Z, image_size=8, **tiny)
-    D = progan.build_pggan_discriminator(image_size=8, **tiny)
+    G = progan.build_pggan_generator(z_dim=Z, image_size=8, num_classes=num_classes, **tiny)
+    D = progan.build_pggan_discriminator(image_size=8, num_classes=num_classes, **tiny)
     drift, gp_weight = 0.5, 3.0
     gan = make(
         "pggan",
@@ -482,6 +489,7 @@ def _check_pggan_step(flip_prob):
         drift_weight=drift,
         gp_weight=gp_weight,
         label_flip_prob=flip_prob,
+        num_classes=num_classes,
     )
     gan.images_shown.assign(6)  # phase 1 (stage 1 fading in), α = (6 - 4) / 4
     gan._sync_networks()
@@ -491,23 +499,27 @@ def _check_pggan_step(flip_prob):
     half = images[:2]  # stage 1's batch: the first 2 of the dataset's 5
     pooled = half.reshape(2, 4, 2, 4, 2, 1).mean(axis=(2, 4))
     real = tf.constant(0.5 * half + 0.5 * pooled.repeat(2, axis=1).repeat(2, axis=2))
+    one_hot = tf.constant(np.eye(2, dtype="float32")[[1, 0, 1, 1, 0]])
+
+    def net(x, labels=one_hot[:2]):  # the stage's batch of labels, for a conditional run
+        return [x, labels] if num_classes else x
 
     def reference(draws):
         flipped = bool(draws.uniform(1)[0] < flip_prob)
-        fake = G.forward(draws.normal(2, Z), 1, 0.5)
+        fake = G.forward(net(draws.normal(2, Z)), 1, 0.5)
         with tf.GradientTape() as tape:
-            real_out, fake_out = D.forward(real, 1, 0.5), D.forward(fake, 1, 0.5)
+            real_out, fake_out = D.forward(net(real), 1, 0.5), D.forward(net(fake), 1, 0.5)
             w = tf.reduce_mean(real_out) - tf.reduce_mean(fake_out)
             alpha = draws.uniform(2, 1, 1, 1)
-            gp = gp_by_hand(lambda x: D.forward(x, 1, 0.5), real, fake, alpha, 1e-12)
+            gp = gp_by_hand(lambda x: D.forward(net(x), 1, 0.5), real, fake, alpha, 1e-12)
             d_loss = (w if flipped else -w) + drift * tf.reduce_mean(real_out**2) + gp_weight * gp
         sgd(D.trainable_variables, tape.gradient(d_loss, D.trainable_variables))
         z = draws.normal(2, Z)
         with tf.GradientTape() as tape:
-            g_loss = -tf.reduce_mean(D.forward(G.forward(z, 1, 0.5), 1, 0.5))
+            g_loss = -tf.reduce_mean(D.forward(net(G.forward(net(z), 1, 0.5)), 1, 0.5))
         sgd(G.trainable_variables, tape.gradient(g_loss, G.trainable_variables))
-        for net in (G, D):  # 8 images shown: phase 2, stage 1 stable
-            net.alpha.assign(1.0)
+        for network in (G, D):  # 8 images shown: phase 2, stage 1 stable
+            network.alpha.assign(1.0)
         return {
             "d_loss": d_loss,
             "g_loss": g_loss,
@@ -521,7 +533,8 @@ def _check_pggan_step(flip_prob):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(keras.random, "normal", noise.normal)
         mp.setattr(keras.random, "uniform", noise.uniform)
-        results = run_both(gan, noise, reference, tf.constant(images))
+        data = (tf.constant(images), one_hot) if num_classes else tf.constant(images)
+        results = run_both(gan, noise, reference, data)
     assert_same_step(*results, gan.metric_names)
     # 2 images shown: phase 2 (stage 1 stable), both networks told so
     assert int(gan.images_shown) == 8 and gan.progress() == (1, 1.0)
