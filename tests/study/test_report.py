@@ -236,3 +236,12 @@ def test_machine_paths_maps_every_place_of_this_machine_longest_first(tmp_path, 
     assert redact(text, places) == "<study>/cells <study>/x <data>/a.png <data>/b ~/notes"
     monkeypatch.setenv("HOME", "/")
     assert "/" not in machine_paths(study, {"data": "phantom"})  # never the root itself
+
+
+def test_percent_cells_show_a_dash_for_no_value_and_an_interval_only_when_there_is_one():
+    from keras_medgan.study.report import _pct, _with_ci
+
+    assert _pct(None) == _pct(float("nan")) == "–" and _pct(0.1234) == "12.3"
+    assert _with_ci(None, [0.1, 0.2]) == _with_ci(float("nan"), [0.1, 0.2]) == "–"
+    assert _with_ci(0.5, [None, None]) == "50.0"
+    assert _with_ci(0.5, [0.4, 0.65]) == "50.0 [40.0, 65.0]"

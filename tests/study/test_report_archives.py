@@ -38,17 +38,19 @@ def _copy(name, tmp_path):
     return dest
 
 
-@pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory):
-    """{archive: (folder, results)} with every report rebuilt once for this module (the
-    figures are checked on their own, below, and skipped here to keep this quick)."""
-    out = {}
-    with pytest.MonkeyPatch.context() as mp:
-        _skip_figures(mp)
-        for name in (QUICK, CURVE):
-            folder = _copy(name, tmp_path_factory.mktemp("archive"))
-            out[name] = (folder, write_report(folder))
-    return out
+@pytest.fixture
+def rebuild(tmp_path, monkeypatch):
+    """``rebuild(archive)`` → (folder, results): the report rebuilt in this test (not once
+    per module: mutation testing runs only the tests that reach the mutated code, and a
+    shared fixture would count as reached by the first test alone). The figures are
+    checked on their own, below, and skipped here to keep this quick."""
+    _skip_figures(monkeypatch)
+
+    def run(name):
+        folder = _copy(name, tmp_path)
+        return folder, write_report(folder)
+
+    return run
 
 
 def _skip_figures(mp):
@@ -71,8 +73,8 @@ def _row(cell):
 
 
 @pytest.mark.parametrize("name", [QUICK, CURVE])
-def test_an_archived_studys_report_is_rebuilt_exactly_from_its_cells(rebuilt, name):
-    folder, results = rebuilt[name]
+def test_an_archived_studys_report_is_rebuilt_exactly_from_its_cells(rebuild, name):
+    folder, results = rebuild(name)
     for written in ("results.md", "predictions.csv"):
         assert (folder / written).read_text() == (RESULTS / name / written).read_text(), written
     want = json.loads((RESULTS / name / "results.json").read_text())
@@ -91,8 +93,8 @@ def _corrected_ci(values, n_train, n_test, confidence=0.95):
 
 
 @pytest.mark.parametrize("name, size", [(QUICK, None), (CURVE, None), (CURVE, 16)])
-def test_every_arm_and_difference_is_the_fold_arithmetic_at_95_percent(rebuilt, name, size):
-    folder, results = rebuilt[name]
+def test_every_arm_and_difference_is_the_fold_arithmetic_at_95_percent(rebuild, name, size):
+    folder, results = rebuild(name)
     cells = _cells(folder, "arm", size)
     arms = results["arms"] if size is None else None
     if arms is None:
@@ -133,8 +135,8 @@ def test_every_arm_and_difference_is_the_fold_arithmetic_at_95_percent(rebuilt, 
     assert checked >= 2
 
 
-def test_the_learning_curves_x_is_real_images_per_class(rebuilt):
-    folder, results = rebuilt[CURVE]
+def test_the_learning_curves_x_is_real_images_per_class(rebuild):
+    folder, results = rebuild(CURVE)
     curve = results["learning_curve"]
     assert curve["sizes"] == ["16", "32", "all"]
     whole = [c["n_real"] / 2 for c in _cells(folder, "arm") if c.get("n_real")]
@@ -147,8 +149,8 @@ def test_the_learning_curves_x_is_real_images_per_class(rebuilt):
         assert points["all"]["cells"] == full[key]["cells"]
 
 
-def test_leakage_and_copies_across_the_split_are_computed_from_cards_and_folds(rebuilt):
-    folder, results = rebuilt[QUICK]
+def test_leakage_and_copies_across_the_split_are_computed_from_cards_and_folds(rebuild):
+    folder, results = rebuild(QUICK)
     folds = json.loads((folder / "folds.json").read_text())
     gans = _cells(folder, "gan")
     seen_test = seen_val = outside = 0
@@ -223,8 +225,8 @@ def test_a_card_without_training_ids_counts_as_unknown_not_clean(tmp_path, no_fi
     assert leak["gan_cells_checked"] == 5
 
 
-def test_cost_and_predictions_come_from_the_cells(rebuilt):
-    folder, results = rebuilt[QUICK]
+def test_cost_and_predictions_come_from_the_cells(rebuild):
+    folder, results = rebuild(QUICK)
     gans = _cells(folder, "gan")
     cost = results["cost"]["gan"]["p1_dcgan32_head_ct"]
     seconds = sum(c["seconds"] for c in gans)
@@ -255,8 +257,8 @@ def test_cost_and_predictions_come_from_the_cells(rebuilt):
         assert row["predicted"] == names[int(np.argmax(p))]
 
 
-def test_gan_train_scores_are_fold_means_with_t_intervals_clipped_to_0_1(rebuilt):
-    folder, results = rebuilt[QUICK]
+def test_gan_train_scores_are_fold_means_with_t_intervals_clipped_to_0_1(rebuild):
+    folder, results = rebuild(QUICK)
     cells = _cells(folder, "gan_train")
     table = results["gan_train"]["p1_dcgan32_head_ct"]
     assert table["folds"] == len(cells) == 3
@@ -305,10 +307,45 @@ def test_the_figures_show_the_reported_means_and_intervals(tmp_path, saved_figur
         assert line.get_xdata()[0] == pytest.approx(
             results["arms"]["real"]["metrics"][metric]["mean"]
         )
+    bars = figs["results.png"]
+    assert [ax.get_title() for ax in bars.axes] == [
+        "AUC (higher is better)",
+        "log-loss (lower is better)",
+        "accuracy at the validation threshold",
+    ]
+    assert [t.get_text() for t in bars.axes[0].get_yticklabels()] == [k for k, _ in rows]
+    assert bars.axes[0].get_xlim() == (0, 1) and bars.axes[2].get_xlim() == (0, 1)
+    assert bars.axes[1].get_xlim()[1] > 1  # log-loss is not a proportion
+    assert bars._suptitle.get_text() == "head_ct: 1×5-fold CV, 95 % corrected intervals"
     # learning_curve.png: per arm, AUC (left) and Δ AUC (right) at each real-per-class x
     curve = results["learning_curve"]
-    left, right = figs["learning_curve.png"].axes[:2]
-    assert left.get_xscale() == "log"
+    fig = figs["learning_curve.png"]
+    left, right = fig.axes[:2]
+    assert fig._suptitle.get_text() == (
+        "head_ct: learning curve, 1×5-fold CV, 95 % corrected intervals"
+    )
+    for ax, title in ((left, "AUC (higher is better)"), (right, "Δ AUC vs real-only")):
+        assert ax.get_title() == title and ax.get_xlabel() == "real training images per class"
+        assert ax.get_xscale() == "log" and ax.xaxis.get_transform().base == 2
+    assert left.get_ylim() == (0.0, 1.02)
+    (zero,) = [ln for ln in right.lines if ln.get_linestyle() == "--"]
+    assert list(zero.get_ydata()) == [0.0, 0.0]
+    legend = [t.get_text() for t in left.get_legend().get_texts()]
+    assert legend == list(curve["rows"])
+    for panel, get, key, bound in (
+        (left, lambda p: p["auc"], "mean", (0.0, 1.0)),
+        (right, lambda p: p["vs_real"].get("auc"), "mean_diff", (-1.0, 1.0)),
+    ):
+        for container in panel.containers:  # error bars: the intervals, clipped to the range
+            points = curve["rows"][container.get_label()]
+            labs = [lab for lab in curve["sizes"] if lab in points]
+            spans = [sorted(seg[:, 1]) for seg in container.lines[2][0].get_segments()]
+            want = [
+                np.clip([get(points[lab])["ci_low"], get(points[lab])["ci_high"]], *bound)
+                for lab in labs
+            ]
+            np.testing.assert_allclose(spans, want, rtol=1e-9)
+            assert get(points[labs[0]])[key] == pytest.approx(container.lines[0].get_ydata()[0])
     shown = {c.get_label(): c.lines[0] for c in left.containers}
     assert set(shown) == set(curve["rows"])
     for key, line in shown.items():
@@ -324,3 +361,35 @@ def test_the_figures_show_the_reported_means_and_intervals(tmp_path, saved_figur
         points = curve["rows"][key]
         want = [points[lab]["vs_real"]["auc"]["mean_diff"] for lab in curve["sizes"]]
         assert list(line.get_ydata()) == pytest.approx(want)
+
+
+def test_an_archive_keeps_the_small_files_hides_this_machine_and_reports(tmp_path, no_figures):
+    """``archive_results``: settings, folds, data checks, cells, logs, cards and loss plots
+    are copied, the generators are not, this machine's places become placeholders, and the
+    copy reports (its leakage check reads the copied cards)."""
+    out = _copy(QUICK, tmp_path / "run")
+    data = tmp_path / "images"
+    config = json.loads((out / "config.json").read_text())
+    config.update(out=str(out), data=f"folder:{data}")
+    (out / "config.json").write_text(json.dumps(config))
+    (out / "study.log").write_text(f"training in {out}/gans on {data}/bleed/001.png\n")
+    card = sorted(out.glob("gans/*/*/*/export/generator_*.json"))[0]
+    card.with_suffix(".h5").write_bytes(b"weights")  # a generator: stays behind
+    (out / "gans" / "notes.txt").write_text("not archived")
+
+    dest = report.archive_results(out, tmp_path / "archive")
+    assert dest == tmp_path / "archive"
+    copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    source = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    kept = [p for p in source if not p.endswith((".h5", ".txt"))]
+    assert set(copied) == set(kept) | {"results.json", "results.md", "predictions.csv"}
+    assert len([p for p in copied if p.startswith("cells/")]) == 24
+    assert len([p for p in copied if p.endswith(".png") and "/loss_" in p]) == 6
+    log = (dest / "study.log").read_text()
+    assert log == "training in <study>/gans on <data>/bleed/001.png\n"
+    archived = json.loads((dest / "config.json").read_text())
+    assert archived["out"] == "<study>" and archived["data"] == "folder:<data>"
+    assert str(tmp_path) not in (dest / "results.md").read_text()
+    assert json.loads((dest / "results.json").read_text())["leakage"]["gan_cells_checked"] == 6
+    with pytest.raises(report.StudyError, match="holds no study"):
+        report.archive_results(tmp_path / "images", tmp_path / "elsewhere")
