@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from keras_medgan.gans import GAN_FAMILIES
 from keras_medgan.gans import progressive as P
-from keras_medgan.gans.base import labels_to_one_hot
+from keras_medgan.gans.base import CountingLossScaleOptimizer, labels_to_one_hot
 from keras_medgan.gans.began import HalveLearningRateOnStall
 from keras_medgan.models import progan
 from keras_medgan.models.latents import latent_vectors
@@ -151,6 +151,7 @@ def test_batch_sizes_per_stage_from_an_int_a_list_or_a_resolution_map():
     assert parse([8, "4", 2]) == [8, 4, 2]
     assert parse({4: 16, "8": 8, 16: 4}) == [16, 8, 4]
     assert parse({4: 16, 16: 2}) == [16, 16, 2]  # a missing resolution keeps the last batch
+    assert parse([1, 1, 1]) == [1, 1, 1]  # a batch of one is a batch
     for bad in ([4, 2], {8: 4, 16: 2}, [4, 0, 2]):
         with pytest.raises(ValueError, match=r"needs a positive batch for each of the 3 stages"):
             parse(bad)
@@ -257,6 +258,7 @@ def test_fit_spreads_the_runs_steps_over_the_phases(monkeypatch):
     gan = _pggan()  # steps_per_epoch given: the dataset's length is not read
     fixed = data.unbatch().batch(5, drop_remainder=True)
     gan.fit(fixed.repeat(), epochs=1, steps_per_epoch=9)
+    assert seen["steps_per_epoch"] == 9
     assert int(gan.stage_images) == P.stage_images_for(9, 2, [5, 5]) == 15  # 9 / (3 / 5)
     gan = _pggan()  # a batch of unknown size and no batch_sizes: nothing to spread by
     with pytest.raises(ValueError, match="batch size is unknown"):
@@ -269,25 +271,46 @@ def test_fit_spreads_the_runs_steps_over_the_phases(monkeypatch):
     gan = _pggan(stage_images=3)  # given: kept
     gan.fit(data, epochs=50)
     assert int(gan.stage_images) == 3
+    gan.train_function, gan._traced_stage = "kept", 0  # traced for this stage: kept
+    gan.fit(data, epochs=1)
+    assert gan.train_function == "kept"
     gan.train_function, gan._traced_stage = "old", 1  # traced for another stage: dropped
     gan.fit(data, epochs=1)
     assert gan.train_function is None
+    gan = _pggan()  # a dataset of one batch is one step per epoch
+    one = tf.data.Dataset.from_tensor_slices(np.zeros((5, 8, 8, 1), "float32"))
+    gan.fit(one.batch(5, drop_remainder=True), epochs=3)
+    assert int(gan.stage_images) == P.stage_images_for(3, 2, [5, 5])
+
+
+def test_the_dataset_batch_is_read_from_its_element_spec():
+    images = np.zeros((10, 8, 8, 1), "float32")
+    pairs = tf.data.Dataset.from_tensor_slices((images, np.zeros((10, 2), "float32")))
+    assert P._dataset_batch(pairs.batch(5, drop_remainder=True)) == 5
+    assert P._dataset_batch(pairs.batch(5)) is None
+    single = tf.data.Dataset.from_tensor_slices(images).batch(2, drop_remainder=True)
+    assert P._dataset_batch(single) == 2
+    assert P._dataset_batch(images) is None  # not a dataset
+    unknown = tf.data.Dataset.from_generator(
+        lambda: iter([images]), output_signature=tf.TensorSpec(shape=None, dtype=tf.float32)
+    )
+    assert P._dataset_batch(unknown) is None
 
 
 def test_each_finished_stage_is_exported_as_it_ended(tmp_path):
     gan = _pggan(stage_images=4)
     assert gan.training_callbacks() == [] and gan.training_callbacks(stage_export_dir=None) == []
-    (snap,) = gan.training_callbacks(stage_export_dir=tmp_path / "stages")
-    assert isinstance(snap, P.StageSnapshots) and snap.folder == tmp_path / "stages"
+    (snap,) = gan.training_callbacks(stage_export_dir=tmp_path / "run" / "stages")
+    assert isinstance(snap, P.StageSnapshots) and snap.folder == tmp_path / "run" / "stages"
     snap.set_model(gan)
     gan.images_shown.assign(3)
     snap.on_train_begin()
     snap.on_train_batch_end(0)  # still stage 0: nothing written
-    assert snap.saved == [] and not (tmp_path / "stages").exists()
+    assert snap.saved == [] and not (tmp_path / "run" / "stages").exists()
     gan.images_shown.assign(4)  # stage 1 begins
     gan._sync_networks()
     snap.on_train_batch_end(1)
-    path = tmp_path / "stages" / "generator_stage0_4px.h5"
+    path = tmp_path / "run" / "stages" / "generator_stage0_4px.h5"
     assert snap.saved == [path]
     exported = keras.models.load_model(path, compile=False)
     assert exported.name == "pggan_stage0"
@@ -296,6 +319,26 @@ def test_each_finished_stage_is_exported_as_it_ended(tmp_path):
     np.testing.assert_allclose(exported(z).numpy(), stage0, rtol=1e-3, atol=2e-4)
     snap.on_train_batch_end(2)  # the same stage again: no second file
     assert snap.saved == [path]
+
+
+def test_a_stage_is_exported_at_alpha_one_into_a_folder_that_may_exist(tmp_path):
+    G = progan.build_pggan_generator(z_dim=Z, image_size=16, **TINY)
+    D = progan.build_pggan_discriminator(image_size=16, **TINY)
+    gan = GAN_FAMILIES.get("pggan")(G, D, z_dim=Z, stage_images=2)
+    (tmp_path / "stages").mkdir()
+    snap = P.StageSnapshots(tmp_path / "stages")
+    snap.set_model(gan)
+    gan.images_shown.assign(5)  # stage 1, stable
+    snap.on_train_begin()
+    gan.images_shown.assign(6)  # stage 2 fades in (α = 0): stage 1 ended at α = 1
+    gan._sync_networks()
+    snap.on_train_batch_end(0)
+    (path,) = snap.saved
+    assert path.name == "generator_stage1_8px.h5"
+    z = latent_vectors(2, Z, 4)
+    want = G.forward(z, 1, 1.0).numpy().repeat(2, axis=1).repeat(2, axis=2)
+    got = keras.models.load_model(path, compile=False)(z).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=2e-4)
 
 
 def test_the_final_generator_is_baked_at_the_stage_asked_for():
@@ -309,6 +352,9 @@ def test_the_final_generator_is_baked_at_the_stage_asked_for():
         rtol=1e-4,
         atol=1e-5,
     )
+    first = gan.exportable_generator(stage=0)(z).numpy()  # an earlier stage, upsampled
+    stage0 = gan.generator.forward(z, 0, 1.0).numpy().repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_allclose(first, stage0, rtol=1e-3, atol=2e-4)
     half = gan.exportable_generator(stage=1, alpha=0.5)(z).numpy()
     np.testing.assert_allclose(half, gan.generator.forward(z, 1, 0.5).numpy(), rtol=1e-3, atol=2e-4)
 
@@ -335,6 +381,10 @@ def test_configs_name_every_option_and_the_gan_calls_its_generator():
     }
     z = latent_vectors(2, Z, 1)
     np.testing.assert_allclose(gan(z).numpy(), gan.generator(z, training=False).numpy())
+    z4 = latent_vectors(4, Z, 2)  # train mode: BatchNorm on the batch's own statistics
+    train = gan(z4, training=True).numpy()
+    np.testing.assert_allclose(train, gan.generator(z4, training=True).numpy(), rtol=1e-5)
+    assert not np.allclose(train, gan.generator(z4, training=False).numpy())
     pg = _pggan(
         batch_sizes=4, gp_weight=3.0, drift_weight=0.01, label_flip_prob=0.25, label_start_stage=1
     )
@@ -409,7 +459,9 @@ def test_constructors_say_what_is_wrong():
         ValueError,
         match=r"^pggan needs the progressive networks of keras_medgan.models.progan. Received: Functional$",
     ):
-        GAN_FAMILIES.get("pggan")(half, tiny_critic(), z_dim=Z)
+        GAN_FAMILIES.get("pggan")(
+            half, progan.build_pggan_discriminator(image_size=8, **TINY), z_dim=Z
+        )
     G = progan.build_pggan_generator(z_dim=Z, image_size=8, **TINY)
     D = progan.build_pggan_discriminator(image_size=16, **TINY)
     with pytest.raises(
@@ -422,3 +474,23 @@ def test_constructors_say_what_is_wrong():
     assert int(_pggan(stage_images=1).stage_images) == 1
     began = GAN_FAMILIES.get("began")(tiny_generator(2), tiny_critic(2), z_dim=Z, num_classes=2)
     assert began.get_config()["num_classes"] == 2 and began.conditional
+
+
+def test_the_training_state_a_checkpoint_carries():
+    """ProGAN's image counter and phase length, BEGAN's k and the loss-scale counters:
+    named scalars that start where the papers start and no optimizer moves."""
+    gan = _pggan()
+    began = GAN_FAMILIES.get("began")(tiny_generator(), tiny_critic(), z_dim=Z, k_init=0.25)
+    opt = CountingLossScaleOptimizer(keras.optimizers.SGD(0.1))
+    opt.build([keras.Variable([1.0])])
+    for var, name, dtype, value in (
+        (gan.images_shown, "images_shown", "int64", 0),
+        (gan.stage_images, "stage_images", "int64", 0),
+        (began.k, "k", "float32", 0.25),
+        (opt.skipped_steps, "skipped_steps", "int", 0),
+        (opt.warmup_skipped_steps, "warmup_skipped_steps", "int", 0),
+    ):
+        assert var.name == name and tuple(var.shape) == () and not var.trainable, name
+        assert var.dtype.startswith(dtype) and float(var.numpy()) == value, name
+    assert opt.skipped_steps.aggregation == "none"
+    assert {v.name for v in gan.trainable_variables}.isdisjoint({"images_shown", "stage_images"})
