@@ -393,3 +393,61 @@ def test_an_archive_keeps_the_small_files_hides_this_machine_and_reports(tmp_pat
     assert json.loads((dest / "results.json").read_text())["leakage"]["gan_cells_checked"] == 6
     with pytest.raises(report.StudyError, match="holds no study"):
         report.archive_results(tmp_path / "images", tmp_path / "elsewhere")
+
+
+def test_a_learning_curve_gan_must_train_inside_its_sizes_subset(tmp_path, no_figures):
+    """A 16-per-class GAN that trained on a training-part image outside its 16 leaks the
+    larger size into the smaller point: counted as outside its training part."""
+    folder = _copy(CURVE, tmp_path)
+    folds = json.loads((folder / "folds.json").read_text())
+    gan = next(c for c in _cells(folder, "gan", 16) if (c["repeat"], c["fold"]) == (0, 0))
+    part = folds["repeats"][0][0]
+    subset, train = set(part["train_by_size"]["16"]), part["train"]
+    card_path = (folder / gan["export"]).with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    assert set(card["train_ids"]) <= subset
+    clean = write_report(folder)["leakage"]
+    assert clean["ids_outside_training_part"] == clean["test_images_seen"] == 0
+    card["train_ids"] = [*card["train_ids"], next(i for i in train if i not in subset)]
+    card_path.write_text(json.dumps(card))
+    leak = write_report(folder)["leakage"]
+    assert leak["ids_outside_training_part"] == 1 and leak["test_images_seen"] == 0
+    assert [c["cell"] for c in leak["cells"]] == [gan["cell"]]
+
+
+def test_the_studys_confidence_level_is_the_one_reported(tmp_path, no_figures):
+    """A study run at 90 % reports 90 % intervals everywhere, and says 90 %."""
+    folder = _copy(CURVE, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config["confidence"] = 0.9
+    (folder / "config.json").write_text(json.dumps(config))
+    results = write_report(folder)
+    real = sorted(_cells(folder, "arm"), key=lambda c: c["fold"])
+    real = [c for c in real if _row(c) == "real"]
+    n_train = np.mean([c["n_train"] for c in real])
+    n_test = np.mean([len(c["labels"]) for c in real])
+    auc = results["arms"]["real"]["metrics"]["auc"]
+    values = [c["metrics"]["auc"] for c in real]
+    want = _corrected_ci(values, n_train, n_test, confidence=0.9)
+    assert (auc["ci_low"], auc["ci_high"]) == pytest.approx(want, rel=1e-9)
+    wider = _corrected_ci(values, n_train, n_test, confidence=0.95)
+    assert wider[1] - wider[0] > want[1] - want[0]
+    text = (folder / "results.md").read_text()
+    assert "90 % corrected repeated-CV interval" in text and "with 90 % corrected" in text
+    assert "95 %" not in text and "α = 0.1" in text
+
+
+def test_an_unfinished_study_says_which_cells_are_missing(tmp_path, no_figures):
+    folder = _copy(QUICK, tmp_path)
+    for name in ("r0-f2-arm-classical", "r0-f1-gantrain-p1_dcgan32_head_ct"):
+        (folder / "cells" / f"{name}.json").unlink()
+    results = write_report(folder)
+    assert results["missing"] == ["r0-f1-gantrain-p1_dcgan32_head_ct", "r0-f2-arm-classical"]
+    assert (results["cells_done"], results["cells_planned"]) == (22, 24)
+    assert results["arms"]["classical"]["cells"] == 2
+    assert results["gan_train"]["p1_dcgan32_head_ct"]["folds"] == 2
+    text = (folder / "results.md").read_text()
+    assert (
+        "**Incomplete**: 2 cell(s) not finished, e.g. r0-f1-gantrain-p1_dcgan32_head_ct, " in text
+    )
+    assert "Cells finished: 22 of 24." in text
