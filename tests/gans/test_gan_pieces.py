@@ -494,3 +494,16 @@ def test_the_training_state_a_checkpoint_carries():
         assert var.dtype.startswith(dtype) and float(var.numpy()) == value, name
     assert opt.skipped_steps.aggregation == "none"
     assert {v.name for v in gan.trainable_variables}.isdisjoint({"images_shown", "stage_images"})
+
+
+def test_a_gan_needs_a_latent_and_a_class_count_it_can_use():
+    bce = GAN_FAMILIES.get("bce")
+    assert bce(tiny_generator(z_dim=1), tiny_critic(), z_dim=1).z_dim == 1  # one is enough
+    with pytest.raises(ValueError, match=r"^z_dim must be positive. Received: z_dim=0$"):
+        bce(tiny_generator(), tiny_critic(), z_dim=0)
+    with pytest.raises(ValueError, match=r"^num_classes must be >= 0. Received: num_classes=-1$"):
+        bce(tiny_generator(), tiny_critic(), z_dim=Z, num_classes=-1)
+    with pytest.raises(
+        ValueError, match=r"^Unknown option\(s\) n_critic for loss family 'bce'; its options: "
+    ):
+        bce(tiny_generator(), tiny_critic(), z_dim=Z, n_critic=2)

@@ -87,8 +87,8 @@ def _init(seed, std=0.5):
     return keras.initializers.RandomNormal(0.0, std, seed=seed)
 
 
-def tiny_generator(num_classes=0):
-    inputs, x = generator_inputs(Z, num_classes)
+def tiny_generator(num_classes=0, z_dim=Z):
+    inputs, x = generator_inputs(z_dim, num_classes)
     x = layers.Dense(SIZE * SIZE, kernel_initializer=_init(1))(x)
     x = layers.BatchNormalization(beta_initializer=_init(4, 0.3))(x)
     x = layers.Reshape((SIZE, SIZE, 1))(x)
