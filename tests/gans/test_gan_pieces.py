@@ -16,7 +16,7 @@ from keras_medgan.gans.began import HalveLearningRateOnStall
 from keras_medgan.models import progan
 from keras_medgan.models.latents import latent_vectors
 
-from .test_steps_by_hand import Z, tiny_critic, tiny_generator
+from .tiny4 import Z, tiny_critic, tiny_generator
 
 
 # ----------------------------------------------------------------------------- labels
