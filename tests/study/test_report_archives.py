@@ -64,8 +64,21 @@ def no_figures(monkeypatch):
 
 
 def _cells(folder, kind, size=None):
-    cells = [json.loads(p.read_text()) for p in sorted((folder / "cells").glob("*.json"))]
+    cells = [_read(p) for p in sorted((folder / "cells").glob("*.json"))]
     return [c for c in cells if c["kind"] == kind and c.get("size") == size]
+
+
+def _card_path(folder, cell):
+    """A GAN cell's model card (beside its exported generator)."""
+    return (folder / cell["export"]).with_suffix(".json")
+
+
+def _read(path):
+    return json.loads(path.read_text())
+
+
+def _write(path, data):
+    path.write_text(json.dumps(data))
 
 
 def _row(cell):
@@ -77,8 +90,8 @@ def test_an_archived_studys_report_is_rebuilt_exactly_from_its_cells(rebuild, na
     folder, results = rebuild(name)
     for written in ("results.md", "predictions.csv"):
         assert (folder / written).read_text() == (RESULTS / name / written).read_text(), written
-    want = json.loads((RESULTS / name / "results.json").read_text())
-    got = json.loads((folder / "results.json").read_text())
+    want = _read(RESULTS / name / "results.json")
+    got = _read(folder / "results.json")
     want.pop("environment"), got.pop("environment")
     assert got == want
 
@@ -151,11 +164,11 @@ def test_the_learning_curves_x_is_real_images_per_class(rebuild):
 
 def test_leakage_and_copies_across_the_split_are_computed_from_cards_and_folds(rebuild):
     folder, results = rebuild(QUICK)
-    folds = json.loads((folder / "folds.json").read_text())
+    folds = _read(folder / "folds.json")
     gans = _cells(folder, "gan")
     seen_test = seen_val = outside = 0
     for cell in gans:
-        card = json.loads((folder / cell["export"]).with_suffix(".json").read_text())
+        card = _read(_card_path(folder, cell))
         part = folds["repeats"][cell["repeat"]][cell["fold"]]
         ids = set(card["train_ids"])
         seen_test += len(ids & set(part["test"]))
@@ -175,12 +188,12 @@ def test_copies_on_both_sides_of_a_folds_test_line_are_named(tmp_path, no_figure
     fold 1's test part."""
     folder = _copy(QUICK, tmp_path)
     path = folder / "folds.json"
-    folds = json.loads(path.read_text())
+    folds = _read(path)
     part = folds["repeats"][0][1]
     assert {"188.png", "189.png"} <= set(part["train"])
     part["train"].remove("188.png")
     part["test"].append("188.png")
-    path.write_text(json.dumps(folds))
+    _write(path, folds)
     leak = write_report(folder)["leakage"]
     assert leak["duplicates_split"] == [{"repeat": 0, "fold": 1, "images": ["188.png", "189.png"]}]
     assert (
@@ -195,13 +208,13 @@ def test_a_gan_that_trained_on_its_folds_held_out_images_is_caught(
 ):
     """Plant one held-out image (and one id from no part at all) in a GAN's model card."""
     folder = _copy(QUICK, tmp_path)
-    folds = json.loads((folder / "folds.json").read_text())
+    folds = _read(folder / "folds.json")
     gan = _cells(folder, "gan")[3]
-    card_path = (folder / gan["export"]).with_suffix(".json")
-    card = json.loads(card_path.read_text())
+    card_path = _card_path(folder, gan)
+    card = _read(card_path)
     planted = folds["repeats"][gan["repeat"]][gan["fold"]][part][0]
     card["train_ids"] = [*card["train_ids"], planted, "elsewhere/x.png"]
-    card_path.write_text(json.dumps(card))
+    _write(card_path, card)
     leak = write_report(folder)["leakage"]
     other = {"test_images_seen": "val_images_seen", "val_images_seen": "test_images_seen"}[field]
     assert leak[field] == 1 and leak[other] == 0
@@ -216,10 +229,10 @@ def test_a_gan_that_trained_on_its_folds_held_out_images_is_caught(
 def test_a_card_without_training_ids_counts_as_unknown_not_clean(tmp_path, no_figures):
     folder = _copy(QUICK, tmp_path)
     gan = _cells(folder, "gan")[0]
-    card_path = (folder / gan["export"]).with_suffix(".json")
-    card = json.loads(card_path.read_text())
+    card_path = _card_path(folder, gan)
+    card = _read(card_path)
     del card["train_ids"]
-    card_path.write_text(json.dumps(card))
+    _write(card_path, card)
     leak = write_report(folder)["leakage"]
     assert leak["cards_without_train_ids"] == [gan["cell"]]
     assert leak["gan_cells_checked"] == 5
@@ -369,9 +382,9 @@ def test_an_archive_keeps_the_small_files_hides_this_machine_and_reports(tmp_pat
     copy reports (its leakage check reads the copied cards)."""
     out = _copy(QUICK, tmp_path / "run")
     data = tmp_path / "images"
-    config = json.loads((out / "config.json").read_text())
+    config = _read(out / "config.json")
     config.update(out=str(out), data=f"folder:{data}")
-    (out / "config.json").write_text(json.dumps(config))
+    _write(out / "config.json", config)
     (out / "study.log").write_text(f"training in {out}/gans on {data}/bleed/001.png\n")
     card = sorted(out.glob("gans/*/*/*/export/generator_*.json"))[0]
     card.with_suffix(".h5").write_bytes(b"weights")  # a generator: stays behind
@@ -387,10 +400,10 @@ def test_an_archive_keeps_the_small_files_hides_this_machine_and_reports(tmp_pat
     assert len([p for p in copied if p.endswith(".png") and "/loss_" in p]) == 6
     log = (dest / "study.log").read_text()
     assert log == "training in <study>/gans on <data>/bleed/001.png\n"
-    archived = json.loads((dest / "config.json").read_text())
+    archived = _read(dest / "config.json")
     assert archived["out"] == "<study>" and archived["data"] == "folder:<data>"
     assert str(tmp_path) not in (dest / "results.md").read_text()
-    assert json.loads((dest / "results.json").read_text())["leakage"]["gan_cells_checked"] == 6
+    assert _read(dest / "results.json")["leakage"]["gan_cells_checked"] == 6
     with pytest.raises(report.StudyError, match="holds no study"):
         report.archive_results(tmp_path / "images", tmp_path / "elsewhere")
 
@@ -399,17 +412,17 @@ def test_a_learning_curve_gan_must_train_inside_its_sizes_subset(tmp_path, no_fi
     """A 16-per-class GAN that trained on a training-part image outside its 16 leaks the
     larger size into the smaller point: counted as outside its training part."""
     folder = _copy(CURVE, tmp_path)
-    folds = json.loads((folder / "folds.json").read_text())
+    folds = _read(folder / "folds.json")
     gan = next(c for c in _cells(folder, "gan", 16) if (c["repeat"], c["fold"]) == (0, 0))
     part = folds["repeats"][0][0]
     subset, train = set(part["train_by_size"]["16"]), part["train"]
-    card_path = (folder / gan["export"]).with_suffix(".json")
-    card = json.loads(card_path.read_text())
+    card_path = _card_path(folder, gan)
+    card = _read(card_path)
     assert set(card["train_ids"]) <= subset
     clean = write_report(folder)["leakage"]
     assert clean["ids_outside_training_part"] == clean["test_images_seen"] == 0
     card["train_ids"] = [*card["train_ids"], next(i for i in train if i not in subset)]
-    card_path.write_text(json.dumps(card))
+    _write(card_path, card)
     leak = write_report(folder)["leakage"]
     assert leak["ids_outside_training_part"] == 1 and leak["test_images_seen"] == 0
     assert [c["cell"] for c in leak["cells"]] == [gan["cell"]]
@@ -418,9 +431,9 @@ def test_a_learning_curve_gan_must_train_inside_its_sizes_subset(tmp_path, no_fi
 def test_the_studys_confidence_level_is_the_one_reported(tmp_path, no_figures):
     """A study run at 90 % reports 90 % intervals everywhere, and says 90 %."""
     folder = _copy(CURVE, tmp_path)
-    config = json.loads((folder / "config.json").read_text())
+    config = _read(folder / "config.json")
     config["confidence"] = 0.9
-    (folder / "config.json").write_text(json.dumps(config))
+    _write(folder / "config.json", config)
     results = write_report(folder)
     real = sorted(_cells(folder, "arm"), key=lambda c: c["fold"])
     real = [c for c in real if _row(c) == "real"]
